@@ -1,0 +1,90 @@
+"""Turn a file's bytes into a :class:`Document`, whatever the format.
+
+The format is sniffed from the bytes first (portals mislabel files and
+download URLs often have no extension), then from the file name or
+Content-Type.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import io
+
+from ..encoding import decode
+from ..errors import ExtractError
+from .document import Document, Line
+from .html import extract_html
+from .office import convert
+from .ooxml import extract_docx, extract_xlsx
+from .pdf import extract_pdf
+from .text import extract_text
+
+__all__ = ["Document", "Line", "extract", "sniff", "SUPPORTED"]
+
+SUPPORTED = ("pdf", "html", "docx", "xlsx", "doc", "wps", "xls", "text")
+MAX_BYTES = 200 * 1024 * 1024
+_HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body|table|meta|div|p)[\s>/]", re.I)
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _zip_kind(data: bytes) -> str | None:
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except zipfile.BadZipFile:
+        return None
+    if "word/document.xml" in names:
+        return "docx"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    return "zip"
+
+
+def sniff(data: bytes, name: str | None = None, content_type: str | None = None) -> str:
+    head = data[:2048].lstrip()
+    ext = (name or "").lower().rsplit(".", 1)[-1] if name and "." in name else ""
+    if data.startswith(b"%PDF") or b"%PDF-" in data[:1024]:
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        return _zip_kind(data) or "zip"
+    if data.startswith(_OLE):
+        if ext in ("xls", "et"):
+            return "xls"
+        return "wps" if ext == "wps" else "doc"
+    if head.startswith(b"{\\rtf"):
+        return "rtf"
+    if _HTML.search(head) or ext in ("html", "htm", "shtml", "jsp") or "html" in (content_type or ""):
+        return "html"
+    if b"\x00" in data[:4096]:
+        return "binary"
+    return "text"
+
+
+def extract(data: bytes, name: str | None = None, content_type: str | None = None) -> Document:
+    if not data or not data.strip():
+        raise ExtractError("empty file")
+    if len(data) > MAX_BYTES:
+        raise ExtractError(f"file too large ({len(data)} bytes, limit {MAX_BYTES})")
+    kind = sniff(data, name, content_type)
+    if kind == "pdf":
+        return extract_pdf(data)
+    if kind == "html":
+        return extract_html(data, content_type)
+    if kind == "docx":
+        return extract_docx(data)
+    if kind == "xlsx":
+        return extract_xlsx(data)
+    if kind in ("doc", "wps", "rtf"):
+        doc = extract_docx(convert(data, f".{kind}", "docx"))
+        doc.format = kind
+        return doc
+    if kind == "xls":
+        doc = extract_xlsx(convert(data, ".xls", "xlsx"))
+        doc.format = kind
+        return doc
+    if kind == "text":
+        fmt = "markdown" if (name or "").lower().endswith(".md") else "text"
+        return extract_text(decode(data, content_type)[0], fmt)
+    if kind == "zip":
+        raise ExtractError("a zip archive, not a report: unpack it and parse its files")
+    raise ExtractError("unsupported file type (not PDF, HTML, Word, WPS, Excel or text)")

@@ -1,0 +1,40 @@
+"""What every extractor produces: the document as lines of cells, in reading order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Line:
+    """One line of the document.
+
+    ``cells`` holds the line's cells in order. ``hard`` says the cells really
+    form one table row (an HTML ``<tr>``, a Word row, a tab-separated or
+    markdown row, a PDF text line); a soft line is one paragraph or one cell
+    printed on its own line, whose row is only known from its neighbours.
+    ``filler`` marks a line that only separates rows (``||``, ``|||``).
+    """
+
+    cells: list[str]
+    hard: bool = False
+    filler: bool = False
+    page: int | None = None
+
+    @property
+    def text(self) -> str:
+        return " ".join(c for c in self.cells if c)
+
+
+@dataclass
+class Document:
+    lines: list[Line]
+    format: str                      # "html", "pdf", "docx", "text", ...
+    title: str | None = None         # the page's own title (HTML <title>, ArticleTitle meta)
+    meta: dict[str, str] = field(default_factory=dict)
+    pages: int | None = None
+    has_text_layer: bool = True
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)

@@ -1,0 +1,123 @@
+"""HTML report pages: paragraphs become lines, table rows become hard lines.
+
+Gov CMS pages wrap everything in layout tables; a table that holds another
+table is treated as layout and walked as ordinary flow, so only innermost
+tables produce rows. Cells keep their own text (``<br>`` and ``<p>`` inside
+a cell are joined); rowspan/colspan are not expanded: the parser maps values
+by their order after the row label, which is how the printed table reads.
+"""
+
+from __future__ import annotations
+
+import lxml.html
+from lxml import etree
+
+from ..encoding import decode
+from ..errors import ExtractError
+from .document import Document, Line
+
+_BLOCK = {
+    "p", "div", "section", "article", "header", "footer", "h1", "h2", "h3", "h4", "h5", "h6",
+    "li", "ul", "ol", "dl", "dt", "dd", "blockquote", "pre", "center", "form", "address", "figure",
+    "figcaption", "main", "nav", "aside", "tr", "table", "tbody", "thead", "tfoot", "caption", "hr",
+}
+_SKIP = {"script", "style", "noscript", "template", "head", "title", "select", "option", "button", "iframe", "object"}
+_MAX_DEPTH = 400
+
+
+def _cell_text(cell) -> str:
+    parts: list[str] = []
+
+    def walk(el, depth: int) -> None:
+        if depth > _MAX_DEPTH:
+            return
+        if el.text:
+            parts.append(el.text)
+        for child in el:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if tag not in _SKIP and tag != "table":
+                if tag in ("br", "p", "div"):
+                    parts.append(" ")
+                walk(child, depth + 1)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(cell, 0)
+    return " ".join("".join(parts).split())
+
+
+def _rows(table) -> list:
+    rows = []
+    for child in table:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag == "tr":
+            rows.append(child)
+        elif tag in ("tbody", "thead", "tfoot"):
+            rows.extend(r for r in child if r.tag == "tr")
+    return rows
+
+
+class _Flow:
+    def __init__(self) -> None:
+        self.lines: list[Line] = []
+        self.buf: list[str] = []
+
+    def flush(self) -> None:
+        text = " ".join("".join(self.buf).split())
+        if text:
+            self.lines.append(Line([text]))
+        self.buf = []
+
+    def walk(self, el, depth: int = 0) -> None:
+        if depth > _MAX_DEPTH:
+            raise ExtractError(f"HTML nested deeper than {_MAX_DEPTH} levels")
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _SKIP or not tag:
+            return
+        if tag == "table" and el.find(".//table") is None:
+            self.flush()
+            for tr in _rows(el):
+                cells = [_cell_text(td) for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th")]
+                if any(cells):
+                    self.lines.append(Line(cells, hard=True))
+            return
+        block = tag in _BLOCK or tag == "br"
+        if block:
+            self.flush()
+        if el.text:
+            self.buf.append(el.text)
+        for child in el:
+            self.walk(child, depth + 1)
+            if child.tail:
+                self.buf.append(child.tail)
+        if block:
+            self.flush()
+
+
+def _meta(root) -> dict[str, str]:
+    meta = {}
+    for m in root.iter("meta"):
+        name = m.get("name") or m.get("property")
+        content = m.get("content")
+        if name and content:
+            meta[name] = content.strip()
+    return meta
+
+
+def extract_html(data: bytes | str, content_type: str | None = None) -> Document:
+    text = data if isinstance(data, str) else decode(data, content_type)[0]
+    if not text.strip():
+        raise ExtractError("empty HTML document")
+    try:
+        parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, no_network=True, huge_tree=False)
+        root = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
+    except (etree.ParserError, ValueError) as e:
+        raise ExtractError(f"unreadable HTML: {e}") from None
+    meta = _meta(root)
+    title_el = root.find(".//title")
+    title = meta.get("ArticleTitle") or (title_el.text_content().strip() if title_el is not None else None)
+    flow = _Flow()
+    body = root.find("body")
+    flow.walk(body if body is not None else root)
+    flow.flush()
+    return Document(lines=flow.lines, format="html", title=title or None, meta=meta)

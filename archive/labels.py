@@ -1,0 +1,97 @@
+"""Finding template rows by their printed labels.
+
+Rows are recognised by label text only, never by position: exact key match
+first, then a label contained in the cell (``（四）无法提供 1.本机关不掌握…``),
+then a cell that ends with the beginning of a label (wrapped labels:
+``5.要求行政机关确认或重新出``, ``（四）无2.没有现成信息需要另``), then a close fuzzy match (typos such as ``其他法律行政止公开``).
+Short labels (``规章``, ``其他``) only match exactly, and a label that is also
+a column header (``其他``, ``总计``) only counts as a row when it is numbered
+(``3.其他``, ``（七）总计``), so header words are never taken for rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from .normalize import compact, label_key
+from .template import Row, Table
+
+SHORT = 3          # labels of this many characters or fewer match exactly only
+MAX_CELL = 60      # longer cells are prose, not labels
+PREFIX_MIN = 5     # a truncated label must keep at least this many characters
+FUZZY_MIN = 0.82
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    row: Row | None          # None: a group/header label of the table
+    group: str | None        # the group the label names or belongs to
+    score: float
+
+
+def _overlap(key: str, label: str) -> int:
+    """Length of the longest end of ``key`` that begins ``label``: a wrapped label's
+    first line, possibly after a group fragment (``无2.没有现成信息需要另``)."""
+    for start in range(len(key)):
+        if label.startswith(key[start:]):
+            return len(key) - start
+    return 0
+
+
+def _numbered(text: str) -> bool:
+    return label_key(text) != compact(text)
+
+
+class LabelIndex:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.exact: dict[str, list[Row]] = {}
+        self.long: list[tuple[str, Row | None, str | None]] = []
+        for row in table.rows:
+            for label in row.labels:
+                key = label_key(label)
+                self.exact.setdefault(key, []).append(row)
+                if len(key) > SHORT:
+                    self.long.append((key, row, row.group))
+        self.column_words = {label_key(label) for c in table.columns for label in c.labels}
+        self.groups: dict[str, str] = {}
+        for group in table.groups:
+            key = label_key(group)
+            self.groups[key] = group
+            if len(key) > SHORT:
+                self.long.append((key, None, group))
+
+    def match(self, text: str) -> Match | None:
+        key = label_key(text)
+        return self._match(key, key in self.column_words and not _numbered(text))
+
+    @lru_cache(maxsize=4096)
+    def _match(self, key: str, header_word: bool) -> Match | None:
+        if not key or len(key) > MAX_CELL:
+            return None
+        rows = self.exact.get(key)
+        if rows and not header_word:
+            return Match(rows[0], rows[0].group, 100.0)
+        if key in self.groups:
+            return Match(None, self.groups[key], 90.0)
+        best: Match | None = None
+        for label, row, group in self.long:
+            if label in key:
+                score = float(len(label))
+            else:
+                overlap = _overlap(key, label)
+                if overlap < PREFIX_MIN:
+                    continue
+                score = overlap - 0.5
+            if best is None or score > best.score or (score == best.score and best.row is None and row is not None):
+                best = Match(row, group, score)
+        if best is not None:
+            return best
+        if len(key) >= 6:
+            for label, row, group in self.long:
+                if row is not None and abs(len(label) - len(key)) <= max(2, len(label) // 4):
+                    if SequenceMatcher(None, key, label).ratio() >= FUZZY_MIN:
+                        return Match(row, group, 1.0)
+        return None

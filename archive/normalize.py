@@ -1,0 +1,156 @@
+"""Text normalisation for labels and cell values.
+
+Reports print the same label with full- or half-width punctuation, spaces
+inside words (``商业 企业``), several numbering styles (``1.`` ``1、`` ``（1）``)
+and quote styles. Labels are compared in a *key* form that drops all of that;
+cell values are parsed by :func:`parse_value`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+_CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" + "9")
+
+_NUMBERING = re.compile(
+    r"^(?:"
+    r"[一二三四五六七八九十]{1,3}[、.．,，]"            # 一、 二.
+    r"|[(（][一二三四五六七八九十\d]{1,3}[)）][、.．]?"  # （一） (1)
+    r"|\d{1,2}(?:[、.．)）]|\s)(?!\d)"                  # 1. 1、 1)
+    r")\s*"
+)
+# Everything that is not a letter or digit (CJK ideographs count as letters).
+_NON_WORD = re.compile(r"[^\w]|_", re.UNICODE)
+_WS = re.compile(r"\s+")
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def strip_numbering(text: str) -> str:
+    """Remove leading list numbering, repeatedly (``三、（一）`` → ``''``)."""
+    prev = None
+    text = text.strip()
+    while prev != text:
+        prev = text
+        text = _NUMBERING.sub("", text, count=1).strip()
+    return text
+
+
+def label_key(text: str) -> str:
+    """The comparison form of a label: NFKC, no numbering, no spaces or punctuation."""
+    text = nfkc(text)
+    text = _WS.sub("", text)
+    text = strip_numbering(text)
+    return _NON_WORD.sub("", text)
+
+
+def compact(text: str) -> str:
+    """NFKC without whitespace or punctuation, numbering kept: for keyword searches."""
+    return _NON_WORD.sub("", _WS.sub("", nfkc(text)))
+
+
+def chinese_year(text: str) -> int | None:
+    """``2024`` / ``二〇二四`` / ``二零二四`` → 2024 (None when not a plausible year)."""
+    digits = nfkc(text).translate(_CN_DIGITS)
+    if len(digits) == 4 and digits.isdigit():
+        year = int(digits)
+        if 1990 <= year <= 2100:
+            return year
+    return None
+
+
+# --------------------------------------------------------------------------
+# Cell values
+# --------------------------------------------------------------------------
+
+PLACEHOLDERS = frozenset({"", "/", "\\", "-", "--", "---", "—", "——", "–", "－", "−", "─", "无", "空", "暂无", "x", "X", "×", "*"})
+
+_SIGNS = str.maketrans({"－": "-", "−": "-", "–": "-", "—": "-", "＋": "+"})
+_NUMBER = re.compile(
+    r"^(?P<sign>[+\-]?)\s*"
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*"
+    r"(?P<unit>万元|亿元|元|件|个|条|项|次|宗|起|份|人次|人)?$"
+)
+
+ValueKind = Literal["blank", "number", "text"]
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    kind: ValueKind
+    number: int | float | None = None
+    unit: str | None = None
+    signed: bool = False
+
+
+BLANK = Value("blank")
+TEXT = Value("text")
+
+
+def parse_value(raw: str) -> Value:
+    """Classify one cell: a number (with its printed unit), blank/placeholder, or text."""
+    s = nfkc(raw).replace("\u00a0", " ").strip().strip("|").strip()
+    if s in PLACEHOLDERS:
+        return BLANK
+    m = _NUMBER.match(s.translate(_SIGNS))
+    if not m:
+        return TEXT
+    num_text = m.group("num").replace(",", "")
+    number: int | float = float(num_text) if "." in num_text else int(num_text)
+    if m.group("sign") == "-":
+        number = -number
+    return Value("number", number, m.group("unit"), bool(m.group("sign")))
+
+
+def fmt_number(n: int | float) -> str:
+    """A number as printed: integers plainly, decimals without trailing zeros."""
+    if isinstance(n, float):
+        return f"{n:.6f}".rstrip("0").rstrip(".")
+    return str(n)
+
+
+def is_value(raw: str) -> bool:
+    return parse_value(raw).kind != "text"
+
+
+def to_cell(value: Value, kind: str) -> int | float | None:
+    """The contract value of a parsed cell for a column of ``kind`` (count/money/signed)."""
+    if value.kind != "number":
+        return None
+    n = value.number
+    if kind == "money":
+        if value.unit == "元":
+            n = round(n / 10000, 6)
+        elif value.unit == "亿元":
+            n = round(n * 10000, 6)
+        return n
+    if isinstance(n, float) and n.is_integer():
+        return int(n)
+    return n
+
+
+_TRAILING_TOKEN = re.compile(r"(?:^|\s+)(\S+)$")
+
+
+def split_trailing_values(text: str) -> tuple[str, list[str]]:
+    """``'规章 1 0 11'`` → ``('规章', ['1', '0', '11'])``: peel space-separated values
+    off the end of a label cell (PDF text lines print a row on one line)."""
+    values: list[str] = []
+    rest = text.rstrip()
+    while rest:
+        m = _TRAILING_TOKEN.search(rest)
+        if not m:
+            break
+        token = m.group(1)
+        v = parse_value(token)
+        if v.kind != "number" and token not in ("-", "—", "/", "－", "——", "--"):
+            break
+        values.append(token)
+        rest = rest[: m.start()].rstrip()
+    values.reverse()
+    return rest, values

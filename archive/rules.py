@@ -1,0 +1,127 @@
+"""Consistency rules (勾稽关系 and the rest) over one parsed report.
+
+The sum rules are data in :mod:`archive.template`; this module evaluates
+them. A rule is only evaluated on cells the report prints: a blank cell is
+never taken as 0 (the check is reported as not evaluated instead), and a row
+or column the report does not have is not checked at all.
+"""
+
+from __future__ import annotations
+
+from .normalize import fmt_number
+from .report import Finding
+from .template import RULES_BY_ID, SUM_RULES, TABLES_BY_KEY, SumRule
+
+Cells = dict[str, int | float | None]
+_EPS = 1e-6
+
+
+_fmt = fmt_number
+
+
+def _present_rows(cells: Cells, table: str) -> set[str]:
+    return {k.split(".")[1] for k in cells if k.startswith(table + ".")}
+
+
+def _present_cols(cells: Cells, table: str) -> set[str]:
+    return {k.split(".")[2] for k in cells if k.startswith(table + ".")}
+
+
+def _label(table: str, axis_key: str, axis: str) -> str:
+    t = TABLES_BY_KEY[table]
+    items = t.rows if axis == "row" else t.columns
+    for item in items:
+        if item.key == axis_key:
+            return item.label
+    return axis_key
+
+
+def _check_sum(rule: SumRule, cells: Cells) -> tuple[list[Finding], int]:
+    """Findings for one sum rule, and how many checks could not be made for blanks."""
+    findings: list[Finding] = []
+    skipped = 0
+    rows, cols = _present_rows(cells, rule.table), _present_cols(cells, rule.table)
+    if rule.axis == "column":
+        if not all(r in rows for r in rule.left):
+            return [], 0
+        right_rows = [r for r in rule.right if r in rows]
+        if not right_rows:
+            return [], 0
+        for col in TABLES_BY_KEY[rule.table].columns:
+            if col.key not in cols:
+                continue
+            left = [cells.get(f"{rule.table}.{r}.{col.key}", "absent") for r in rule.left]
+            right = [cells.get(f"{rule.table}.{r}.{col.key}", "absent") for r in right_rows]
+            if "absent" in left or "absent" in right:
+                continue   # a row printed short: this column cannot be checked
+            if None in left or None in right:
+                skipped += 1
+                continue
+            a, b = sum(left), sum(right)
+            if abs(a - b) > _EPS:
+                findings.append(Finding(rule.id, rule.severity, f"{rule.table}.*.{col.key}",
+                                        f"{col.label}列：{_terms(rule.table, rule.left, left)} = {_fmt(a)}，"
+                                        f"但 {_terms(rule.table, right_rows, right)} = {_fmt(b)}"))
+        return findings, skipped
+    table = TABLES_BY_KEY[rule.table]
+    for row in table.rows:
+        if row.key not in rows:
+            continue
+        left = [cells.get(f"{rule.table}.{row.key}.{c}", "absent") for c in rule.left]
+        right = [cells.get(f"{rule.table}.{row.key}.{c}", "absent") for c in rule.right]
+        if "absent" in left or "absent" in right:
+            continue
+        if None in left or None in right:
+            skipped += 1
+            continue
+        a, b = sum(left), sum(right)
+        if abs(a - b) > _EPS:
+            findings.append(Finding(rule.id, rule.severity, f"{rule.table}.{row.key}.{rule.left[0]}",
+                                    f"“{row.label}”：{'+'.join(_label(rule.table, c, 'column') for c in rule.left)} "
+                                    f"= {_fmt(a)}，但各项之和 {'+'.join(_fmt(v) for v in right)} = {_fmt(b)}"))
+    return findings, skipped
+
+
+def _terms(table: str, keys, values) -> str:
+    return " + ".join(f"{_short(_label(table, k, 'row'))} {_fmt(v)}" for k, v in zip(keys, values))
+
+
+def _short(label: str) -> str:
+    return label.split("、")[0] + "、" if "、" in label[:3] else label[:8]
+
+
+def check_values(cells: Cells) -> list[Finding]:
+    findings = []
+    for key, value in cells.items():
+        if value is None or value >= 0:
+            continue
+        table, row, col = key.split(".")
+        if TABLES_BY_KEY[table].column(col).kind != "signed":
+            findings.append(Finding("values.nonneg", RULES_BY_ID["values.nonneg"].severity, key,
+                                    f"{key} 为负数 {_fmt(value)}：件数和金额不能为负"))
+    return findings
+
+
+def check_blank_tables(cells: Cells) -> list[Finding]:
+    findings = []
+    for table in TABLES_BY_KEY.values():
+        values = [v for k, v in cells.items() if k.startswith(table.key + ".")]
+        if values and all(v is None for v in values):
+            findings.append(Finding("table.blank", "warning", f"{table.key}.*.*",
+                                    f"{table.title}：表格存在，但 {len(values)} 个单元格全部为空"))
+    return findings
+
+
+def check_report(cells: Cells) -> list[Finding]:
+    blank = check_blank_tables(cells)
+    blank_tables = {f.where.split(".")[0] for f in blank}
+    findings: list[Finding] = []
+    for rule in SUM_RULES:
+        found, skipped = _check_sum(rule, cells)
+        findings += found
+        if skipped and rule.table not in blank_tables:
+            findings.append(Finding("check.incomplete", "info", f"{rule.table}.*.*",
+                                    f"{rule.id}：{skipped} 处含空白单元格，未核对"))
+    findings += check_values(cells)
+    findings += blank
+    return findings

@@ -1,0 +1,1 @@
+"""nianbao crawler: Scrapy spiders for government portals, and mock portals to test them."""

@@ -1,0 +1,67 @@
+"""The ``nianbao`` command line (and, as the project grows, its APScheduler jobs)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from archive.errors import NianbaoError
+
+REPORT_SUFFIXES = {".pdf", ".html", ".htm", ".shtml", ".txt", ".md", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et"}
+
+
+def _expand(paths: tuple[str, ...]) -> list[Path]:
+    """Files as given, and report files under directories (sorted, recursive)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in REPORT_SUFFIXES)
+        else:
+            out.append(p)
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="nianbao")
+def cli() -> None:
+    """nianbao（年报）：政府信息公开工作年度报告的归档、解析与核查。"""
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="One contract object per line (JSON Lines).")
+def parse(files: tuple[str, ...], as_json: bool) -> None:
+    """Parse annual reports (PDF, HTML, DOCX, DOC/WPS, XLSX, text) into the standard tables.
+
+    FILES may be files or directories. Unreadable files are reported on stderr
+    and make the exit status 1; the others are still parsed.
+    """
+    from archive.parse import parse_file
+    from archive.render import render
+
+    failed = 0
+    paths = _expand(files)
+    if not paths:
+        raise click.UsageError("no report files found")
+    for i, path in enumerate(paths):
+        try:
+            report = parse_file(path)
+        except NianbaoError as e:
+            failed += 1
+            click.echo(f"nianbao: {path}: {e}", err=True)
+            continue
+        if as_json:
+            click.echo(json.dumps(report.to_contract(), ensure_ascii=False))
+        else:
+            if i:
+                click.echo()
+            click.echo(render(report, str(path)))
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    cli()

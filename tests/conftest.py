@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def gold_pairs(folder: str) -> list[tuple[Path, dict]]:
+    """(document, gold) for every ``*.gold.json`` in a fixtures folder."""
+    pairs = []
+    for gold in sorted((FIXTURES / folder).glob("*.gold.json")):
+        stem = gold.name[: -len(".gold.json")]
+        doc = next(p for p in gold.parent.glob(stem + ".*") if not p.name.endswith(".gold.json"))
+        pairs.append((doc, json.loads(gold.read_text("utf-8"))))
+    return pairs
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES
