@@ -14,11 +14,12 @@ REPORT_SUFFIXES = {".pdf", ".html", ".htm", ".shtml", ".txt", ".md", ".doc", ".d
 
 
 def _expand(paths: tuple[str, ...]) -> list[Path]:
-    """Files as given, and report files under directories (sorted, recursive)."""
+    """Files as given, and report files under directories (sorted, recursive; READMEs skipped)."""
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in REPORT_SUFFIXES)
+            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in REPORT_SUFFIXES
+                          and not f.name.upper().startswith("README"))
         else:
             out.append(p)
     return out

@@ -7,9 +7,9 @@ Content-Type.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
-import io
 
 from ..encoding import decode
 from ..errors import ExtractError
@@ -32,7 +32,7 @@ def _zip_kind(data: bytes) -> str | None:
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
     except zipfile.BadZipFile:
-        return None
+        return "badzip"
     if "word/document.xml" in names:
         return "docx"
     if "xl/workbook.xml" in names:
@@ -46,7 +46,7 @@ def sniff(data: bytes, name: str | None = None, content_type: str | None = None)
     if data.startswith(b"%PDF") or b"%PDF-" in data[:1024]:
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
-        return _zip_kind(data) or "zip"
+        return _zip_kind(data)
     if data.startswith(_OLE):
         if ext in ("xls", "et"):
             return "xls"
@@ -85,6 +85,8 @@ def extract(data: bytes, name: str | None = None, content_type: str | None = Non
     if kind == "text":
         fmt = "markdown" if (name or "").lower().endswith(".md") else "text"
         return extract_text(decode(data, content_type)[0], fmt)
+    if kind == "badzip":
+        raise ExtractError("corrupt Office file (not a valid zip archive)")
     if kind == "zip":
         raise ExtractError("a zip archive, not a report: unpack it and parse its files")
     raise ExtractError("unsupported file type (not PDF, HTML, Word, WPS, Excel or text)")

@@ -1,0 +1,173 @@
+"""Every input format real portals use, and the ways real files go wrong."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archive.errors import ExtractError
+from archive.parse import parse_bytes, parse_file
+from crawler.mock.documents import to_docx, to_html_body
+
+FIX = Path(__file__).parent / "fixtures"
+SEED_004 = (FIX / "seeds/004_5508c84fc82701dc.txt").read_text("utf-8")
+GOLD_004 = parse_file(FIX / "seeds/004_5508c84fc82701dc.txt").cells
+needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
+
+
+def html_page(body: str, charset: str = "utf-8", title: str = "凤泉区人民政府2021年政府信息公开工作年度报告") -> str:
+    return (f'<!DOCTYPE html><html><head><meta charset="{charset}"><title>{title}</title></head>'
+            f'<body><table class="layout"><tr><td><div class="TRS_Editor">{body}</div></td></tr></table></body></html>')
+
+
+def test_html_inline_tables_in_layout_table():
+    page = html_page(f"<p>凤泉区人民政府 2021 年政府信息公开工作年度报告</p>{to_html_body(SEED_004)}")
+    report = parse_bytes(page.encode("utf-8"), "r.html")
+    assert report.cells == GOLD_004
+    assert report.agency == "凤泉区人民政府" and report.year == 2021
+
+
+@pytest.mark.parametrize("declared", ["gb2312", "utf-8", None])
+def test_html_gbk_bytes_declared_or_mislabelled(declared):
+    page = html_page(to_html_body(SEED_004), charset=declared or "x")
+    if declared is None:
+        page = page.replace('<meta charset="x">', "")
+    report = parse_bytes(page.encode("gbk"), "r.html", content_type=f"text/html; charset={declared or ''}")
+    assert report.cells == GOLD_004
+    assert report.year == 2021
+
+
+def test_html_utf8_bytes_labelled_gbk():
+    page = html_page(to_html_body(SEED_004), charset="gbk")
+    report = parse_bytes(page.encode("utf-8"), "r.html", content_type="text/html; charset=GBK")
+    assert report.cells == GOLD_004
+
+
+def test_html_rowspan_colspan_nbsp_nested_tags_signed_units():
+    """A 2019-format table as CMS editors write it (Shanghai-style)."""
+    rows = [
+        '<tr><td colspan="4"><p align="center"><span>第二十条第（五）项</span></p></td></tr>',
+        "<tr><td>信息内容</td><td>上一年<br/>项目数量</td><td>本年增/减</td><td>处理决定数量</td></tr>",
+        "<tr><td><p><b>行政许可</b></p></td><td>1,036</td><td>+19</td><td>1,055件</td></tr>",
+        "<tr><td>其他对外管理服务事项</td><td>&nbsp;</td><td>－8</td><td>—</td></tr>",
+        "<tr><td>其他主动公开文件</td><td>5</td><td>1</td><td>6</td></tr>",     # a provincial extra row
+        '<tr><td colspan="4">第二十条第（九）项</td></tr>',
+        "<tr><td>信息内容</td><td>采购项目数量</td><td colspan=2>采购总金额</td></tr>",
+        "<tr><td>政府集中采购</td><td>6</td><td colspan=2>251000元</td></tr>",
+    ]
+    requests = [
+        '<tr><td colspan="3" rowspan="3">（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）</td><td colspan="7">申请人情况</td></tr>',
+        '<tr><td rowspan="2">自然人</td><td colspan="5">法人或其他组织</td><td rowspan="2">总计</td></tr>',
+        "<tr><td>商业企业</td><td>科研机构</td><td>社会公益组织</td><td>法律服务机构</td><td>其他</td></tr>",
+        '<tr><td colspan="3">一、本年新收政府信息公开申请数量</td><td>821</td><td>35</td><td>&nbsp;</td><td>/</td><td>2</td><td>1</td><td>859</td></tr>',
+        '<tr><td rowspan="20">三、本年度办理结果</td><td colspan="2">（一）予以公开</td><td>258</td><td>12</td><td></td><td></td><td>1</td><td>1</td><td>272</td></tr>',
+        '<tr><td colspan="2">（六）其他处理</td><td>3</td><td></td><td></td><td></td><td></td><td></td><td>3</td></tr>',
+    ]
+    page = html_page("<p>2019年上海市人民政府办公厅政府信息公开工作年度报告</p><p>二、主动公开政府信息情况</p>"
+                     f"<table>{''.join(rows)}</table><p>三、收到和处理政府信息公开申请情况</p><table>{''.join(requests)}</table>",
+                     title="x")
+    report = parse_bytes(page.encode(), "r.html")
+    c = report.cells
+    assert (c["disclosure.licensing.prev_items"], c["disclosure.licensing.change"], c["disclosure.licensing.decisions"]) == (1036, 19, 1055)
+    assert (c["disclosure.other_services.prev_items"], c["disclosure.other_services.change"], c["disclosure.other_services.decisions"]) == (None, -8, None)
+    assert c["disclosure.procurement.projects"] == 6 and c["disclosure.procurement.amount"] == pytest.approx(25.1)
+    assert [c[f"requests.new.{k}"] for k in ("natural_person", "commercial", "research", "social_org", "legal_service", "other_org", "total")] \
+        == [821, 35, None, None, 2, 1, 859]
+    assert c["requests.other.natural_person"] == 3 and "requests.other_other.natural_person" not in c
+    assert not any("其他主动公开文件" in k for k in c) and len([k for k in c if k.startswith("disclosure.")]) == 8
+    assert report.template == "2019" and report.agency == "上海市人民政府办公厅" and report.year == 2019
+
+
+def test_template_from_labels_not_year_and_mixed():
+    old_columns = SEED_004.replace("本年制发件数\t本年废止件数\t现行有效件数", "本年新制作数量\t本年新公开数量\t对外公开总数量") \
+        .replace("本年处理决定数量", "上一年项目数量\t本年增/减\t处理决定数量").replace("行政许可\t6467", "行政许可\t1\t+2\t6467")
+    report = parse_bytes(old_columns.encode(), "r.txt")
+    assert report.template == "mixed"        # 2019 table 二, 2021 （六） sub-rows in table 三
+    assert report.cells["disclosure.rules.made"] == 0 and report.cells["disclosure.licensing.change"] == 2
+
+
+def test_docx_tables():
+    report = parse_bytes(to_docx(SEED_004), "r.docx")
+    assert report.cells == GOLD_004 and report.agency == "凤泉区人民政府"
+
+
+def test_docx_sniffed_without_extension():
+    assert parse_bytes(to_docx(SEED_004), "downfile.jsp").cells == GOLD_004
+
+
+@needs_soffice
+@pytest.mark.parametrize("name", ["report.doc", "report.wps"])
+def test_doc_and_wps_through_libreoffice(name):
+    report = parse_bytes((FIX / "seed004.doc").read_bytes(), name)
+    assert report.cells == GOLD_004 and report.year == 2021
+
+
+def test_doc_without_libreoffice_says_so(tmp_path):
+    doc = tmp_path / "r.doc"
+    doc.write_bytes((FIX / "seed004.doc").read_bytes())
+    proc = subprocess.run([sys.executable, "-c", "from scheduler import cli; cli()", "parse", str(doc)],
+                          capture_output=True, text=True, env={"PATH": "/nonexistent"}, cwd=Path(__file__).parent.parent)
+    assert proc.returncode == 1
+    assert "LibreOffice" in proc.stderr and "not installed" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_pdf_tables_broken_across_pages():
+    report = parse_file(FIX / "realdocs/01-huaian-gov-2024.pdf")
+    assert report.cells["requests.unable_need_creation.natural_person"] == 11   # its group label starts on the page before
+    assert report.cells["disclosure.fees.amount"] == pytest.approx(96171.6)
+
+
+@pytest.mark.parametrize("name,message", [
+    ("encrypted.pdf", "encrypted PDF"),
+    ("truncated.pdf", "corrupt"),
+])
+def test_bad_pdfs(name, message):
+    with pytest.raises(ExtractError, match=message):
+        parse_file(FIX / name)
+
+
+@pytest.mark.parametrize("data,name,message", [
+    (b"", "a.pdf", "empty"),
+    (b"   \n", "a.txt", "empty"),
+    (b"PK\x03\x04broken", "a.docx", "corrupt Office"),
+    (b"\x00\x01\x02\x03" * 100, "a.bin", "unsupported"),
+])
+def test_unreadable_inputs(data, name, message):
+    with pytest.raises(ExtractError, match=message):
+        parse_bytes(data, name)
+
+
+def test_docx_entity_expansion_refused():
+    docx = to_docx("x")
+    import io, zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as src, zipfile.ZipFile(buf, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"?>", b'?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>', 1)
+            dst.writestr(item, data)
+    with pytest.raises(ExtractError, match="entity"):
+        parse_bytes(buf.getvalue(), "r.docx")
+
+
+def test_not_an_annual_report_is_a_normal_result():
+    report = parse_bytes("<html><body><h1>关于开展安全生产检查的通知</h1><p>各单位：请于3月1日前……</p></body></html>".encode(), "n.html")
+    assert (report.template, report.cells, report.agency) == (None, {}, None)
+    assert report.findings == []
+
+
+@pytest.mark.parametrize("variant", [
+    lambda t: t,                                                       # tab rows
+    lambda t: "\n".join(l.lstrip("\t") for l in t.splitlines()),       # rows that lost their leading tabs
+    lambda t: "\n".join("| " + " | ".join(l.split("\t")) + " |" if "\t" in l else l for l in t.splitlines()),  # markdown
+    lambda t: "\n".join(c + " |" for l in t.splitlines() for c in (l.split("\t") if "\t" in l else [l])),      # one cell per line
+])
+def test_text_layouts(variant):
+    report = parse_bytes(variant(SEED_004).encode(), "r.txt")
+    got = {k: v for k, v in report.cells.items()}
+    assert got == GOLD_004

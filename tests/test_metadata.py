@@ -1,0 +1,53 @@
+"""Agency and reporting year from titles in every form portals print."""
+
+from __future__ import annotations
+
+import pytest
+
+from archive.extract import Document, Line
+from archive.extract.text import text_lines
+from archive.metadata import identify
+
+
+def ident(text: str, title: str | None = None, meta: dict | None = None):
+    return identify(Document(lines=text_lines(text), format="text", title=title, meta=meta or {}))
+
+
+@pytest.mark.parametrize("text,agency,year", [
+    ("凤泉区人民政府 2021 年政府信息公开工作年度报告\n一、总体情况", "凤泉区人民政府", 2021),
+    ("互助县城市管理综合行政执法局 2024 年度政府信息公开工作年度报告", "互助县城市管理综合行政执法局", 2024),
+    ("二〇二四年某某县住房和城乡建设局政府信息公开工作年度报告", "某某县住房和城乡建设局", 2024),
+    ("某某县住房和城乡建设局二○二三年度政府信息公开工作年度报告", "某某县住房和城乡建设局", 2023),
+    ("2024年政府信息公开工作年度报告（上海市浦东新区应急管理局）", "上海市浦东新区应急管理局", 2024),
+    ("2019年上海市人民政府办公厅政府信息公开工作年度报告", "上海市人民政府办公厅", 2019),
+    ("淮安市人民政府\n2024 年政府信息公开工作年度报告", "淮安市人民政府", 2024),
+    ("正文\n2024 年上海市科委政府信息公开工作\n年度报告", "上海市科委", 2024),
+    ("2025湖口县大垅乡2025年度政府信息公开工作年度报告", "湖口县大垅乡", 2025),
+    ("泉港区人民政府办公室关于印发泉港区2024年度政府信息公开工作年度报告的通知", "泉港区", 2024),
+    ("云林街道2019年度政府信息公开工作报告", "云林街道", 2019),
+    ("红旗区2018年度政府信息与政务公开工作报告", "红旗区", 2018),
+    ("首页 政务资讯 政务公开\n牛华镇2021年政府信息公开工作年度报告", "牛华镇", 2021),
+])
+def test_titles(text, agency, year):
+    found = ident(text)
+    assert (found.agency, found.year) == (agency, year)
+
+
+def test_no_agency_named_gives_null_agency_and_period_year():
+    found = ident("一、总体情况\n本报告统计期限自2024年1月1日起至2024年12月31日止。2023年以来……")
+    assert (found.agency, found.year) == (None, 2024)
+
+
+def test_year_only_title_takes_agency_from_page_metadata():
+    found = ident("2024年政府信息公开工作年度报告", meta={"ContentSource": "湖南省生态环境厅"})
+    assert (found.agency, found.year, found.agency_source) == ("湖南省生态环境厅", 2024, "page")
+
+
+def test_page_title_when_body_has_none():
+    found = ident("一、总体情况\n……", title="某某县住房和城乡建设局2024年政府信息公开工作年度报告_政府信息公开年报_某某县人民政府")
+    assert (found.agency, found.year) == ("某某县住房和城乡建设局", 2024)
+
+
+def test_narrative_sentence_is_not_a_title():
+    found = ident("2024 年，凤泉区建管局以习近平新时代中国特色社会主义思想为指导，认真贯彻落实中央要求。")
+    assert found.agency is None and found.year == 2024
