@@ -31,15 +31,6 @@ class Match:
     score: float
 
 
-def _overlap(key: str, label: str) -> int:
-    """Length of the longest end of ``key`` that begins ``label``: a wrapped label's
-    first line, possibly after a group fragment (``无2.没有现成信息需要另``)."""
-    for start in range(len(key)):
-        if label.startswith(key[start:]):
-            return len(key) - start
-    return 0
-
-
 def _numbered(text: str) -> bool:
     return label_key(text) != compact(text)
 
@@ -56,6 +47,15 @@ class LabelIndex:
                 if len(key) > SHORT:
                     self.long.append((key, row, row.group))
         self.column_words = {label_key(label) for c in table.columns for label in c.labels}
+        # Every beginning (of PREFIX_MIN+ characters) of every long row label, longest label first,
+        # so a wrapped label's first line is found with one lookup per start position.
+        self.prefixes: dict[str, tuple[Row, str | None]] = {}
+        for label, row, group in sorted(self.long, key=lambda t: -len(t[0])):
+            if row is not None:
+                for n in range(PREFIX_MIN, len(label) + 1):
+                    self.prefixes.setdefault(label[:n], (row, group))
+        self.fuzzy = [(SequenceMatcher(None, b=label, autojunk=False), label, row, group)
+                      for label, row, group in self.long if row is not None]
         self.groups: dict[str, str] = {}
         for group in table.groups:
             key = label_key(group)
@@ -78,20 +78,24 @@ class LabelIndex:
             return Match(None, self.groups[key], 90.0)
         best: Match | None = None
         for label, row, group in self.long:
-            if label in key:
-                score = float(len(label))
-            else:
-                overlap = _overlap(key, label)
-                if overlap < PREFIX_MIN:
-                    continue
-                score = overlap - 0.5
-            if best is None or score > best.score or (score == best.score and best.row is None and row is not None):
-                best = Match(row, group, score)
+            if label in key and (best is None or len(label) > best.score
+                                 or (len(label) == best.score and best.row is None and row is not None)):
+                best = Match(row, group, float(len(label)))
+        if best is None:
+            # The cell ends with the beginning of a label: "无2.没有现成信息需要另" (wrapped, after a group fragment).
+            for start in range(len(key) - PREFIX_MIN + 1):
+                hit = self.prefixes.get(key[start:])
+                if hit:
+                    best = Match(hit[0], hit[1], len(key) - start - 0.5)
+                    break
         if best is not None:
             return best
         if len(key) >= 6:
-            for label, row, group in self.long:
-                if row is not None and abs(len(label) - len(key)) <= max(2, len(label) // 4):
-                    if SequenceMatcher(None, key, label).ratio() >= FUZZY_MIN:
-                        return Match(row, group, 1.0)
+            for matcher, label, row, group in self.fuzzy:
+                if abs(len(label) - len(key)) > max(2, len(label) // 4):
+                    continue
+                matcher.set_seq1(key)
+                if matcher.real_quick_ratio() >= FUZZY_MIN and matcher.quick_ratio() >= FUZZY_MIN \
+                        and matcher.ratio() >= FUZZY_MIN:
+                    return Match(row, group, 1.0)
         return None

@@ -52,6 +52,8 @@ def _clean_agency(text: str) -> str | None:
 
 
 def _match_title(text: str) -> tuple[str | None, int, str] | None:
+    if len(text) > 2 * _MAX_TITLE or "报" not in text or not ("年" in text or "年" in nfkc(text)):
+        return None
     compacted = re.sub(r"\s+", "", nfkc(text))
     if len(compacted) > _MAX_TITLE:
         return None

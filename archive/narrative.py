@@ -43,6 +43,10 @@ _PATTERNS: dict[str, tuple[re.Pattern, ...]] = {
 _ZERO = {
     "requests_new": re.compile(r"(?:未|没有|无)(?:收到|受理|接到)(?:任何)?(?:政府信息公开|依申请公开|信息公开)?申请"),
 }
+# A sentence is only searched for a fact when it holds one of these words.
+_TRIGGERS = {"requests_new": ("申请",), "requests_carried_over": ("结转", "转结"),
+             "requests_carried_forward": ("下年", "下一年"), "requests_granted": ("予以公开",),
+             "review_total": ("行政复议",), "suit_total": ("行政诉讼",)}
 # Facts about applications are only read from paragraphs about applications.
 _CONTEXT = {"requests_new": "申请", "requests_carried_over": "申请", "requests_carried_forward": "",
             "requests_granted": "申请", "review_total": "", "suit_total": ""}
@@ -59,7 +63,10 @@ def narrative_facts(lines: list[str]) -> dict[str, tuple[int, str]]:
     facts: dict[str, tuple[int, str]] = {}
     for fact, patterns in _PATTERNS.items():
         zero = _ZERO.get(fact)
+        triggers = _TRIGGERS[fact]
         for i, sentence in enumerate(sentences):
+            if not any(t in sentence for t in triggers):
+                continue
             context = (sentences[i - 1] if i else "") + sentence
             if _CONTEXT[fact] not in context:
                 continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" + "9")
@@ -41,6 +42,7 @@ def strip_numbering(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=65536)
 def label_key(text: str) -> str:
     """The comparison form of a label: NFKC, no numbering, no spaces or punctuation."""
     text = nfkc(text)
@@ -92,6 +94,7 @@ BLANK = Value("blank")
 TEXT = Value("text")
 
 
+@lru_cache(maxsize=65536)
 def parse_value(raw: str) -> Value:
     """Classify one cell: a number (with its printed unit), blank/placeholder, or text."""
     s = nfkc(raw).replace("\u00a0", " ").strip().strip("|").strip()

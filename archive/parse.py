@@ -10,7 +10,7 @@ from .narrative import check_narrative, narrative_facts
 from .report import Finding, Report
 from .rules import check_report
 from .tables import parse_tables, split_regions
-from .template import TABLES, RULES_BY_ID
+from .template import CELL_ORDER, RULES_BY_ID
 
 
 def _template(results, year: int | None) -> str | None:
@@ -25,17 +25,13 @@ def _template(results, year: int | None) -> str | None:
 
 
 def _ordered(cells: dict) -> dict:
-    order = {}
-    for t in TABLES:
-        for r in t.rows:
-            for c in t.columns:
-                order[f"{t.key}.{r.key}.{c.key}"] = len(order)
-    return dict(sorted(cells.items(), key=lambda kv: order.get(kv[0], len(order))))
+    return dict(sorted(cells.items(), key=lambda kv: CELL_ORDER[kv[0]]))
 
 
 def parse_document(doc: Document) -> Report:
     identity = identify(doc)
-    results = parse_tables(doc.lines)
+    regions = split_regions(doc.lines)
+    results = parse_tables(regions)
     cells: dict = {}
     findings: list[Finding] = []
     for result in results:
@@ -55,7 +51,6 @@ def parse_document(doc: Document) -> Report:
                                         f"有“{result.table.title}”部分，但没有可读的表格（可能是图片或附件）"))
     findings += check_report(cells)
 
-    regions = split_regions(doc.lines)
     in_tables = {i for lines in regions.values() for i, _ in lines}
     prose = [line.text for i, line in enumerate(doc.lines) if i not in in_tables]
     facts = narrative_facts(prose)

@@ -19,12 +19,15 @@ _EPS = 1e-6
 _fmt = fmt_number
 
 
-def _present_rows(cells: Cells, table: str) -> set[str]:
-    return {k.split(".")[1] for k in cells if k.startswith(table + ".")}
-
-
-def _present_cols(cells: Cells, table: str) -> set[str]:
-    return {k.split(".")[2] for k in cells if k.startswith(table + ".")}
+def _present(cells: Cells) -> dict[str, tuple[set[str], set[str]]]:
+    """table → (rows printed, columns printed)."""
+    out: dict[str, tuple[set[str], set[str]]] = {}
+    for key in cells:
+        table, row, col = key.split(".")
+        rows, cols = out.setdefault(table, (set(), set()))
+        rows.add(row)
+        cols.add(col)
+    return out
 
 
 def _label(table: str, axis_key: str, axis: str) -> str:
@@ -36,11 +39,11 @@ def _label(table: str, axis_key: str, axis: str) -> str:
     return axis_key
 
 
-def _check_sum(rule: SumRule, cells: Cells) -> tuple[list[Finding], int]:
+def _check_sum(rule: SumRule, cells: Cells, present) -> tuple[list[Finding], int]:
     """Findings for one sum rule, and how many checks could not be made for blanks."""
     findings: list[Finding] = []
     skipped = 0
-    rows, cols = _present_rows(cells, rule.table), _present_cols(cells, rule.table)
+    rows, cols = present.get(rule.table, (set(), set()))
     if rule.axis == "column":
         if not all(r in rows for r in rule.left):
             return [], 0
@@ -116,8 +119,9 @@ def check_report(cells: Cells) -> list[Finding]:
     blank = check_blank_tables(cells)
     blank_tables = {f.where.split(".")[0] for f in blank}
     findings: list[Finding] = []
+    present = _present(cells)
     for rule in SUM_RULES:
-        found, skipped = _check_sum(rule, cells)
+        found, skipped = _check_sum(rule, cells, present)
         findings += found
         if skipped and rule.table not in blank_tables:
             findings.append(Finding("check.incomplete", "info", f"{rule.table}.*.*",

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .extract.document import Line
 from .labels import LabelIndex, Match
@@ -75,7 +76,13 @@ def _heading(line: Line) -> str | None | bool:
     """The region a heading line opens (None: tables end), or False for no heading."""
     if not line.cells or len(line.cells) > 3:
         return False
-    raw = nfkc("".join(line.cells)).strip()
+    raw = "".join(line.cells)
+    return False if len(raw) > 60 else _heading_text(raw)
+
+
+@lru_cache(maxsize=16384)
+def _heading_text(raw: str) -> str | None | bool:
+    raw = nfkc(raw).strip()
     key = label_key(raw)
     if not key or len(key) > 40:
         return False
@@ -104,7 +111,7 @@ def split_regions(lines: list[Line]) -> dict[str, list[tuple[int, Line]]]:
         region = _heading(line)
         if region is False and current in (None, "disclosure"):
             # The requests table announces itself by its first row when its heading is lost.
-            if any(INDEX["requests"].match(c) and label_key(c).startswith("本年新收") for c in line.cells):
+            if any("新收" in c and label_key(c).startswith("本年新收政府信息公开申请") for c in line.cells):
                 region = "requests"
         if region is False and current == "requests":
             key = compact(line.text)
@@ -393,8 +400,8 @@ def _parse_appeals(lines) -> TableResult:
     return result
 
 
-def parse_tables(lines: list[Line]) -> list[TableResult]:
-    regions = split_regions(lines)
+def parse_tables(regions: dict[str, list[tuple[int, Line]]]) -> list[TableResult]:
+    """The three tables, from the regions :func:`split_regions` found."""
     return [
         _parse_disclosure(regions["disclosure"]),
         _parse_requests(regions["requests"]),

@@ -73,10 +73,10 @@ class Table:
     description: str = ""
 
     def row(self, key: str) -> Row:
-        return _index(self.rows)[key]
+        return _ROWS[self.key][key]
 
     def column(self, key: str) -> Column:
-        return _index(self.columns)[key]
+        return _COLUMNS[self.key][key]
 
     def rows_for(self, template: str) -> tuple[Row, ...]:
         return tuple(r for r in self.rows if template in r.templates)
@@ -227,6 +227,11 @@ APPEALS = Table(
 
 TABLES: tuple[Table, ...] = (DISCLOSURE, REQUESTS, APPEALS)
 TABLES_BY_KEY = _index(TABLES)
+_ROWS = {t.key: _index(t.rows) for t in TABLES}
+_COLUMNS = {t.key: _index(t.columns) for t in TABLES}
+# Printed order of every possible cell key (both templates), for sorting output.
+CELL_ORDER = {f"{t.key}.{r.key}.{c.key}": i for i, (t, r, c) in
+              enumerate((t, r, c) for t in TABLES for r in t.rows for c in t.columns)}
 
 
 def cell_keys(template: str) -> list[str]:
