@@ -54,6 +54,10 @@ def parse(files: tuple[str, ...], as_json: bool) -> None:
             failed += 1
             click.echo(f"nianbao: {path}: {e}", err=True)
             continue
+        except Exception as e:  # a bug must not cost the rest of the batch, nor show a traceback
+            failed += 1
+            click.echo(f"nianbao: {path}: internal error, please report it: {type(e).__name__}: {e}", err=True)
+            continue
         if as_json:
             click.echo(json.dumps(report.to_contract(), ensure_ascii=False))
         else:

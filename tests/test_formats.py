@@ -171,3 +171,15 @@ def test_text_layouts(variant):
     report = parse_bytes(variant(SEED_004).encode(), "r.txt")
     got = {k: v for k, v in report.cells.items()}
     assert got == GOLD_004
+
+
+def test_scanned_pdf_without_text_layer():
+    import io
+    import pypdfium2 as pdfium
+    pdf = pdfium.PdfDocument.new()
+    pdf.new_page(595, 842)
+    buf = io.BytesIO()
+    pdf.save(buf)
+    report = parse_bytes(buf.getvalue(), "scan.pdf")
+    assert report.template is None and report.cells == {}
+    assert [f.rule for f in report.findings] == ["document.no_text"]
