@@ -14,6 +14,7 @@ from .template import RULES_BY_ID, SUM_RULES, TABLES_BY_KEY, SumRule
 
 Cells = dict[str, int | float | None]
 _EPS = 1e-6
+_ABSENT = object()
 
 
 _fmt = fmt_number
@@ -39,49 +40,50 @@ def _label(table: str, axis_key: str, axis: str) -> str:
     return axis_key
 
 
+def _operands(cells: Cells, left: list[str], right: list[str]):
+    """The two sums for these cell keys; "absent" when a cell is not printed
+    (the check does not apply), "blank" when one is printed blank (not checked)."""
+    values = [cells.get(k, _ABSENT) for k in (*left, *right)]
+    if _ABSENT in values:
+        return "absent"
+    if None in values:
+        return "blank"
+    return sum(values[:len(left)]), sum(values[len(left):]), values
+
+
 def _check_sum(rule: SumRule, cells: Cells, present) -> tuple[list[Finding], int]:
     """Findings for one sum rule, and how many checks could not be made for blanks."""
     findings: list[Finding] = []
     skipped = 0
     rows, cols = present.get(rule.table, (set(), set()))
+    t = rule.table
     if rule.axis == "column":
-        if not all(r in rows for r in rule.left):
-            return [], 0
         right_rows = [r for r in rule.right if r in rows]
-        if not right_rows:
+        if not all(r in rows for r in rule.left) or not right_rows:
             return [], 0
-        for col in TABLES_BY_KEY[rule.table].columns:
-            if col.key not in cols:
-                continue
-            left = [cells.get(f"{rule.table}.{r}.{col.key}", "absent") for r in rule.left]
-            right = [cells.get(f"{rule.table}.{r}.{col.key}", "absent") for r in right_rows]
-            if "absent" in left or "absent" in right:
-                continue   # a row printed short: this column cannot be checked
-            if None in left or None in right:
-                skipped += 1
-                continue
-            a, b = sum(left), sum(right)
-            if abs(a - b) > _EPS:
-                findings.append(Finding(rule.id, rule.severity, f"{rule.table}.*.{col.key}",
-                                        f"{col.label}列：{_terms(rule.table, rule.left, left)} = {_fmt(a)}，"
-                                        f"但 {_terms(rule.table, right_rows, right)} = {_fmt(b)}"))
-        return findings, skipped
-    table = TABLES_BY_KEY[rule.table]
-    for row in table.rows:
-        if row.key not in rows:
-            continue
-        left = [cells.get(f"{rule.table}.{row.key}.{c}", "absent") for c in rule.left]
-        right = [cells.get(f"{rule.table}.{row.key}.{c}", "absent") for c in rule.right]
-        if "absent" in left or "absent" in right:
-            continue
-        if None in left or None in right:
+        checks = [(col.key, [f"{t}.{r}.{col.key}" for r in rule.left], [f"{t}.{r}.{col.key}" for r in right_rows])
+                  for col in TABLES_BY_KEY[t].columns if col.key in cols]
+    else:
+        checks = [(row.key, [f"{t}.{row.key}.{c}" for c in rule.left], [f"{t}.{row.key}.{c}" for c in rule.right])
+                  for row in TABLES_BY_KEY[t].rows if row.key in rows]
+    for key, left, right in checks:
+        result = _operands(cells, left, right)
+        if result == "blank":
             skipped += 1
+        if isinstance(result, str):
             continue
-        a, b = sum(left), sum(right)
-        if abs(a - b) > _EPS:
-            findings.append(Finding(rule.id, rule.severity, f"{rule.table}.{row.key}.{rule.left[0]}",
-                                    f"“{row.label}”：{'+'.join(_label(rule.table, c, 'column') for c in rule.left)} "
-                                    f"= {_fmt(a)}，但各项之和 {'+'.join(_fmt(v) for v in right)} = {_fmt(b)}"))
+        a, b, values = result
+        if abs(a - b) <= _EPS:
+            continue
+        if rule.axis == "column":
+            where = f"{t}.*.{key}"
+            message = (f"{_label(t, key, 'column')}列：{_terms(t, rule.left, values[:len(left)])} = {_fmt(a)}，"
+                       f"但 {_terms(t, right_rows, values[len(left):])} = {_fmt(b)}")
+        else:
+            where = f"{t}.{key}.{rule.left[0]}"
+            message = (f"“{_label(t, key, 'row')}”：{'+'.join(_label(t, c, 'column') for c in rule.left)} "
+                       f"= {_fmt(a)}，但各项之和 {'+'.join(_fmt(v) for v in values[len(left):])} = {_fmt(b)}")
+        findings.append(Finding(rule.id, rule.severity, where, message))
     return findings, skipped
 
 
