@@ -11,6 +11,7 @@ a column header (``其他``, ``总计``) only counts as a row when it is numbere
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -18,6 +19,7 @@ from functools import lru_cache
 from .normalize import compact, label_key
 from .template import Row, Table
 
+_PAREN = re.compile(r"[(（][^()（）]{2,}[)）]")
 SHORT = 3          # labels of this many characters or fewer match exactly only
 MAX_CELL = 60      # longer cells are prose, not labels
 PREFIX_MIN = 5     # a truncated label must keep at least this many characters
@@ -65,7 +67,11 @@ class LabelIndex:
 
     def match(self, text: str) -> Match | None:
         key = label_key(text)
-        return self._match(key, key in self.column_words and not _numbered(text))
+        found = self._match(key, key in self.column_words and not _numbered(text))
+        if found is None and _PAREN.search(text):
+            # Provincial guidance inside a label: "规章（设区的市、自治州人民政府应提供相关数据）".
+            found = self._match(label_key(_PAREN.sub("", text)), False)
+        return found
 
     @lru_cache(maxsize=4096)
     def _match(self, key: str, header_word: bool) -> Match | None:

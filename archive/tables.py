@@ -179,7 +179,9 @@ def _items(table: Table, lines: list[tuple[int, Line]]) -> list[Item]:
             items.append(Item("text", lineno, match, " ".join(texts)))
             values = [v for v in values if parse_value(v).kind != "text"]
             if values:
-                items.append(Item("values", lineno, values=values, hard=True))
+                # Values beside unknown text: the tail of a wrapped label, or a row the
+                # national template does not have (a provincial extra row).
+                items.append(Item("values", lineno, text=" ".join(texts), values=values, hard=True))
             continue
         # Only values on this line: a row of values (hard), or one cell on its own (soft).
         hard = line.hard or len(cells) > 1
@@ -240,7 +242,10 @@ def _attribute(table: Table, items: list[Item], n_columns: int, findings: list[F
             row = label.match.row
             rows.setdefault(row.key, ParsedRow(row, values.values, values.line))
         return rows
-    if len(empty) == len(pending):
+    # Values printed apart from every label (a shattered table) follow the template's
+    # order. Values beside unknown text are left out of this: they may be a row the
+    # national template does not have.
+    if len(empty) == len(pending) and not any(values.text for values, _ in pending):
         for (values, _), row in zip(pending, empty):
             rows[row.key] = ParsedRow(row, values.values, values.line)
         return rows

@@ -183,3 +183,55 @@ def test_scanned_pdf_without_text_layer():
     report = parse_bytes(buf.getvalue(), "scan.pdf")
     assert report.template is None and report.cells == {}
     assert [f.rule for f in report.findings] == ["document.no_text"]
+
+
+def test_provincial_label_guidance_and_extra_row_with_a_blank_row():
+    """Hubei 2020 style: guidance in parentheses inside labels, an extra row, and
+    a fees row printed with no cells at all: the extra row's numbers must not be
+    given to the empty row."""
+    text = "\n".join([
+        "二、主动公开政府信息情况",
+        "第二十条第(一)项",
+        "信息内容\t本年新制作数量\t本年新公开数量\t对外公开总数量",
+        "规章（设区的市、自治州人民政府应提供相关数据）\t0\t0\t0",
+        "规范性文件\t2\t2\t30",
+        "其他主动公开文件\t5\t5\t40",
+        "第二十条第(五)项",
+        "信息内容\t上一年项目数量\t本年增/减\t处理决定数量（指2020年办件量）",
+        "行政许可\t10\t-2\t8",
+        "第二十条第(八)项",
+        "信息内容\t上一年项目数量\t本年增/减",
+        "行政事业性收费",
+    ])
+    report = parse_bytes(text.encode(), "r.txt")
+    c = report.cells
+    assert (c["disclosure.rules.made"], c["disclosure.normative_docs.public_total"]) == (0, 30)
+    assert c["disclosure.licensing.change"] == -2 and c["disclosure.licensing.decisions"] == 8
+    assert not any(k.startswith("disclosure.fees") for k in c)
+    assert any(f.rule == "row.unattributed" and "5 5 40" in f.message for f in report.findings)
+
+
+def _xlsx(rows: list[list[str]]) -> bytes:
+    """A minimal real XLSX workbook (inline strings) with one sheet."""
+    import io, zipfile
+    from xml.sax.saxutils import escape
+
+    def col(i):
+        return chr(65 + i) if i < 26 else chr(64 + i // 26) + chr(65 + i % 26)
+    sheet = "".join(
+        f'<row r="{r + 1}">' + "".join(
+            f'<c r="{col(i)}{r + 1}" t="inlineStr"><is><t>{escape(v)}</t></is></c>' for i, v in enumerate(row) if v)
+        + "</row>" for r, row in enumerate(rows))
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        zf.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook {ns}><sheets/></workbook>')
+        zf.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><worksheet {ns}><sheetData>{sheet}</sheetData></worksheet>')
+    return buf.getvalue()
+
+
+def test_xlsx_attachment():
+    rows = [line.split("\t") if "\t" in line else [line] for line in SEED_004.splitlines() if line.strip()]
+    report = parse_bytes(_xlsx(rows), "附件.xlsx")
+    assert report.cells == GOLD_004 and report.year == 2021
