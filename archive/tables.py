@@ -138,6 +138,9 @@ def _explode(cells: list[str]) -> list[str]:
     after a label in the same cell (``'规章 1 0 11'``)."""
     out: list[str] = []
     for cell in cells:
+        if " " not in cell:      # one token: nothing to split
+            out.append(cell)
+            continue
         tokens = cell.split()
         if len(tokens) > 1 and all(parse_value(t).kind == "number" for t in tokens):
             out.extend(tokens)

@@ -24,9 +24,12 @@ _SKIP = {"script", "style", "noscript", "template", "head", "title", "select", "
 _MAX_DEPTH = 400
 
 
+_STRING = etree.XPath("string()")
+
+
 def _cell_text(cell) -> str:
     # Text nodes are joined without spaces: a number split over <span>s stays one number.
-    return " ".join("".join(cell.itertext()).split())
+    return " ".join(_STRING(cell).split())
 
 
 def _rows(table) -> list:
