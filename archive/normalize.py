@@ -117,10 +117,6 @@ def fmt_number(n: int | float) -> str:
     return str(n)
 
 
-def is_value(raw: str) -> bool:
-    return parse_value(raw).kind != "text"
-
-
 def to_cell(value: Value, kind: str) -> int | float | None:
     """The contract value of a parsed cell for a column of ``kind`` (count/money/signed)."""
     if value.kind != "number":

@@ -78,9 +78,6 @@ class Table:
     def column(self, key: str) -> Column:
         return _COLUMNS[self.key][key]
 
-    def rows_for(self, template: str) -> tuple[Row, ...]:
-        return tuple(r for r in self.rows if template in r.templates)
-
 
 def _index(items):
     return {i.key: i for i in items}
@@ -232,29 +229,6 @@ _COLUMNS = {t.key: _index(t.columns) for t in TABLES}
 # Printed order of every possible cell key (both templates), for sorting output.
 CELL_ORDER = {f"{t.key}.{r.key}.{c.key}": i for i, (t, r, c) in
               enumerate((t, r, c) for t in TABLES for r in t.rows for c in t.columns)}
-
-
-def cell_keys(template: str) -> list[str]:
-    """Every cell key of a template, in printed order."""
-    keys = []
-    for table in TABLES:
-        for row in table.rows_for(template):
-            if template == "2021" and row.key == "other":
-                continue  # the one-row （六） is a variant, not part of the 2021 grid
-            keys += [f"{table.key}.{row.key}.{c}" for c in row.column_keys(template, table)]
-    return keys
-
-
-def all_cell_keys() -> list[str]:
-    """Union of both templates' keys (plus the one-row （六） variant), in printed order."""
-    seen: dict[str, None] = {}
-    for table in TABLES:
-        for row in table.rows:
-            templates = [t for t in TEMPLATES if t in row.templates]
-            for t in templates:
-                for c in row.column_keys(t, table):
-                    seen.setdefault(f"{table.key}.{row.key}.{c}", None)
-    return list(seen)
 
 
 # ---------------------------------------------------------------------------
