@@ -33,11 +33,7 @@ def _present(cells: Cells) -> dict[str, tuple[set[str], set[str]]]:
 
 def _label(table: str, axis_key: str, axis: str) -> str:
     t = TABLES_BY_KEY[table]
-    items = t.rows if axis == "row" else t.columns
-    for item in items:
-        if item.key == axis_key:
-            return item.label
-    return axis_key
+    return (t.row(axis_key) if axis == "row" else t.column(axis_key)).label
 
 
 def _operands(cells: Cells, left: list[str], right: list[str]):
