@@ -51,7 +51,7 @@ def _clean_agency(text: str) -> str | None:
     return text
 
 
-def _match_title(text: str) -> tuple[str | None, int, str] | None:
+def match_title(text: str) -> tuple[str | None, int, str] | None:
     if len(text) > 2 * _MAX_TITLE or "报" not in text or not ("年" in text or "年" in nfkc(text)):
         return None
     compacted = re.sub(r"\s+", "", nfkc(text))
@@ -74,7 +74,7 @@ def _from_lines(lines: list[str]) -> Identity | None:
     # A title on one line wins over one pieced together from several.
     for span in (1, 2, 3):
         for i in range(len(lines) - span + 1):
-            hit = _match_title("".join(lines[i:i + span]))
+            hit = match_title("".join(lines[i:i + span]))
             if hit is None:
                 continue
             agency, year, title = hit
@@ -99,7 +99,7 @@ def identify(doc: Document) -> Identity:
     found = _from_lines(head)
     if found is None and doc.title:
         for part in re.split(r"[_|]| - ", doc.title):
-            hit = _match_title(part)
+            hit = match_title(part)
             if hit:
                 found = Identity(hit[0], hit[1], hit[2], "page" if hit[0] else None)
                 break
@@ -107,7 +107,7 @@ def identify(doc: Document) -> Identity:
         # A sentence naming the report: "现公布区统计局2023年政府信息公开工作年度报告。"
         for line in head[:15]:
             for sentence in re.split(r"[。；;！!]", nfkc(line)):
-                hit = _match_title(sentence[-_MAX_TITLE:])
+                hit = match_title(sentence[-_MAX_TITLE:])
                 if hit:
                     found = Identity(hit[0], hit[1], None, "text" if hit[0] else None)
                     break

@@ -1,0 +1,248 @@
+"""Load and validate ``config.yaml``: portals to crawl, agencies that must report.
+
+Every error names the file, the line and the reason, e.g.
+``config.yaml:14: portals[2].family: unknown family 'trz' (known: auto, gdpost, …)``.
+The YAML is read as a node tree (``yaml.compose``) so each value keeps its line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+from archive.errors import ConfigError
+
+FAMILIES = ("auto", "trs", "gdpost", "gkmlpt", "hanweb", "shtml_uuid", "vsb", "nextlink")
+LEVELS = ("government", "department", "township")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+_REGION = re.compile(r"^\d{6}(\d{6})?$")
+
+
+@dataclass(frozen=True)
+class Agency:
+    id: str
+    name: str
+    level: str
+    region: str
+    parent: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Portal:
+    id: str
+    name: str
+    start_urls: tuple[str, ...]
+    family: str
+    owner: str
+    hosts: tuple[str, ...]                     # hosts the crawl may visit (start URLs' hosts + extra)
+    selectors: dict[str, str] = field(default_factory=dict)
+    agencies: tuple[str, ...] = ()             # agencies whose reports this portal lists ('' = owner's subtree)
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    delay: float = 1.5                 # seconds between requests to one host
+    concurrency: int = 64              # requests in flight across all hosts
+    per_host: int = 1                  # requests in flight per host
+    timeout: float = 30.0
+    retries: int = 3
+    max_download_mb: float = 100.0
+    max_redirects: int = 5
+    max_list_pages: int = 200
+    revalidate_days: float = 30.0      # archived pages/attachments younger than this are not re-requested
+    retry_after_max: float = 300.0     # a longer Retry-After is not waited for: the request is given up
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    contact: str
+    portals: dict[str, Portal]
+    agencies: dict[str, Agency]
+    crawl: CrawlSettings
+
+    def portal(self, portal_id: str) -> Portal:
+        try:
+            return self.portals[portal_id]
+        except KeyError:
+            raise ConfigError(f"{self.path}: no portal with id {portal_id!r} "
+                              f"(known: {', '.join(sorted(self.portals)) or 'none'})") from None
+
+
+class _Reader:
+    """Typed access to a YAML node tree, with file:line in every error."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, node: yaml.Node | None, where: str, reason: str) -> ConfigError:
+        line = f":{node.start_mark.line + 1}" if node is not None else ""
+        return ConfigError(f"{self.path}{line}: {where}: {reason}")
+
+    def mapping(self, node: yaml.Node, where: str, required: set[str], optional: set[str]) -> dict[str, yaml.Node]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, where, "expected a mapping (key: value)")
+        out: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in out:
+                raise self.fail(key_node, f"{where}.{key}", "duplicate key")
+            if key not in required | optional:
+                known = ", ".join(sorted(required | optional))
+                raise self.fail(key_node, f"{where}.{key}", f"unknown key (known: {known})")
+            out[key] = value_node
+        missing = sorted(required - out.keys())
+        if missing:
+            raise self.fail(node, where, f"missing {', '.join(missing)}")
+        return out
+
+    def string(self, node: yaml.Node, where: str) -> str:
+        if not isinstance(node, yaml.ScalarNode) or node.tag.endswith((":null", ":bool")) or not str(node.value).strip():
+            raise self.fail(node, where, "expected a non-empty text value")
+        return str(node.value).strip()
+
+    def number(self, node: yaml.Node, where: str, low: float, high: float) -> float:
+        try:
+            value = float(node.value) if isinstance(node, yaml.ScalarNode) else None
+        except ValueError:
+            value = None
+        if value is None or not (low <= value <= high):
+            raise self.fail(node, where, f"expected a number from {low:g} to {high:g}")
+        return value
+
+    def strings(self, node: yaml.Node, where: str) -> list[tuple[str, yaml.Node]]:
+        if isinstance(node, yaml.ScalarNode):
+            return [(self.string(node, where), node)]
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.fail(node, where, "expected a list of text values")
+        return [(self.string(n, f"{where}[{i}]"), n) for i, n in enumerate(node.value)]
+
+    def sequence(self, node: yaml.Node, where: str) -> list[yaml.Node]:
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.fail(node, where, "expected a list")
+        return node.value
+
+
+def _url(r: _Reader, value: str, node: yaml.Node, where: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise r.fail(node, where, f"not an http(s) URL: {value!r}")
+    return value
+
+
+def _agency(r: _Reader, node: yaml.Node, where: str) -> tuple[Agency, dict[str, yaml.Node]]:
+    f = r.mapping(node, where, {"id", "name", "level", "region"}, {"parent", "aliases"})
+    agency_id = r.string(f["id"], f"{where}.id")
+    if not _ID.match(agency_id):
+        raise r.fail(f["id"], f"{where}.id", f"{agency_id!r}: use lower-case letters, digits, '-', '_' or '.'")
+    level = r.string(f["level"], f"{where}.level")
+    if level not in LEVELS:
+        raise r.fail(f["level"], f"{where}.level", f"unknown level {level!r} (known: {', '.join(LEVELS)})")
+    region = r.string(f["region"], f"{where}.region")
+    if not _REGION.match(region):
+        raise r.fail(f["region"], f"{where}.region",
+                     f"{region!r} is not a 行政区划代码 (6 digits, or 12 for a township)")
+    aliases = tuple(a for a, _ in r.strings(f["aliases"], f"{where}.aliases")) if "aliases" in f else ()
+    parent = r.string(f["parent"], f"{where}.parent") if "parent" in f else None
+    return Agency(agency_id, r.string(f["name"], f"{where}.name"), level, region, parent, aliases), f
+
+
+def _portal(r: _Reader, node: yaml.Node, where: str) -> tuple[Portal, dict[str, yaml.Node]]:
+    f = r.mapping(node, where, {"id", "start_urls", "owner"},
+                  {"name", "family", "selectors", "hosts", "agencies"})
+    portal_id = r.string(f["id"], f"{where}.id")
+    if not _ID.match(portal_id):
+        raise r.fail(f["id"], f"{where}.id", f"{portal_id!r}: use lower-case letters, digits, '-', '_' or '.'")
+    urls = [_url(r, u, n, f"{where}.start_urls") for u, n in r.strings(f["start_urls"], f"{where}.start_urls")]
+    if not urls:
+        raise r.fail(f["start_urls"], f"{where}.start_urls", "at least one URL is needed")
+    family = r.string(f["family"], f"{where}.family") if "family" in f else "auto"
+    if family not in FAMILIES:
+        raise r.fail(f["family"], f"{where}.family", f"unknown family {family!r} (known: {', '.join(FAMILIES)})")
+    selectors: dict[str, str] = {}
+    if "selectors" in f:
+        sf = r.mapping(f["selectors"], f"{where}.selectors", set(), {"item", "title", "date", "next", "body"})
+        selectors = {k: r.string(v, f"{where}.selectors.{k}") for k, v in sf.items()}
+    hosts = {urlsplit(u).hostname for u in urls}
+    if "hosts" in f:
+        hosts |= {h.lower() for h, _ in r.strings(f["hosts"], f"{where}.hosts")}
+    agencies = tuple(a for a, _ in r.strings(f["agencies"], f"{where}.agencies")) if "agencies" in f else ()
+    return Portal(portal_id, r.string(f["name"], f"{where}.name") if "name" in f else portal_id, tuple(urls),
+                  family, r.string(f["owner"], f"{where}.owner"), tuple(sorted(hosts)), selectors, agencies), f
+
+
+def _crawl(r: _Reader, node: yaml.Node | None) -> CrawlSettings:
+    if node is None:
+        return CrawlSettings()
+    limits = {"delay": (0, 600), "concurrency": (1, 4096), "per_host": (1, 64), "timeout": (1, 3600),
+              "retries": (0, 20), "max_download_mb": (0.01, 10240), "max_redirects": (0, 50),
+              "max_list_pages": (1, 100000), "revalidate_days": (0, 3650), "retry_after_max": (0, 86400)}
+    f = r.mapping(node, "crawl", set(), set(limits))
+    values = {}
+    for key, value_node in f.items():
+        number = r.number(value_node, f"crawl.{key}", *limits[key])
+        values[key] = int(number) if isinstance(getattr(CrawlSettings, key), int) else number
+    return CrawlSettings(**values)
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    try:
+        root = yaml.compose(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{line}: not valid YAML: {e.problem or e.context}") from None
+    r = _Reader(path)
+    if root is None:
+        raise ConfigError(f"{path}: the file is empty")
+    top = r.mapping(root, "config", {"portals", "agencies"}, {"contact", "crawl"})
+
+    agencies: dict[str, Agency] = {}
+    agency_nodes: dict[str, dict[str, yaml.Node]] = {}
+    for i, node in enumerate(r.sequence(top["agencies"], "agencies")):
+        agency, fields = _agency(r, node, f"agencies[{i}]")
+        if agency.id in agencies:
+            raise r.fail(fields["id"], f"agencies[{i}].id", f"duplicate agency id {agency.id!r}")
+        agencies[agency.id] = agency
+        agency_nodes[agency.id] = fields
+    for agency_id, agency in agencies.items():
+        if agency.parent is not None and agency.parent not in agencies:
+            raise r.fail(agency_nodes[agency_id]["parent"], f"agency {agency_id}.parent",
+                         f"no agency with id {agency.parent!r}")
+    _check_no_cycles(r, agencies, agency_nodes)
+
+    portals: dict[str, Portal] = {}
+    for i, node in enumerate(r.sequence(top["portals"], "portals")):
+        portal, fields = _portal(r, node, f"portals[{i}]")
+        if portal.id in portals:
+            raise r.fail(fields["id"], f"portals[{i}].id", f"duplicate portal id {portal.id!r}")
+        for key, ids in (("owner", (portal.owner,)), ("agencies", portal.agencies)):
+            for agency_id in ids:
+                if agency_id not in agencies:
+                    raise r.fail(fields[key], f"portals[{i}].{key}", f"no agency with id {agency_id!r}")
+        portals[portal.id] = portal
+
+    contact = r.string(top["contact"], "contact") if "contact" in top else ""
+    return Config(path, contact, portals, agencies, _crawl(r, top.get("crawl")))
+
+
+def _check_no_cycles(r: _Reader, agencies: dict[str, Agency], nodes: dict[str, dict[str, yaml.Node]]) -> None:
+    for start in agencies:
+        seen, current = set(), start
+        while current is not None:
+            if current in seen:
+                raise r.fail(nodes[start].get("parent"), f"agency {start}.parent", "parents form a cycle")
+            seen.add(current)
+            current = agencies[current].parent

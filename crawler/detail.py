@@ -1,0 +1,136 @@
+"""What a report page says about itself: title, publication date, publisher, attachments.
+
+Sources, most trusted first: the standard ``<meta>`` set of 《政府网站发展指引》
+(ArticleTitle, PubDate, ContentSource), the 公开目录 block (索引号 / 发布机构 /
+发布日期 … as td pairs, th/td, span/em or "label：value" text), then the visible
+page. A date is never taken from a URL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from .page import Page, clean, iso_date
+
+ATTACHMENT_TYPES = ("pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "zip")
+_EXT = re.compile(r"\.(" + "|".join(ATTACHMENT_TYPES) + r")$", re.I)
+_DOWNLOAD_PATH = re.compile(r"downfile\.jsp|download\.jsp|/attachment/|/files/|downloadfile|getfile", re.I)
+_LABELS = {
+    "index_no": r"索\s*引\s*号",
+    "publisher": r"发布机构|发文机关|发布单位|信息来源|来\s*源",
+    "published": r"发布日期|发布时间|公开日期|发文日期|时\s*间",
+    "written": r"成文日期|生成日期|公文生成日期",
+}
+_ANY_LABEL = "|".join(_LABELS.values()) + r"|主题分类|组配分类|体裁分类|公开方式|公开范围|文\s*号|发文字号|分\s*类|名\s*称|主\s*题\s*词|浏览次数|字体"
+_FIELD = {key: re.compile(rf"^(?:{pattern})\s*[:：]\s*(.*)$") for key, pattern in _LABELS.items()}
+_LABEL_ONLY = {key: re.compile(rf"^(?:{pattern})\s*[:：]?$") for key, pattern in _LABELS.items()}
+_NEXT_LABEL = re.compile(rf"\s*(?:{_ANY_LABEL})\s*[:：].*$")
+_PAGE_SCRIPT = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"']([\w-]+)[\"']\s*,\s*[\"'](\w+)[\"']")
+
+
+@dataclass(frozen=True)
+class AttachmentLink:
+    url: str
+    name: str
+    kind: str | None        # guessed from the URL or link text; the bytes decide on download
+
+
+@dataclass
+class DetailInfo:
+    title: str | None
+    published: str | None
+    published_source: str | None
+    publishers: list[str]
+    index_no: str | None
+    attachments: list[AttachmentLink] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)      # continuation pages of a multi-page article
+    images: int = 0
+
+
+def _fields(page: Page) -> dict[str, str]:
+    """The 公开目录 block, and "label：value" text anywhere above the body."""
+    out: dict[str, str] = {}
+    lines = page.visible_lines
+    for i, line in enumerate(lines[:400]):
+        for key in _LABELS:
+            if key in out:
+                continue
+            m = _FIELD[key].match(line)
+            value = m.group(1) if m else None
+            if m is None and _LABEL_ONLY[key].match(line) and i + 1 < len(lines):
+                value = lines[i + 1]
+            if value is None:
+                continue
+            value = _NEXT_LABEL.sub("", value).strip()
+            if value and not _LABEL_ONLY[key].match(value):
+                out[key] = value
+        # "发布时间：2025-01-14 08:18 来源：义安区老洲乡" on one line
+        for key, pattern in _LABELS.items():
+            if key not in out:
+                m = re.search(rf"(?:{pattern})\s*[:：]\s*([^\s|]+(?:\s\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?)", line)
+                if m and i < 200:
+                    out[key] = m.group(1)
+    return out
+
+
+def _title(page: Page) -> str | None:
+    title = page.meta("ArticleTitle", "title")
+    if title:
+        return clean(title)
+    for xpath in ("//h1", "//*[contains(@class,'title')][not(self::title)]", "//h2"):
+        text = clean("".join(page.sel.xpath(f"({xpath})[1]//text()").getall()))
+        if 4 <= len(text) <= 120:
+            return text
+    return re.split(r"[_|-]", page.html_title)[0].strip() or None
+
+
+def _kind(name: str, url: str) -> str | None:
+    query = parse_qs(urlsplit(url).query)
+    candidates = [name, urlsplit(url).path] + [unquote(v) for k in ("filename", "showname", "name", "file")
+                                                for v in query.get(k, [])]
+    for candidate in candidates:
+        m = _EXT.search(candidate.strip())
+        if m:
+            return m.group(1).lower()
+    return None
+
+
+def _attachments(page: Page) -> list[AttachmentLink]:
+    out: dict[str, AttachmentLink] = {}
+    for link in page.links():
+        name = re.sub(r"^(?:附件\s*\d*\s*[:：]?\s*)", "", link.text).strip()
+        kind = _kind(link.text, link.url)
+        if kind is None and not (_DOWNLOAD_PATH.search(link.url) and (link.text.startswith("附件") or name)):
+            continue
+        if kind is None and not _DOWNLOAD_PATH.search(link.url):
+            continue
+        out.setdefault(link.url, AttachmentLink(link.url, name or urlsplit(link.url).path.rsplit("/", 1)[-1], kind))
+    return list(out.values())
+
+
+def _parts(page: Page) -> list[str]:
+    """TRS splits long articles: t2025…_4318821.html, then _1.html, _2.html … (from createPageHTML)."""
+    stem = urlsplit(page.url).path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    for m in _PAGE_SCRIPT.finditer(page.text):
+        count, current, name, ext = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
+        if name == stem and current == 0:
+            return [page.absolute(f"{name}_{k}.{ext}") for k in range(1, count)]
+    return []
+
+
+def read_detail(page: Page, list_date: str | None = None) -> DetailInfo:
+    fields = _fields(page)
+    published, source = None, None
+    for value, origin in ((page.meta("PubDate", "firstpublishedtime", "publishdate", "pubdate"), "meta"),
+                          (fields.get("published"), "page"), (list_date, "list"),
+                          (fields.get("written"), "written")):
+        published = iso_date(value)
+        if published:
+            source = origin
+            break
+    publishers = [p for p in (page.meta("ContentSource"), fields.get("publisher")) if p]
+    images = len(page.sel.xpath("//body//img[not(ancestor::header) and not(ancestor::*[contains(@class,'logo')])]"))
+    return DetailInfo(_title(page), published, source, publishers, fields.get("index_no"),
+                      _attachments(page), _parts(page), images)

@@ -1,0 +1,159 @@
+"""The mock portal server: one process, one Twisted reactor, every portal of a
+mock world on its own loopback address (same port), plus a spam mirror and a
+control address (127.0.0.1) answering ``/__mock__/stats``.
+
+    python -m crawler.mock.server --world demo      # prints "READY <port>" once listening
+
+Static routes answer conditional requests (ETag / Last-Modified → 304).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+from .families import Request, Route, routes
+from .world import SPAM_IP, World, build_world
+
+CONTROL_IP = "127.0.0.1"
+LAST_MODIFIED = "Mon, 20 Jan 2025 08:00:00 GMT"
+
+
+@dataclass
+class Host:
+    routes: dict[str, Route]
+    robots: str
+
+
+def _spam_page() -> bytes:
+    return ('<html><head><meta charset="utf-8"><title>bet365亚洲官网</title></head><body>'
+            '<p>政府信息公开工作年度报告 最新娱乐平台</p></body></html>').encode()
+
+
+class Portals:
+    """Answers a request for whichever portal's address it arrived on."""
+
+    def __init__(self, world: World):
+        self.hosts: dict[str, Host] = {}
+        for portal in world.portals:
+            table, robots = routes(portal)
+            self.hosts[portal.ip] = Host(table, robots)
+        self.hosts[SPAM_IP] = Host({"*": Route(_spam_page)}, "User-agent: *\nAllow: /\n")
+        self.log: list[tuple[str, str, str, int, float]] = []
+
+    def answer(self, ip: str, request: Request) -> tuple[int, dict[str, str], bytes]:
+        if ip == CONTROL_IP:
+            if request.path == "/__mock__/stats":
+                return 200, {"Content-Type": "application/json"}, json.dumps(self.log).encode()
+            return 404, {}, b""
+        host = self.hosts.get(ip)
+        if host is None:
+            return 404, {}, b""
+        if request.path == "/robots.txt" and "*" not in host.routes:
+            return 200, {"Content-Type": "text/plain"}, host.robots.encode()
+        route = host.routes.get(request.path) or host.routes.get("*")
+        if route is None:
+            return 404, {"Content-Type": "text/html"}, b"<html><body><h1>404 Not Found</h1></body></html>"
+        if route.handler is not None:
+            return route.handler(request)
+        body = route.body()
+        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+        headers = {"Content-Type": route.content_type, "ETag": etag, "Last-Modified": LAST_MODIFIED}
+        if request.headers.get("if-none-match") == etag or (
+                "if-none-match" not in request.headers and request.headers.get("if-modified-since") == LAST_MODIFIED):
+            return 304, {"ETag": etag}, b""
+        return 200, headers, body
+
+
+def serve(world: World, port: int) -> None:
+    from twisted.internet import reactor
+    from twisted.web import resource, server
+
+    portals = Portals(world)
+
+    class Root(resource.Resource):
+        isLeaf = True
+
+        def render(self, req):  # noqa: N802 (twisted API)
+            args = {k.decode("latin-1"): v[0].decode("utf-8", "replace") for k, v in req.args.items()}
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in req.requestHeaders.getAllRawHeaders()
+                       for v in v[:1]}
+            ip = req.getHost().host
+            status, out_headers, body = portals.answer(
+                ip, Request(req.method.decode(), req.path.decode("utf-8", "replace"), args, headers))
+            portals.log.append((ip, req.method.decode(), req.uri.decode("latin-1"), status, time.time()))
+            req.setResponseCode(status)
+            for name, value in out_headers.items():
+                req.setHeader(name, value)
+            return b"" if req.method == b"HEAD" else body
+
+    site = server.Site(Root())
+    site.displayTracebacks = False
+    site.log = lambda request: None
+    reactor.listenTCP(port, site, interface=CONTROL_IP)
+    for ip in [p.ip for p in world.portals] + [SPAM_IP]:
+        reactor.listenTCP(port, site, interface=ip)
+    print(f"READY {port}", flush=True)
+    reactor.run()
+
+
+class MockServer:
+    """Runs the mock portals in a child process for as long as the ``with`` block lasts."""
+
+    def __init__(self, world: str = "demo"):
+        self.kind = world
+        self.process: subprocess.Popen | None = None
+        self.port = 0
+        self.world: World | None = None
+
+    def __enter__(self) -> "MockServer":
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen([sys.executable, "-m", "crawler.mock.server", "--world", self.kind],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        line = self.process.stdout.readline()
+        if not line.startswith("READY "):
+            err = self.process.stderr.read()
+            self.process.kill()
+            raise RuntimeError(f"mock portals did not start: {line.strip()} {err.strip()[-500:]}")
+        self.port = int(line.split()[1])
+        self.world = build_world(self.kind, self.port)
+        return self
+
+    def stats(self) -> list[tuple[str, str, str, int, float]]:
+        import urllib.request
+        with urllib.request.urlopen(f"http://{CONTROL_IP}:{self.port}/__mock__/stats", timeout=30) as r:
+            return [tuple(x) for x in json.load(r)]
+
+    def __exit__(self, *exc) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve a mock world of government portals on loopback.")
+    parser.add_argument("--world", default="demo", help="demo, test, or bench:N (N counties)")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    port = args.port or _free_port()
+    serve(build_world(args.world, port), port)
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind((CONTROL_IP, 0))
+        return s.getsockname()[1]
+
+
+if __name__ == "__main__":
+    main()

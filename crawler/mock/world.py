@@ -1,0 +1,265 @@
+"""The mock world: counties with their agencies, the reports they published, the
+portals (one CMS family each) that list them, and what a correct crawl must find.
+
+Everything is generated deterministically from (kind, port), so the server
+process and a test build the same world: the server to serve it, the test to
+know the truth. Each portal lives on its own loopback address (127.42.x.y), so
+per-host politeness is real.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from .corpus import BaseText, base_texts
+
+FAMILIES = ("trs", "gdpost", "gkmlpt", "hanweb", "shtml_uuid", "vsb", "nextlink")
+_A = "青临白石东西南北安永长平新清金云玉兴"
+_B = "山江河水阳川宁丰城源溪林"
+DEPARTMENTS = [("住房和城乡建设局", "住建局"), ("财政局", None), ("教育局", None), ("民政局", None),
+               ("自然资源局", "自然资源局"), ("交通运输局", "交通局"), ("卫生健康委员会", "卫健委"),
+               ("市场监督管理局", "市场监管局"), ("生态环境分局", None), ("农业农村局", "农业农村局")]
+TOWNS = ["城关镇", "河口镇", "新华街道", "东关街道", "白杨乡"]
+DISTRACTORS = ["关于做好{y}年政府信息公开工作年度报告编制发布工作的通知",
+               "《{county}{y}年政府信息公开工作年度报告》解读",
+               "{county}{y1}年政务公开工作要点",
+               "关于召开全县政务公开工作推进会的通知",
+               "图解：{county}{y}年政府信息公开工作年度报告"]
+PDF_BASES = ("seed003.txt", "realdoc08.txt")
+HTML_BASES = ("seed000.txt", "seed001.txt", "seed003.txt", "seed004.txt", "realdoc08.txt", "realdoc04.txt")
+
+
+def ip_for(index: int) -> str:
+    return f"127.42.{index // 250}.{index % 250 + 1}"
+
+
+SPAM_IP = "127.42.250.1"       # a spam mirror cloning government paths, outside every portal
+
+
+@dataclass
+class Agency:
+    id: str
+    name: str
+    level: str
+    region: str
+    parent: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass
+class Attachment:
+    path: str
+    name: str
+    kind: str                   # pdf, docx, doc, zip, big
+    text: str = ""
+
+
+@dataclass
+class Item:
+    """One entry of a 年报 column: a report or a distractor."""
+    id: int
+    title: str
+    published: date
+    listed_title: str = ""       # as the list shows it (may be cut short with …)
+    report: bool = True
+    agency: Agency | None = None
+    year: int | None = None
+    base: BaseText | None = None
+    fmt: str = "html"           # html, pdf, docx, doc, zip, image, multipage
+    title_agency: bool = True    # the title names the agency (else only ContentSource does)
+    special: str | None = None   # gbk, wap, multipage, image, doc, zip, soft404, offhost, loop, retry_after, oversize
+    path: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Portal:
+    id: str
+    family: str
+    configured_family: str
+    ip: str
+    port: int
+    county: str
+    owner: Agency
+    agencies: list[Agency]
+    items: list[Item]
+    start_paths: list[str]
+    hostile: str | None = None   # robots, waf521, waf412
+
+    def url(self, path: str) -> str:
+        return f"http://{self.ip}:{self.port}{path}"
+
+    @property
+    def start_urls(self) -> list[str]:
+        return [self.url(p) for p in self.start_paths]
+
+    def expected_reports(self) -> list[dict]:
+        out = []
+        for item in self.items:
+            if item.report and item.special not in ("soft404", "offhost", "loop") and not self.hostile:
+                out.append({"url": self.url(item.path), "agency_id": item.agency.id, "year": item.year,
+                            "published": item.published.isoformat(),
+                            "attachments": sorted(self.url(a.path) for a in item.attachments),
+                            "parts": [self.url(p) for p in item.parts]})
+        return out
+
+    def expected_problems(self) -> list[tuple[str, str]]:
+        if self.hostile == "robots":
+            return [("robots_disallowed", u) for u in self.start_urls]
+        if self.hostile in ("waf521", "waf412"):
+            return [("blocked", u) for u in self.start_urls]
+        kinds = {"soft404": "soft_404", "offhost": "offsite", "loop": "redirect_loop", "oversize": "oversize"}
+        out = []
+        for item in self.items:
+            if item.special in kinds:
+                url = self.url(item.path)
+                if item.special == "oversize":
+                    url = self.url(next(a.path for a in item.attachments if a.kind == "big"))
+                out.append((kinds[item.special], url))
+        return out
+
+
+@dataclass
+class World:
+    port: int
+    portals: list[Portal]
+
+    @property
+    def agencies(self) -> list[Agency]:
+        return [a for p in self.portals for a in p.agencies]
+
+    def portal(self, portal_id: str) -> Portal:
+        return next(p for p in self.portals if p.id == portal_id)
+
+
+def _cn_year(year: int) -> str:
+    digits = "〇一二三四五六七八九"
+    return "".join(digits[int(d)] for d in str(year))
+
+
+def _title(agency: Agency, year: int, variant: int, county: str) -> tuple[str, bool]:
+    """A report title in one of the forms portals use; the flag says whether it names the agency."""
+    name = agency.name
+    if variant == 1:
+        return f"{name}{year}年度政府信息公开工作年度报告", True
+    if variant == 2:
+        return f"{year}年政府信息公开工作年度报告（{name}）", True
+    if variant == 3:
+        return f"{name}{_cn_year(year)}年政府信息公开工作年度报告", True
+    if variant == 4 and agency.aliases:
+        return f"{agency.aliases[0]}{year}年政府信息公开工作年度报告", True
+    if variant == 5 and agency.level == "department":
+        return f"{year}年政府信息公开工作年度报告", False
+    return f"{name}{year}年政府信息公开工作年度报告", True
+
+
+def _county(index: int, port: int, family: str, rng: random.Random, n_departments: int,
+            years: tuple[int, ...], hostile: str | None = None, county: str | None = None) -> Portal:
+    if county is None:
+        county = _A[index % len(_A)] + _B[(index // len(_A)) % len(_B)] + ("县" if index % 3 else "区")
+        if index >= len(_A) * len(_B):
+            county = f"{county[:-1]}{index}{county[-1]}"
+    region = f"{43 + index // 9000:02d}{index % 9000 + 1000:04d}"
+    gov = Agency(f"c{index}", f"{county}人民政府", "government", region, aliases=(f"{county}政府",))
+    agencies = [gov]
+    for d, (dept, short) in enumerate(DEPARTMENTS[:n_departments]):
+        aliases = (f"{county[-1]}{short}", f"{county}{short}") if short else ()
+        agencies.append(Agency(f"c{index}-d{d}", f"{county}{dept}", "department", region, gov.id, aliases))
+    for t, town in enumerate(TOWNS[: max(1, n_departments // 3)]):
+        agencies.append(Agency(f"c{index}-t{t}", f"{county}{town}", "township", region, gov.id))
+    items: list[Item] = []
+    next_id = 4_300_000 + index * 1000
+    for year in years:
+        for k, agency in enumerate(agencies):
+            deadline = date(year + 1, 3, 31) if agency.level == "government" else date(year + 1, 1, 31)
+            published = deadline - timedelta(days=rng.randint(0, 40))
+            if rng.random() < 0.08:
+                published = deadline + timedelta(days=rng.randint(3, 60))          # a late one
+            title, names = _title(agency, year, (k + year + index) % 6, county)
+            bases = [b for n, b in base_texts().items() if n in HTML_BASES]
+            item = Item(next_id, title, published, report=True, agency=agency, year=year,
+                        base=bases[(k + index) % len(bases)], title_agency=names)
+            fmt_cycle = ("html", "html", "pdf", "docx", "html", "pdf")
+            item.fmt = fmt_cycle[(k + year) % len(fmt_cycle)]
+            if item.fmt == "pdf":
+                item.base = base_texts()[PDF_BASES[(k + year) % len(PDF_BASES)]]
+            next_id += 1
+            items.append(item)
+        for d, pattern in enumerate(DISTRACTORS[: 2 + index % 3]):
+            items.append(Item(next_id, pattern.format(y=year, y1=year + 1, county=county),
+                              date(year + 1, 1, 5 + d), report=False))
+            next_id += 1
+    items.sort(key=lambda i: (i.published, i.id), reverse=True)
+    return Portal(f"{family}-{index}", family, family, ip_for(index), port, county, gov, agencies, items, [],
+                  hostile)
+
+
+def _special(portal: Portal, special: str, fmt: str | None = None) -> Item:
+    """Give the next plain HTML report of the portal a special behaviour (and format)."""
+    for item in portal.items:
+        if item.report and item.special is None and item.fmt == "html":
+            item.special = special
+            item.fmt = fmt or item.fmt
+            return item
+    raise LookupError(f"no plain report left on {portal.id} for {special}")
+
+
+def build_world(kind: str, port: int) -> World:
+    """``demo``/``test``: one county per family plus the hostile cases; ``bench:N``: N counties."""
+    rng = random.Random(20251121)
+    portals: list[Portal] = []
+    if kind.startswith("bench:"):
+        for i in range(int(kind.split(":", 1)[1])):
+            portals.append(_county(i, port, FAMILIES[i % len(FAMILIES)], rng, 4, (2023, 2024)))
+    else:
+        for i, family in enumerate(FAMILIES):
+            county = "凤泉区" if family == "nextlink" else None
+            portals.append(_county(i, port, family, rng, 5, (2023, 2024), county=county))
+        portals.append(_county(len(portals), port, "trs", rng, 2, (2024,)))
+        portals[-1].configured_family = "auto"
+        portals[-1].id = f"auto-{len(portals) - 1}"
+        for hostile in ("robots", "waf521", "waf412"):
+            portals.append(_county(len(portals), port, "nextlink", rng, 1, (2024,), hostile))
+            portals[-1].id = f"{hostile}-{len(portals) - 1}"
+        trs, gd, hanweb, fengquan = portals[0], portals[1], portals[3], portals[6]
+        for portal, special, fmt in ((trs, "gbk", None), (trs, "wap", None), (trs, "multipage", "multipage"),
+                                     (gd, "image", "image"), (hanweb, "zip", "zip"),
+                                     *((fengquan, s, None) for s in ("soft404", "offhost", "loop", "retry_after",
+                                                                     "oversize"))):
+            _special(portal, special, fmt)
+        # seed 004 is 凤泉区人民政府's own 2021 report; the portal also carries it as a Word 97 file
+        gov = fengquan.owner
+        fengquan.items.append(Item(fengquan.items[-1].id + 500, f"{gov.name}2021年政府信息公开工作年度报告",
+                                   date(2022, 3, 28), agency=gov, year=2021,
+                                   base=base_texts()["seed004.txt"], fmt="doc", special="doc"))
+    from .families import assign_paths
+    for portal in portals:
+        assign_paths(portal)
+    return World(port, portals)
+
+
+def hex32(*parts: object) -> str:
+    return hashlib.md5("/".join(map(str, parts)).encode()).hexdigest()
+
+
+def config_yaml(world: World, delay: float = 0.0, concurrency: int = 32, **crawl: float) -> str:
+    """A config.yaml for the mock world, as a user would write it for the real portals."""
+    settings = {"delay": delay, "concurrency": concurrency, "per_host": 1, "timeout": 10, "retries": 2,
+                "max_download_mb": 2, "retry_after_max": 10, **crawl}
+    lines = ['contact: "nianbao demo <nianbao@example.org>"', "crawl:"]
+    lines += [f"  {k}: {v}" for k, v in settings.items()]
+    lines.append("portals:")
+    for p in world.portals:
+        urls = ", ".join(f'"{u}"' for u in p.start_urls)
+        lines.append(f"  - {{id: {p.id}, name: {p.county}政府信息公开年报, family: {p.configured_family}, "
+                     f"owner: {p.owner.id}, start_urls: [{urls}]}}")
+    lines.append("agencies:")
+    for a in world.agencies:
+        extra = f", parent: {a.parent}" if a.parent else ""
+        extra += f", aliases: [{', '.join(a.aliases)}]" if a.aliases else ""
+        lines.append(f'  - {{id: {a.id}, name: {a.name}, level: {a.level}, region: "{a.region}"{extra}}}')
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,112 @@
+"""A fetched page, decoded the way portals need, with its links and dates.
+
+Scrapy decodes by the header charset first; portals mislabel GBK as UTF-8, so
+pages are decoded by ``archive.encoding.decode`` (strict UTF-8 first, then the
+declared charset, then GB18030) and parsed with parsel.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from urllib.parse import urljoin, urlsplit
+
+from parsel import Selector
+
+from archive.encoding import decode
+
+_DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+_SPACE = re.compile(r"\s+")
+
+
+def iso_date(text: str | None) -> str | None:
+    """The first date in ``text`` as YYYY-MM-DD (2025-1-7, 2025/01/07, 2025年1月7日, 2025.01.07)."""
+    if not text:
+        return None
+    m = _DATE.search(text)
+    if not m:
+        return None
+    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def clean(text: str | None) -> str:
+    return _SPACE.sub(" ", text or "").strip()
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    text: str          # the anchor's title attribute when it has one (lists cut the text short), else its text
+    container: str     # text of the list item / table row around it (for its date)
+
+
+@dataclass
+class Page:
+    url: str
+    status: int
+    body: bytes
+    content_type: str = ""
+
+    @classmethod
+    def from_response(cls, response) -> "Page":
+        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        return cls(response.url, response.status, response.body, ctype)
+
+    @cached_property
+    def decoded(self) -> tuple[str, str]:
+        return decode(self.body, self.content_type)
+
+    @property
+    def text(self) -> str:
+        return self.decoded[0]
+
+    @property
+    def encoding(self) -> str:
+        return self.decoded[1]
+
+    @cached_property
+    def sel(self) -> Selector:
+        return Selector(text=self.text or "<html></html>", base_url=self.url)
+
+    def meta(self, *names: str) -> str | None:
+        for name in names:
+            value = self.sel.xpath(
+                "//meta[translate(@name,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')=$n]/@content",
+                n=name.lower()).get()
+            if value and value.strip():
+                return value.strip()
+        return None
+
+    @cached_property
+    def html_title(self) -> str:
+        return clean(self.sel.xpath("//title/text()").get())
+
+    def absolute(self, href: str) -> str | None:
+        href = (href or "").strip()
+        if not href or href.startswith(("javascript:", "mailto:", "tel:", "#", "data:")):
+            return None
+        url = urljoin(self.url, href)
+        return url.split("#", 1)[0] if urlsplit(url).scheme in ("http", "https") else None
+
+    def links(self, selector: str | None = None) -> list[Link]:
+        anchors = self.sel.css(selector) if selector else self.sel.xpath("//a[@href]")
+        out = []
+        for a in anchors:
+            url = self.absolute(a.attrib.get("href", ""))
+            if url is None:
+                continue
+            text = clean(a.attrib.get("title") or "".join(a.xpath(".//text()").getall()))
+            box = a.xpath("ancestor::*[self::li or self::tr or self::dd or self::dt][1]")
+            container = clean(" ".join(box[0].xpath(".//text()").getall())) if box else text
+            out.append(Link(url, text, container))
+        return out
+
+    @cached_property
+    def visible_lines(self) -> list[str]:
+        """The page's text nodes outside scripts and styles, one per line."""
+        nodes = self.sel.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]").getall()
+        return [line for line in (clean(n) for n in nodes) if line]

@@ -1,0 +1,33 @@
+"""Run the crawl in this process (Scrapy's reactor runs once per process)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from .config import load_config
+from .spiders.portal import PortalSpider
+
+
+def crawl(config_path: str | Path, data_dir: str | Path, portals: list[str] | None = None,
+          feed: str | Path | None = None, log_level: str = "WARNING", **overrides) -> tuple[dict, Path]:
+    """Crawl the configured portals; return Scrapy's stats and the feed (JSON Lines) written."""
+    config = load_config(config_path)            # fails here, cleanly, before Scrapy starts
+    for portal_id in portals or []:
+        config.portal(portal_id)
+    data_dir = Path(data_dir)
+    feed = Path(feed) if feed else data_dir / "feeds" / f"{datetime.now():%Y%m%dT%H%M%S}.jsonl"
+    feed.parent.mkdir(parents=True, exist_ok=True)
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.update({"NIANBAO_CONFIG": str(config_path), "NIANBAO_DATA_DIR": str(data_dir), "LOG_LEVEL": log_level,
+                     "FEEDS": {str(feed): {"format": "jsonlines", "encoding": "utf8", "overwrite": True}},
+                     **overrides}, priority="cmdline")
+    process = CrawlerProcess(settings, install_root_handler=log_level != "NONE")
+    crawler = process.create_crawler(PortalSpider)
+    process.crawl(crawler, portal=",".join(portals) if portals else None)
+    process.start()
+    return crawler.stats.get_stats(), feed

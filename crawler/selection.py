@@ -1,0 +1,49 @@
+"""Which items of a 年报 column are annual reports.
+
+A 年报 column also carries notices about preparing the reports, their
+interpretations (解读, 图解), work plans and news. A title is a report when it
+names a year and the report (政府信息公开工作年度报告 and its variants: 年度 vs
+年, 政府信息与政务公开, 年度工作报告, Chinese-numeral years) and is not one of
+those companions; a notice that *issues* a report (关于印发…年度报告的通知) is
+the report. Titles cut short in a list (``…``) are fetched and decided on the
+detail page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from archive.metadata import match_title
+from archive.normalize import nfkc
+
+_COMPANION = re.compile(
+    r"编制|编写|报送|填报|做好|格式|模板|范本|要点|解读|图解|图读|一图|读懂|培训|通报|督查|督导|考核|评估|检查|"
+    r"征集|征求|审核|指引|指南|问答|方案|目录|统计表|说明会|工作会|会议|计划|意见|办法|规定")
+_TRUNCATED = re.compile(r"(?:…+|\.{2,}|。{3})$")
+_HINT = re.compile(r"(?:政府信息|信息公开|政务公开|公开工作|年度报告|年报|(?:19|20)\d{2}年)")
+MIN_YEAR = 2007   # the 2007 条例 introduced the annual report
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: str               # "report", "maybe" (title cut short: decide on the detail page) or "other"
+    year: int | None = None
+    agency: str | None = None
+
+
+def judge(title: str | None, this_year: int = 2100) -> Verdict:
+    if not title:
+        return Verdict("other")
+    text = re.sub(r"\s+", "", nfkc(title))
+    hit = match_title(text)
+    if hit is not None:
+        agency, year, _ = hit
+        if not (MIN_YEAR <= year <= this_year):
+            return Verdict("other")
+        if _COMPANION.search(text):
+            return Verdict("other")
+        return Verdict("report", year, agency)
+    if _TRUNCATED.search(text) and _HINT.search(text) and not _COMPANION.search(text):
+        return Verdict("maybe")
+    return Verdict("other")

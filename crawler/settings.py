@@ -1,0 +1,57 @@
+"""Scrapy settings for the nianbao crawler: polite by default.
+
+Politeness figures (delay, concurrency, sizes) come from the ``crawl:``
+section of config.yaml (see ``crawler.config.CrawlSettings``); the values here
+are the ones used when no config says otherwise.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+BOT_NAME = "nianbao"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+try:
+    _VERSION = version("nianbao")
+except PackageNotFoundError:  # running from a checkout that is not installed
+    _VERSION = "dev"
+USER_AGENT_BASE = f"nianbao/{_VERSION} (+https://github.com/nianbao/nianbao; 政府信息公开年报归档)"
+USER_AGENT = USER_AGENT_BASE
+
+ROBOTSTXT_OBEY = True
+COOKIES_ENABLED = True           # portals set session cookies; WAF challenges are never answered
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+CONCURRENT_REQUESTS = 64
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.5
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 100 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 20 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+METAREFRESH_ENABLED = False      # WAF stubs and soft-404 pages use refresh; a report page never needs it
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+NIANBAO_BACKOFF_BASE = 2.0
+NIANBAO_BACKOFF_MAX = 60.0
+NIANBAO_RETRY_AFTER_MAX = 300.0
+HTTPERROR_ALLOW_ALL = False
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.PortalScopeMiddleware": 60,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+}
+ITEM_PIPELINES = {"crawler.pipelines.CapturePipeline": 100}
+
+NIANBAO_CONFIG = "config.yaml"
+NIANBAO_DATA_DIR = "data"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

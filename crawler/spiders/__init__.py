@@ -1,0 +1,1 @@
+"""Scrapy spiders (one generic spider, ``portal``; the CMS families are profiles)."""

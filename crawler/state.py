@@ -1,0 +1,45 @@
+"""What earlier crawls fetched, so an unchanged second run costs only its list pages.
+
+One SQLite file (sqlite-utils): ``fetches`` (per URL: hash, ETag,
+Last-Modified, when last checked) and ``listings`` (per portal: whether a run
+walked its whole list, which makes it safe to stop paging at the first page
+with nothing new).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import sqlite_utils
+
+
+class CrawlState:
+    def __init__(self, path: str | Path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite_utils.Database(path)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db["fetches"].create({"url": str, "portal": str, "role": str, "status": int, "sha256": str,
+                                   "etag": str, "last_modified": str, "checked_at": float, "report_url": str},
+                                  pk="url", if_not_exists=True)
+        self.db["listings"].create({"portal": str, "complete_at": float}, pk="portal", if_not_exists=True)
+
+    def get(self, url: str) -> dict | None:
+        rows = list(self.db.query("select * from fetches where url = ?", [url]))
+        return rows[0] if rows else None
+
+    def fresh(self, row: dict | None, max_age_days: float) -> bool:
+        return bool(row) and row["status"] in (200, 304) and time.time() - row["checked_at"] < max_age_days * 86400
+
+    def record(self, url: str, **values) -> None:
+        self.db["fetches"].upsert({"url": url, "checked_at": time.time(), **values}, pk="url")
+
+    def listing_complete(self, portal: str) -> bool:
+        return bool(list(self.db.query("select 1 from listings where portal = ?", [portal])))
+
+    def mark_listing_complete(self, portal: str) -> None:
+        self.db["listings"].upsert({"portal": portal, "complete_at": time.time()}, pk="portal")
+
+    def close(self) -> None:
+        self.db.close()
