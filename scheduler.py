@@ -68,5 +68,36 @@ def parse(files: tuple[str, ...], as_json: bool) -> None:
         sys.exit(1)
 
 
+@cli.command("crawl")
+@click.option("--config", "config_path", default="config.yaml", show_default=True, type=click.Path(),
+              help="Portals and agencies (see config.yaml).")
+@click.option("--portal", "portals", multiple=True, help="Only this portal id (repeatable).")
+@click.option("--data", "data_dir", default="data", show_default=True, type=click.Path(),
+              help="Where raw captures, crawl state and feeds are kept.")
+@click.option("--feed", type=click.Path(), help="JSON Lines output (default: DATA/feeds/<time>.jsonl).")
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+def crawl_command(config_path: str, portals: tuple[str, ...], data_dir: str, feed: str | None, log_level: str) -> None:
+    """Crawl the configured portals' 年报 columns (politely; incremental on a second run)."""
+    from crawler.runner import crawl
+
+    try:
+        stats, feed_path = crawl(config_path, data_dir, list(portals) or None, feed, log_level)
+    except NianbaoError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"{stats.get('nianbao/reports', 0)} reports, {stats.get('downloader/request_count', 0)} requests; "
+               f"feed: {feed_path}")
+
+
+@cli.command()
+@click.option("--dir", "workdir", default="nianbao-demo", show_default=True, type=click.Path(),
+              help="Working directory for the demo's config, captures and feed.")
+def demo(workdir: str) -> None:
+    """Start mock portals on 127.0.0.1, crawl them, parse the reports and print a summary."""
+    from crawler.demo import run_demo
+
+    sys.exit(run_demo(Path(workdir), click.echo))
+
+
 if __name__ == "__main__":
     cli()

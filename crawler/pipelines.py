@@ -16,12 +16,13 @@ MAX_ZIP_MEMBER_BYTES = 200 * 1024 * 1024
 
 
 def _kind(fetched: Fetched) -> str:
-    ctype = fetched.headers.get("Content-Type", "")
-    if "json" in ctype:
+    ctype = fetched.headers.get("Content-Type", "").lower()
+    kind = sniff(fetched.body, fetched.link_name or PurePosixPath(fetched.url.split("?")[0]).name, ctype)
+    if kind == "text" and "json" in ctype:
         return "json"
-    if "xml" in ctype and "html" not in ctype:
+    if kind in ("text", "html") and ctype.split(";")[0].strip() in ("text/xml", "application/xml"):
         return "xml"
-    return sniff(fetched.body, fetched.link_name or PurePosixPath(fetched.url.split("?")[0]).name, ctype)
+    return kind
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:

@@ -23,10 +23,10 @@ def crawl(config_path: str | Path, data_dir: str | Path, portals: list[str] | No
     feed.parent.mkdir(parents=True, exist_ok=True)
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
-    settings.update({"NIANBAO_CONFIG": str(config_path), "NIANBAO_DATA_DIR": str(data_dir), "LOG_LEVEL": log_level,
+    settings.update({"NIANBAO_CONFIG": str(config_path), "NIANBAO_DATA_DIR": str(data_dir), "LOG_LEVEL": log_level, "LOG_INSTALL_ROOT_HANDLER": log_level != "NONE",
                      "FEEDS": {str(feed): {"format": "jsonlines", "encoding": "utf8", "overwrite": True}},
                      **overrides}, priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=log_level != "NONE")
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(PortalSpider)
     process.crawl(crawler, portal=",".join(portals) if portals else None)
     process.start()

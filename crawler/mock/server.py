@@ -45,7 +45,7 @@ class Portals:
             table, robots = routes(portal)
             self.hosts[portal.ip] = Host(table, robots)
         self.hosts[SPAM_IP] = Host({"*": Route(_spam_page)}, "User-agent: *\nAllow: /\n")
-        self.log: list[tuple[str, str, str, int, float]] = []
+        self.log: list[tuple] = []   # ip, method, uri, status, time, user-agent, referer
 
     def answer(self, ip: str, request: Request) -> tuple[int, dict[str, str], bytes]:
         if ip == CONTROL_IP:
@@ -87,7 +87,8 @@ def serve(world: World, port: int) -> None:
             ip = req.getHost().host
             status, out_headers, body = portals.answer(
                 ip, Request(req.method.decode(), req.path.decode("utf-8", "replace"), args, headers))
-            portals.log.append((ip, req.method.decode(), req.uri.decode("latin-1"), status, time.time()))
+            portals.log.append((ip, req.method.decode(), req.uri.decode("latin-1"), status, time.time(),
+                                headers.get("user-agent", ""), headers.get("referer", "")))
             req.setResponseCode(status)
             for name, value in out_headers.items():
                 req.setHeader(name, value)
@@ -125,7 +126,7 @@ class MockServer:
         self.world = build_world(self.kind, self.port)
         return self
 
-    def stats(self) -> list[tuple[str, str, str, int, float]]:
+    def stats(self) -> list[tuple]:
         import urllib.request
         with urllib.request.urlopen(f"http://{CONTROL_IP}:{self.port}/__mock__/stats", timeout=30) as r:
             return [tuple(x) for x in json.load(r)]

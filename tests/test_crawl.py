@@ -1,0 +1,143 @@
+"""End to end: the spider against the mock portals (real HTTP on loopback), twice.
+
+One mock world serves one county per CMS family plus the hostile cases; the
+crawl runs in a child process (Scrapy's reactor runs once per process), a
+second time on the same data directory to check that it is incremental.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crawler.mock.server import MockServer
+from crawler.mock.world import SPAM_IP, config_yaml
+
+RUN = ("import json, sys; from crawler.runner import crawl; "
+       "stats, feed = crawl(sys.argv[1], sys.argv[2], feed=sys.argv[3], log_level='ERROR'); "
+       "print(json.dumps({k: v for k, v in stats.items() if isinstance(v, (int, float, str))}))")
+
+
+def _crawl(config: Path, data: Path, feed: Path) -> dict:
+    out = subprocess.run([sys.executable, "-c", RUN, str(config), str(data), str(feed)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("crawl")
+    with MockServer("test") as mock:
+        config = tmp / "config.yaml"
+        config.write_text(config_yaml(mock.world), encoding="utf-8")
+        first = _crawl(config, tmp / "data", tmp / "feed1.jsonl")
+        log1 = mock.stats()
+        second = _crawl(config, tmp / "data", tmp / "feed2.jsonl")
+        log2 = mock.stats()[len(log1):]
+        feed1 = [json.loads(l) for l in (tmp / "feed1.jsonl").read_text(encoding="utf-8").splitlines()]
+        feed2 = [json.loads(l) for l in (tmp / "feed2.jsonl").read_text(encoding="utf-8").splitlines()]
+        yield {"world": mock.world, "feed": feed1, "feed2": feed2, "stats": first, "stats2": second,
+               "log": log1, "log2": log2, "dir": tmp}
+
+
+def _of(feed, kind, portal=None):
+    return [r for r in feed if r["type"] == kind and (portal is None or r["portal"] == portal)]
+
+
+FAMILY_PORTALS = ["trs-0", "gdpost-1", "gkmlpt-2", "hanweb-3", "shtml_uuid-4", "vsb-5", "nextlink-6", "auto-7"]
+
+
+@pytest.mark.parametrize("portal_id", FAMILY_PORTALS)
+def test_family_finds_exactly_the_reports(crawled, portal_id):
+    portal = crawled["world"].portal(portal_id)
+    expected = {e["url"]: e for e in portal.expected_reports()}
+    found = {r["url"]: r for r in _of(crawled["feed"], "report", portal_id)}
+    assert set(found) == set(expected)              # every report, no distractor, no duplicate
+    assert len(_of(crawled["feed"], "report", portal_id)) == len(expected)
+    for url, e in expected.items():
+        r = found[url]
+        assert (r["agency_id"], r["year"], r["published"]) == (e["agency_id"], e["year"], e["published"]), r["title"]
+        assert sorted(a["url"] for a in r["attachments"]) == e["attachments"]
+        assert r["parts"] == e["parts"]
+    distractors = {portal.url(i.path) for i in portal.items if not i.report}
+    assert not distractors & set(found)
+
+
+def test_attachments_are_captured_with_their_report(crawled):
+    captures = {c["url"]: c for c in _of(crawled["feed"], "capture")}
+    for report in _of(crawled["feed"], "report"):
+        if report["portal"] == "nextlink-6":
+            continue                                  # holds the oversize attachment
+        for link in report["attachments"]:
+            cap = captures[link["url"]]
+            assert cap["status"] == 200 and cap["report_url"] == report["url"]
+            assert cap["kind"] in ("pdf", "docx", "doc", "zip")
+
+
+def test_vsb_downloads_send_a_referer(crawled):
+    downloads = [r for r in crawled["log"] if "download.jsp" in r[2]]
+    assert downloads and all(r[3] == 200 and r[6].startswith("http://") for r in downloads)
+
+
+def test_zip_members_are_kept(crawled):
+    zips = [c for c in _of(crawled["feed"], "capture") if c["kind"] == "zip"]
+    assert zips
+    assert any(m["kind"] == "pdf" and m["name"].endswith(".pdf") for z in zips for m in z["members"])
+
+
+def test_user_agent_names_project_and_contact(crawled):
+    agents = {r[5] for r in crawled["log"]}
+    assert len(agents) == 1
+    agent = agents.pop()
+    assert agent.startswith("nianbao/") and "nianbao@example.org" in agent
+
+
+def test_gbk_page_mislabelled_as_utf8(crawled):
+    trs = crawled["world"].portal("trs-0")
+    item = next(i for i in trs.items if i.special == "gbk")
+    report = next(r for r in _of(crawled["feed"], "report") if r["url"] == trs.url(item.path))
+    assert report["title"] == item.title and report["agency_id"] == item.agency.id
+    capture = next(c for c in _of(crawled["feed"], "capture") if c["url"] == trs.url(item.path))
+    assert "utf-8" in capture["headers"]["Content-Type"]
+
+
+def test_retry_after_is_honoured(crawled):
+    portal = crawled["world"].portal("nextlink-6")
+    item = next(i for i in portal.items if i.special == "retry_after")
+    hits = [r for r in crawled["log"] if r[0] == portal.ip and r[2] == item.path]
+    assert [h[3] for h in hits] == [503, 200]
+    assert hits[1][4] - hits[0][4] >= 0.95
+    assert portal.url(item.path) in {r["url"] for r in _of(crawled["feed"], "report")}
+
+
+@pytest.mark.parametrize("portal_id", ["nextlink-6", "robots-8", "waf521-9", "waf412-10"])
+def test_problems_are_recorded(crawled, portal_id):
+    portal = crawled["world"].portal(portal_id)
+    problems = {(p["kind"], p["url"]) for p in _of(crawled["feed"], "problem", portal_id)}
+    assert problems == set(portal.expected_problems())
+
+
+def test_hostile_hosts_yield_no_reports_and_no_solving(crawled):
+    for portal_id in ("robots-8", "waf521-9", "waf412-10"):
+        assert not _of(crawled["feed"], "report", portal_id)
+    robots_ip = crawled["world"].portal("robots-8").ip
+    assert [r[2] for r in crawled["log"] if r[0] == robots_ip] == ["/robots.txt"]
+    for portal_id in ("waf521-9", "waf412-10"):
+        ip = crawled["world"].portal(portal_id).ip
+        hits = [r for r in crawled["log"] if r[0] == ip and r[2] != "/robots.txt"]
+        assert len(hits) == 1                       # the challenge is not answered, nor retried
+    assert not [r for r in crawled["log"] if r[0] == SPAM_IP]
+
+
+def test_second_run_is_cheap(crawled):
+    first, second = crawled["stats"]["downloader/request_count"], crawled["stats2"]["downloader/request_count"]
+    assert second <= 0.2 * first, (first, second)
+    assert not _of(crawled["feed2"], "report")       # nothing new
+    fetched_again = {r[2] for r in crawled["log2"]}
+    report_paths = {i.path for p in crawled["world"].portals for i in p.items if i.report and not i.special}
+    assert not fetched_again & report_paths

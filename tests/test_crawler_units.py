@@ -1,0 +1,127 @@
+"""The crawler's parts on their own: config validation, selection, attribution, family detection, WAF pages."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from archive.errors import ConfigError
+from crawler.attribution import AgencyIndex
+from crawler.blocking import classify
+from crawler.config import load_config
+from crawler.families import detect
+from crawler.middlewares import retry_after_seconds
+from crawler.page import Page, iso_date
+from crawler.selection import judge
+
+GOOD = """\
+contact: "ops <ops@example.org>"
+crawl: {delay: 0.5, max_download_mb: 50}
+portals:
+  - {id: xx-gknb, start_urls: ["https://www.xx.gov.cn/zfxxgk/zfxxgknb/"], family: trs, owner: xx}
+agencies:
+  - {id: xx, name: 某某县人民政府, level: government, region: "430000"}
+  - {id: xx-zjj, name: 某某县住房和城乡建设局, level: department, region: "430000", parent: xx, aliases: [县住建局]}
+"""
+
+
+def _load(tmp_path, text):
+    path = tmp_path / "config.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return load_config(path)
+
+
+def test_repository_config_is_valid():
+    config = load_config("config.yaml")
+    assert config.portals and config.agencies and config.contact
+
+
+def test_good_config(tmp_path):
+    config = _load(tmp_path, GOOD)
+    assert config.crawl.delay == 0.5 and config.crawl.max_download_mb == 50
+    assert config.portals["xx-gknb"].hosts == ("www.xx.gov.cn",)
+
+
+@pytest.mark.parametrize("old, new, line, reason", [
+    ("family: trs", "family: trz", 4, "unknown family 'trz'"),
+    ('region: "430000", parent', 'region: "43", parent', 7, "not a 行政区划代码"),
+    ("parent: xx,", "parent: yy,", 7, "no agency with id 'yy'"),
+    ("owner: xx}", "owner: nobody}", 4, "no agency with id 'nobody'"),
+    ('["https://www.xx.gov.cn/zfxxgk/zfxxgknb/"]', '["ftp://x"]', 4, "not an http(s) URL"),
+    ("level: department", "level: bureau", 7, "unknown level 'bureau'"),
+    ("delay: 0.5", "delay: -1", 2, "expected a number"),
+    ("  - {id: xx, name", "  - {id: xx, nmae", 6, "unknown key"),
+    ("- {id: xx-zjj", "- {id: xx", 7, "duplicate agency id"),
+    ("family: trs,", "family: trs: x,", 4, "not valid YAML"),
+])
+def test_config_errors_name_line_and_reason(tmp_path, old, new, line, reason):
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, GOOD.replace(old, new, 1))
+    message = str(err.value)
+    assert f"config.yaml:{line}:" in message and reason in message
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize("title, kind, year", [
+    ("某某县住房和城乡建设局2024年政府信息公开工作年度报告", "report", 2024),
+    ("某某镇二〇二三年度政府信息公开工作年度报告", "report", 2023),
+    ("2024年政府信息公开工作年度报告（上海市浦东新区应急管理局）", "report", 2024),
+    ("红旗区2018年度政府信息与政务公开工作报告", "report", 2018),
+    ("某某县人民政府办公室关于印发某某县2024年度政府信息公开工作年度报告的通知", "report", 2024),
+    ("关于做好2024年政府信息公开工作年度报告编制发布工作的通知", "other", None),
+    ("《某某县2024年政府信息公开工作年度报告》解读", "other", None),
+    ("图解：某某县2024年政府信息公开工作年度报告", "other", None),
+    ("某某县2025年政务公开工作要点", "other", None),
+    ("某某县住房和城乡建设局2024年度政…", "maybe", None),
+])
+def test_selection(title, kind, year):
+    verdict = judge(title)
+    assert verdict.kind == kind and verdict.year == year
+
+
+def test_attribution(tmp_path):
+    config = _load(tmp_path, GOOD)
+    index, portal = AgencyIndex(config.agencies), config.portals["xx-gknb"]
+    assert index.attribute("县住建局", [], portal).agency_id == "xx-zjj"
+    assert index.attribute("某某县住房和城乡建设局", [], portal).source == "title"
+    by_meta = index.attribute(None, ["某某县人民政府办公室", "某某县住房和城乡建设局"], portal)
+    assert (by_meta.agency_id, by_meta.source) == ("xx-zjj", "metadata")
+    assert index.attribute(None, [], portal).source == "owner"
+    unknown = index.attribute("某某县教育局", [], portal)
+    assert unknown.agency_id is None and unknown.agency_name == "某某县教育局"
+
+
+@pytest.mark.parametrize("snippet, family", [
+    ("<script>var countPage = 3;createPageHTML(countPage, 0, \"index\", \"html\");</script>", "trs"),
+    ("<script>window._CONFIG = { SID: '175' };</script>", "gkmlpt"),
+    ('<script type="text/xml"><datastore><recordset></recordset></datastore></script>', "hanweb"),
+    ('<a onclick="_simple_list_gotopage_fun(3,\'u5_goto\',2)">跳转</a>', "vsb"),
+    ('<a href="https://x.gov.cn/xxgk/content/post_123456.html">x</a>', "gdpost"),
+    ('<a href="/qy/gknb/202502/a651e50c070e4d478ca8d226956a034b.shtml">x</a>', "shtml_uuid"),
+    ('<a href="list-2.html">下一页</a>', "nextlink"),
+])
+def test_detect_family(snippet, family):
+    assert detect(Page("http://x.gov.cn/list.html", 200, f"<html><body>{snippet}</body></html>".encode())) == family
+
+
+def test_waf_pages():
+    jsl = b"<html><script>document.cookie='__jsl_clearance=1';location.href=location.pathname</script></html>"
+    assert classify(521, jsl, "__jsluid_h=abc") == "waf:jiasule"
+    assert classify(412, b"<script>$_ts=window['$_ts'];</script>", "FSSBBIl1UgzbN7N80S=x") == "waf:ruishu"
+    assert classify(200, jsl, "") == "waf:jiasule"
+    assert classify(200, b"<html><body><p>" + "政府信息公开".encode() * 500 + b"</p></body></html>", "") is None
+    assert classify(404, b"<html>not found</html>", "") is None
+    assert classify(403, b"<html>403 Forbidden</html>", "") is None
+
+
+def test_retry_after_and_dates():
+    assert retry_after_seconds(b"7") == 7
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412420) == 60
+    assert retry_after_seconds(b"soon") is None
+    assert iso_date("发布时间：2025年1月7日 10:00") == "2025-01-07"
+    assert iso_date("2025.01.22") == "2025-01-22" and iso_date("第13期") is None
