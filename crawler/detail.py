@@ -27,6 +27,7 @@ _ANY_LABEL = "|".join(_LABELS.values()) + r"|主题分类|组配分类|体裁分
 _FIELD = {key: re.compile(rf"^(?:{pattern})\s*[:：]\s*(.*)$") for key, pattern in _LABELS.items()}
 _LABEL_ONLY = {key: re.compile(rf"^(?:{pattern})\s*[:：]?$") for key, pattern in _LABELS.items()}
 _NEXT_LABEL = re.compile(rf"\s*(?:{_ANY_LABEL})\s*[:：].*$")
+_LABEL_HINT = re.compile(rf"{'|'.join(_LABELS.values())}")
 _PAGE_SCRIPT = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"']([\w-]+)[\"']\s*,\s*[\"'](\w+)[\"']")
 
 
@@ -52,8 +53,10 @@ class DetailInfo:
 def _fields(page: Page) -> dict[str, str]:
     """The 公开目录 block, and "label：value" text anywhere above the body."""
     out: dict[str, str] = {}
-    lines = page.visible_lines
-    for i, line in enumerate(lines[:400]):
+    lines = page.visible_lines[:200]          # the block sits above the body
+    for i, line in enumerate(lines):
+        if not _LABEL_HINT.search(line):
+            continue
         for key in _LABELS:
             if key in out:
                 continue
@@ -70,7 +73,7 @@ def _fields(page: Page) -> dict[str, str]:
         for key, pattern in _LABELS.items():
             if key not in out:
                 m = re.search(rf"(?:{pattern})\s*[:：]\s*([^\s|]+(?:\s\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?)", line)
-                if m and i < 200:
+                if m:
                     out[key] = m.group(1)
     return out
 

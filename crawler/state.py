@@ -33,7 +33,12 @@ class CrawlState:
         return bool(row) and row["status"] in (200, 304) and time.time() - row["checked_at"] < max_age_days * 86400
 
     def record(self, url: str, **values) -> None:
-        self.db["fetches"].upsert({"url": url, "checked_at": time.time(), **values}, pk="url")
+        row = {"url": url, "checked_at": time.time(), **values}
+        columns = ", ".join(row)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "url")
+        with self.db.conn:
+            self.db.execute(f"insert into fetches ({columns}) values ({', '.join('?' * len(row))}) "
+                            f"on conflict(url) do update set {updates}", list(row.values()))
 
     def listing_complete(self, portal: str) -> bool:
         return bool(list(self.db.query("select 1 from listings where portal = ?", [portal])))

@@ -78,6 +78,7 @@ def test_missing_config_file(tmp_path):
     ("图解：某某县2024年政府信息公开工作年度报告", "other", None),
     ("某某县2025年政务公开工作要点", "other", None),
     ("某某县住房和城乡建设局2024年度政…", "maybe", None),
+    ("某某县住房和城乡建设局二〇二四年政…", "maybe", None),
 ])
 def test_selection(title, kind, year):
     verdict = judge(title)
