@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from ..config import Agency
 from .corpus import BaseText, base_texts
 
 FAMILIES = ("trs", "gdpost", "gkmlpt", "hanweb", "shtml_uuid", "vsb", "nextlink")
@@ -37,16 +38,6 @@ def ip_for(index: int) -> str:
 
 
 SPAM_IP = "127.42.250.1"       # a spam mirror cloning government paths, outside every portal
-
-
-@dataclass
-class Agency:
-    id: str
-    name: str
-    level: str
-    region: str
-    parent: str | None = None
-    aliases: tuple[str, ...] = ()
 
 
 @dataclass
