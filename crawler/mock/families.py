@@ -277,34 +277,42 @@ def _page(portal: Portal, inner: str) -> bytes:
             f'<div class="nav"><a href="/">首页</a> <a href="/zwgk/">政务公开</a></div>{inner}</body></html>').encode()
 
 
-def _trs_lists(portal: Portal) -> dict[str, Route]:
-    pages = _chunks(_listed(portal), PER_PAGE["trs"])
+def _paged(portal: Portal, page: Callable[[int, int, list], tuple[str, str]]) -> dict[str, Route]:
+    """A static list in pages of PER_PAGE entries, newest first; ``page(k, total, entries)``
+    gives page k's path (k = 0 is the first page) and its markup."""
+    pages = _chunks(_listed(portal), PER_PAGE[portal.family])
     out = {}
     for k, chunk in enumerate(pages):
+        path, inner = page(k, len(pages), chunk)
+        out[path] = Route(lambda b=_page(portal, inner): b)
+    return out
+
+
+def _trs_lists(portal: Portal) -> dict[str, Route]:
+    def page(k: int, total: int, chunk: list) -> tuple[str, str]:
         rows = "".join(
             f'<li><a href="./{path.split("/zfxxgknb/", 1)[1]}" target="_blank" title="{html.escape(item.title)}">'
             f'{html.escape(_shown(item.title))}<span>{item.published:%Y-%m-%d}</span></a></li>' for item, path in chunk)
-        script = (f'<script>var currentPage = {k}; var countPage = {len(pages)};'
+        script = (f'<script>var currentPage = {k}; var countPage = {total};'
                   f'createPageHTML(countPage, currentPage, "index", "html");</script>')
-        body = _page(portal, f'<div class="overview_right"><ul class="list">{rows}</ul><div class="page">{script}</div></div>')
         name = "index.html" if k == 0 else f"index_{k}.html"
-        out[f"/zfxxgk/zfxxgknb/{name}"] = Route(lambda b=body: b)
+        return (f"/zfxxgk/zfxxgknb/{name}",
+                f'<div class="overview_right"><ul class="list">{rows}</ul><div class="page">{script}</div></div>')
+    out = _paged(portal, page)
     out["/zfxxgk/zfxxgknb/"] = out["/zfxxgk/zfxxgknb/index.html"]
     return out
 
 
 def _gdpost_lists(portal: Portal) -> dict[str, Route]:
-    pages = _chunks(_listed(portal), PER_PAGE["gdpost"])
-    out = {}
-    for k, chunk in enumerate(pages, 1):
+    def page(k: int, total: int, chunk: list) -> tuple[str, str]:
         rows = "".join(f'<li><a href="{portal.url(path)}" title="{html.escape(item.title)}" target="_blank">'
                        f'{html.escape(_shown(item.title))}</a><span class="time">{item.published:%Y-%m-%d}</span></li>'
                        for item, path in chunk)
         pager = " ".join(f'<a href="{"index.html" if n == 1 else f"index_{n}.html"}">{n}</a>'
-                         for n in range(1, len(pages) + 1))
-        body = _page(portal, f'<div class="news_list"><ul>{rows}</ul></div><div class="page">{pager}</div>')
-        out[f"/xxgk/xxgknb/{'index.html' if k == 1 else f'index_{k}.html'}"] = Route(lambda b=body: b)
-    return out
+                         for n in range(1, total + 1))
+        return (f"/xxgk/xxgknb/{'index.html' if k == 0 else f'index_{k + 1}.html'}",
+                f'<div class="news_list"><ul>{rows}</ul></div><div class="page">{pager}</div>')
+    return _paged(portal, page)
 
 
 def _gkmlpt_lists(portal: Portal) -> dict[str, Route]:
@@ -372,23 +380,18 @@ def _hanweb_lists(portal: Portal) -> dict[str, Route]:
 
 
 def _shtml_lists(portal: Portal) -> dict[str, Route]:
-    pages = _chunks(_listed(portal), PER_PAGE["shtml_uuid"])
-    out = {}
-    for k, chunk in enumerate(pages, 1):
+    def page(k: int, total: int, chunk: list) -> tuple[str, str]:
         rows = "".join(f'<li><a href="{path}" target="_blank">{html.escape(_shown(item.title, 22))}</a>'
                        f'<span class="date">{item.published:%Y-%m-%d}</span></li>' for item, path in chunk)
-        nxt = f'<a href="list_{k + 1}.shtml">下一页</a>' if k < len(pages) else ""
-        body = _page(portal, f'<div class="cont_right"><ul>{rows}</ul><div class="pages">{nxt}</div></div>')
-        out[f"/qy/gknb/{'list.shtml' if k == 1 else f'list_{k}.shtml'}"] = Route(lambda b=body: b)
-    return out
+        nxt = f'<a href="list_{k + 2}.shtml">下一页</a>' if k + 1 < total else ""
+        return (f"/qy/gknb/{'list.shtml' if k == 0 else f'list_{k + 1}.shtml'}",
+                f'<div class="cont_right"><ul>{rows}</ul><div class="pages">{nxt}</div></div>')
+    return _paged(portal, page)
 
 
 def _vsb_lists(portal: Portal) -> dict[str, Route]:
-    pages = _chunks(_listed(portal), PER_PAGE["vsb"])
-    total = len(pages)
-    out = {}
-    for k, chunk in enumerate(pages):              # k = 0 is the newest page: zfxxgknb.htm
-        number = total - k                          # then zfxxgknb/{total-1}.htm … zfxxgknb/1.htm
+    def page(k: int, total: int, chunk: list) -> tuple[str, str]:
+        number = total - k                          # zfxxgknb.htm, then zfxxgknb/{total-1}.htm … zfxxgknb/1.htm
         up = "../" if k == 0 else "../../"
         rows = "".join(f'<li id="line_u5_{j}"><a href="{up}info/1005/{item.id}.htm" title="{html.escape(item.title)}">'
                        f'{html.escape(_shown(item.title))}</a><span>{item.published:%Y-%m-%d}</span></li>'
@@ -398,22 +401,18 @@ def _vsb_lists(portal: Portal) -> dict[str, Route]:
         pager = (f'<div class="pb_sys_common"><span class="p_pages">{nxt}<span class="p_last">'
                  f'<a href="{prefix}1.htm">尾页</a></span></span><span class="p_t">共{total}页</span>'
                  f'<a href="javascript:;" onclick="_simple_list_gotopage_fun({total},\'u5_goto\',2)">跳转</a></div>')
-        body = _page(portal, f'<ul class="list">{rows}</ul>{pager}')
-        path = "/zfxxgk/zfxxgknb.htm" if k == 0 else f"/zfxxgk/zfxxgknb/{number}.htm"
-        out[path] = Route(lambda b=body: b)
-    return out
+        return ("/zfxxgk/zfxxgknb.htm" if k == 0 else f"/zfxxgk/zfxxgknb/{number}.htm",
+                f'<ul class="list">{rows}</ul>{pager}')
+    return _paged(portal, page)
 
 
 def _nextlink_lists(portal: Portal) -> dict[str, Route]:
-    pages = _chunks(_listed(portal), PER_PAGE["nextlink"])
-    out = {}
-    for k, chunk in enumerate(pages, 1):
+    def page(k: int, total: int, chunk: list) -> tuple[str, str]:
         rows = "".join(f'<tr><td><a href="{path}">{html.escape(item.title)}</a></td><td>{item.published:%Y-%m-%d}</td></tr>'
                        for item, path in chunk)
-        nxt = f'<a href="list-{k + 1}.html">下一页</a>' if k < len(pages) else ""
-        body = _page(portal, f'<table class="list">{rows}</table><div class="pager">{nxt}</div>')
-        out[f"/nb/list-{k}.html"] = Route(lambda b=body: b)
-    return out
+        nxt = f'<a href="list-{k + 2}.html">下一页</a>' if k + 1 < total else ""
+        return f"/nb/list-{k + 1}.html", f'<table class="list">{rows}</table><div class="pager">{nxt}</div>'
+    return _paged(portal, page)
 
 
 _LISTS = {"trs": _trs_lists, "gdpost": _gdpost_lists, "gkmlpt": _gkmlpt_lists, "hanweb": _hanweb_lists,
