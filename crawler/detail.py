@@ -27,6 +27,8 @@ _ANY_LABEL = "|".join(_LABELS.values()) + r"|主题分类|组配分类|体裁分
 _FIELD = {key: re.compile(rf"^(?:{pattern})\s*[:：]\s*(.*)$") for key, pattern in _LABELS.items()}
 _LABEL_ONLY = {key: re.compile(rf"^(?:{pattern})\s*[:：]?$") for key, pattern in _LABELS.items()}
 _NEXT_LABEL = re.compile(rf"\s*(?:{_ANY_LABEL})\s*[:：].*$")
+_INLINE = {key: re.compile(rf"(?:{pattern})\s*[:：]\s*([^\s|]+(?:\s\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?)")
+           for key, pattern in _LABELS.items()}
 _LABEL_HINT = re.compile(rf"{'|'.join(_LABELS.values())}")
 _PAGE_SCRIPT = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"']([\w-]+)[\"']\s*,\s*[\"'](\w+)[\"']")
 
@@ -70,9 +72,9 @@ def _fields(page: Page) -> dict[str, str]:
             if value and not _LABEL_ONLY[key].match(value):
                 out[key] = value
         # "发布时间：2025-01-14 08:18 来源：义安区老洲乡" on one line
-        for key, pattern in _LABELS.items():
+        for key, inline in _INLINE.items():
             if key not in out:
-                m = re.search(rf"(?:{pattern})\s*[:：]\s*([^\s|]+(?:\s\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?)", line)
+                m = inline.search(line)
                 if m:
                     out[key] = m.group(1)
     return out
@@ -105,9 +107,7 @@ def _attachments(page: Page) -> list[AttachmentLink]:
     for link in page.links():
         name = re.sub(r"^(?:附件\s*\d*\s*[:：]?\s*)", "", link.text).strip()
         kind = _kind(link.text, link.url)
-        if kind is None and not (_DOWNLOAD_PATH.search(link.url) and (link.text.startswith("附件") or name)):
-            continue
-        if kind is None and not _DOWNLOAD_PATH.search(link.url):
+        if kind is None and not (_DOWNLOAD_PATH.search(link.url) and (name or link.text.startswith("附件"))):
             continue
         out.setdefault(link.url, AttachmentLink(link.url, name or urlsplit(link.url).path.rsplit("/", 1)[-1], kind))
     return list(out.values())
