@@ -39,10 +39,16 @@ def crawled(tmp_path_factory):
         log1 = mock.stats()
         second = _crawl(config, tmp / "data", tmp / "feed2.jsonl")
         log2 = mock.stats()[len(log1):]
+        revalidate = tmp / "revalidate.yaml"        # archived pages now count as stale: asked again, conditionally
+        revalidate.write_text(config_yaml(mock.world, revalidate_days=0), encoding="utf-8")
+        _crawl(revalidate, tmp / "data", tmp / "feed3.jsonl")
+        log3 = mock.stats()[len(log1) + len(log2):]
         feed1 = [json.loads(l) for l in (tmp / "feed1.jsonl").read_text(encoding="utf-8").splitlines()]
         feed2 = [json.loads(l) for l in (tmp / "feed2.jsonl").read_text(encoding="utf-8").splitlines()]
         yield {"world": mock.world, "feed": feed1, "feed2": feed2, "stats": first, "stats2": second,
-               "log": log1, "log2": log2, "dir": tmp}
+               "log": log1, "log2": log2, "log3": log3,
+               "feed3": [json.loads(l) for l in (tmp / "feed3.jsonl").read_text(encoding="utf-8").splitlines()],
+               "dir": tmp}
 
 
 def _of(feed, kind, portal=None):
@@ -141,3 +147,11 @@ def test_second_run_is_cheap(crawled):
     fetched_again = {r[2] for r in crawled["log2"]}
     report_paths = {i.path for p in crawled["world"].portals for i in p.items if i.report and not i.special}
     assert not fetched_again & report_paths
+
+
+def test_stale_pages_are_revalidated_conditionally(crawled):
+    trs = crawled["world"].portal("trs-0")
+    plain = [trs.url(i.path).split(":", 2)[2].split("/", 1)[1] for i in trs.items if i.report and not i.special]
+    answers = {r[2]: r[3] for r in crawled["log3"] if r[0] == trs.ip}
+    assert plain and all(answers.get("/" + path) == 304 for path in plain)
+    assert not [r for r in crawled["feed3"] if r["type"] == "report" and r["portal"] == "trs-0"]

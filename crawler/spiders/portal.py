@@ -189,8 +189,7 @@ class PortalSpider(scrapy.Spider):
         portal = self.portals[response.meta["portal"]]
         entry: Entry = response.meta["entry"]
         if response.status == 304:
-            self.state.record(response.url, portal=portal.id, role="report", status=304)
-            self.crawler.stats.inc_value("nianbao/report/not_modified")
+            self._not_modified(response)
             return
         if (problem := self._blocked(response)) is not None:
             yield self._capture(response)
@@ -226,10 +225,16 @@ class PortalSpider(scrapy.Spider):
                           entry.date, info.parts, [{"url": a.url, "name": a.name, "kind": a.kind} for a in info.attachments],
                           info.images)
 
+    def _not_modified(self, response: Response) -> None:
+        """A revalidated page or attachment (304): still archived as it was; only its check time moves."""
+        meta = response.meta
+        self.state.record(response.url, portal=meta["portal"], role=meta["role"], status=304,
+                          report_url=meta.get("report_url"))
+        self.crawler.stats.inc_value(f"nianbao/{meta['role']}/not_modified")
+
     def parse_source(self, response: Response):
         if response.status == 304:
-            self.state.record(response.url, portal=response.meta["portal"], role=response.meta["role"], status=304,
-                              report_url=response.meta.get("report_url"))
+            self._not_modified(response)
             return
         yield self._capture(response)
         if (problem := self._blocked(response)) is not None:
