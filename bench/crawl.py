@@ -65,7 +65,9 @@ def main() -> None:
         print(f"busiest host              {max(per_host.values())} requests; median "
               f"{sorted(per_host.values())[len(per_host) // 2]}")
         print(f"politeness bound          {bound:.1f} s")
+        span = max(r[4] for r in log) - min(r[4] for r in log)
         print(f"crawl time                {elapsed:.1f} s  = {elapsed / bound:.2f} × bound (process start included)")
+        print(f"first to last request     {span:.1f} s  = {span / bound:.2f} × bound")
         print(f"throughput                {total / elapsed:.0f} pages/s")
         print(f"peak memory (crawl)       {peak_mb:.0f} MB")
         stats2, elapsed2, _ = run_crawl(config, tmp / "data", tmp / "feed2.jsonl")

@@ -25,6 +25,8 @@ CHALLENGE_STATUSES = {403, 405, 412, 422, 512, 521}
 def classify(status: int, body: bytes, set_cookie: str = "") -> str | None:
     """``"waf:<vendor>"`` when the response is a challenge, else None."""
     small = len(body) <= SMALL_BODY
+    if not small and status not in CHALLENGE_STATUSES:
+        return None
     scripted = bool(_COOKIE_SCRIPT.search(body[:SMALL_BODY * 4])) and bool(_SCRIPT_ONLY.search(body[:SMALL_BODY * 4]))
     if status in (412, 521, 512) or (status in CHALLENGE_STATUSES and small) or (status == 200 and small and scripted):
         if status == 200 and not scripted:

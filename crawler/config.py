@@ -190,8 +190,25 @@ def _crawl(r: _Reader, node: yaml.Node | None) -> CrawlSettings:
     return CrawlSettings(**values)
 
 
+_LOADED: dict[tuple[str, int, int], Config] = {}
+
+
 def load_config(path: str | Path) -> Config:
+    """The validated configuration; a file read again unchanged (same mtime and size)
+    is not parsed again (a crawl needs it in the runner, Scrapy's settings and the spider)."""
     path = Path(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = _parse_config(path)
+    return _LOADED[key]
+
+
+def _parse_config(path: Path) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

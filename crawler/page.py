@@ -12,12 +12,19 @@ from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from parsel import Selector
 
 from archive.encoding import decode
 
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _SPACE = re.compile(r"\s+")
+# compiled once, run on the lxml tree directly: parsel wraps every result node in a
+# Selector, which costs more than the query itself on pages with hundreds of text nodes
+_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script) and not(parent::style)]", smart_strings=False)
+_ANCHORS = etree.XPath("//a[@href]")
+_TEXT = etree.XPath(".//text()", smart_strings=False)
+_CONTAINER = etree.XPath("ancestor::*[self::li or self::tr or self::dd or self::dt][1]")
 
 
 def iso_date(text: str | None) -> str | None:
@@ -93,20 +100,21 @@ class Page:
         return url.split("#", 1)[0] if urlsplit(url).scheme in ("http", "https") else None
 
     def links(self, selector: str | None = None) -> list[Link]:
-        anchors = self.sel.css(selector) if selector else self.sel.xpath("//a[@href]")
+        anchors = [s.root for s in self.sel.css(selector)] if selector else _ANCHORS(self.sel.root)
         out = []
         for a in anchors:
-            url = self.absolute(a.attrib.get("href", ""))
+            if not isinstance(a, etree._Element):
+                continue
+            url = self.absolute(a.get("href", ""))
             if url is None:
                 continue
-            text = clean(a.attrib.get("title") or "".join(a.xpath(".//text()").getall()))
-            box = a.xpath("ancestor::*[self::li or self::tr or self::dd or self::dt][1]")
-            container = clean(" ".join(box[0].xpath(".//text()").getall())) if box else text
+            text = clean(a.get("title") or "".join(_TEXT(a)))
+            box = _CONTAINER(a)
+            container = clean(" ".join(_TEXT(box[0]))) if box else text
             out.append(Link(url, text, container))
         return out
 
     @cached_property
     def visible_lines(self) -> list[str]:
         """The page's text nodes outside scripts and styles, one per line."""
-        nodes = self.sel.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]").getall()
-        return [line for line in (clean(n) for n in nodes) if line]
+        return [line for line in (clean(n) for n in _VISIBLE_TEXT(self.sel.root)) if line]
