@@ -38,9 +38,17 @@ class CapturePipeline:
     """Stores ``Fetched`` bodies in the spider's blob store, records them in its crawl
     state, and passes on a ``Capture``; a ZIP's report files are stored one by one."""
 
-    def process_item(self, item, spider):
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
         if not isinstance(item, Fetched):
             return item
+        spider = self.crawler.spider
         sha256 = spider.store.put(item.body)
         kind = _kind(item)
         members = self._members(item.body, spider) if kind == "zip" else []

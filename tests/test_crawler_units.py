@@ -79,6 +79,9 @@ def test_missing_config_file(tmp_path):
     ("某某县2025年政务公开工作要点", "other", None),
     ("某某县住房和城乡建设局2024年度政…", "maybe", None),
     ("某某县住房和城乡建设局二〇二四年政…", "maybe", None),
+    ("西山221县住房和城乡建设局2023…", "maybe", None),      # cut inside the year (found at 400 portals)
+    ("某某县住房和城乡建设局关于…", "maybe", None),
+    ("关于做好2023年政府信息公开工作年…", "other", None),
 ])
 def test_selection(title, kind, year):
     verdict = judge(title)
