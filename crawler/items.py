@@ -2,6 +2,7 @@
 
 * ``Fetched``: a response with its bytes, as the spider saw it; the capture
   pipeline stores the bytes and passes on a ``Capture`` (hash, size, headers).
+  A 304 answer to a revalidation is a ``Capture`` of the bytes archived before.
 * ``ReportFound``: one annual report: who, which year, when published, and
   its sources (the page, its continuation pages, its attachments).
 * ``Problem``: something that kept a page from being read: ``blocked`` (WAF
@@ -25,6 +26,8 @@ class Fetched:
     fetched_at: str
     report_url: str | None = None
     link_name: str | None = None   # an attachment's link text (its file name, usually)
+    requested_url: str | None = None   # the URL asked for, when redirects led elsewhere
+    referer: str | None = None
 
 
 @dataclass
@@ -41,6 +44,8 @@ class Capture:
     report_url: str | None = None
     link_name: str | None = None
     members: list[dict] = field(default_factory=list)   # a ZIP's report files: name, kind, sha256, size
+    requested_url: str | None = None
+    referer: str | None = None
     type: str = "capture"
 
 

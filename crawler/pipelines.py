@@ -1,4 +1,6 @@
-"""Item pipeline: keep every raw capture (bytes by hash) and remember what was fetched."""
+"""Item pipelines: keep every raw capture (bytes by hash) and remember what was
+fetched; then record captures, problems and report sightings in the archive,
+and at the end of the crawl parse and store the reports it found."""
 
 from __future__ import annotations
 
@@ -6,10 +8,14 @@ import io
 import zipfile
 from pathlib import PurePosixPath
 
+from dataclasses import asdict
+
+from archive import ingest
 from archive.extract import sniff
+from archive.schema import open_archive
 
 from .detail import ATTACHMENT_TYPES
-from .items import Capture, Fetched
+from .items import Capture, Fetched, Problem, ReportFound
 
 MAX_ZIP_MEMBERS = 200
 MAX_ZIP_MEMBER_BYTES = 200 * 1024 * 1024
@@ -49,14 +55,14 @@ class CapturePipeline:
         if not isinstance(item, Fetched):
             return item
         spider = self.crawler.spider
-        sha256 = spider.store.put(item.body)
         kind = _kind(item)
+        sha256 = spider.store.put(item.body, kind)
         members = self._members(item.body, spider) if kind == "zip" else []
         spider.state.record(item.url, portal=item.portal, role=item.role, status=item.status, sha256=sha256,
                             etag=item.headers.get("ETag"), last_modified=item.headers.get("Last-Modified"),
                             report_url=item.report_url)
         return Capture(item.portal, item.role, item.url, item.status, item.headers, item.fetched_at, sha256,
-                       len(item.body), kind, item.report_url, item.link_name, members)
+                       len(item.body), kind, item.report_url, item.link_name, members, item.requested_url, item.referer)
 
     @staticmethod
     def _members(body: bytes, spider) -> list[dict]:
@@ -70,7 +76,49 @@ class CapturePipeline:
                 if info.is_dir() or ext not in ATTACHMENT_TYPES or ext == "zip" or info.file_size > MAX_ZIP_MEMBER_BYTES:
                     continue
                 data = archive.read(info)
-                out.append({"name": name, "kind": sniff(data, name), "sha256": spider.store.put(data), "size": len(data)})
+                kind = sniff(data, name)
+                out.append({"name": name, "kind": kind, "sha256": spider.store.put(data, kind), "size": len(data)})
         except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as e:
             out.append({"name": None, "error": f"unreadable ZIP: {e}"})
         return out
+
+
+class ArchivePipeline:
+    """Captures, problems and report sightings into the archive database as they
+    arrive (each its own small transaction); when the spider closes, every pending
+    sighting is parsed (worker processes) and stored, one transaction per report."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.db = None
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def open_spider(self, spider=None):
+        spider = self.crawler.spider
+        self.db = open_archive(spider.data_dir / "archive.db")
+        ingest.sync_agencies(self.db, spider.config.agencies.values())
+        self.run_id = ingest.start_run(self.db, list(spider.portals))
+
+    def process_item(self, item):
+        if isinstance(item, Capture):
+            ingest.record_capture(self.db, self.run_id, asdict(item))
+        elif isinstance(item, Problem):
+            ingest.record_problem(self.db, self.run_id, asdict(item))
+        elif isinstance(item, ReportFound):
+            ingest.record_sighting(self.db, self.run_id, asdict(item))
+        return item
+
+    def close_spider(self, spider=None):
+        spider = self.crawler.spider
+        workers = self.crawler.settings.getint("NIANBAO_PARSE_WORKERS") or ingest.default_workers()
+        result = ingest.ingest(self.db, spider.store.root, workers=workers)
+        stats = self.crawler.stats
+        stats.set_value("nianbao/archive/reports_stored", result.reports)
+        stats.set_value("nianbao/archive/new_versions", result.new_versions)
+        stats.set_value("nianbao/archive/unreadable", result.failed)
+        ingest.finish_run(self.db, self.run_id, stats.get_stats())
+        self.db.close()

@@ -23,12 +23,12 @@ from ..attribution import AgencyIndex
 from ..config import Config, Portal, load_config
 from ..detail import read_detail
 from ..families import Entry, Follow, Profile, detect, profile
-from ..items import Fetched, Problem, ReportFound
+from ..items import Capture, Fetched, Problem, ReportFound
 from ..middlewares import OutOfScope
 from ..page import Page
 from ..selection import judge
 from ..state import CrawlState
-from ..store import BlobStore
+from archive.blobs import BlobStore
 
 
 def _mentions(page: Page, listed_title: str) -> bool:
@@ -77,7 +77,7 @@ class PortalSpider(scrapy.Spider):
         ids = spider.portal_ids or list(spider.config.portals)
         spider.portals = {i: spider.config.portal(i) for i in ids}
         spider.index = AgencyIndex(spider.config.agencies)
-        data = Path(crawler.settings.get("NIANBAO_DATA_DIR"))
+        spider.data_dir = data = Path(crawler.settings.get("NIANBAO_DATA_DIR"))
         spider.state = CrawlState(data / "state.sqlite")
         spider.store = BlobStore(data / "blobs")
         spider.this_year = date.today().year
@@ -133,8 +133,10 @@ class PortalSpider(scrapy.Spider):
     def _capture(self, response: Response, **extra) -> Fetched:
         meta = response.meta
         headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+        referer = response.request.headers.get(b"Referer") if response.request else None
         return Fetched(meta["portal"], meta["role"], response.url, response.status, headers, response.body, _now(),
-                       meta.get("report_url"), meta.get("link_name"), **extra)
+                       meta.get("report_url"), meta.get("link_name"), (meta.get("redirect_urls") or [response.url])[0],
+                       referer.decode("latin-1") if referer else None, **extra)
 
     def _blocked(self, response: Response) -> Problem | None:
         cookies = b"; ".join(response.headers.getlist(b"Set-Cookie")).decode("latin-1")
@@ -189,7 +191,7 @@ class PortalSpider(scrapy.Spider):
         portal = self.portals[response.meta["portal"]]
         entry: Entry = response.meta["entry"]
         if response.status == 304:
-            self._not_modified(response)
+            yield self._not_modified(response)
             return
         if (problem := self._blocked(response)) is not None:
             yield self._capture(response)
@@ -225,16 +227,21 @@ class PortalSpider(scrapy.Spider):
                           entry.date, info.parts, [{"url": a.url, "name": a.name, "kind": a.kind} for a in info.attachments],
                           info.images)
 
-    def _not_modified(self, response: Response) -> None:
-        """A revalidated page or attachment (304): still archived as it was; only its check time moves."""
+    def _not_modified(self, response: Response) -> Capture:
+        """A revalidated page or attachment (304): still published as archived; recorded as a
+        capture of the archived bytes (evidence it was there at this time)."""
         meta = response.meta
+        before = self.state.get(response.url) or {}
         self.state.record(response.url, portal=meta["portal"], role=meta["role"], status=304,
                           report_url=meta.get("report_url"))
         self.crawler.stats.inc_value(f"nianbao/{meta['role']}/not_modified")
+        headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+        return Capture(meta["portal"], meta["role"], response.url, 304, headers, _now(), before.get("sha256"), 0,
+                       before.get("kind") or "unknown", meta.get("report_url"), meta.get("link_name"))
 
     def parse_source(self, response: Response):
         if response.status == 304:
-            self._not_modified(response)
+            yield self._not_modified(response)
             return
         yield self._capture(response)
         if (problem := self._blocked(response)) is not None:

@@ -1,0 +1,142 @@
+"""Crawl output into the archive: captures, problems and report sightings are
+recorded as they arrive; each sighting is then parsed (in worker processes)
+and stored, one transaction per report.
+
+A sighting stays pending (``ingested_at`` null) until it is stored, so a
+crawl killed half-way leaves nothing half-written: the next ``ingest`` picks
+the pending ones up. Ingesting the same sighting twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import sqlite_utils
+
+from .sources import Parsed, Source, parse_sources, sighting_sources
+from .store import now, store_report, write_parse
+
+
+@dataclass
+class IngestResult:
+    reports: int = 0           # sightings stored
+    new_versions: int = 0      # of which created a new report version
+    failed: int = 0            # with no readable source (capture kept, reason recorded)
+
+
+def start_run(db: sqlite_utils.Database, portals: list[str]) -> int:
+    return db["crawl_runs"].insert({"started_at": now(), "portals": json.dumps(portals)}).last_pk
+
+
+def finish_run(db: sqlite_utils.Database, run_id: int, stats: dict) -> None:
+    counts = {t: db.execute(f"select count(*) from {t} where run_id = ?", [run_id]).fetchone()[0]
+              for t in ("captures", "problems", "sightings")}
+    db["crawl_runs"].update(run_id, {"finished_at": now(), "stats": json.dumps(stats, default=str),
+                                     "requests": stats.get("downloader/request_count"),
+                                     "captures": counts["captures"], "reports": counts["sightings"],
+                                     "problems": counts["problems"]})
+
+
+def sync_agencies(db: sqlite_utils.Database, agencies: Iterable) -> None:
+    """The configured registry (``crawler.config.Agency``) into ``agencies``."""
+    rows = [{"id": a.id, "name": a.name, "level": a.level, "region": a.region, "parent_id": a.parent,
+             "aliases": json.dumps(list(a.aliases), ensure_ascii=False)} for a in agencies]
+    parents = {r["id"]: r["parent_id"] for r in rows}
+
+    def depth(agency_id: str) -> int:      # the config has no parent cycles (validated)
+        return 0 if not parents.get(agency_id) else 1 + depth(parents[agency_id])
+
+    with db.atomic():
+        # parents first, whatever order the config lists them in
+        db["agencies"].upsert_all(sorted(rows, key=lambda r: depth(r["id"])), pk="id")
+
+
+def record_capture(db: sqlite_utils.Database, run_id: int | None, c: dict) -> None:
+    """One fetched response (already in the blob store) and the ZIP members inside it."""
+    with db.atomic():
+        if c.get("sha256"):
+            db.execute("insert or ignore into documents (sha256, size, kind, first_seen) values (?, ?, ?, ?)",
+                       [c["sha256"], c["size"], c["kind"], c["fetched_at"]])
+            for m in c.get("members") or []:
+                if m.get("sha256"):
+                    db.execute("insert or ignore into documents (sha256, size, kind, first_seen) values (?, ?, ?, ?)",
+                               [m["sha256"], m["size"], m["kind"], c["fetched_at"]])
+                    db.execute("insert or ignore into zip_members (zip_sha256, name, sha256) values (?, ?, ?)",
+                               [c["sha256"], m["name"], m["sha256"]])
+        db["captures"].insert({
+            "run_id": run_id, "portal": c["portal"], "role": c["role"], "url": c["url"],
+            "requested_url": c.get("requested_url") or c["url"], "status": c["status"],
+            "fetched_at": c["fetched_at"], "sha256": c.get("sha256"),
+            "headers": json.dumps(c.get("headers") or {}, ensure_ascii=False), "referer": c.get("referer"),
+            "report_url": c.get("report_url"), "link_name": c.get("link_name")})
+
+
+def record_problem(db: sqlite_utils.Database, run_id: int | None, p: dict) -> None:
+    db["problems"].insert({"run_id": run_id, **{k: p.get(k) for k in
+                                                 ("portal", "kind", "url", "detail", "role", "at", "report_url")}})
+
+
+def record_sighting(db: sqlite_utils.Database, run_id: int | None, r: dict, seen_at: str | None = None) -> int:
+    row = {k: r.get(k) for k in ("portal", "url", "title", "year", "agency_id", "agency_name", "attribution",
+                                 "published", "published_source", "index_no", "listed_title", "listed_date",
+                                 "images")}
+    row.update({"run_id": run_id, "parts": json.dumps(r.get("parts") or [], ensure_ascii=False),
+                "attachments": json.dumps(r.get("attachments") or [], ensure_ascii=False),
+                "seen_at": seen_at or now()})
+    return db["sightings"].insert(row).last_pk
+
+
+def _parse_job(job: tuple[str, list[Source]]) -> Parsed:
+    return parse_sources(*job)
+
+
+def _parallel(jobs: list[tuple[str, list[Source]]], workers: int) -> Iterator[Parsed]:
+    if workers <= 1 or len(jobs) < 4:
+        yield from map(_parse_job, jobs)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(_parse_job, jobs, chunksize=8)
+
+
+def default_workers() -> int:
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+def ingest(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1, batch: int = 256) -> IngestResult:
+    """Parse and store every pending sighting, oldest first."""
+    result = IngestResult()
+    while True:
+        sightings = list(db.query("select * from sightings where ingested_at is null order by seen_at, id limit ?",
+                                  [batch]))
+        if not sightings:
+            return result
+        jobs = [(str(blob_root), sighting_sources(db, s)) for s in sightings]
+        for sighting, (_, sources), parsed in zip(sightings, jobs, _parallel(jobs, workers)):
+            before = db.execute("select count(*) from reports").fetchone()[0]
+            store_report(db, sighting, sources, parsed)
+            result.reports += 1
+            result.new_versions += db.execute("select count(*) from reports").fetchone()[0] - before
+            result.failed += parsed.report is None
+
+
+def reparse(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1) -> int:
+    """Re-run the current parser over every report version's stored sources, in place
+    (ids, versions and first-seen dates stay; cells, findings and text are rewritten)."""
+    reports = list(db.query("select id, agency_key, year from reports order by id"))
+    jobs = []
+    for r in reports:
+        rows = db.query("select role, url, sha256, kind from report_sources where report_id = ? "
+                        "order by case role when 'page' then 0 when 'part' then 1 else 2 end, url", [r["id"]])
+        jobs.append((str(blob_root), [Source(s["role"], s["url"], s["sha256"], s["kind"],
+                                             s["url"].rsplit("#", 1)[-1].rsplit("/", 1)[-1]) for s in rows]))
+    for r, (_, sources), parsed in zip(reports, jobs, _parallel(jobs, workers)):
+        with db.atomic():
+            write_parse(db, r["id"], parsed, r["agency_key"], r["year"])
+            db.execute("update report_sources set used = (sha256 = ? and url = ?) where report_id = ?",
+                       [parsed.used.sha256 if parsed.used else None, parsed.used.url if parsed.used else None, r["id"]])
+    return len(reports)

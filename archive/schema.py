@@ -1,0 +1,160 @@
+"""The archive database: one SQLite file, created and upgraded by numbered migrations.
+
+``PRAGMA user_version`` holds the schema version; ``open_archive`` applies the
+missing migrations in order, each in its own transaction, so a database made
+by any earlier release opens in the current one. Migrations are append-only:
+a released one is never edited.
+
+The three report tables are wide, mirroring the printed tables (one row per
+printed row, one column per printed column); their columns come from
+``archive.template``, as do the ``labels`` rows Datasette shows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+
+from .template import RULES, TABLES
+
+
+def _wide_tables(db: sqlite_utils.Database) -> None:
+    for table in TABLES:
+        # blanks: the columns printed but empty ("", "/", "—", 无): null there means
+        # "present, no number", while a null column not listed was never printed
+        columns = {"report_id": int, "row": str, "label": str, "blanks": str}
+        columns.update({c.key: float if c.kind == "money" else int for c in table.columns})
+        db[table.key].create(columns, pk=("report_id", "row"), foreign_keys=[("report_id", "reports", "id")])
+
+
+def _labels(db: sqlite_utils.Database) -> None:
+    rows = []
+    for table in TABLES:
+        for row in table.rows:
+            for template in sorted(row.templates):
+                for column in row.column_keys(template, table):
+                    col = table.column(column)
+                    rows.append({"table_name": table.key, "row": row.key, "column": column, "template": template,
+                                 "table_label": table.title, "row_label": row.label, "row_group": row.group,
+                                 "column_label": col.label, "unit": col.unit, "kind": col.kind,
+                                 "description": col.description})
+    db["labels"].insert_all(rows, pk=("table_name", "row", "column", "template"), replace=True)
+    db["rules"].insert_all([{"id": r.id, "severity": r.severity, "description": r.description} for r in RULES],
+                           pk="id", replace=True)
+
+
+def _cells_view(db: sqlite_utils.Database) -> None:
+    parts = [f"select report_id, '{t.key}' as table_name, row, '{c.key}' as \"column\", [{c.key}] as value "
+             f"from [{t.key}] where [{c.key}] is not null" for t in TABLES for c in t.columns]
+    parts += [f"select report_id, '{t.key}', row, j.value, null from [{t.key}], json_each([{t.key}].blanks) j "
+              f"where [{t.key}].blanks is not null" for t in TABLES]
+    db.execute("drop view if exists cells")
+    db.execute("create view cells as " + "\nunion all ".join(parts))
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    """The first archive: captures, documents, reports and their tables, findings."""
+    db["agencies"].create({"id": str, "name": str, "level": str, "region": str, "parent_id": str,
+                           "aliases": str, "retired": str}, pk="id")
+    db["crawl_runs"].create({"id": int, "started_at": str, "finished_at": str, "portals": str, "stats": str,
+                             "requests": int, "captures": int, "reports": int, "problems": int}, pk="id")
+    db["documents"].create({"sha256": str, "size": int, "kind": str, "first_seen": str}, pk="sha256")
+    db["captures"].create({"id": int, "run_id": int, "portal": str, "role": str, "url": str, "requested_url": str,
+                           "status": int, "fetched_at": str, "sha256": str, "headers": str, "referer": str,
+                           "report_url": str, "link_name": str}, pk="id",
+                          foreign_keys=[("run_id", "crawl_runs", "id"), ("sha256", "documents", "sha256")])
+    db["zip_members"].create({"zip_sha256": str, "name": str, "sha256": str}, pk=("zip_sha256", "name"),
+                             foreign_keys=[("zip_sha256", "documents", "sha256"), ("sha256", "documents", "sha256")])
+    db["problems"].create({"id": int, "run_id": int, "portal": str, "kind": str, "url": str, "detail": str,
+                           "role": str, "at": str, "report_url": str}, pk="id",
+                          foreign_keys=[("run_id", "crawl_runs", "id")])
+    db["reports"].create({"id": int, "agency_key": str, "agency_id": str, "agency_name": str, "year": int,
+                          "version": int, "is_current": int, "title": str, "url": str, "published": str,
+                          "published_source": str, "first_seen": str, "last_seen": str, "template": str,
+                          "parse_status": str, "parse_error": str, "source_sha256": str, "content_hash": str,
+                          "supersedes_id": int, "changed_cells": str}, pk="id",
+                         foreign_keys=[("agency_id", "agencies", "id"), ("supersedes_id", "reports", "id")])
+    db["sightings"].create({"id": int, "run_id": int, "portal": str, "url": str, "title": str, "year": int,
+                            "agency_id": str, "agency_name": str, "attribution": str, "published": str,
+                            "published_source": str, "index_no": str, "listed_title": str, "listed_date": str,
+                            "parts": str, "attachments": str, "images": int, "seen_at": str, "report_id": int,
+                            "ingested_at": str}, pk="id",
+                           foreign_keys=[("run_id", "crawl_runs", "id"), ("report_id", "reports", "id")])
+    db["report_sources"].create({"report_id": int, "url": str, "sha256": str, "role": str, "kind": str,
+                                 "used": int}, pk=("report_id", "url", "sha256"),
+                                foreign_keys=[("report_id", "reports", "id"), ("sha256", "documents", "sha256")])
+    _wide_tables(db)
+    db["findings"].create({"id": int, "report_id": int, "agency_key": str, "year": int, "rule": str,
+                           "severity": str, "cell": str, "message": str}, pk="id",
+                          foreign_keys=[("report_id", "reports", "id")])
+    db["alerts_sent"].create({"id": int, "finding_key": str, "channel": str, "state": str, "sent_at": str,
+                              "digest": str}, pk="id")
+    db["report_text"].create({"report_id": int, "title": str, "text": str}, pk="report_id",
+                             foreign_keys=[("report_id", "reports", "id")])
+    _labels(db)
+    _cells_view(db)
+    for table, columns in (("captures", ["url"]), ("captures", ["sha256"]), ("captures", ["run_id"]),
+                           ("reports", ["agency_key", "year"]), ("reports", ["content_hash"]),
+                           ("sightings", ["url"]), ("sightings", ["report_id"]),
+                           ("report_sources", ["sha256"]), ("findings", ["report_id"]), ("problems", ["run_id"]),
+                           ("agencies", ["region"]), ("agencies", ["parent_id"])):
+        db[table].create_index(columns, if_not_exists=True)
+
+
+def _v2(db: sqlite_utils.Database) -> None:
+    """What the saved queries need at national scale: region and level on each
+    report, the key figures as columns, indexes for year-wide questions, and
+    full-text search that works for Chinese."""
+    reports = db["reports"]
+    for column, kind in (("region", str), ("level", str), ("new_requests", int), ("carried_over", int),
+                         ("handled", int), ("carried_forward", int), ("reviews", int), ("suits", int),
+                         ("errors", int), ("warnings", int)):
+        reports.add_column(column, kind)
+    db.execute("""update reports set region = (select region from agencies where id = reports.agency_id),
+                                     level = (select level from agencies where id = reports.agency_id)""")
+    reports.create_index(["year", "is_current", "region"], if_not_exists=True)
+    reports.create_index(["is_current", "agency_key", "year"], if_not_exists=True)
+    db["findings"].create_index(["rule", "year"], if_not_exists=True)
+    # trigram tokenizer: substring search for Chinese (3+ characters); shorter
+    # queries fall back to LIKE on report_text (see archive.search)
+    db.execute("create virtual table report_text_fts using fts5(title, text, content='report_text', "
+               "content_rowid='report_id', tokenize='trigram')")
+    db.execute("insert into report_text_fts(report_text_fts) values ('rebuild')")
+    for event, body in (("ai", "insert into report_text_fts(rowid, title, text) values (new.report_id, new.title, new.text);"),
+                        ("ad", "insert into report_text_fts(report_text_fts, rowid, title, text) "
+                               "values ('delete', old.report_id, old.title, old.text);"),
+                        ("au", "insert into report_text_fts(report_text_fts, rowid, title, text) "
+                               "values ('delete', old.report_id, old.title, old.text); "
+                               "insert into report_text_fts(rowid, title, text) values (new.report_id, new.title, new.text);")):
+        kind = {"ai": "insert", "ad": "delete", "au": "update"}[event]
+        db.execute(f"create trigger report_text_{event} after {kind} on report_text begin {body} end")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2)
+VERSION = len(MIGRATIONS)
+
+
+class SchemaError(Exception):
+    pass
+
+
+def open_archive(path: str | Path, migrate: bool = True, upto: int = VERSION) -> sqlite_utils.Database:
+    """Open (and create or upgrade) the archive database."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA busy_timeout=30000")
+    current = db.execute("PRAGMA user_version").fetchone()[0]
+    if current > VERSION:
+        raise SchemaError(f"{path}: schema version {current} is newer than this nianbao ({VERSION}); upgrade nianbao")
+    if migrate:
+        for number in range(current + 1, upto + 1):
+            with db.atomic():
+                MIGRATIONS[number - 1](db)
+                db.execute(f"PRAGMA user_version = {number}")
+    return db
