@@ -1,0 +1,263 @@
+"""The archive: captures kept as evidence, dedup, versions with cell diffs,
+idempotent ingest, migrations, parse failures that keep their capture, re-parse,
+full-text search. A real SQLite file and a real blob store; captures are the
+seed reports rendered the way portals serve them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from archive import ingest
+from archive.blobs import BlobStore
+from archive.parse import parse_file
+from archive.schema import VERSION, SchemaError, open_archive
+from archive.search import search
+from crawler.config import Agency
+from crawler.mock.documents import to_docx, to_html_body, to_pdf
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SEED_001_PATH = FIXTURES / "seeds" / "001_924043a2ff6d2acf.txt"
+SEED_001 = SEED_001_PATH.read_text("utf-8")   # 红旗区城乡建设局 2023
+SEED_003 = (FIXTURES / "seeds" / "003_172fae212f76daa1.txt").read_text("utf-8")
+AGENCIES = [Agency("hq", "红旗区人民政府", "government", "410702", None, ()),
+            Agency("hq-cj", "红旗区城乡建设局", "department", "410702", "hq", ())]
+
+
+def html(text: str) -> bytes:
+    return f"<html><head><meta charset='utf-8'><title>年报</title></head><body>{to_html_body(text)}</body></html>".encode()
+
+
+@dataclass
+class Feeder:
+    """Plays a crawl into the archive through the same calls the Scrapy pipeline makes."""
+    root: Path
+    db: object = None
+    blobs: BlobStore = None
+    run_id: int | None = None
+    clock: list = field(default_factory=lambda: [0])
+
+    def __post_init__(self):
+        self.db = open_archive(self.root / "archive.db")
+        self.blobs = BlobStore(self.root / "blobs")
+        ingest.sync_agencies(self.db, AGENCIES)
+        self.run_id = ingest.start_run(self.db, ["p"])
+
+    def now(self) -> str:
+        self.clock[0] += 1
+        return f"2025-02-01T00:00:{self.clock[0]:02d}+00:00"
+
+    def capture(self, url: str, data: bytes, kind: str, role: str = "report", report_url=None) -> str:
+        sha = self.blobs.put(data, kind)
+        ingest.record_capture(self.db, self.run_id, {
+            "portal": "p", "role": role, "url": url, "status": 200, "fetched_at": self.now(), "sha256": sha,
+            "size": len(data), "kind": kind, "headers": {"Content-Type": "text/html"}, "report_url": report_url})
+        return sha
+
+    def sight(self, url: str, year=2023, agency_id="hq-cj", agency_name="红旗区城乡建设局", attachments=()):
+        return ingest.record_sighting(self.db, self.run_id, {
+            "portal": "p", "url": url, "title": f"{agency_name}{year}年政府信息公开工作年度报告", "year": year,
+            "agency_id": agency_id, "agency_name": agency_name, "published": f"{year + 1}-01-20",
+            "attachments": [{"url": u, "name": u.rsplit("/", 1)[-1]} for u in attachments]}, seen_at=self.now())
+
+    def ingest(self) -> ingest.IngestResult:
+        return ingest.ingest(self.db, self.blobs.root)
+
+    def count(self, table: str, where: str = "1") -> int:
+        return self.db.execute(f"select count(*) from {table} where {where}").fetchone()[0]
+
+
+@pytest.fixture
+def feeder(tmp_path) -> Feeder:
+    return Feeder(tmp_path)
+
+
+def test_report_is_stored_with_its_tables_findings_and_text(feeder):
+    feeder.capture("http://a/1.html", html(SEED_001), "html")
+    feeder.sight("http://a/1.html")
+    assert feeder.ingest().reports == 1
+    report = next(feeder.db.query("select * from reports"))
+    gold = json.loads((FIXTURES / "seeds" / "001_924043a2ff6d2acf.gold.json").read_text("utf-8"))
+    cells = {f"{t}.{r}.{c}": v for t, r, c, v in feeder.db.execute("select table_name, row, \"column\", value from cells where report_id = ?",
+                                                                   [report["id"]])}
+    assert cells == gold["cells"]                       # wide tables + blanks round-trip the contract exactly
+    assert (report["agency_id"], report["year"], report["template"], report["parse_status"]) == ("hq-cj", 2023, "2021", "ok")
+    assert report["region"] == "410702" and report["level"] == "department"
+    assert report["new_requests"] == gold["cells"]["requests.new.total"]
+    assert feeder.count("findings", f"report_id = {report['id']}") == len(parse_file(SEED_001_PATH).findings)
+    assert "政府信息" in next(feeder.db.query("select text from report_text"))["text"]
+
+
+def test_same_bytes_at_two_urls_are_one_document_and_one_report(feeder):
+    data = html(SEED_001)
+    feeder.capture("http://a/1.html", data, "html")
+    feeder.capture("http://a/1_wap.html", data, "html")
+    feeder.sight("http://a/1.html")
+    feeder.sight("http://a/1_wap.html")
+    feeder.ingest()
+    assert feeder.count("documents") == 1 and feeder.count("captures") == 2
+    assert feeder.count("reports") == 1
+    assert feeder.count("report_sources") == 2
+    assert len(list(feeder.blobs.root.glob("*/*"))) == 1
+
+
+def test_page_and_attachment_are_one_report_with_both_sources(feeder):
+    page = html("红旗区城乡建设局2023年政府信息公开工作年度报告\n详见附件。")
+    feeder.capture("http://a/2.html", page, "html")
+    feeder.capture("http://a/2.docx", to_docx(SEED_001), "docx", role="attachment", report_url="http://a/2.html")
+    feeder.sight("http://a/2.html", attachments=["http://a/2.docx"])
+    feeder.ingest()
+    assert feeder.count("reports") == 1
+    sources = {(r["role"], r["used"]) for r in feeder.db.query("select role, used from report_sources")}
+    assert sources == {("page", 0), ("attachment", 1)}          # numbers from the attachment, page kept
+    # the same report seen later inline on another portal adds a source, not a report
+    feeder.capture("http://b/2.html", html(SEED_001), "html")
+    feeder.sight("http://b/2.html")
+    feeder.ingest()
+    assert feeder.count("reports") == 1 and feeder.count("report_sources") == 3
+
+
+def test_republished_report_is_a_new_version_with_changed_cells(feeder):
+    feeder.capture("http://a/3.html", html(SEED_001), "html")
+    feeder.sight("http://a/3.html")
+    feeder.ingest()
+    v1_cells = dict(feeder.db.execute("select table_name || '.' || row || '.' || \"column\", value from cells"))
+    corrected_text = _bump_first_new_requests(SEED_001)
+    feeder.capture("http://a/3-corrected.html", html(corrected_text), "html")
+    feeder.sight("http://a/3-corrected.html")
+    result = feeder.ingest()
+    assert result.new_versions == 1
+    versions = list(feeder.db.query("select * from reports order by version"))
+    assert [(v["version"], v["is_current"]) for v in versions] == [(1, 0), (2, 1)]
+    assert versions[1]["supersedes_id"] == versions[0]["id"]
+    changes = json.loads(versions[1]["changed_cells"])
+    assert len(changes) == 1                               # one number corrected, one cell listed
+    key = changes[0]["cell"]
+    assert key.startswith("requests.new.") and changes[0] == {"cell": key, "old": v1_cells[key], "new": v1_cells[key] + 1}
+    assert feeder.count("cells", f"report_id = {versions[0]['id']}") == len(v1_cells)      # history kept
+
+
+def _bump_first_new_requests(text: str) -> str:
+    """The seed with 本年新收 from natural persons one higher (the row's first number)."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if "本年新收" in line:
+            for j in range(i, min(i + 3, len(lines))):
+                parts = lines[j].split("\t")
+                for k, part in enumerate(parts):
+                    if part.strip().isdigit():
+                        parts[k] = str(int(part) + 1)
+                        lines[j] = "\t".join(parts)
+                        return "\n".join(lines)
+    raise AssertionError("seed layout changed")
+
+
+def test_ingesting_the_same_crawl_twice_changes_nothing(feeder):
+    def crawl():
+        feeder.capture("http://a/1.html", html(SEED_001), "html")
+        feeder.capture("http://a/4.html", html("红旗区人民政府2023年政府信息公开工作年度报告"), "html")
+        feeder.capture("http://a/4.pdf", to_pdf(SEED_003), "pdf", role="attachment")
+        feeder.sight("http://a/1.html")
+        feeder.sight("http://a/4.html", agency_id="hq", agency_name="红旗区人民政府", attachments=["http://a/4.pdf"])
+        feeder.ingest()
+
+    crawl()
+    tables = ("reports", "documents", "report_sources", "findings", "requests", "disclosure", "appeals", "cells")
+    before = {t: feeder.count(t) for t in tables}
+    snapshot = list(feeder.db.query("select id, version, is_current, content_hash, first_seen from reports"))
+    crawl()
+    assert {t: feeder.count(t) for t in tables} == before
+    assert list(feeder.db.query("select id, version, is_current, content_hash, first_seen from reports")) == snapshot
+    assert ingest.ingest(feeder.db, feeder.blobs.root).reports == 0          # nothing pending
+
+
+def test_parse_failure_keeps_the_capture_and_says_why(feeder):
+    broken = (FIXTURES / "truncated.pdf").read_bytes()
+    feeder.capture("http://a/5.html", html("红旗区人民政府2023年政府信息公开工作年度报告 见附件"), "html")
+    sha = feeder.capture("http://a/5.pdf", broken, "pdf", role="attachment")
+    feeder.sight("http://a/5.html", agency_id="hq", agency_name="红旗区人民政府", attachments=["http://a/5.pdf"])
+    feeder.ingest()
+    report = next(feeder.db.query("select * from reports"))
+    assert report["parse_status"] == "no_tables"
+    assert "http://a/5.pdf" in report["parse_error"] and "PDF" in report["parse_error"]
+    assert feeder.blobs.get(sha) == broken                          # the evidence is kept byte for byte
+    assert feeder.count("captures", "url = 'http://a/5.pdf'") == 1
+    # only a broken attachment and no page at all: the report is still recorded, as failed
+    feeder.capture("http://a/6.pdf", broken + b"x", "pdf", role="attachment")
+    feeder.sight("http://a/6.html", year=2022, attachments=["http://a/6.pdf"])
+    feeder.ingest()
+    failed = next(feeder.db.query("select * from reports where year = 2022"))
+    assert failed["parse_status"] == "failed" and failed["parse_error"]
+
+
+def test_kill_before_ingest_leaves_sightings_pending_not_half_written(feeder):
+    feeder.capture("http://a/1.html", html(SEED_001), "html")
+    feeder.sight("http://a/1.html")
+    # a crawl killed here has its capture and sighting but no report
+    assert feeder.count("reports") == 0 and feeder.count("sightings", "ingested_at is null") == 1
+    reopened = open_archive(feeder.root / "archive.db")
+    assert ingest.ingest(reopened, feeder.blobs.root).reports == 1
+    assert reopened.execute("pragma integrity_check").fetchone()[0] == "ok"
+
+
+def test_reparse_rewrites_cells_in_place(feeder):
+    feeder.capture("http://a/1.html", html(SEED_001), "html")
+    feeder.sight("http://a/1.html")
+    feeder.ingest()
+    report_id, good = next(feeder.db.execute("select id, content_hash from reports"))
+    n = feeder.count("cells")
+    feeder.db.execute("delete from requests")                # what an older parser might have missed
+    feeder.db.execute("update reports set content_hash = 'old'")
+    assert ingest.reparse(feeder.db, feeder.blobs.root) == 1
+    assert feeder.count("cells") == n
+    assert next(feeder.db.execute("select id, content_hash from reports")) == (report_id, good)
+
+
+def test_migration_from_the_previous_schema_keeps_data(tmp_path):
+    path = tmp_path / "old.db"
+    old = open_archive(path, upto=VERSION - 1)
+    assert old.execute("pragma user_version").fetchone()[0] == VERSION - 1
+    ingest.sync_agencies(old, AGENCIES)
+    old["reports"].insert({"agency_key": "hq-cj", "agency_id": "hq-cj", "agency_name": "红旗区城乡建设局",
+                           "year": 2023, "version": 1, "is_current": 1, "content_hash": "x"})
+    old["report_text"].insert({"report_id": 1, "title": "红旗区城乡建设局2023年年报", "text": "依申请公开情况"})
+    old.close()
+    db = open_archive(path)
+    assert db.execute("pragma user_version").fetchone()[0] == VERSION
+    row = next(db.query("select * from reports"))
+    assert (row["agency_name"], row["region"], row["level"]) == ("红旗区城乡建设局", "410702", "department")
+    assert [r["report_id"] for r in search(db, "依申请")] == [1]       # text written before v2 is searchable
+
+
+def test_newer_schema_is_refused(tmp_path):
+    db = open_archive(tmp_path / "a.db")
+    db.execute(f"pragma user_version = {VERSION + 1}")
+    db.close()
+    with pytest.raises(SchemaError, match="newer"):
+        open_archive(tmp_path / "a.db")
+
+
+def test_full_text_search_in_chinese_long_and_short_queries(feeder):
+    feeder.capture("http://a/1.html", html(SEED_001), "html")
+    feeder.sight("http://a/1.html")
+    feeder.ingest()
+    assert [r["agency_name"] for r in search(feeder.db, "城乡建设局")] == ["红旗区城乡建设局"]   # trigram FTS
+    assert len(search(feeder.db, "复议")) == 1                                                 # 2 chars: fallback
+    assert len(search(feeder.db, "申")) == 1                                                   # 1 char
+    assert search(feeder.db, "量子计算机") == []
+    assert search(feeder.db, '"; drop table reports; --') == []                                # quoted, not SQL
+
+
+def test_blob_store_compresses_text_and_verifies_by_raw_hash(tmp_path):
+    blobs = BlobStore(tmp_path)
+    page = html(SEED_001)
+    sha = blobs.put(page, "html")
+    assert sha == hashlib.sha256(page).hexdigest()
+    assert blobs.path(sha).suffix == ".gz" and blobs.path(sha).stat().st_size < len(page) / 3
+    assert blobs.get(sha) == page
+    pdf = to_pdf(SEED_003)
+    assert blobs.path(blobs.put(pdf, "pdf")).suffix == ""
