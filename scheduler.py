@@ -99,5 +99,97 @@ def demo(workdir: str) -> None:
     sys.exit(run_demo(Path(workdir), click.echo))
 
 
+def _archive(data_dir: str):
+    from archive.schema import SchemaError, open_archive
+
+    path = Path(data_dir) / "archive.db"
+    if not path.exists():
+        raise click.ClickException(f"{path}: no archive here (run `nianbao crawl` first, or pass --data)")
+    try:
+        return open_archive(path)
+    except SchemaError as e:
+        raise click.ClickException(str(e)) from None
+
+
+_DATA = click.option("--data", "data_dir", default="data", show_default=True, type=click.Path(),
+                     help="The data directory (archive.db and blobs/).")
+
+
+@cli.command()
+@_DATA
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+def serve(data_dir: str, host: str, port: int) -> None:
+    """Browse the archive in Datasette (read-only), with saved queries and links to archived copies."""
+    import subprocess
+    import tempfile
+
+    from archive.browse import metadata
+
+    _archive(data_dir).close()                      # create/upgrade the schema before Datasette opens it
+    meta = metadata()
+    meta["plugins"]["nianbao"]["blobs"] = str((Path(data_dir) / "blobs").resolve())
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
+        json.dump(meta, f, ensure_ascii=False)
+    click.echo(f"年报归档：http://{host}:{port}/archive （只读；Ctrl-C 结束）")
+    sys.exit(subprocess.call([sys.executable, "-m", "datasette", "serve", str(Path(data_dir) / "archive.db"),
+                              "--metadata", f.name, "--host", host, "--port", str(port),
+                              "--setting", "allow_download", "off", "--setting", "sql_time_limit_ms", "3000"]))
+
+
+@cli.command()
+@_DATA
+@click.option("--workers", type=int, default=0, help="Parsing processes (default: one per core but one).")
+def reparse(data_dir: str, workers: int) -> None:
+    """Re-run the current parser over every stored report (and ingest pending ones)."""
+    from archive.ingest import default_workers, ingest, reparse as run_reparse
+
+    db = _archive(data_dir)
+    workers = workers or default_workers()
+    pending = ingest(db, Path(data_dir) / "blobs", workers=workers)
+    count = run_reparse(db, Path(data_dir) / "blobs", workers=workers)
+    click.echo(f"重新解析 {count} 份年报（另入库待处理 {pending.reports} 份）")
+
+
+@cli.command("export")
+@_DATA
+@click.option("--year", type=int, required=True, help="Reporting year.")
+@click.option("--region", default="", help="Region code prefix (行政区划代码), e.g. 4107.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True)
+@click.option("--out", type=click.Path(), help="Output file (default: nianbao-YEAR[-REGION].FORMAT).")
+def export_command(data_dir: str, year: int, region: str, fmt: str, out: str | None) -> None:
+    """The three tables for every agency of a year, one row per agency."""
+    from archive.export import export
+
+    out = out or f"nianbao-{year}{'-' + region if region else ''}.{fmt}"
+    rows = export(_archive(data_dir), year, out, fmt, region)
+    click.echo(f"{rows} 个机关 → {out}")
+
+
+@cli.command("export-warc")
+@_DATA
+@click.argument("out", type=click.Path())
+@click.option("--run", "run_id", type=int, help="Only the captures of this crawl run.")
+def export_warc_command(data_dir: str, out: str, run_id: int | None) -> None:
+    """Write the raw captures as a WARC file (gzip per record; `warcio check` accepts it)."""
+    from archive.blobs import BlobStore
+    from archive.warc import export_warc
+
+    counts = export_warc(_archive(data_dir), BlobStore(Path(data_dir) / "blobs"), out, run_id)
+    click.echo(f"{counts['response']} response + {counts['revisit']} revisit records → {out}"
+               + (f"; {counts['missing']} captures missing from blobs/" if counts["missing"] else ""))
+
+
+@cli.command()
+@_DATA
+@click.argument("query")
+def search(data_dir: str, query: str) -> None:
+    """Full-text search of report titles and text (any Chinese substring)."""
+    from archive.search import search as run_search
+
+    for r in run_search(_archive(data_dir), query):
+        click.echo(f"{r['year']}  {r['agency_name'] or '?'}  v{r['version']}{'' if r['is_current'] else '（旧版）'}  {r['url']}")
+
+
 if __name__ == "__main__":
     cli()

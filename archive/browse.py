@@ -1,0 +1,169 @@
+"""Datasette for the archive: Chinese titles, column descriptions (units in
+them), facets, sorts, label columns, and saved queries for what users ask.
+
+Everything that names a table's columns reads ``archive.template``; the
+saved queries read the columns the schema keeps for them (``reports.region``,
+``reports.level``, key figures) so each stays an index lookup at national
+scale (``bench/archive.py`` times them).
+"""
+
+from __future__ import annotations
+
+from .template import RULES, TABLES
+
+# Statutory deadlines (条例 第四十九条/第五十条, 2019 revision): departments 31 January,
+# governments (and, absent a local rule, townships) 31 March of the following year;
+# reports for 2018 and earlier: 31 March for all. Publication on the deadline day is on time.
+DEADLINE_SQL = ("case when {y} <= 2018 then ({y} + 1) || '-03-31' "
+                "when {level} = 'department' then ({y} + 1) || '-01-31' else ({y} + 1) || '-03-31' end")
+
+QUERIES: dict[str, dict] = {
+    "missing": {
+        "title": "缺报：某年度未找到年报的机关",
+        "description": "登记在册的机关中，在归档里找不到该年度年报的（可按行政区划代码前缀筛选，如 4107）。",
+        "sql": """select a.id as 机关代码, a.name as 机关, a.level as 层级, a.region as 行政区划
+from agencies a
+where a.retired is null and a.region like :region || '%'
+  and not exists (select 1 from reports r where r.agency_id = a.id and r.year = cast(:year as integer))
+order by a.region, a.level, a.name""",
+        "params": ["year", "region"],
+    },
+    "late": {
+        "title": "迟报：发布日期晚于法定期限的年报",
+        "description": "部门 1 月 31 日、本级政府 3 月 31 日（2018 年度及以前一律 3 月 31 日）；期限当日发布为按时。",
+        "sql": f"""select r.id as 报告, r.agency_name as 机关, r.level as 层级, r.region as 行政区划, r.year as 年度,
+  r.published as 发布日期, {DEADLINE_SQL.format(y='r.year', level='r.level')} as 期限,
+  cast(julianday(r.published) - julianday({DEADLINE_SQL.format(y='r.year', level='r.level')}) as integer) as 逾期天数,
+  r.url as 原文
+from reports r
+where r.is_current = 1 and r.year = cast(:year as integer) and coalesce(r.region, '') like :region || '%'
+  and r.published > {DEADLINE_SQL.format(y='r.year', level='r.level')}
+order by 逾期天数 desc""",
+        "params": ["year", "region"],
+    },
+    "inconsistent": {
+        "title": "勾稽不符：核查规则未通过的年报",
+        "description": "本年度现行版本中有“错误”级核查结果的年报；可按规则筛选（留空为全部）。",
+        "sql": """select r.id as 报告, r.agency_name as 机关, r.region as 行政区划, r.year as 年度, f.rule as 规则,
+  f.cell as 位置, f.message as 说明, r.url as 原文
+from findings f join reports r on r.id = f.report_id
+where f.year = cast(:year as integer) and f.severity = 'error' and r.is_current = 1
+  and (:rule = '' or f.rule = :rule) and coalesce(r.region, '') like :region || '%'
+order by r.region, r.agency_name, f.rule""",
+        "params": ["year", "rule", "region"],
+    },
+    "completion": {
+        "title": "按地区的年报完成率",
+        "description": "各县级行政区划（代码前 6 位）登记机关中已找到该年度年报的比例。",
+        "sql": """select substr(a.region, 1, 6) as 行政区划, count(*) as 应报机关,
+  sum(exists (select 1 from reports r where r.agency_id = a.id and r.year = cast(:year as integer))) as 已报,
+  round(100.0 * sum(exists (select 1 from reports r where r.agency_id = a.id and r.year = cast(:year as integer)))
+        / count(*), 1) as 完成率
+from agencies a
+where a.retired is null and a.region like :region || '%'
+group by 1 order by 完成率, 1""",
+        "params": ["year", "region"],
+    },
+    "agency_history": {
+        "title": "某机关历年年报",
+        "description": "一个机关（代码或名称中的文字）各年度的年报、版本和主要数字。",
+        "sql": """select r.year as 年度, r.version as 版本, r.is_current as 现行, r.agency_name as 机关,
+  r.published as 发布日期, r.template as 格式, r.new_requests as 新收申请, r.carried_over as 上年结转,
+  r.handled as 办结, r.carried_forward as 结转下年, r.reviews as 行政复议, r.suits as 行政诉讼,
+  r.errors as 错误, r.url as 原文, r.id as 报告
+from reports r
+where r.agency_id = :agency or r.agency_name like '%' || :agency || '%'
+order by r.year desc, r.version desc
+limit 200""",
+        "params": ["agency"],
+    },
+    "jumps": {
+        "title": "同比异常：新收申请数大幅变化",
+        "description": "本年度与上年度相比，新收政府信息公开申请数变化超过 :factor 倍（且至少一年不少于 :minimum 件）。",
+        "sql": """select cur.agency_name as 机关, cur.region as 行政区划, prev.new_requests as 上年新收,
+  cur.new_requests as 本年新收,
+  round(1.0 * max(cur.new_requests, prev.new_requests) / max(1, min(cur.new_requests, prev.new_requests)), 1) as 倍数,
+  cur.id as 本年报告, prev.id as 上年报告
+from reports cur join reports prev
+  on prev.agency_key = cur.agency_key and prev.year = cur.year - 1 and prev.is_current = 1
+where cur.year = cast(:year as integer) and cur.is_current = 1
+  and max(cur.new_requests, prev.new_requests) >= cast(:minimum as integer)
+  and max(cur.new_requests, prev.new_requests) >= cast(:factor as real) * max(1, min(cur.new_requests, prev.new_requests))
+order by 倍数 desc limit 500""",
+        "params": ["year", "factor", "minimum"],
+    },
+}
+
+
+def _table_columns(table) -> dict[str, str]:
+    columns = {"report_id": "年报（版本）编号", "row": "行（报告模板中的行键）", "label": "行名称（按国家模板）",
+               "blanks": "印出但为空的列（“/”“—”“无”等），空值表示“有此格无数字”"}
+    for c in table.columns:
+        columns[c.key] = f"{c.label}（{c.description}；单位：{c.unit}）"
+    return columns
+
+
+def metadata(blob_url: str = "/-/capture/") -> dict:
+    tables = {
+        "reports": {
+            "title": "年报（每个版本一行）",
+            "description": "每个机关每个年度的年报；同一机关同一年度内容改变后重新发布为新版本，is_current=1 为现行版本。",
+            "sort_desc": "year", "label_column": "title",
+            "facets": ["year", "template", "parse_status", "level", "is_current"],
+            "columns": {
+                "agency_key": "机关键：配置中的机关代码，未登记的为“name:机关名称”", "agency_id": "机关代码（配置）",
+                "agency_name": "机关名称", "year": "报告年度（统计年度，不是发布年度）", "version": "版本号（从 1 起）",
+                "is_current": "是否现行版本（1 是）", "title": "标题", "url": "原文地址（门户上的页面）",
+                "published": "发布日期（页面元数据或发布时间；不取自网址）",
+                "published_source": "发布日期来源：meta 元数据 / page 页面 / list 列表 / written 成文日期",
+                "first_seen": "首次抓到该版本的时间（UTC）", "last_seen": "最近一次抓到的时间（UTC）",
+                "template": "表格格式：2021 或 2019（试行）", "parse_status": "解析结果：ok / no_tables / no_text / failed",
+                "parse_error": "解析失败的原因", "source_sha256": "数字所取自的原始文件（SHA-256，可下载存档副本）",
+                "content_hash": "内容指纹（单元格）", "supersedes_id": "本版本取代的上一版本",
+                "changed_cells": "与上一版本相比改变的单元格（JSON）", "region": "行政区划代码", "level": "机关层级",
+                "new_requests": "本年新收申请总数（件）", "carried_over": "上年结转申请数（件）",
+                "handled": "（七）总计：本年办结数（件）", "carried_forward": "结转下年度继续办理（件）",
+                "reviews": "行政复议总计（件）", "suits": "行政诉讼总计（件，两类合计）",
+                "errors": "错误级核查结果数", "warnings": "警告级核查结果数"},
+        },
+        "agencies": {"title": "机关名录", "description": "配置中登记、应当发布年报的机关。", "label_column": "name",
+                     "facets": ["level"], "sort": "region",
+                     "columns": {"id": "机关代码", "name": "全称", "level": "层级：government 政府 / department 部门 / township 乡镇街道",
+                                 "region": "行政区划代码（6 或 12 位）", "parent_id": "上级机关", "aliases": "别名（JSON）",
+                                 "retired": "撤销或合并日期（之后不再要求发布）"}},
+        "findings": {"title": "核查结果", "description": "每份年报的勾稽关系等核查结果。",
+                     "facets": ["rule", "severity", "year"], "sort_desc": "year",
+                     "columns": {"rule": "规则（见 rules 表）", "severity": "级别：error / warning / info",
+                                 "cell": "涉及的单元格", "message": "说明（列出数字）"}},
+        "rules": {"title": "核查规则", "label_column": "description"},
+        "captures": {"title": "原始抓取（证据）", "description": "每一次抓取的响应：地址、时间、状态、响应头和内容哈希。",
+                     "facets": ["role", "status", "portal"], "sort_desc": "fetched_at",
+                     "columns": {"url": "最终地址", "requested_url": "请求的地址（重定向前）", "fetched_at": "抓取时间（UTC）",
+                                 "sha256": "内容 SHA-256（存档副本）", "headers": "响应头（JSON）", "referer": "来源页面"}},
+        "documents": {"title": "文件（按内容去重）", "facets": ["kind"],
+                      "columns": {"sha256": "内容 SHA-256", "size": "字节数", "kind": "类型"}},
+        "sightings": {"title": "年报发现记录", "description": "每次抓取在门户上看到的每份年报（未解析前的原始记录）。",
+                      "facets": ["portal", "year", "attribution"], "label_column": "title"},
+        "report_sources": {"title": "年报来源", "description": "同一年报的页面、附件、压缩包内文件；used=1 为取数来源。",
+                           "facets": ["role", "kind", "used"]},
+        "problems": {"title": "抓取问题", "facets": ["kind", "portal"], "sort_desc": "at",
+                     "columns": {"kind": "blocked 防火墙拦截（未破解）/ robots_disallowed / http_error / unreachable / …"}},
+        "crawl_runs": {"title": "抓取批次", "sort_desc": "started_at"},
+        "labels": {"title": "表格标签（国家模板）", "facets": ["table_name", "template"]},
+        "report_text": {"title": "年报全文", "fts_table": "report_text_fts", "fts_pk": "report_id"},
+        "alerts_sent": {"title": "已发送提醒"},
+    }
+    for table in TABLES:
+        tables[table.key] = {"title": table.title, "description": table.description, "facets": ["row"],
+                             "label_column": "label", "columns": _table_columns(table)}
+    tables["cells"] = {"title": "全部单元格（长表）", "description": "三张表的每个单元格一行：表、行、列、数值。",
+                       "facets": ["table_name", "column"]}
+    return {
+        "title": "年报归档 nianbao",
+        "description": "政府信息公开工作年度报告的归档、解析与核查。规则：" + "；".join(r.id for r in RULES),
+        "license": "数据来自各政府门户公开发布的年报",
+        "databases": {"archive": {"title": "年报归档", "tables": tables,
+                                  "queries": {name: {k: v for k, v in q.items() if k != "params"}
+                                              for name, q in QUERIES.items()}}},
+        "plugins": {"nianbao": {"blob_url": blob_url}},
+    }
