@@ -38,7 +38,7 @@ def _warc_date(iso: str) -> str:
 def export_warc(db: sqlite_utils.Database, blobs: BlobStore, out: str | Path, run_id: int | None = None) -> dict:
     """Write the captures (of one crawl run, or all) to ``out`` (gzip per record); returns counts."""
     counts = {"response": 0, "revisit": 0, "missing": 0}
-    first_seen: dict[str, tuple[str, str]] = {}           # sha256 → (uri, date) of its response record
+    first_seen: dict[str, tuple[str, str, str]] = {}      # sha256 → (uri, date, payload digest) of its response
     where, params = ("where run_id = ?", [run_id]) if run_id is not None else ("", [])
     with open(out, "wb") as f:
         writer = WARCWriter(f, gzip=True)
@@ -51,12 +51,11 @@ def export_warc(db: sqlite_utils.Database, blobs: BlobStore, out: str | Path, ru
             date = _warc_date(c["fetched_at"])
             headers = [(k, v) for k, v in json.loads(c["headers"] or "{}").items() if k.lower() not in _DROP]
             if c["sha256"] in first_seen:
-                uri, first_date = first_seen[c["sha256"]]
+                uri, first_date, digest = first_seen[c["sha256"]]
                 http = StatusAndHeaders(_status_line(c["status"]), headers, protocol="HTTP/1.1")
-                record = writer.create_revisit_record(c["url"], digest=None, refers_to_uri=uri,
+                record = writer.create_revisit_record(c["url"], digest=digest, refers_to_uri=uri,
                                                       refers_to_date=first_date, http_headers=http,
                                                       warc_headers_dict={"WARC-Date": date})
-                record.rec_headers.replace_header("WARC-Payload-Digest", "sha256:" + c["sha256"])
                 writer.write_record(record)
                 counts["revisit"] += 1
                 continue
@@ -71,6 +70,6 @@ def export_warc(db: sqlite_utils.Database, blobs: BlobStore, out: str | Path, ru
                                                length=len(payload), http_headers=http,
                                                warc_headers_dict={"WARC-Date": date})
             writer.write_record(record)
-            first_seen[c["sha256"]] = (c["url"], date)
+            first_seen[c["sha256"]] = (c["url"], date, record.rec_headers.get_header("WARC-Payload-Digest"))
             counts["response"] += 1
     return counts
