@@ -23,8 +23,8 @@ QUERIES: dict[str, dict] = {
         "description": "登记在册的机关中，在归档里找不到该年度年报的（可按行政区划代码前缀筛选，如 4107）。",
         "sql": """select a.id as 机关代码, a.name as 机关, a.level as 层级, a.region as 行政区划
 from agencies a
-where a.retired is null and a.region like :region || '%'
-  and not exists (select 1 from reports r where r.agency_id = a.id and r.year = cast(:year as integer))
+where a.retired is null and a.region >= :region and a.region < :region || ';'
+  and not exists (select 1 from reports r where r.agency_key = a.id and r.year = cast(:year as integer))
 order by a.region, a.level, a.name""",
         "params": ["year", "region"],
     },
@@ -36,7 +36,8 @@ order by a.region, a.level, a.name""",
   cast(julianday(r.published) - julianday({DEADLINE_SQL.format(y='r.year', level='r.level')}) as integer) as 逾期天数,
   r.url as 原文
 from reports r
-where r.is_current = 1 and r.year = cast(:year as integer) and coalesce(r.region, '') like :region || '%'
+where r.is_current = 1 and r.year = cast(:year as integer) and coalesce(r.region, '') >= :region
+  and coalesce(r.region, '') < :region || ';'
   and r.published > {DEADLINE_SQL.format(y='r.year', level='r.level')}
 order by 逾期天数 desc""",
         "params": ["year", "region"],
@@ -48,7 +49,7 @@ order by 逾期天数 desc""",
   f.cell as 位置, f.message as 说明, r.url as 原文
 from findings f join reports r on r.id = f.report_id
 where f.year = cast(:year as integer) and f.severity = 'error' and r.is_current = 1
-  and (:rule = '' or f.rule = :rule) and coalesce(r.region, '') like :region || '%'
+  and (:rule = '' or f.rule = :rule) and coalesce(r.region, '') >= :region and coalesce(r.region, '') < :region || ';'
 order by r.region, r.agency_name, f.rule""",
         "params": ["year", "rule", "region"],
     },
@@ -56,11 +57,11 @@ order by r.region, r.agency_name, f.rule""",
         "title": "按地区的年报完成率",
         "description": "各县级行政区划（代码前 6 位）登记机关中已找到该年度年报的比例。",
         "sql": """select substr(a.region, 1, 6) as 行政区划, count(*) as 应报机关,
-  sum(exists (select 1 from reports r where r.agency_id = a.id and r.year = cast(:year as integer))) as 已报,
-  round(100.0 * sum(exists (select 1 from reports r where r.agency_id = a.id and r.year = cast(:year as integer)))
+  sum(exists (select 1 from reports r where r.agency_key = a.id and r.year = cast(:year as integer))) as 已报,
+  round(100.0 * sum(exists (select 1 from reports r where r.agency_key = a.id and r.year = cast(:year as integer)))
         / count(*), 1) as 完成率
 from agencies a
-where a.retired is null and a.region like :region || '%'
+where a.retired is null and a.region >= :region and a.region < :region || ';'
 group by 1 order by 完成率, 1""",
         "params": ["year", "region"],
     },

@@ -76,6 +76,11 @@ def _key_figures(report: Report | None) -> dict:
                       else cells.get("appeals.suit_direct.total", 0) + (cells.get("appeals.suit_after_review.total") or 0))}
 
 
+_WIDE_COLUMNS = {t.key: ("report_id", "row", "label", "blanks", *(c.key for c in t.columns)) for t in TABLES}
+_WIDE_INSERT = {t: f"insert into [{t}] ({', '.join(f'[{c}]' for c in cols)}) values ({', '.join('?' * len(cols))})"
+                for t, cols in _WIDE_COLUMNS.items()}
+
+
 def write_parse(db: sqlite_utils.Database, report_id: int, parsed: Parsed, key: str, year: int | None) -> None:
     """The parse-derived rows of one report version (replacing what an earlier parse wrote)."""
     for table in TABLES:
@@ -90,13 +95,18 @@ def write_parse(db: sqlite_utils.Database, report_id: int, parsed: Parsed, key: 
         values[column] = value
         if value is None:
             values["blanks"].append(column)
+    by_table: dict[str, list[tuple]] = {}
     for (table, _), values in rows.items():
         values["blanks"] = json.dumps(values["blanks"]) if values["blanks"] else None
-        db[table].insert(values)
+        by_table.setdefault(table, []).append(tuple(values.get(c) for c in _WIDE_COLUMNS[table]))
+    # plain executemany: sqlite-utils' insert() introspects the table on every call,
+    # which was most of the cost of storing a report (37 rows each)
+    for table, values in by_table.items():
+        db.conn.executemany(_WIDE_INSERT[table], values)
     findings = report.findings if report else []
-    if findings:
-        db["findings"].insert_all([{"report_id": report_id, "agency_key": key, "year": year, "rule": f.rule,
-                                    "severity": f.severity, "cell": f.where, "message": f.message} for f in findings])
+    db.conn.executemany("insert into findings (report_id, agency_key, year, rule, severity, cell, message) "
+                        "values (?, ?, ?, ?, ?, ?, ?)",
+                        [(report_id, key, year, f.rule, f.severity, f.where, f.message) for f in findings])
     db.execute("insert or replace into report_text (report_id, title, text) values (?, ?, ?)",
                [report_id, report.title if report else None, parsed.text])
     db["reports"].update(report_id, {
