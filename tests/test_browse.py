@@ -8,11 +8,15 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -28,6 +32,8 @@ from archive.store import store_report
 from archive.warc import export_warc
 from archive_helpers import Feeder, html
 from crawler.config import Agency
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 AGENCIES = [
     Agency("g", "青山区人民政府", "government", "410701", None, ()),
@@ -177,22 +183,48 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_nianbao_serve_opens_the_archive(archive):
+@pytest.fixture(scope="module")
+def server(archive):
+    """``nianbao serve`` on the fixture archive, as a real server on 127.0.0.1."""
     port = _free_port()
-    data = archive.root
-    proc = subprocess.Popen([sys.executable, "-m", "scheduler", "serve", "--data", str(data), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/archive/missing.json?year=2024&region=&_shape=array") as r:
-                    rows = json.load(r)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError(proc.stdout.read1().decode() if proc.stdout else "no output")
-        assert [r["机关"] for r in rows] == ["青山区民政局", "白水县人民政府"]
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    proc = subprocess.Popen([sys.executable, "-m", "scheduler", "serve", "--data", str(archive.root),
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(base + "/-/versions.json").close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise AssertionError(proc.stdout.read().decode())
+    yield base
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_nianbao_serve_opens_the_archive(server):
+    with urllib.request.urlopen(server + "/archive/missing.json?year=2024&region=&_shape=array") as r:
+        assert [row["机关"] for row in json.load(r)] == ["青山区民政局", "白水县人民政府"]
+
+
+def test_report_page_renders_in_headless_chromium(server, archive):
+    """The report page as a user sees it; the screenshot is kept in test-artifacts/."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        if os.environ.get("NIANBAO_REQUIRE_BROWSER"):
+            raise AssertionError("chromium is required here (NIANBAO_REQUIRE_BROWSER) but not installed")
+        pytest.skip("chromium not installed (apt-get install chromium; .ci/run installs it)")
+    report_id = archive.db.execute("select id from reports where url = 'http://p/a2024.html'").fetchone()[0]
+    url = f"{server}/archive/reports/{report_id}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report-page.png"
+    shot.unlink(missing_ok=True)
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={archive.root / 'chromium-profile'}", "--window-size=1280,1000"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=60)
+    assert "青山区教育局" in dom.stdout and "存档副本" in dom.stdout and 'href="http://p/a2024.html"' in dom.stdout
+    subprocess.run([browser, *flags, f"--screenshot={shot}", url], capture_output=True, timeout=60)
+    assert shot.exists() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
