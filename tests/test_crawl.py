@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from archive.schema import open_archive
 from crawler.mock.server import MockServer
 from crawler.mock.world import SPAM_IP, config_yaml
 
@@ -155,3 +156,27 @@ def test_stale_pages_are_revalidated_conditionally(crawled):
     answers = {r[2]: r[3] for r in crawled["log3"] if r[0] == trs.ip}
     assert plain and all(answers.get("/" + path) == 304 for path in plain)
     assert not [r for r in crawled["feed3"] if r["type"] == "report" and r["portal"] == "trs-0"]
+
+
+def test_crawls_land_in_the_archive_once(crawled):
+    """Three crawls (first, unchanged, revalidated) → every expected report once, version 1,
+    with its sources; 304 answers kept as evidence; each run recorded."""
+    db = open_archive(crawled["dir"] / "data" / "archive.db")
+    expected = {(r["agency_id"], r["year"]) for p in crawled["world"].portals for r in p.expected_reports()}
+    stored = {(r["agency_id"], r["year"]) for r in db.query("select agency_id, year from reports")}
+    assert stored == expected
+    assert db.execute("select count(*) from reports").fetchone()[0] == len(expected)
+    assert db.execute("select max(version), min(is_current) from reports").fetchone() == (1, 1)
+    assert db.execute("select count(*) from reports r where not exists "
+                      "(select 1 from report_sources s where s.report_id = r.id)").fetchone()[0] == 0
+    assert db.execute("select count(*) from reports where parse_status = 'ok'").fetchone()[0] >= 0.9 * len(expected)
+    runs = list(db.query("select * from crawl_runs order by id"))
+    assert len(runs) == 3 and all(r["finished_at"] for r in runs)
+    assert runs[0]["reports"] == len(expected) and runs[1]["reports"] == 0
+    not_modified = db.execute("select count(*) from captures where status = 304 and sha256 is not null and run_id = ?",
+                              [runs[2]["id"]]).fetchone()[0]
+    assert not_modified > 0                              # revalidated copies: evidence they were still there
+    problems = {(p["portal"], p["kind"]) for p in db.query("select portal, kind from problems where run_id = ?",
+                                                           [runs[0]["id"]])}
+    assert problems == {(p.id, kind) for p in crawled["world"].portals for kind, _ in p.expected_problems()}
+    assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
