@@ -19,7 +19,7 @@ from typing import Iterable, Iterator
 import sqlite_utils
 
 from .sources import Parsed, Source, parse_sources, sighting_sources
-from .store import now, store_report, write_parse
+from .store import diff_cells, now, report_cells, store_report, write_parse
 
 
 @dataclass
@@ -126,8 +126,9 @@ def ingest(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1, b
 
 def reparse(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1) -> int:
     """Re-run the current parser over every report version's stored sources, in place
-    (ids, versions and first-seen dates stay; cells, findings and text are rewritten)."""
-    reports = list(db.query("select id, agency_key, year from reports order by id"))
+    (ids, versions and first-seen dates stay; cells, findings, text and each
+    version's list of changed cells are rewritten)."""
+    reports = list(db.query("select id, agency_key, year, supersedes_id from reports order by id"))
     jobs = []
     for r in reports:
         rows = db.query("select role, url, sha256, kind from report_sources where report_id = ? "
@@ -139,4 +140,7 @@ def reparse(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1) 
             write_parse(db, r["id"], parsed, r["agency_key"], r["year"])
             db.execute("update report_sources set used = (sha256 = ? and url = ?) where report_id = ?",
                        [parsed.used.sha256 if parsed.used else None, parsed.used.url if parsed.used else None, r["id"]])
+            if r["supersedes_id"]:                 # versions are in id order: the earlier one is reparsed already
+                changes = diff_cells(report_cells(db, r["supersedes_id"]), report_cells(db, r["id"]))
+                db["reports"].update(r["id"], {"changed_cells": json.dumps(changes, ensure_ascii=False)})
     return len(reports)

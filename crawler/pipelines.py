@@ -5,6 +5,7 @@ and at the end of the crawl parse and store the reports it found."""
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from pathlib import PurePosixPath
 
@@ -115,8 +116,10 @@ class ArchivePipeline:
     def close_spider(self, spider=None):
         spider = self.crawler.spider
         workers = self.crawler.settings.getint("NIANBAO_PARSE_WORKERS") or ingest.default_workers()
+        started = time.monotonic()
         result = ingest.ingest(self.db, spider.store.root, workers=workers)
         stats = self.crawler.stats
+        stats.set_value("nianbao/archive/ingest_seconds", round(time.monotonic() - started, 2))
         stats.set_value("nianbao/archive/reports_stored", result.reports)
         stats.set_value("nianbao/archive/new_versions", result.new_versions)
         stats.set_value("nianbao/archive/unreadable", result.failed)

@@ -93,6 +93,8 @@ def test_republished_report_is_a_new_version_with_changed_cells(feeder):
     key = changes[0]["cell"]
     assert key.startswith("requests.new.") and changes[0] == {"cell": key, "old": v1_cells[key], "new": v1_cells[key] + 1}
     assert feeder.count("cells", f"report_id = {versions[0]['id']}") == len(v1_cells)      # history kept
+    assert ingest.reparse(feeder.db, feeder.blobs.root) == 2                                 # diff rebuilt alike
+    assert json.loads(next(feeder.db.query("select changed_cells from reports where version = 2"))["changed_cells"]) == changes
 
 
 def _bump_first_new_requests(text: str) -> str:
@@ -215,3 +217,16 @@ def test_blob_store_compresses_text_and_verifies_by_raw_hash(tmp_path):
     assert blobs.get(sha) == page
     pdf = to_pdf(SEED_003)
     assert blobs.path(blobs.put(pdf, "pdf")).suffix == ""
+
+
+def test_parsing_in_worker_processes_stores_the_same(tmp_path):
+    def fill(root: Path, workers: int):
+        feeder = Feeder(root)
+        for i in range(6):
+            feeder.capture(f"http://a/{i}.html", html(SEED_001 if i % 2 else SEED_003), "html")
+            feeder.sight(f"http://a/{i}.html", year=2018 + i)
+        ingest.ingest(feeder.db, feeder.blobs.root, workers=workers)
+        return list(feeder.db.query("select agency_key, year, content_hash, parse_status from reports order by year"))
+
+    inline, pooled = fill(tmp_path / "inline", 1), fill(tmp_path / "pool", 2)
+    assert inline == pooled and len(inline) == 6 and {r["parse_status"] for r in inline} == {"ok"}
