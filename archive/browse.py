@@ -67,13 +67,14 @@ group by 1 order by 完成率, 1""",
     },
     "agency_history": {
         "title": "某机关历年年报",
-        "description": "一个机关（代码或名称中的文字）各年度的年报、版本和主要数字。",
+        "description": "一个机关（代码，或名称中的文字；未登记机关用全称）各年度的年报、版本和主要数字。",
         "sql": """select r.year as 年度, r.version as 版本, r.is_current as 现行, r.agency_name as 机关,
   r.published as 发布日期, r.template as 格式, r.new_requests as 新收申请, r.carried_over as 上年结转,
   r.handled as 办结, r.carried_forward as 结转下年, r.reviews as 行政复议, r.suits as 行政诉讼,
   r.errors as 错误, r.url as 原文, r.id as 报告
 from reports r
-where r.agency_id = :agency or r.agency_name like '%' || :agency || '%'
+where r.agency_key in (select id from agencies where id = :agency or name like '%' || :agency || '%'
+                       union select 'name:' || :agency)
 order by r.year desc, r.version desc
 limit 200""",
         "params": ["agency"],
@@ -88,10 +89,11 @@ limit 200""",
 from reports cur join reports prev
   on prev.agency_key = cur.agency_key and prev.year = cur.year - 1 and prev.is_current = 1
 where cur.year = cast(:year as integer) and cur.is_current = 1
+  and coalesce(cur.region, '') >= :region and coalesce(cur.region, '') < :region || ';'
   and max(cur.new_requests, prev.new_requests) >= cast(:minimum as integer)
   and max(cur.new_requests, prev.new_requests) >= cast(:factor as real) * max(1, min(cur.new_requests, prev.new_requests))
 order by 倍数 desc limit 500""",
-        "params": ["year", "factor", "minimum"],
+        "params": ["year", "region", "factor", "minimum"],
     },
 }
 

@@ -132,7 +132,12 @@ def _v2(db: sqlite_utils.Database) -> None:
         db.execute(f"create trigger report_text_{event} after {kind} on report_text begin {body} end")
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2)
+def _v3(db: sqlite_utils.Database) -> None:
+    """Year-on-year comparisons (同比) read both years from one covering index."""
+    db["reports"].create_index(["year", "is_current", "agency_key", "new_requests"], if_not_exists=True)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3)
 VERSION = len(MIGRATIONS)
 
 

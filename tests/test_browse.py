@@ -124,9 +124,9 @@ def test_agency_history(archive):
 
 
 def test_year_on_year_jumps(archive):
-    rows = _query(archive, "jumps", year=2024, factor=3, minimum=5)
+    rows = _query(archive, "jumps", year=2024, region="", factor=3, minimum=5)
     assert [(r["机关"], r["上年新收"], r["本年新收"], r["倍数"]) for r in rows] == [("青山区教育局", 2, 10, 5.0)]
-    assert _query(archive, "jumps", year=2024, factor=6, minimum=5) == []
+    assert _query(archive, "jumps", year=2024, region="", factor=6, minimum=5) == []
 
 
 def test_archived_copy_is_served_sandboxed_and_the_database_is_read_only(archive):
