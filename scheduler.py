@@ -180,6 +180,62 @@ def export_warc_command(data_dir: str, out: str, run_id: int | None) -> None:
                + (f"; {counts['missing']} captures missing from blobs/" if counts["missing"] else ""))
 
 
+def _deadlines(config_path: str):
+    from archive.deadlines import Deadlines
+    from crawler.config import load_config
+
+    if not Path(config_path).exists():
+        return Deadlines()
+    try:
+        return load_config(config_path).deadlines
+    except NianbaoError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@cli.command()
+@_DATA
+@click.option("--config", "config_path", default="config.yaml", show_default=True, type=click.Path(),
+              help="Deadline rules (statutory ones when the file is absent).")
+@click.option("--year", type=int, required=True, help="Reporting year.")
+@click.option("--region", default="", help="Region code prefix (行政区划代码).")
+@click.option("--json", "as_json", is_flag=True, help="One finding per line (JSON Lines).")
+@click.option("--fail-on", default="", help="Comma-separated kinds that make the exit status 1, e.g. missing,late.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Judge as of this date (default: today).")
+def check(data_dir: str, config_path: str, year: int, region: str, as_json: bool, fail_on: str, today) -> None:
+    """Missing, late, replaced, unreachable, unparseable, inconsistent and cross-year findings for a year."""
+    from datetime import date
+
+    from archive.compliance import KIND_NAMES, KINDS, check_year, record
+    from archive.store import now
+
+    wanted = {k.strip() for k in fail_on.split(",") if k.strip()}
+    if wanted - set(KINDS):
+        raise click.BadParameter(f"unknown kinds {', '.join(sorted(wanted - set(KINDS)))} (known: {', '.join(KINDS)})",
+                                 param_hint="--fail-on")
+    db = _archive(data_dir)
+    findings = check_year(db, year, _deadlines(config_path), today.date() if today else date.today(), region)
+    record(db, year, findings, now(), region)
+    findings.sort(key=lambda f: (f.region or "", KINDS.index(f.kind), f.agency_name or ""))
+    if as_json:
+        for f in findings:
+            click.echo(json.dumps(f.to_dict(), ensure_ascii=False))
+    else:
+        from archive.render import fit
+
+        current = None
+        for f in findings:
+            if (f.region, f.kind) != current:
+                current = (f.region, f.kind)
+                click.echo(f"\n{f.region or '（无区划）'} · {KIND_NAMES[f.kind]}")
+            flag = "" if f.confidence == "high" else f"（可信度 {f.confidence}）"
+            click.echo("  " + fit(f.agency_name or f.agency_key, 30) + f.detail + flag)
+        counts = {k: sum(f.kind == k for f in findings) for k in KINDS}
+        click.echo(f"\n{year} 年度：" + "，".join(f"{KIND_NAMES[k]} {n}" for k, n in counts.items() if n) if findings
+                   else f"{year} 年度：没有发现问题")
+    if any(f.kind in wanted for f in findings):
+        sys.exit(1)
+
+
 @cli.command()
 @_DATA
 @click.argument("query")

@@ -23,7 +23,7 @@ QUERIES: dict[str, dict] = {
         "description": "登记在册的机关中，在归档里找不到该年度年报的（可按行政区划代码前缀筛选，如 4107）。",
         "sql": """select a.id as 机关代码, a.name as 机关, a.level as 层级, a.region as 行政区划
 from agencies a
-where a.retired is null and a.region >= :region and a.region < :region || ';'
+where (a.retired is null or a.retired > cast(:year as integer) || '-12-31') and a.region >= :region and a.region < :region || ';'
   and not exists (select 1 from reports r where r.agency_key = a.id and r.year = cast(:year as integer))
 order by a.region, a.level, a.name""",
         "params": ["year", "region"],
@@ -61,7 +61,7 @@ order by r.region, r.agency_name, f.rule""",
   round(100.0 * sum(exists (select 1 from reports r where r.agency_key = a.id and r.year = cast(:year as integer)))
         / count(*), 1) as 完成率
 from agencies a
-where a.retired is null and a.region >= :region and a.region < :region || ';'
+where (a.retired is null or a.retired > cast(:year as integer) || '-12-31') and a.region >= :region and a.region < :region || ';'
 group by 1 order by 完成率, 1""",
         "params": ["year", "region"],
     },

@@ -41,7 +41,7 @@ def _rows(db: sqlite_utils.Database, year: int, region: str) -> list[dict]:
         """select a.id as agency_id, a.name, a.level, a.region, r.id as report_id, r.parse_status, r.published,
                   r.template, r.url
            from agencies a left join reports r on r.agency_key = a.id and r.year = :year and r.is_current = 1
-           where a.retired is null and a.region like :region || '%'
+           where (a.retired is null or a.retired > :year || '-12-31') and a.region like :region || '%'
            union all
            select null, r.agency_name, r.level, r.region, r.id, r.parse_status, r.published, r.template, r.url
            from reports r

@@ -45,7 +45,7 @@ def finish_run(db: sqlite_utils.Database, run_id: int, stats: dict) -> None:
 def sync_agencies(db: sqlite_utils.Database, agencies: Iterable) -> None:
     """The configured registry (``crawler.config.Agency``) into ``agencies``."""
     rows = [{"id": a.id, "name": a.name, "level": a.level, "region": a.region, "parent_id": a.parent,
-             "aliases": json.dumps(list(a.aliases), ensure_ascii=False)} for a in agencies]
+             "aliases": json.dumps(list(a.aliases), ensure_ascii=False), "retired": a.retired} for a in agencies]
     parents = {r["id"]: r["parent_id"] for r in rows}
 
     def depth(agency_id: str) -> int:      # the config has no parent cycles (validated)
@@ -54,6 +54,14 @@ def sync_agencies(db: sqlite_utils.Database, agencies: Iterable) -> None:
     with db.atomic():
         # parents first, whatever order the config lists them in
         db["agencies"].upsert_all(sorted(rows, key=lambda r: depth(r["id"])), pk="id")
+
+
+def sync_portals(db: sqlite_utils.Database, listed: dict[str, list[str]]) -> None:
+    """Which portal lists which agency ({portal: [agency ids]}), replacing what was there."""
+    with db.atomic():
+        db.execute("delete from agency_portals")
+        db.conn.executemany("insert or ignore into agency_portals (agency_id, portal) values (?, ?)",
+                            [(a, p) for p, ids in listed.items() for a in ids])
 
 
 def record_capture(db: sqlite_utils.Database, run_id: int | None, c: dict) -> None:

@@ -137,7 +137,20 @@ def _v3(db: sqlite_utils.Database) -> None:
     db["reports"].create_index(["year", "is_current", "agency_key", "new_requests"], if_not_exists=True)
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3)
+def _v4(db: sqlite_utils.Database) -> None:
+    """Compliance: which portal lists which agency (a blocked portal is not a missing
+    report), and the per-(agency, year) findings with their alert state."""
+    db["agency_portals"].create({"agency_id": str, "portal": str}, pk=("agency_id", "portal"),
+                                foreign_keys=[("agency_id", "agencies", "id")])
+    db["compliance"].create({"key": str, "kind": str, "agency_key": str, "agency_name": str, "region": str,
+                             "level": str, "year": int, "report_id": int, "due": str, "detail": str,
+                             "confidence": str, "evidence": str, "state": str, "first_seen": str,
+                             "last_seen": str, "resolved_at": str}, pk="key")
+    db["compliance"].create_index(["year", "kind"], if_not_exists=True)
+    db["alerts_sent"].create_index(["finding_key"], if_not_exists=True)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4)
 VERSION = len(MIGRATIONS)
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
 
+from archive.deadlines import STATUTORY, DeadlineRule, Deadlines
 from archive.errors import ConfigError
 
 FAMILIES = ("auto", "trs", "gdpost", "gkmlpt", "hanweb", "shtml_uuid", "vsb", "nextlink")
@@ -30,6 +32,7 @@ class Agency:
     region: str
     parent: str | None = None
     aliases: tuple[str, ...] = ()
+    retired: str | None = None     # YYYY-MM-DD abolished or merged: no report expected for years after it
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,21 @@ class Config:
     portals: dict[str, Portal]
     agencies: dict[str, Agency]
     crawl: CrawlSettings
+    deadlines: Deadlines = Deadlines()
+
+    def listed_on(self, portal: Portal) -> list[str]:
+        """Agencies whose reports the portal lists: those named, else the owner and its whole subtree."""
+        if portal.agencies:
+            return list(portal.agencies)
+        children: dict[str | None, list[str]] = {}
+        for agency in self.agencies.values():
+            children.setdefault(agency.parent, []).append(agency.id)
+        out, stack = [], [portal.owner]
+        while stack:
+            current = stack.pop()
+            out.append(current)
+            stack += children.get(current, [])
+        return out
 
     def portal(self, portal_id: str) -> Portal:
         try:
@@ -136,7 +154,7 @@ def _url(r: _Reader, value: str, node: yaml.Node, where: str) -> str:
 
 
 def _agency(r: _Reader, node: yaml.Node, where: str) -> tuple[Agency, dict[str, yaml.Node]]:
-    f = r.mapping(node, where, {"id", "name", "level", "region"}, {"parent", "aliases"})
+    f = r.mapping(node, where, {"id", "name", "level", "region"}, {"parent", "aliases", "retired"})
     agency_id = r.string(f["id"], f"{where}.id")
     if not _ID.match(agency_id):
         raise r.fail(f["id"], f"{where}.id", f"{agency_id!r}: use lower-case letters, digits, '-', '_' or '.'")
@@ -149,7 +167,45 @@ def _agency(r: _Reader, node: yaml.Node, where: str) -> tuple[Agency, dict[str, 
                      f"{region!r} is not a 行政区划代码 (6 digits, or 12 for a township)")
     aliases = tuple(a for a, _ in r.strings(f["aliases"], f"{where}.aliases")) if "aliases" in f else ()
     parent = r.string(f["parent"], f"{where}.parent") if "parent" in f else None
-    return Agency(agency_id, r.string(f["name"], f"{where}.name"), level, region, parent, aliases), f
+    retired = _date(r, f["retired"], f"{where}.retired") if "retired" in f else None
+    return Agency(agency_id, r.string(f["name"], f"{where}.name"), level, region, parent, aliases, retired), f
+
+
+def _date(r: _Reader, node: yaml.Node, where: str) -> str:
+    value = r.string(node, where)
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise r.fail(node, where, f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _deadlines(r: _Reader, node: yaml.Node | None) -> Deadlines:
+    """``deadlines: {grace_days: N, rules: [{date: MM-DD, level, region, from_year, to_year, note}]}``:
+    local rules added to the statutory ones; the most specific match wins."""
+    if node is None:
+        return Deadlines()
+    f = r.mapping(node, "deadlines", set(), {"grace_days", "rules"})
+    grace = int(r.number(f["grace_days"], "deadlines.grace_days", 0, 365)) if "grace_days" in f else Deadlines.grace_days
+    rules = []
+    for i, rule_node in enumerate(r.sequence(f["rules"], "deadlines.rules") if "rules" in f else []):
+        where = f"deadlines.rules[{i}]"
+        rf = r.mapping(rule_node, where, {"date"}, {"level", "region", "from_year", "to_year", "note"})
+        text = r.string(rf["date"], f"{where}.date")
+        try:
+            month, day = (int(x) for x in text.split("-"))
+            date(2001, month, day)
+        except ValueError:
+            raise r.fail(rf["date"], f"{where}.date", f"{text!r} is not a month-day (MM-DD)") from None
+        level = r.string(rf["level"], f"{where}.level") if "level" in rf else None
+        if level is not None and level not in LEVELS:
+            raise r.fail(rf["level"], f"{where}.level", f"unknown level {level!r} (known: {', '.join(LEVELS)})")
+        region = r.string(rf["region"], f"{where}.region") if "region" in rf else ""
+        if region and not region.isdigit():
+            raise r.fail(rf["region"], f"{where}.region", f"{region!r} is not a 行政区划代码 prefix (digits)")
+        years = {k: int(r.number(rf[k], f"{where}.{k}", 2007, 2100)) for k in ("from_year", "to_year") if k in rf}
+        rules.append(DeadlineRule(month, day, level, region, years.get("from_year", 2007), years.get("to_year"),
+                                  r.string(rf["note"], f"{where}.note") if "note" in rf else ""))
+    return Deadlines(STATUTORY + tuple(rules), grace)
 
 
 def _portal(r: _Reader, node: yaml.Node, where: str) -> tuple[Portal, dict[str, yaml.Node]]:
@@ -224,7 +280,7 @@ def _parse_config(path: Path) -> Config:
     r = _Reader(path)
     if root is None:
         raise ConfigError(f"{path}: the file is empty")
-    top = r.mapping(root, "config", {"portals", "agencies"}, {"contact", "crawl"})
+    top = r.mapping(root, "config", {"portals", "agencies"}, {"contact", "crawl", "deadlines"})
 
     agencies: dict[str, Agency] = {}
     agency_nodes: dict[str, dict[str, yaml.Node]] = {}
@@ -252,7 +308,7 @@ def _parse_config(path: Path) -> Config:
         portals[portal.id] = portal
 
     contact = r.string(top["contact"], "contact") if "contact" in top else ""
-    return Config(path, contact, portals, agencies, _crawl(r, top.get("crawl")))
+    return Config(path, contact, portals, agencies, _crawl(r, top.get("crawl")), _deadlines(r, top.get("deadlines")))
 
 
 def _check_no_cycles(r: _Reader, agencies: dict[str, Agency], nodes: dict[str, dict[str, yaml.Node]]) -> None:

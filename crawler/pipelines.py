@@ -102,6 +102,7 @@ class ArchivePipeline:
         spider = self.crawler.spider
         self.db = open_archive(spider.data_dir / "archive.db")
         ingest.sync_agencies(self.db, spider.config.agencies.values())
+        ingest.sync_portals(self.db, {p.id: spider.config.listed_on(p) for p in spider.config.portals.values()})
         self.run_id = ingest.start_run(self.db, list(spider.portals))
 
     def process_item(self, item):
