@@ -1,0 +1,169 @@
+"""Deadlines and findings with a frozen clock (``today`` is given, never read), edge days included."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, timedelta
+
+import pytest
+
+from archive import ingest
+from archive.compliance import check_year, record
+from archive.deadlines import STATUTORY, DeadlineRule, Deadlines
+from archive.report import Report
+from archive.rules import check_report
+from archive.sources import Parsed, Source
+from archive.store import store_report
+from archive_helpers import Feeder, html
+from crawler.config import Agency
+
+AGENCIES = [
+    Agency("g", "青山区人民政府", "government", "431201", None, ()),
+    Agency("d", "青山区教育局", "department", "431201", "g", ()),
+    Agency("t", "青山区城关镇", "township", "431201001000", "g", ()),
+    Agency("old", "青山区粮食局", "department", "431201", "g", (), "2023-06-30"),    # merged mid-2023
+]
+HUAIHUA = DeadlineRule(2, 20, "township", "4312", 2021, None, "怀化：乡镇（街道）2 月 20 日前")
+RULES = Deadlines(STATUTORY + (HUAIHUA,), grace_days=14)
+
+
+def test_statutory_and_local_deadlines():
+    d = Deadlines()
+    assert d.due(2024, "department", "410702") == date(2025, 1, 31)
+    assert d.due(2024, "government", "410702") == date(2025, 3, 31)
+    assert d.due(2024, "township", "410702001000") == date(2025, 3, 31)          # no statutory date: 3-31
+    assert d.due(2018, "department", "410702") == date(2019, 3, 31)              # before the 2019 revision
+    assert d.due(2019, "department", "410702") == date(2020, 1, 31)
+    assert RULES.due(2024, "township", "431201001000") == date(2025, 2, 20)      # the local rule wins
+    assert RULES.due(2020, "township", "431201001000") == date(2021, 3, 31)      # …only from 2021
+    assert RULES.due(2024, "township", "410702001000") == date(2025, 3, 31)      # …only in its region
+
+
+def _cells(carried_over=0, forward=0, broken=False):
+    cells = {"requests.new.total": 3, "requests.carried_over.total": carried_over, "requests.granted.total": 3,
+             "requests.total_handled.total": 3 + carried_over - forward + (1 if broken else 0),
+             "requests.carried_forward.total": forward}
+    return cells
+
+
+def _publish(feeder, agency, year, published, cells, seen=None, url=None):
+    a = next(x for x in AGENCIES if x.id == agency)
+    url = url or f"http://p/{agency}{year}-{published}.html"
+    sha = feeder.capture(url, html(f"{a.name}{year} {url}"), "html")
+    sid = ingest.record_sighting(feeder.db, feeder.run_id, {
+        "portal": "p", "url": url, "title": f"{a.name}{year}年政府信息公开工作年度报告", "year": year,
+        "agency_id": agency, "agency_name": a.name, "published": published,
+        "published_source": "meta" if published else None}, seen_at=seen or feeder.now())
+    sighting = next(feeder.db.query("select * from sightings where id = ?", [sid]))
+    source = Source("page", url, sha, "html", None)
+    report = Report(a.name, year, "2021", cells, check_report(cells))
+    return store_report(feeder.db, sighting, [source], Parsed(report, source, text=a.name))
+
+
+@pytest.fixture
+def feeder(tmp_path):
+    feeder = Feeder(tmp_path, agencies=AGENCIES)
+    ingest.sync_portals(feeder.db, {"p": ["g", "d", "t", "old"]})
+    feeder.capture("http://p/list.html", b"<html>list</html>", "html", role="list")     # the column was read
+    return feeder
+
+
+def _kinds(feeder, year, today, **kw):
+    return sorted((f.kind, f.agency_key) for f in check_year(feeder.db, year, RULES, today, **kw))
+
+
+def test_deadline_day_is_on_time_and_the_day_after_is_late(feeder):
+    _publish(feeder, "d", 2024, "2025-01-31", _cells())
+    _publish(feeder, "g", 2024, "2025-04-01", _cells())
+    _publish(feeder, "t", 2024, "2025-02-20", _cells())
+    findings = check_year(feeder.db, 2024, RULES, date(2025, 6, 1))
+    late = [f for f in findings if f.kind == "late"]
+    assert [(f.agency_key, f.detail) for f in late] == [("g", "发布日期 2025-04-01，晚于期限 2025-03-31 1 天")]
+    assert late[0].confidence == "high"
+
+
+def test_missing_only_after_grace_and_never_for_retired_agencies(feeder):
+    due_d, due_g = date(2025, 1, 31), date(2025, 3, 31)
+    assert _kinds(feeder, 2024, due_d + timedelta(days=14)) == []                  # grace still running
+    assert _kinds(feeder, 2024, due_d + timedelta(days=15)) == [("missing", "d")]
+    assert _kinds(feeder, 2024, date(2025, 3, 6)) == [("missing", "d")]                   # 2-20 + 14: last grace day
+    assert _kinds(feeder, 2024, date(2025, 3, 7)) == [("missing", "d"), ("missing", "t")]
+    assert _kinds(feeder, 2024, due_g + timedelta(days=15)) == [("missing", "d"), ("missing", "g"), ("missing", "t")]
+    assert ("missing", "old") in _kinds(feeder, 2022, date(2024, 1, 1))           # alive at the end of 2022
+    assert ("missing", "old") not in _kinds(feeder, 2023, date(2025, 1, 1))       # merged during 2023
+
+
+def test_blocked_portal_is_unreachable_not_missing(feeder):
+    ingest.record_problem(feeder.db, feeder.run_id, {"portal": "p", "kind": "blocked", "url": "http://p/list.html",
+                                                      "detail": "waf:jiasule challenge", "role": "list", "at": "x"})
+    assert {k for k, _ in _kinds(feeder, 2024, date(2025, 6, 1))} == {"unreachable"}
+    # the next crawl reads the list again: missing reports are missing again
+    feeder.run_id = ingest.start_run(feeder.db, ["p"])
+    feeder.capture("http://p/list.html", b"<html>list v2</html>", "html", role="list")
+    assert {k for k, _ in _kinds(feeder, 2024, date(2025, 6, 1))} == {"missing"}
+
+
+def test_a_silent_earlier_reporter_is_missing(feeder):
+    feeder.capture("http://p/x.html", html("某某县统计局2023年年报"), "html")
+    ingest.record_sighting(feeder.db, feeder.run_id, {"portal": "p", "url": "http://p/x.html", "title": "某某县统计局2023年年报",
+                                                      "year": 2023, "agency_id": None, "agency_name": "某某县统计局",
+                                                      "published": "2024-01-10"}, seen_at=feeder.now())
+    ingest.ingest(feeder.db, feeder.blobs.root)
+    assert ("missing", "name:某某县统计局") in _kinds(feeder, 2024, date(2025, 6, 1))
+
+
+def test_no_date_uses_first_capture_with_low_confidence(feeder):
+    _publish(feeder, "d", 2024, None, _cells(), seen="2025-02-03T08:00:00+00:00")
+    late = [f for f in check_year(feeder.db, 2024, RULES, date(2025, 6, 1)) if f.kind == "late"]
+    assert len(late) == 1 and late[0].confidence == "low" and "2025-02-03" in late[0].detail
+
+
+def test_replaced_after_the_deadline(feeder):
+    _publish(feeder, "d", 2024, "2025-01-20", _cells(), seen="2025-01-21T00:00:00+00:00")
+    _publish(feeder, "d", 2024, "2025-01-20", _cells(forward=1), seen="2025-01-30T00:00:00+00:00",
+             url="http://p/d-fix1.html")                                       # corrected before the deadline
+    assert "replaced" not in {k for k, _ in _kinds(feeder, 2024, date(2025, 6, 1))}
+    _publish(feeder, "d", 2024, "2025-01-20", _cells(forward=2), seen="2025-05-02T00:00:00+00:00",
+             url="http://p/d-fix2.html")
+    replaced = [f for f in check_year(feeder.db, 2024, RULES, date(2025, 6, 1)) if f.kind == "replaced"]
+    assert len(replaced) == 1 and "第 3 版于 2025-05-02" in replaced[0].detail
+    assert "requests.carried_forward.total 1→2" in replaced[0].detail
+
+
+def test_inconsistent_and_cross_year(feeder):
+    _publish(feeder, "d", 2023, "2024-01-10", _cells(forward=2))
+    _publish(feeder, "d", 2024, "2025-01-10", _cells(carried_over=1, broken=True))
+    kinds = _kinds(feeder, 2024, date(2025, 6, 1))
+    assert ("inconsistent", "d") in kinds and ("cross_year", "d") in kinds
+    cross = next(f for f in check_year(feeder.db, 2024, RULES, date(2025, 6, 1)) if f.kind == "cross_year")
+    assert cross.detail == "本年“上年结转” 1 件 ≠ 上年“结转下年度” 2 件"
+
+
+def test_findings_are_new_once_changed_when_they_change_and_resolved(feeder):
+    today = date(2025, 2, 20)
+    first = record(feeder.db, 2024, check_year(feeder.db, 2024, RULES, today), "t1")
+    assert [f["key"] for f in first["new"]] == ["missing:d:2024"]
+    again = record(feeder.db, 2024, check_year(feeder.db, 2024, RULES, today), "t2")
+    assert again == {"new": [], "changed": [], "resolved": []}
+    _publish(feeder, "d", 2024, "2025-02-21", _cells())                        # published, late
+    later = record(feeder.db, 2024, check_year(feeder.db, 2024, RULES, today), "t3")
+    assert [f["key"] for f in later["new"]] == ["late:d:2024"]
+    assert [f["key"] for f in later["resolved"]] == ["missing:d:2024"]
+
+
+def test_check_cli_json_and_exit_status(feeder, tmp_path):
+    _publish(feeder, "g", 2024, "2025-04-02", _cells())
+    base = [sys.executable, "-m", "scheduler", "check", "--data", str(feeder.root), "--config", str(tmp_path / "none.yaml"),
+            "--year", "2024", "--today", "2025-06-01"]
+    out = subprocess.run(base + ["--json"], capture_output=True, text=True)
+    assert out.returncode == 0
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert {(r["kind"], r["agency_key"]) for r in rows} == {("late", "g"), ("missing", "d"), ("missing", "t")}
+    assert subprocess.run(base + ["--fail-on", "missing"], capture_output=True).returncode == 1
+    assert subprocess.run(base + ["--fail-on", "unparseable"], capture_output=True).returncode == 0
+    bad = subprocess.run(base + ["--fail-on", "nope"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown kinds nope" in bad.stderr
+    text = subprocess.run(base, capture_output=True, text=True).stdout
+    assert "431201 · 缺报" in text and "迟报 1" in text
