@@ -201,7 +201,10 @@ def _deadlines(config_path: str):
 @click.option("--json", "as_json", is_flag=True, help="One finding per line (JSON Lines).")
 @click.option("--fail-on", default="", help="Comma-separated kinds that make the exit status 1, e.g. missing,late.")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Judge as of this date (default: today).")
-def check(data_dir: str, config_path: str, year: int, region: str, as_json: bool, fail_on: str, today) -> None:
+@click.option("--alert", "send_alerts", is_flag=True, help="Send the digest of new/changed/resolved findings.")
+@click.option("--dry-run", is_flag=True, help="With --alert: show what would be sent, send nothing.")
+def check(data_dir: str, config_path: str, year: int, region: str, as_json: bool, fail_on: str, today,
+          send_alerts: bool, dry_run: bool) -> None:
     """Missing, late, replaced, unreachable, unparseable, inconsistent and cross-year findings for a year."""
     from datetime import date
 
@@ -232,8 +235,25 @@ def check(data_dir: str, config_path: str, year: int, region: str, as_json: bool
         counts = {k: sum(f.kind == k for f in findings) for k in KINDS}
         click.echo(f"\n{year} 年度：" + "，".join(f"{KIND_NAMES[k]} {n}" for k, n in counts.items() if n) if findings
                    else f"{year} 年度：没有发现问题")
+    if send_alerts:
+        _send_alerts(db, config_path, year, dry_run)
     if any(f.kind in wanted for f in findings):
         sys.exit(1)
+
+
+def _send_alerts(db, config_path: str, year: int | None, dry_run: bool) -> None:
+    from archive.alerts import AlertConfig, alert
+    from archive.store import now
+    from crawler.config import load_config
+
+    config = load_config(config_path).alerts if Path(config_path).exists() else AlertConfig()
+    for channel, result in alert(db, config, now(), year, dry_run).items():
+        if "error" in result:
+            click.echo(f"提醒 {channel}：发送失败（下次重试）：{result['error']}", err=True)
+        elif dry_run and result.get("would_send"):
+            click.echo(f"\n—— 将发送到 {channel}（{result['would_send']} 条）——\n{result['text']}")
+        else:
+            click.echo(f"提醒 {channel}：{result['sent']} 条", err=True)
 
 
 @cli.command()

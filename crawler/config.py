@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from archive.alerts import AlertConfig, EmailChannel, LogChannel, WebhookChannel
 from archive.deadlines import STATUTORY, DeadlineRule, Deadlines
 from archive.errors import ConfigError
 
@@ -69,6 +70,7 @@ class Config:
     agencies: dict[str, Agency]
     crawl: CrawlSettings
     deadlines: Deadlines = Deadlines()
+    alerts: AlertConfig = field(default_factory=AlertConfig)
 
     def listed_on(self, portal: Portal) -> list[str]:
         """Agencies whose reports the portal lists: those named, else the owner and its whole subtree."""
@@ -179,6 +181,51 @@ def _date(r: _Reader, node: yaml.Node, where: str) -> str:
         raise r.fail(node, where, f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
+_ENV = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def _env_name(r: _Reader, f: dict, key: str, where: str) -> str | None:
+    if key not in f:
+        return None
+    name = r.string(f[key], f"{where}.{key}")
+    if not _ENV.match(name):
+        raise r.fail(f[key], f"{where}.{key}", f"{name!r} is not an environment variable name "
+                                                "(secrets are never written in the config, only where to find them)")
+    return name
+
+
+def _alerts(r: _Reader, node: yaml.Node | None) -> AlertConfig:
+    """``alerts: {log: true, email: {...}, webhooks: [{kind, url | url_env, secret_env, name}]}``."""
+    if node is None:
+        return AlertConfig()
+    f = r.mapping(node, "alerts", set(), {"log", "email", "webhooks"})
+    channels: list = []
+    if "log" not in f or f["log"].value in ("true", "True", "yes"):
+        channels.append(LogChannel())
+    if "email" in f:
+        w = "alerts.email"
+        e = r.mapping(f["email"], w, {"host", "from", "to"}, {"port", "security", "username_env", "password_env"})
+        security = r.string(e["security"], f"{w}.security") if "security" in e else "starttls"
+        if security not in ("starttls", "ssl", "none"):
+            raise r.fail(e["security"], f"{w}.security", f"unknown {security!r} (known: starttls, ssl, none)")
+        port = int(r.number(e["port"], f"{w}.port", 1, 65535)) if "port" in e else (465 if security == "ssl" else 587)
+        to = tuple(a for a, _ in r.strings(e["to"], f"{w}.to"))
+        channels.append(EmailChannel(r.string(e["host"], f"{w}.host"), port, r.string(e["from"], f"{w}.from"), to,
+                                     security, _env_name(r, e, "username_env", w), _env_name(r, e, "password_env", w)))
+    for i, hook in enumerate(r.sequence(f["webhooks"], "alerts.webhooks") if "webhooks" in f else []):
+        w = f"alerts.webhooks[{i}]"
+        h = r.mapping(hook, w, set(), {"kind", "url", "url_env", "secret_env", "name"})
+        kind = r.string(h["kind"], f"{w}.kind") if "kind" in h else "generic"
+        if kind not in ("generic", "dingtalk", "wecom", "feishu"):
+            raise r.fail(h["kind"], f"{w}.kind", f"unknown {kind!r} (known: generic, dingtalk, wecom, feishu)")
+        if ("url" in h) == ("url_env" in h):
+            raise r.fail(hook, w, "give exactly one of url or url_env (robot URLs carry their token: prefer url_env)")
+        url = _url(r, r.string(h["url"], f"{w}.url"), h["url"], f"{w}.url") if "url" in h else "env:" + _env_name(r, h, "url_env", w)
+        name = r.string(h["name"], f"{w}.name") if "name" in h else f"{kind}-{i}"
+        channels.append(WebhookChannel(url, kind, _env_name(r, h, "secret_env", w), name))
+    return AlertConfig(channels)
+
+
 def _deadlines(r: _Reader, node: yaml.Node | None) -> Deadlines:
     """``deadlines: {grace_days: N, rules: [{date: MM-DD, level, region, from_year, to_year, note}]}``:
     local rules added to the statutory ones; the most specific match wins."""
@@ -280,7 +327,7 @@ def _parse_config(path: Path) -> Config:
     r = _Reader(path)
     if root is None:
         raise ConfigError(f"{path}: the file is empty")
-    top = r.mapping(root, "config", {"portals", "agencies"}, {"contact", "crawl", "deadlines"})
+    top = r.mapping(root, "config", {"portals", "agencies"}, {"contact", "crawl", "deadlines", "alerts"})
 
     agencies: dict[str, Agency] = {}
     agency_nodes: dict[str, dict[str, yaml.Node]] = {}
@@ -308,7 +355,8 @@ def _parse_config(path: Path) -> Config:
         portals[portal.id] = portal
 
     contact = r.string(top["contact"], "contact") if "contact" in top else ""
-    return Config(path, contact, portals, agencies, _crawl(r, top.get("crawl")), _deadlines(r, top.get("deadlines")))
+    return Config(path, contact, portals, agencies, _crawl(r, top.get("crawl")), _deadlines(r, top.get("deadlines")),
+                  _alerts(r, top.get("alerts")))
 
 
 def _check_no_cycles(r: _Reader, agencies: dict[str, Agency], nodes: dict[str, dict[str, yaml.Node]]) -> None:
