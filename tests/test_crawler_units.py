@@ -129,3 +129,37 @@ def test_retry_after_and_dates():
     assert retry_after_seconds(b"soon") is None
     assert iso_date("发布时间：2025年1月7日 10:00") == "2025-01-07"
     assert iso_date("2025.01.22") == "2025-01-22" and iso_date("第13期") is None
+
+
+WITH_SECTIONS = GOOD + """\
+deadlines:
+  grace_days: 7
+  rules:
+    - {date: "02-20", level: township, region: "4312", from_year: 2021}
+alerts:
+  email: {host: smtp.x.gov.cn, from: a@x.gov.cn, to: [b@x.gov.cn], username_env: SMTP_USER, password_env: SMTP_PASS}
+  webhooks:
+    - {kind: dingtalk, url_env: DING_URL, secret_env: DING_SECRET}
+"""
+
+
+def test_deadlines_and_alerts_sections(tmp_path):
+    config = _load(tmp_path, WITH_SECTIONS)
+    assert config.deadlines.grace_days == 7
+    assert config.deadlines.due(2024, "township", "431201001000").isoformat() == "2025-02-20"
+    assert [c.name for c in config.alerts.channels] == ["log", "email", "dingtalk-0"]
+    assert config.alerts.channels[1].port == 587 and config.alerts.channels[1].security == "starttls"
+
+
+@pytest.mark.parametrize("old, new, line, reason", [
+    ('date: "02-20"', 'date: "02-30"', 11, "not a month-day"),
+    ("level: township, region", "level: village, region", 11, "unknown level"),
+    ('region: "4312"', 'region: "43x"', 11, "prefix"),
+    ("password_env: SMTP_PASS", "password_env: hunter2-secret", 13, "not an environment variable name"),
+    ("url_env: DING_URL, ", "", 15, "exactly one of url or url_env"),
+    ("kind: dingtalk", "kind: slack", 15, "unknown 'slack'"),
+])
+def test_deadline_and_alert_errors_name_line_and_reason(tmp_path, old, new, line, reason):
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, WITH_SECTIONS.replace(old, new, 1))
+    assert f"config.yaml:{line}:" in str(err.value) and reason in str(err.value)
