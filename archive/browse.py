@@ -56,13 +56,18 @@ order by r.region, r.agency_name, f.rule""",
     "completion": {
         "title": "按地区的年报完成率",
         "description": "各县级行政区划（代码前 6 位）登记机关中已找到该年度年报的比例。",
-        "sql": """select substr(a.region, 1, 6) as 行政区划, count(*) as 应报机关,
-  sum(exists (select 1 from reports r where r.agency_key = a.id and r.year = cast(:year as integer))) as 已报,
-  round(100.0 * sum(exists (select 1 from reports r where r.agency_key = a.id and r.year = cast(:year as integer)))
-        / count(*), 1) as 完成率
-from agencies a
-where (a.retired is null or a.retired > cast(:year as integer) || '-12-31') and a.region >= :region and a.region < :region || ';'
-group by 1 order by 完成率, 1""",
+        "sql": """with expected as (
+  select substr(a.region, 1, 6) as region, count(*) as n from agencies a
+  where (a.retired is null or a.retired > cast(:year as integer) || '-12-31')
+    and a.region >= :region and a.region < :region || ';' group by 1),
+reported as (
+  select substr(r.region, 1, 6) as region, count(*) as n from reports r
+  where r.year = cast(:year as integer) and r.is_current = 1 and r.agency_id is not null
+    and r.region >= :region and r.region < :region || ';' group by 1)
+select e.region as 行政区划, e.n as 应报机关, coalesce(p.n, 0) as 已报,
+  round(100.0 * coalesce(p.n, 0) / e.n, 1) as 完成率
+from expected e left join reported p on p.region = e.region
+order by 完成率, 行政区划""",
         "params": ["year", "region"],
     },
     "agency_history": {
