@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -121,7 +122,6 @@ _DATA = click.option("--data", "data_dir", default="data", show_default=True, ty
 @click.option("--port", default=8001, show_default=True, type=int)
 def serve(data_dir: str, host: str, port: int) -> None:
     """Browse the archive in Datasette (read-only), with saved queries and links to archived copies."""
-    import subprocess
     import tempfile
 
     from archive.browse import metadata
@@ -132,9 +132,10 @@ def serve(data_dir: str, host: str, port: int) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
         json.dump(meta, f, ensure_ascii=False)
     click.echo(f"年报归档：http://{host}:{port}/archive （只读；Ctrl-C 结束）")
-    sys.exit(subprocess.call([sys.executable, "-m", "datasette", "serve", str(Path(data_dir) / "archive.db"),
+    # exec, not a child process: a supervisor's SIGTERM reaches Datasette itself
+    os.execv(sys.executable, [sys.executable, "-m", "datasette", "serve", str(Path(data_dir) / "archive.db"),
                               "--metadata", f.name, "--host", host, "--port", str(port),
-                              "--setting", "allow_download", "off", "--setting", "sql_time_limit_ms", "3000"]))
+                              "--setting", "allow_download", "off", "--setting", "sql_time_limit_ms", "3000"])
 
 
 @cli.command()

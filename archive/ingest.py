@@ -76,12 +76,14 @@ def record_capture(db: sqlite_utils.Database, run_id: int | None, c: dict) -> No
                                [m["sha256"], m["size"], m["kind"], c["fetched_at"]])
                     db.execute("insert or ignore into zip_members (zip_sha256, name, sha256) values (?, ?, ?)",
                                [c["sha256"], m["name"], m["sha256"]])
-        db["captures"].insert({
-            "run_id": run_id, "portal": c["portal"], "role": c["role"], "url": c["url"],
-            "requested_url": c.get("requested_url") or c["url"], "status": c["status"],
-            "fetched_at": c["fetched_at"], "sha256": c.get("sha256"),
-            "headers": json.dumps(c.get("headers") or {}, ensure_ascii=False), "referer": c.get("referer"),
-            "report_url": c.get("report_url"), "link_name": c.get("link_name")})
+        # plain SQL: sqlite-utils' insert() reads the table's schema on every call, and a
+        # crawl records every response here while the reactor waits
+        db.conn.execute(
+            "insert into captures (run_id, portal, role, url, requested_url, status, fetched_at, sha256, headers, "
+            "referer, report_url, link_name) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, c["portal"], c["role"], c["url"], c.get("requested_url") or c["url"], c["status"],
+             c["fetched_at"], c.get("sha256"), json.dumps(c.get("headers") or {}, ensure_ascii=False),
+             c.get("referer"), c.get("report_url"), c.get("link_name")])
 
 
 def record_problem(db: sqlite_utils.Database, run_id: int | None, p: dict) -> None:

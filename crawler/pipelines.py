@@ -89,10 +89,15 @@ class ArchivePipeline:
     arrive (each its own small transaction); when the spider closes, every pending
     sighting is parsed (worker processes) and stored, one transaction per report."""
 
+    BATCH_ITEMS = 200          # items per archive transaction …
+    BATCH_SECONDS = 2.0        # … or this long, whichever comes first
+
     def __init__(self, crawler):
         self.crawler = crawler
         self.db = None
         self.run_id: int | None = None
+        self._pending = 0
+        self._batch_started = 0.0
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -106,16 +111,33 @@ class ArchivePipeline:
         self.run_id = ingest.start_run(self.db, list(spider.portals))
 
     def process_item(self, item):
+        if not isinstance(item, (Capture, Problem, ReportFound)):
+            return item
+        if not self.db.conn.in_transaction:
+            self.db.conn.execute("BEGIN")
+            self._batch_started = time.monotonic()
         if isinstance(item, Capture):
             ingest.record_capture(self.db, self.run_id, asdict(item))
         elif isinstance(item, Problem):
             ingest.record_problem(self.db, self.run_id, asdict(item))
-        elif isinstance(item, ReportFound):
+        else:
             ingest.record_sighting(self.db, self.run_id, asdict(item))
+        self._pending += 1
+        if self._pending >= self.BATCH_ITEMS or time.monotonic() - self._batch_started >= self.BATCH_SECONDS:
+            self.flush()
         return item
+
+    def flush(self) -> None:
+        """Commit the archive's batch, then the crawl state's: what the state calls fetched
+        is always in the archive (a crash loses at most one batch of both, refetched next run)."""
+        if self.db.conn.in_transaction:
+            self.db.conn.execute("COMMIT")
+        self.crawler.spider.state.commit()
+        self._pending = 0
 
     def close_spider(self, spider=None):
         spider = self.crawler.spider
+        self.flush()
         workers = self.crawler.settings.getint("NIANBAO_PARSE_WORKERS") or ingest.default_workers()
         started = time.monotonic()
         result = ingest.ingest(self.db, spider.store.root, workers=workers)

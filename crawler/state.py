@@ -32,19 +32,34 @@ class CrawlState:
     def fresh(self, row: dict | None, max_age_days: float) -> bool:
         return bool(row) and row["status"] in (200, 304) and time.time() - row["checked_at"] < max_age_days * 86400
 
+    def _begin(self) -> None:
+        if not self.db.conn.in_transaction:
+            self.db.conn.execute("BEGIN")
+
     def record(self, url: str, **values) -> None:
+        """Recorded in the open batch; durable at the next ``commit`` (which the archive
+        pipeline calls right after committing the same captures to the archive, so a
+        crash never leaves a URL marked fetched here but missing from the archive)."""
         row = {"url": url, "checked_at": time.time(), **values}
         columns = ", ".join(row)
         updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "url")
-        with self.db.conn:
-            self.db.execute(f"insert into fetches ({columns}) values ({', '.join('?' * len(row))}) "
-                            f"on conflict(url) do update set {updates}", list(row.values()))
+        self._begin()
+        self.db.conn.execute(f"insert into fetches ({columns}) values ({', '.join('?' * len(row))}) "
+                             f"on conflict(url) do update set {updates}", list(row.values()))
+
+    def commit(self) -> None:
+        if self.db.conn.in_transaction:
+            self.db.conn.execute("COMMIT")
 
     def listing_complete(self, portal: str) -> bool:
         return bool(list(self.db.query("select 1 from listings where portal = ?", [portal])))
 
     def mark_listing_complete(self, portal: str) -> None:
-        self.db["listings"].upsert({"portal": portal, "complete_at": time.time()}, pk="portal")
+        self._begin()
+        self.db.conn.execute("insert into listings (portal, complete_at) values (?, ?) "
+                             "on conflict(portal) do update set complete_at = excluded.complete_at",
+                             [portal, time.time()])
 
     def close(self) -> None:
+        self.commit()
         self.db.close()
