@@ -86,19 +86,22 @@ def record_capture(db: sqlite_utils.Database, run_id: int | None, c: dict) -> No
              c.get("referer"), c.get("report_url"), c.get("link_name")])
 
 
+_PROBLEM = ("portal", "kind", "url", "detail", "role", "at", "report_url")
+_SIGHTING = ("portal", "url", "title", "year", "agency_id", "agency_name", "attribution", "published",
+             "published_source", "index_no", "listed_title", "listed_date", "images")
+
+
 def record_problem(db: sqlite_utils.Database, run_id: int | None, p: dict) -> None:
-    db["problems"].insert({"run_id": run_id, **{k: p.get(k) for k in
-                                                 ("portal", "kind", "url", "detail", "role", "at", "report_url")}})
+    db.execute(f"insert into problems (run_id, {', '.join(_PROBLEM)}) values (?{', ?' * len(_PROBLEM)})",
+               [run_id, *(p.get(k) for k in _PROBLEM)])
 
 
 def record_sighting(db: sqlite_utils.Database, run_id: int | None, r: dict, seen_at: str | None = None) -> int:
-    row = {k: r.get(k) for k in ("portal", "url", "title", "year", "agency_id", "agency_name", "attribution",
-                                 "published", "published_source", "index_no", "listed_title", "listed_date",
-                                 "images")}
-    row.update({"run_id": run_id, "parts": json.dumps(r.get("parts") or [], ensure_ascii=False),
-                "attachments": json.dumps(r.get("attachments") or [], ensure_ascii=False),
-                "seen_at": seen_at or now()})
-    return db["sightings"].insert(row).last_pk
+    values = [r.get(k) for k in _SIGHTING] + [run_id, json.dumps(r.get("parts") or [], ensure_ascii=False),
+                                              json.dumps(r.get("attachments") or [], ensure_ascii=False),
+                                              seen_at or now()]
+    return db.execute(f"insert into sightings ({', '.join(_SIGHTING)}, run_id, parts, attachments, seen_at) "
+                      f"values ({', '.join('?' * len(values))})", values).lastrowid
 
 
 def _parse_job(job: tuple[str, list[Source]]) -> Parsed:

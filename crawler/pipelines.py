@@ -9,8 +9,6 @@ import time
 import zipfile
 from pathlib import PurePosixPath
 
-from dataclasses import asdict
-
 from archive import ingest
 from archive.extract import sniff
 from archive.schema import open_archive
@@ -116,12 +114,13 @@ class ArchivePipeline:
         if not self.db.conn.in_transaction:
             self.db.conn.execute("BEGIN")
             self._batch_started = time.monotonic()
+        fields = vars(item)                 # shallow: the record functions only read it
         if isinstance(item, Capture):
-            ingest.record_capture(self.db, self.run_id, asdict(item))
+            ingest.record_capture(self.db, self.run_id, fields)
         elif isinstance(item, Problem):
-            ingest.record_problem(self.db, self.run_id, asdict(item))
+            ingest.record_problem(self.db, self.run_id, fields)
         else:
-            ingest.record_sighting(self.db, self.run_id, asdict(item))
+            ingest.record_sighting(self.db, self.run_id, fields)
         self._pending += 1
         if self._pending >= self.BATCH_ITEMS or time.monotonic() - self._batch_started >= self.BATCH_SECONDS:
             self.flush()
