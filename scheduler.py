@@ -75,7 +75,7 @@ def parse(files: tuple[str, ...], as_json: bool) -> None:
 @click.option("--portal", "portals", multiple=True, help="Only this portal id (repeatable).")
 @click.option("--data", "data_dir", default="data", show_default=True, type=click.Path(),
               help="Where raw captures, crawl state and feeds are kept.")
-@click.option("--feed", type=click.Path(), help="JSON Lines output (default: DATA/feeds/<time>.jsonl).")
+@click.option("--feed", type=click.Path(), help="Also write the crawl's records as JSON Lines here.")
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
 def crawl_command(config_path: str, portals: tuple[str, ...], data_dir: str, feed: str | None, log_level: str) -> None:
@@ -87,7 +87,7 @@ def crawl_command(config_path: str, portals: tuple[str, ...], data_dir: str, fee
     except NianbaoError as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"{stats.get('nianbao/reports', 0)} reports, {stats.get('downloader/request_count', 0)} requests; "
-               f"feed: {feed_path}")
+               f"archive: {Path(data_dir) / 'archive.db'}" + (f"; feed: {feed_path}" if feed_path else ""))
 
 
 @cli.command()

@@ -30,14 +30,14 @@ from crawler.mock.server import MockServer  # noqa: E402
 from crawler.mock.world import config_yaml  # noqa: E402
 
 RUN = ("import json, sys; from crawler.runner import crawl; "
-       "stats, feed = crawl(sys.argv[1], sys.argv[2], feed=sys.argv[3], log_level='ERROR'); "
+       "stats, _ = crawl(sys.argv[1], sys.argv[2], log_level='ERROR'); "
        "print(json.dumps({k: v for k, v in stats.items() if isinstance(v, (int, float))}))")
 
 
-def run_crawl(config: Path, data: Path, feed: Path) -> tuple[dict, float, float]:
+def run_crawl(config: Path, data: Path) -> tuple[dict, float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "-c", RUN, str(config), str(data), str(feed)],
+    out = subprocess.run([sys.executable, "-c", RUN, str(config), str(data)],
                          capture_output=True, text=True, check=True)
     elapsed = time.monotonic() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -54,7 +54,7 @@ def main() -> None:
         tmp = Path(tmp)
         config = tmp / "config.yaml"
         config.write_text(config_yaml(mock.world, delay=args.delay, concurrency=args.concurrency), encoding="utf-8")
-        stats, elapsed, peak_mb = run_crawl(config, tmp / "data", tmp / "feed1.jsonl")
+        stats, elapsed, peak_mb = run_crawl(config, tmp / "data")
         log = mock.stats()
         per_host = Counter(r[0] for r in log)
         total = len(log)
@@ -76,7 +76,7 @@ def main() -> None:
         print(f"then parse + archive      {ingest_s:.1f} s for {stats.get('nianbao/archive/reports_stored', 0)} reports "
               f"({stats.get('nianbao/archive/reports_stored', 0) / max(ingest_s, 1e-9):.0f}/s) after the crawl")
         print(f"peak memory (crawl)       {peak_mb:.0f} MB")
-        stats2, elapsed2, _ = run_crawl(config, tmp / "data", tmp / "feed2.jsonl")
+        stats2, elapsed2, _ = run_crawl(config, tmp / "data")
         second = len(mock.stats()) - total
         print(f"second run (unchanged)    {second} requests = {second / total:.1%} of the first, {elapsed2:.1f} s")
 

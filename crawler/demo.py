@@ -60,13 +60,13 @@ def run_demo(workdir: Path, echo=print) -> int:
         config.write_text(config_yaml(mock.world), encoding="utf-8")
         echo(f"{len(mock.world.portals)} 个模拟门户，端口 {mock.port}；配置写入 {config}")
         started = time.monotonic()
-        stats, feed_path = crawl(config, workdir / "data", log_level="ERROR")
+        crawl(config, workdir / "data", log_level="ERROR")
         elapsed = time.monotonic() - started
     db = open_archive(workdir / "data" / "archive.db")
     run = next(db.query("select * from crawl_runs order by id desc limit 1"))
     echo(f"抓取完成：{run['requests'] or 0} 次请求，{elapsed:.1f} 秒；"
          f"年报 {run['reports']} 份，原始抓取 {run['captures']} 份，问题 {run['problems']} 个")
-    echo(f"归档数据库：{workdir / 'data' / 'archive.db'}（nianbao serve 可浏览）；抓取记录：{feed_path}")
+    echo(f"归档数据库：{workdir / 'data' / 'archive.db'}（nianbao serve --data {workdir / 'data'} 可浏览）")
     names = {p.id: f"{p.county}政府信息公开年报（{p.configured_family}）" for p in mock.world.portals}
     for line in summarize(db, run["id"], names):
         echo(line)

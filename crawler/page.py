@@ -23,6 +23,7 @@ _SPACE = re.compile(r"\s+")
 # Selector, which costs more than the query itself on pages with hundreds of text nodes
 _VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script) and not(parent::style)]", smart_strings=False)
 _ANCHORS = etree.XPath("//a[@href]")
+_METAS = etree.XPath("//meta[@name]")
 _TEXT = etree.XPath(".//text()", smart_strings=False)
 _CONTAINER = etree.XPath("ancestor::*[self::li or self::tr or self::dd or self::dt][1]")
 
@@ -79,13 +80,20 @@ class Page:
     def sel(self) -> Selector:
         return Selector(text=self.text or "<html></html>", base_url=self.url)
 
+    @cached_property
+    def _metas(self) -> dict[str, str]:
+        """``<meta name=… content=…>`` by lower-cased name (the first non-empty one), read in one pass."""
+        out: dict[str, str] = {}
+        for element in _METAS(self.sel.root):
+            name, content = (element.get("name") or "").lower(), (element.get("content") or "").strip()
+            if name and content and name not in out:
+                out[name] = content
+        return out
+
     def meta(self, *names: str) -> str | None:
         for name in names:
-            value = self.sel.xpath(
-                "//meta[translate(@name,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')=$n]/@content",
-                n=name.lower()).get()
-            if value and value.strip():
-                return value.strip()
+            if value := self._metas.get(name.lower()):
+                return value
         return None
 
     @cached_property
