@@ -1,6 +1,6 @@
-"""Item pipelines: keep every raw capture (bytes by hash) and remember what was
-fetched; then record captures, problems and report sightings in the archive,
-and at the end of the crawl parse and store the reports it found."""
+"""The item pipeline: keep every raw capture (bytes by hash) and remember what was
+fetched; record captures, problems and report sightings in the archive, and at
+the end of the crawl parse and store the reports it found."""
 
 from __future__ import annotations
 
@@ -39,53 +39,42 @@ def _member_name(info: zipfile.ZipInfo) -> str:
         return info.filename
 
 
-class CapturePipeline:
-    """Stores ``Fetched`` bodies in the spider's blob store, records them in its crawl
-    state, and passes on a ``Capture``; a ZIP's report files are stored one by one."""
+def store_capture(item: Fetched, spider) -> Capture:
+    """The bytes into the blob store (a ZIP's report files one by one), the URL into the crawl state."""
+    kind = _kind(item)
+    sha256 = spider.store.put(item.body, kind)
+    members = _members(item.body, spider) if kind == "zip" else []
+    spider.state.record(item.url, portal=item.portal, role=item.role, status=item.status, sha256=sha256,
+                        etag=item.headers.get("ETag"), last_modified=item.headers.get("Last-Modified"),
+                        report_url=item.report_url)
+    return Capture(item.portal, item.role, item.url, item.status, item.headers, item.fetched_at, sha256,
+                   len(item.body), kind, item.report_url, item.link_name, members, item.requested_url, item.referer)
 
-    def __init__(self, crawler):
-        self.crawler = crawler
 
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def process_item(self, item):
-        if not isinstance(item, Fetched):
-            return item
-        spider = self.crawler.spider
-        kind = _kind(item)
-        sha256 = spider.store.put(item.body, kind)
-        members = self._members(item.body, spider) if kind == "zip" else []
-        spider.state.record(item.url, portal=item.portal, role=item.role, status=item.status, sha256=sha256,
-                            etag=item.headers.get("ETag"), last_modified=item.headers.get("Last-Modified"),
-                            report_url=item.report_url)
-        return Capture(item.portal, item.role, item.url, item.status, item.headers, item.fetched_at, sha256,
-                       len(item.body), kind, item.report_url, item.link_name, members, item.requested_url, item.referer)
-
-    @staticmethod
-    def _members(body: bytes, spider) -> list[dict]:
-        out = []
-        try:
-            archive = zipfile.ZipFile(io.BytesIO(body))
-            infos = archive.infolist()[:MAX_ZIP_MEMBERS]
-            for info in infos:
-                name = _member_name(info)
-                ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-                if info.is_dir() or ext not in ATTACHMENT_TYPES or ext == "zip" or info.file_size > MAX_ZIP_MEMBER_BYTES:
-                    continue
-                data = archive.read(info)
-                kind = sniff(data, name)
-                out.append({"name": name, "kind": kind, "sha256": spider.store.put(data, kind), "size": len(data)})
-        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as e:
-            out.append({"name": None, "error": f"unreadable ZIP: {e}"})
-        return out
+def _members(body: bytes, spider) -> list[dict]:
+    out = []
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(body))
+        infos = archive.infolist()[:MAX_ZIP_MEMBERS]
+        for info in infos:
+            name = _member_name(info)
+            ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+            if info.is_dir() or ext not in ATTACHMENT_TYPES or ext == "zip" or info.file_size > MAX_ZIP_MEMBER_BYTES:
+                continue
+            data = archive.read(info)
+            kind = sniff(data, name)
+            out.append({"name": name, "kind": kind, "sha256": spider.store.put(data, kind), "size": len(data)})
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as e:
+        out.append({"name": None, "error": f"unreadable ZIP: {e}"})
+    return out
 
 
 class ArchivePipeline:
-    """Captures, problems and report sightings into the archive database as they
-    arrive (each its own small transaction); when the spider closes, every pending
-    sighting is parsed (worker processes) and stored, one transaction per report."""
+    """The crawl's one item pipeline (one pass through Scrapy's pipeline machinery per
+    item, which is most of a crawl's CPU): fetched bytes stored by hash, captures,
+    problems and report sightings recorded in the archive in batched transactions;
+    when the spider closes, every pending sighting is parsed (worker processes) and
+    stored, one transaction per report."""
 
     BATCH_ITEMS = 200          # items per archive transaction …
     BATCH_SECONDS = 2.0        # … or this long, whichever comes first
@@ -109,6 +98,8 @@ class ArchivePipeline:
         self.run_id = ingest.start_run(self.db, list(spider.portals))
 
     def process_item(self, item):
+        if isinstance(item, Fetched):
+            item = store_capture(item, self.crawler.spider)
         if not isinstance(item, (Capture, Problem, ReportFound)):
             return item
         if not self.db.conn.in_transaction:

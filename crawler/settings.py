@@ -64,7 +64,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
 }
-ITEM_PIPELINES = {"crawler.pipelines.CapturePipeline": 100, "crawler.pipelines.ArchivePipeline": 200}
+ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 100}
 NIANBAO_PARSE_WORKERS = 0          # processes parsing reports at the end of a crawl; 0: one per core but one
 
 NIANBAO_CONFIG = "config.yaml"
