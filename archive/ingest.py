@@ -130,10 +130,8 @@ def ingest(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1, b
             return result
         jobs = [(str(blob_root), sighting_sources(db, s)) for s in sightings]
         for sighting, (_, sources), parsed in zip(sightings, jobs, _parallel(jobs, workers)):
-            before = db.execute("select count(*) from reports").fetchone()[0]
-            store_report(db, sighting, sources, parsed)
+            result.new_versions += store_report(db, sighting, sources, parsed).new_version
             result.reports += 1
-            result.new_versions += db.execute("select count(*) from reports").fetchone()[0] - before
             result.failed += parsed.report is None
 
 

@@ -18,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 import sqlite_utils
 
 from .normalize import nfkc
 from .report import Report
 from .sources import Parsed, Source
-from .template import TABLES, TABLES_BY_KEY
+from .template import APPLICANT_COLUMNS, TABLES, TABLES_BY_KEY
 
 
 def now() -> str:
@@ -64,9 +65,8 @@ def _key_figures(report: Report | None) -> dict:
     def total(row: str):
         value = cells.get(f"requests.{row}.total")
         if value is None:
-            parts = [cells.get(f"requests.{row}.{c}") for c in ("natural_person", "commercial", "research",
-                                                                  "social_org", "legal_service", "other_org")]
-            value = sum(parts) if parts and all(p is not None for p in parts) else None
+            parts = [cells.get(f"requests.{row}.{c}") for c in APPLICANT_COLUMNS]
+            value = sum(parts) if all(p is not None for p in parts) else None
         return value
 
     return {"new_requests": total("new"), "carried_over": total("carried_over"), "handled": total("total_handled"),
@@ -124,8 +124,13 @@ def _add_sources(db: sqlite_utils.Database, report_id: int, sources: list[Source
                    [report_id, s.url, s.sha256, s.role, s.kind, int(used is not None and s == used)])
 
 
-def store_report(db: sqlite_utils.Database, sighting: dict, sources: list[Source], parsed: Parsed) -> int:
-    """Archive one sighting's parse; returns the report (version) id it belongs to."""
+class Stored(NamedTuple):
+    report_id: int          # the report version the sighting belongs to
+    new_version: bool       # whether storing it created that version
+
+
+def store_report(db: sqlite_utils.Database, sighting: dict, sources: list[Source], parsed: Parsed) -> Stored:
+    """Archive one sighting's parse."""
     report = parsed.report
     year = sighting.get("year") or (report.year if report else None)
     key = agency_key(sighting.get("agency_id"), sighting.get("agency_name") or (report.agency if report else None))
@@ -158,4 +163,4 @@ def store_report(db: sqlite_utils.Database, sighting: dict, sources: list[Source
                 db["reports"].update(report_id, {"changed_cells": json.dumps(changes, ensure_ascii=False)})
         _add_sources(db, report_id, sources, parsed.used)
         db["sightings"].update(sighting["id"], {"report_id": report_id, "ingested_at": now()})
-    return report_id
+    return Stored(report_id, same is None)

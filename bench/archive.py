@@ -35,10 +35,9 @@ from archive.rules import check_report  # noqa: E402
 from archive.schema import open_archive  # noqa: E402
 from archive.sources import Parsed, Source  # noqa: E402
 from archive.store import store_report  # noqa: E402
-from archive.template import REQUESTS, TABLES  # noqa: E402
+from archive.template import APPLICANT_COLUMNS as APPLICANTS, REQUESTS, TABLES  # noqa: E402
 
 PER_COUNTY = 71
-APPLICANTS = ("natural_person", "commercial", "research", "social_org", "legal_service", "other_org")
 
 
 def agencies(n: int) -> list[tuple]:
