@@ -150,7 +150,13 @@ def _v4(db: sqlite_utils.Database) -> None:
     db["alerts_sent"].create_index(["finding_key"], if_not_exists=True)
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4)
+def _v5(db: sqlite_utils.Database) -> None:
+    """A report's sources are looked up by final or requested URL: both indexed (the
+    lookup was a scan of every capture for every source)."""
+    db["captures"].create_index(["requested_url"], if_not_exists=True)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5)
 VERSION = len(MIGRATIONS)
 
 
