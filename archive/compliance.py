@@ -90,15 +90,15 @@ def _blocked_portals(db: sqlite_utils.Database) -> dict[str, dict]:
     return out
 
 
-def _list_read(db: sqlite_utils.Database, agency_key: str) -> bool:
-    return db.execute("select exists (select 1 from agency_portals ap join captures c on c.portal = ap.portal "
-                      "where ap.agency_id = ? and c.role = 'list' and c.status = 200)", [agency_key]).fetchone()[0]
+def _read_portals(db: sqlite_utils.Database) -> set[str]:
+    """Portals whose list pages have been read at least once."""
+    return {p for (p,) in db.execute("select distinct portal from captures where role = 'list' and status = 200")}
 
 
 def check_year(db: sqlite_utils.Database, year: int, deadlines: Deadlines, today: date,
                region: str = "") -> list[ComplianceFinding]:
     findings: list[ComplianceFinding] = []
-    blocked = _blocked_portals(db)
+    blocked, read = _blocked_portals(db), _read_portals(db)
     for agency in _expected(db, year, region):
         key = agency["agency_key"]
         due = deadlines.due(year, agency["level"], agency["region"])
@@ -115,7 +115,7 @@ def check_year(db: sqlite_utils.Database, year: int, deadlines: Deadlines, today
                 findings.append(ComplianceFinding("unreachable", **base, evidence=down[0]["url"],
                                                   detail=f"门户 {down[0]['portal']} 无法读取（{down[0]['kind']}：{down[0]['detail']}），不计为缺报"))
             else:
-                checked = "；门户列表已读取" if _list_read(db, key) else "；尚无该机关门户的抓取记录"
+                checked = "；门户列表已读取" if read & set(portals) else "；尚无该机关门户的抓取记录"
                 findings.append(ComplianceFinding("missing", **base, confidence="high" if checked.endswith("读取") else "low",
                                                   detail=f"期限 {due.isoformat()} 已过 {deadlines.grace_days} 天宽限期，未找到年报{checked}"))
             continue
