@@ -9,13 +9,12 @@ scale (``bench/archive.py`` times them).
 
 from __future__ import annotations
 
+from .deadlines import Deadlines
 from .template import RULES, TABLES
 
-# Statutory deadlines (条例 第四十九条/第五十条, 2019 revision): departments 31 January,
-# governments (and, absent a local rule, townships) 31 March of the following year;
-# reports for 2018 and earlier: 31 March for all. Publication on the deadline day is on time.
-DEADLINE_SQL = ("case when {y} <= 2018 then ({y} + 1) || '-03-31' "
-                "when {level} = 'department' then ({y} + 1) || '-01-31' else ({y} + 1) || '-03-31' end")
+# The statutory deadlines (archive.deadlines; local rules from config.yaml apply in
+# `nianbao check`, which Datasette's static metadata does not read).
+DEADLINE_SQL = Deadlines().sql("r.year", "r.level", "r.region")
 
 QUERIES: dict[str, dict] = {
     "missing": {
@@ -32,13 +31,13 @@ order by a.region, a.level, a.name""",
         "title": "迟报：发布日期晚于法定期限的年报",
         "description": "部门 1 月 31 日、本级政府 3 月 31 日（2018 年度及以前一律 3 月 31 日）；期限当日发布为按时。",
         "sql": f"""select r.id as 报告, r.agency_name as 机关, r.level as 层级, r.region as 行政区划, r.year as 年度,
-  r.published as 发布日期, {DEADLINE_SQL.format(y='r.year', level='r.level')} as 期限,
-  cast(julianday(r.published) - julianday({DEADLINE_SQL.format(y='r.year', level='r.level')}) as integer) as 逾期天数,
+  r.published as 发布日期, {DEADLINE_SQL} as 期限,
+  cast(julianday(r.published) - julianday({DEADLINE_SQL}) as integer) as 逾期天数,
   r.url as 原文
 from reports r
 where r.is_current = 1 and r.year = cast(:year as integer) and coalesce(r.region, '') >= :region
   and coalesce(r.region, '') < :region || ';'
-  and r.published > {DEADLINE_SQL.format(y='r.year', level='r.level')}
+  and r.published > {DEADLINE_SQL}
 order by 逾期天数 desc""",
         "params": ["year", "region"],
     },

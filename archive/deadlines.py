@@ -56,3 +56,14 @@ class Deadlines:
     def due(self, year: int, level: str | None, region: str | None) -> date:
         rule = self.rule(year, level, region)
         return date(year + 1, rule.month, rule.day)
+
+    def sql(self, year: str, level: str, region: str) -> str:
+        """The same choice as ``due`` as an SQL expression (YYYY-MM-DD text) over the given
+        column expressions, for saved queries: most specific rule first."""
+        cases = []
+        for r in sorted(self.rules, key=DeadlineRule.specificity, reverse=True):
+            test = [f"{year} >= {r.from_year}"] + ([f"{year} <= {r.to_year}"] if r.to_year else [])
+            test += [f"{level} = '{r.level}'"] if r.level else []
+            test += [f"coalesce({region}, '') like '{r.region}%'"] if r.region else []
+            cases.append(f"when {' and '.join(test)} then ({year} + 1) || '-{r.month:02d}-{r.day:02d}'")
+        return f"case {' '.join(cases)} else ({year} + 1) || '-03-31' end"

@@ -167,3 +167,15 @@ def test_check_cli_json_and_exit_status(feeder, tmp_path):
     assert bad.returncode == 2 and "unknown kinds nope" in bad.stderr
     text = subprocess.run(base, capture_output=True, text=True).stdout
     assert "431201 · 缺报" in text and "迟报 1" in text
+
+
+def test_saved_query_deadlines_are_the_same_rules(tmp_path):
+    """Datasette's 迟报 query computes deadlines in SQL from the same rule data as ``check``."""
+    import sqlite3
+    db = sqlite3.connect(":memory:")
+    expr = RULES.sql("y", "l", "g")
+    for year in range(2015, 2026):
+        for level, region in (("department", "431201"), ("government", "431201"), ("township", "431201001000"),
+                              ("township", "410702001000")):
+            got = db.execute(f"select {expr} from (select ? as y, ? as l, ? as g)", [year, level, region]).fetchone()[0]
+            assert got == RULES.due(year, level, region).isoformat(), (year, level, region)
