@@ -40,13 +40,10 @@ class BlobStore:
 
     def put(self, data: bytes, kind: str | None = None) -> str:
         sha256 = hashlib.sha256(data).hexdigest()
-        base = self._base(sha256)
-        gz = base.with_name(base.name + ".gz")
-        compress = kind in COMPRESSED_KINDS
-        target, other = (gz, base) if compress else (base, gz)
-        if not target.exists() and not other.exists():
-            if compress:
-                data = gzip.compress(data, 6, mtime=0)
+        if self.path(sha256) is None:
+            target = self._base(sha256)
+            if kind in COMPRESSED_KINDS:
+                target, data = target.with_name(target.name + ".gz"), gzip.compress(data, 6, mtime=0)
             if target.parent not in self._dirs:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 self._dirs.add(target.parent)

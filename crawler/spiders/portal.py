@@ -8,7 +8,7 @@ default ``config.yaml``), or ``nianbao crawl``.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 import scrapy
@@ -17,6 +17,9 @@ from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
+
+from archive.blobs import BlobStore
+from archive.store import now
 
 from .. import blocking
 from ..attribution import AgencyIndex
@@ -28,7 +31,6 @@ from ..middlewares import OutOfScope
 from ..page import Page
 from ..selection import judge
 from ..state import CrawlState
-from archive.blobs import BlobStore
 
 
 def _mentions(page: Page, listed_title: str) -> bool:
@@ -38,8 +40,8 @@ def _mentions(page: Page, listed_title: str) -> bool:
     return listed_title.rstrip("…. ") in text or "年度报告" in text or "工作报告" in text
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+def _headers(response: Response) -> dict[str, str]:
+    return {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
 
 
 def apply_config(settings, config: Config) -> None:
@@ -132,9 +134,9 @@ class PortalSpider(scrapy.Spider):
 
     def _capture(self, response: Response, **extra) -> Fetched:
         meta = response.meta
-        headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+        headers = _headers(response)
         referer = response.request.headers.get(b"Referer") if response.request else None
-        return Fetched(meta["portal"], meta["role"], response.url, response.status, headers, response.body, _now(),
+        return Fetched(meta["portal"], meta["role"], response.url, response.status, headers, response.body, now(),
                        meta.get("report_url"), meta.get("link_name"), (meta.get("redirect_urls") or [response.url])[0],
                        referer.decode("latin-1") if referer else None, **extra)
 
@@ -148,7 +150,7 @@ class PortalSpider(scrapy.Spider):
                              f"{verdict} challenge (HTTP {response.status}, {len(response.body)} bytes); not answered")
 
     def _problem(self, meta: dict, kind: str, url: str, detail: str) -> Problem:
-        return Problem(meta["portal"], kind, url, detail, meta.get("role", "?"), _now(), meta.get("report_url"))
+        return Problem(meta["portal"], kind, url, detail, meta.get("role", "?"), now(), meta.get("report_url"))
 
     def parse_list(self, response: Response):
         portal = self.portals[response.meta["portal"]]
@@ -235,8 +237,8 @@ class PortalSpider(scrapy.Spider):
         self.state.record(response.url, portal=meta["portal"], role=meta["role"], status=304,
                           report_url=meta.get("report_url"))
         self.crawler.stats.inc_value(f"nianbao/{meta['role']}/not_modified")
-        headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
-        return Capture(meta["portal"], meta["role"], response.url, 304, headers, _now(), before.get("sha256"), 0,
+        headers = _headers(response)
+        return Capture(meta["portal"], meta["role"], response.url, 304, headers, now(), before.get("sha256"), 0,
                        before.get("kind") or "unknown", meta.get("report_url"), meta.get("link_name"))
 
     def parse_source(self, response: Response):
