@@ -1,15 +1,23 @@
-"""The ``nianbao`` command line (and, as the project grows, its APScheduler jobs)."""
+"""The ``nianbao`` command line and its APScheduler jobs."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import signal
+import subprocess
 import sys
+import threading
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
 
 from archive.errors import NianbaoError
+
+EXIT_LOCKED = 75          # EX_TEMPFAIL: another run holds the data directory; try again later
+log = logging.getLogger("nianbao.schedule")
 
 REPORT_SUFFIXES = {".pdf", ".html", ".htm", ".shtml", ".txt", ".md", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et"}
 
@@ -233,9 +241,7 @@ def check(data_dir: str, config_path: str, year: int, region: str, as_json: bool
                 click.echo(f"\n{f.region or '（无区划）'} · {KIND_NAMES[f.kind]}")
             flag = "" if f.confidence == "high" else f"（可信度 {f.confidence}）"
             click.echo("  " + fit(f.agency_name or f.agency_key, 30) + f.detail + flag)
-        counts = {k: sum(f.kind == k for f in findings) for k in KINDS}
-        click.echo(f"\n{year} 年度：" + "，".join(f"{KIND_NAMES[k]} {n}" for k, n in counts.items() if n) if findings
-                   else f"{year} 年度：没有发现问题")
+        click.echo("\n" + _counts_line(year, findings))
     if send_alerts:
         _send_alerts(db, config_path, year, dry_run)
     if any(f.kind in wanted for f in findings):
@@ -248,13 +254,25 @@ def _send_alerts(db, config_path: str, year: int | None, dry_run: bool) -> None:
     from crawler.config import load_config
 
     config = load_config(config_path).alerts if Path(config_path).exists() else AlertConfig()
-    for channel, result in alert(db, config, now(), year, dry_run).items():
+    _echo_alerts(alert(db, config, now(), year, dry_run), dry_run)
+
+
+def _echo_alerts(results: dict[str, dict], dry_run: bool) -> None:
+    for channel, result in results.items():
         if "error" in result:
             click.echo(f"提醒 {channel}：发送失败（下次重试）：{result['error']}", err=True)
         elif dry_run and result.get("would_send"):
             click.echo(f"\n—— 将发送到 {channel}（{result['would_send']} 条）——\n{result['text']}")
         else:
             click.echo(f"提醒 {channel}：{result['sent']} 条", err=True)
+
+
+def _counts_line(year: int, findings) -> str:
+    from archive.compliance import KIND_NAMES, KINDS
+
+    counts = {k: sum(f.kind == k for f in findings) for k in KINDS}
+    return (f"{year} 年度：" + "，".join(f"{KIND_NAMES[k]} {n}" for k, n in counts.items() if n) if findings
+            else f"{year} 年度：没有发现问题")
 
 
 @cli.command()
@@ -266,6 +284,174 @@ def search(data_dir: str, query: str) -> None:
 
     for r in run_search(_archive(data_dir), query):
         click.echo(f"{r['year']}  {r['agency_name'] or '?'}  v{r['version']}{'' if r['is_current'] else '（旧版）'}  {r['url']}")
+
+
+_CONFIG = click.option("--config", "config_path", default="config.yaml", show_default=True, type=click.Path(),
+                       help="Portals, agencies, deadlines, alerts and schedule.")
+
+
+@cli.command()
+@_CONFIG
+@_DATA
+@click.option("--year", type=int, help="Reporting year to check (default: last year, whose reports fall due this year).")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Judge as of this date (default: today).")
+@click.option("--portal", "portals", multiple=True, help="Only this portal id (repeatable).")
+@click.option("--no-alert", is_flag=True, help="Check, but send no alerts.")
+@click.option("--dry-run", is_flag=True, help="Show the alerts that would be sent, send nothing.")
+@click.option("--log-level", default="WARNING", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+def run(config_path: str, data_dir: str, year: int | None, today, portals: tuple[str, ...], no_alert: bool,
+        dry_run: bool, log_level: str) -> None:
+    """One full cycle, for cron: crawl → archive → check → alert.
+
+    Refused (exit status 75) while another run holds the data directory.
+    """
+    from archive.compliance import KIND_NAMES, KINDS
+    from archive.lock import RunLocked
+    from crawler.cycle import run_cycle
+
+    try:
+        result = run_cycle(config_path, data_dir, year, today.date() if today else None, not no_alert, dry_run,
+                           list(portals) or None, log_level=log_level)
+    except RunLocked as e:
+        click.echo(f"nianbao: {e}", err=True)
+        sys.exit(EXIT_LOCKED)
+    except NianbaoError as e:
+        raise click.ClickException(str(e)) from None
+    stats = result.stats
+    problems = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("nianbao/problems/")}
+    click.echo(f"运行完成（{result.seconds:.0f} 秒，抓取批次 {result.run_id}）：{stats.get('downloader/request_count', 0)} 次请求，"
+               f"年报 {stats.get('nianbao/reports', 0)} 份，入库 {stats.get('nianbao/archive/reports_stored', 0)} 份"
+               + (f"，抓取问题 {sum(problems.values())} 个（" + "，".join(f"{k} {v}" for k, v in sorted(problems.items())) + "）"
+                  if problems else ""))
+    click.echo(_counts_line(result.year, result.findings))
+    changes = result.changes
+    click.echo(f"与上次核查相比：新增 {len(changes['new'])}，变化 {len(changes['changed'])}，已解决 {len(changes['resolved'])}")
+    for f in sorted(result.findings, key=lambda f: (KINDS.index(f.kind), f.region or "", f.agency_name or "")):
+        if f.key in {c["key"] for c in changes["new"] + changes["changed"]}:
+            click.echo(f"  {KIND_NAMES[f.kind]}  {f.agency_name or f.agency_key}：{f.detail}")
+    _echo_alerts(result.alerts, dry_run)
+
+
+# ---- APScheduler ---------------------------------------------------------------
+
+_child: subprocess.Popen | None = None
+
+
+def cycle_job(config_path: str, data_dir: str) -> int:
+    """A scheduled cycle: ``nianbao run`` in a child process (Scrapy's reactor runs once
+    per process, and a scheduler that lives for years should not keep a crawl's memory)."""
+    global _child
+    log.info("开始运行：nianbao run --config %s --data %s", config_path, data_dir)
+    _child = subprocess.Popen([sys.executable, "-m", "scheduler", "run", "--config", config_path, "--data", data_dir])
+    code = _child.wait()
+    _child = None
+    if code == EXIT_LOCKED:
+        log.warning("另一次运行尚未结束，本次跳过")
+    elif code:
+        log.error("运行失败（退出码 %s），下次按计划重试", code)
+    else:
+        log.info("运行结束")
+    return code
+
+
+def _last_run(db) -> datetime | None:
+    row = db.execute("select max(started_at) from crawl_runs where finished_at is not null").fetchone()
+    return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+def start_scheduler(config_path: str, data_dir: str):
+    """A started APScheduler whose jobs (kept in the archive) match the config, with a
+    run missed during downtime made up once. Returns (scheduler, what it did)."""
+    from zoneinfo import ZoneInfo
+
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from archive.schema import open_archive
+    from crawler.config import load_config
+    from crawler.schedule import default_jobs, missed_fire
+
+    config = load_config(config_path)
+    zone = ZoneInfo(config.schedule.timezone)
+    specs = config.schedule.jobs or default_jobs(config.deadlines)
+    db_path = (Path(data_dir) / "archive.db").resolve()
+    db = open_archive(db_path)
+    last_run = _last_run(db)
+    db.close()
+    grace = timedelta(days=config.schedule.misfire_grace_days)
+    store = SQLAlchemyJobStore(url=f"sqlite:///{db_path}", engine_options={"connect_args": {"timeout": 30}})
+    scheduler = BackgroundScheduler(jobstores={"default": store}, timezone=zone, job_defaults={
+        # APScheduler's default misfire grace is 1 s: after any downtime a yearly job would
+        # be skipped silently. Missed runs within the grace run once (coalesced).
+        "misfire_grace_time": int(grace.total_seconds()) or 1, "coalesce": True, "max_instances": 1})
+    scheduler.start(paused=True)
+    args = [str(Path(config_path).resolve()), str(Path(data_dir).resolve())]
+    wanted = {spec.id for spec in specs}
+    for job in scheduler.get_jobs():
+        if job.id not in wanted:
+            job.remove()
+    kept = []
+    for spec in specs:
+        trigger = spec.trigger(zone)
+        job = scheduler.get_job(spec.id)
+        if job is not None and str(job.trigger) == str(trigger) and job.args == tuple(args):
+            kept.append(job)                      # its stored next run (maybe a missed one) stands
+            continue
+        scheduler.add_job(cycle_job, trigger, args=args, id=spec.id, name=spec.note or spec.id, replace_existing=True)
+    now = datetime.now(zone)
+    overdue = [j for j in kept if j.next_run_time and j.next_run_time <= now and now - j.next_run_time <= grace]
+    done = []
+    if overdue:
+        done.append(f"补跑：{overdue[0].id} 原定 {overdue[0].next_run_time:%Y-%m-%d %H:%M} 未运行（停机期间），现在运行一次")
+    else:
+        missed = missed_fire([spec.trigger(zone) for spec in specs], last_run, now, grace)
+        if missed is not None:
+            scheduler.add_job(cycle_job, "date", run_date=now, args=args, id="catch-up", name="补跑",
+                              replace_existing=True)
+            done.append(f"补跑：{missed:%Y-%m-%d %H:%M} 的运行被错过（上次运行："
+                        f"{last_run.astimezone(zone):%Y-%m-%d %H:%M}）" if last_run else
+                        f"补跑：{missed:%Y-%m-%d %H:%M} 的运行被错过（归档中还没有运行记录），现在运行一次")
+        else:
+            done.append("无需补跑")
+    scheduler.resume()
+    return scheduler, done
+
+
+@cli.command()
+@_CONFIG
+@_DATA
+def schedule(config_path: str, data_dir: str) -> None:
+    """Run the yearly calendar (APScheduler; jobs kept in the archive) until SIGTERM or Ctrl-C.
+
+    Each job is one `nianbao run`. A run missed while this was not running is made
+    up once at start-up (within schedule.misfire_grace_days).
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    try:
+        scheduler, done = start_scheduler(config_path, data_dir)
+    except NianbaoError as e:
+        raise click.ClickException(str(e)) from None
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        log.info("收到 %s，正在停止（当前运行会先结束本批写入）…", signal.Signals(signum).name)
+        child = _child
+        if child is not None and child.poll() is None:
+            child.send_signal(signal.SIGTERM)     # Scrapy closes the crawl cleanly on SIGTERM
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    for job in sorted(scheduler.get_jobs(), key=lambda j: j.next_run_time.timestamp() if j.next_run_time else float("inf")):
+        log.info("计划任务 %-28s 下次运行 %s  %s", job.id,
+                 f"{job.next_run_time:%Y-%m-%d %H:%M %Z}" if job.next_run_time else "—", job.name)
+    for line in done:
+        log.info(line)
+    stop.wait()
+    scheduler.shutdown(wait=True)
+    log.info("已停止")
 
 
 if __name__ == "__main__":

@@ -159,6 +159,7 @@ def metadata(blob_url: str = "/-/capture/") -> dict:
         "labels": {"title": "表格标签（国家模板）", "facets": ["table_name", "template"]},
         "report_text": {"title": "年报全文", "fts_table": "report_text_fts", "fts_pk": "report_id"},
         "alerts_sent": {"title": "已发送提醒"},
+        "apscheduler_jobs": {"hidden": True},          # nianbao schedule's job store (pickled state)
     }
     for table in TABLES:
         tables[table.key] = {"title": table.title, "description": table.description, "facets": ["row"],

@@ -8,7 +8,9 @@ one finding of each kind:
 * ``missing``      nothing found, ``grace_days`` after the deadline have passed,
                    and the portal listing it was read in the latest crawl;
 * ``unreachable``  nothing found, but the portal that lists it was blocked
-                   (WAF) or down when last crawled: never reported as missing;
+                   (WAF) or down when last crawled, or the report was listed
+                   under its name but its page could not be read: never
+                   reported as missing;
 * ``late``         published after the deadline (the deadline day is on time);
                    with no date on the page, the first capture time is used and
                    the confidence is ``low``;
@@ -77,10 +79,8 @@ def _expected(db: sqlite_utils.Database, year: int, region: str) -> list[dict]:
     return registry + earlier
 
 
-def _blocked_portals(db: sqlite_utils.Database) -> dict[str, dict]:
+def _blocked_portals(db: sqlite_utils.Database, latest: dict[str, int]) -> dict[str, dict]:
     """Portals whose list pages could not be read in their latest crawl: portal → the problem."""
-    latest = dict(db.execute("select portal, max(run_id) from (select portal, run_id from captures "
-                             "union all select portal, run_id from problems) group by portal"))
     out: dict[str, dict] = {}
     marks = ",".join("?" * len(BLOCKING_PROBLEMS))
     for row in db.query(f"select portal, run_id, kind, url, detail from problems "
@@ -95,10 +95,24 @@ def _read_portals(db: sqlite_utils.Database) -> set[str]:
     return {p for (p,) in db.execute("select distinct portal from captures where role = 'list' and status = 200")}
 
 
+def _unreadable_listing(db: sqlite_utils.Database, agency_id: str, year: int) -> dict | None:
+    """The latest problem with a report listed under this agency and year, if any (an
+    incremental crawl does not ask again for a page it has archived, so the evidence
+    may be from an earlier run)."""
+    return next(db.query("select portal, kind, url, detail from problems where agency_id = ? and year = ? "
+                         "order by id desc limit 1", [agency_id, year]), None)
+
+
+def _latest_runs(db: sqlite_utils.Database) -> dict[str, int]:
+    return dict(db.execute("select portal, max(run_id) from (select portal, run_id from captures "
+                           "union all select portal, run_id from problems) group by portal"))
+
+
 def check_year(db: sqlite_utils.Database, year: int, deadlines: Deadlines, today: date,
                region: str = "") -> list[ComplianceFinding]:
     findings: list[ComplianceFinding] = []
-    blocked, read = _blocked_portals(db), _read_portals(db)
+    latest = _latest_runs(db)
+    blocked, read = _blocked_portals(db, latest), _read_portals(db)
     for agency in _expected(db, year, region):
         key = agency["agency_key"]
         due = deadlines.due(year, agency["level"], agency["region"])
@@ -111,9 +125,14 @@ def check_year(db: sqlite_utils.Database, year: int, deadlines: Deadlines, today
                 continue
             portals = [p for (p,) in db.execute("select portal from agency_portals where agency_id = ?", [key])]
             down = [blocked[p] for p in portals if p in blocked]
+            unreadable = _unreadable_listing(db, key, year)
             if down and len(down) == len(portals):
                 findings.append(ComplianceFinding("unreachable", **base, evidence=down[0]["url"],
                                                   detail=f"门户 {down[0]['portal']} 无法读取（{down[0]['kind']}：{down[0]['detail']}），不计为缺报"))
+            elif unreadable is not None:
+                findings.append(ComplianceFinding("unreachable", **base, evidence=unreadable["url"],
+                                                  detail=f"门户 {unreadable['portal']} 列出了该机关的年报，但页面无法读取"
+                                                         f"（{unreadable['kind']}：{unreadable['detail'][:120]}），不计为缺报"))
             else:
                 checked = "；门户列表已读取" if read & set(portals) else "；尚无该机关门户的抓取记录"
                 findings.append(ComplianceFinding("missing", **base, confidence="high" if checked.endswith("读取") else "low",

@@ -14,7 +14,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
 
@@ -86,7 +86,7 @@ def record_capture(db: sqlite_utils.Database, run_id: int | None, c: dict) -> No
              c.get("referer"), c.get("report_url"), c.get("link_name")])
 
 
-_PROBLEM = ("portal", "kind", "url", "detail", "role", "at", "report_url")
+_PROBLEM = ("portal", "kind", "url", "detail", "role", "at", "report_url", "agency_id", "year")
 _SIGHTING = ("portal", "url", "title", "year", "agency_id", "agency_name", "attribution", "published",
              "published_source", "index_no", "listed_title", "listed_date", "images")
 
@@ -120,9 +120,12 @@ def default_workers() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-def ingest(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1, batch: int = 256) -> IngestResult:
-    """Parse and store every pending sighting, oldest first."""
+def ingest(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1, batch: int = 256,
+           on_progress: Callable[[int, int], None] | None = None) -> IngestResult:
+    """Parse and store every pending sighting, oldest first (``on_progress(done, total)``
+    after each one)."""
     result = IngestResult()
+    total = db.execute("select count(*) from sightings where ingested_at is null").fetchone()[0]
     while True:
         sightings = list(db.query("select * from sightings where ingested_at is null order by seen_at, id limit ?",
                                   [batch]))
@@ -133,6 +136,8 @@ def ingest(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1, b
             result.new_versions += store_report(db, sighting, sources, parsed).new_version
             result.reports += 1
             result.failed += parsed.report is None
+            if on_progress is not None:
+                on_progress(result.reports, max(total, result.reports))
 
 
 def reparse(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1) -> int:

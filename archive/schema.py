@@ -156,7 +156,15 @@ def _v5(db: sqlite_utils.Database) -> None:
     db["captures"].create_index(["requested_url"], if_not_exists=True)
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5)
+def _v6(db: sqlite_utils.Database) -> None:
+    """A listed report whose page could not be read (soft 404, redirect loop …) is
+    filed under the agency and year its list title names: unreachable, not missing."""
+    db["problems"].add_column("agency_id", str)
+    db["problems"].add_column("year", int)
+    db["problems"].create_index(["agency_id", "year"], if_not_exists=True)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
 VERSION = len(MIGRATIONS)
 
 

@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from archive.alerts import AlertConfig, EmailChannel, LogChannel, WebhookChannel
 from archive.deadlines import STATUTORY, DeadlineRule, Deadlines
 from archive.errors import ConfigError
+
+from .schedule import JobSpec, ScheduleConfig, parse_cron
 
 FAMILIES = ("auto", "trs", "gdpost", "gkmlpt", "hanweb", "shtml_uuid", "vsb", "nextlink")
 LEVELS = ("government", "department", "township")
@@ -71,6 +74,7 @@ class Config:
     crawl: CrawlSettings
     deadlines: Deadlines = Deadlines()
     alerts: AlertConfig = field(default_factory=AlertConfig)
+    schedule: ScheduleConfig = ScheduleConfig()
 
     def listed_on(self, portal: Portal) -> list[str]:
         """Agencies whose reports the portal lists: those named, else the owner and its whole subtree."""
@@ -255,6 +259,34 @@ def _deadlines(r: _Reader, node: yaml.Node | None) -> Deadlines:
     return Deadlines(STATUTORY + tuple(rules), grace)
 
 
+def _schedule(r: _Reader, node: yaml.Node | None) -> ScheduleConfig:
+    """``schedule: {timezone, misfire_grace_days, jobs: [{id, cron, note}]}``; without
+    jobs, the calendar follows the deadline rules (``crawler.schedule.default_jobs``)."""
+    if node is None:
+        return ScheduleConfig()
+    f = r.mapping(node, "schedule", set(), {"timezone", "misfire_grace_days", "jobs"})
+    zone = r.string(f["timezone"], "schedule.timezone") if "timezone" in f else ScheduleConfig.timezone
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise r.fail(f["timezone"], "schedule.timezone", f"unknown time zone {zone!r} (e.g. Asia/Shanghai)") from None
+    grace = (r.number(f["misfire_grace_days"], "schedule.misfire_grace_days", 0, 366) if "misfire_grace_days" in f
+             else ScheduleConfig.misfire_grace_days)
+    jobs: dict[str, JobSpec] = {}
+    for i, job_node in enumerate(r.sequence(f["jobs"], "schedule.jobs") if "jobs" in f else []):
+        where = f"schedule.jobs[{i}]"
+        jf = r.mapping(job_node, where, {"id", "cron"}, {"note"})
+        job_id = r.string(jf["id"], f"{where}.id")
+        if job_id in jobs:
+            raise r.fail(jf["id"], f"{where}.id", f"duplicate job id {job_id!r}")
+        try:
+            fields = parse_cron(r.string(jf["cron"], f"{where}.cron"))
+        except ValueError as e:
+            raise r.fail(jf["cron"], f"{where}.cron", str(e)) from None
+        jobs[job_id] = JobSpec(job_id, fields, r.string(jf["note"], f"{where}.note") if "note" in jf else "")
+    return ScheduleConfig(zone, float(grace), tuple(jobs.values()))
+
+
 def _portal(r: _Reader, node: yaml.Node, where: str) -> tuple[Portal, dict[str, yaml.Node]]:
     f = r.mapping(node, where, {"id", "start_urls", "owner"},
                   {"name", "family", "selectors", "hosts", "agencies"})
@@ -327,7 +359,7 @@ def _parse_config(path: Path) -> Config:
     r = _Reader(path)
     if root is None:
         raise ConfigError(f"{path}: the file is empty")
-    top = r.mapping(root, "config", {"portals", "agencies"}, {"contact", "crawl", "deadlines", "alerts"})
+    top = r.mapping(root, "config", {"portals", "agencies"}, {"contact", "crawl", "deadlines", "alerts", "schedule"})
 
     agencies: dict[str, Agency] = {}
     agency_nodes: dict[str, dict[str, yaml.Node]] = {}
@@ -356,7 +388,7 @@ def _parse_config(path: Path) -> Config:
 
     contact = r.string(top["contact"], "contact") if "contact" in top else ""
     return Config(path, contact, portals, agencies, _crawl(r, top.get("crawl")), _deadlines(r, top.get("deadlines")),
-                  _alerts(r, top.get("alerts")))
+                  _alerts(r, top.get("alerts")), _schedule(r, top.get("schedule")))
 
 
 def _check_no_cycles(r: _Reader, agencies: dict[str, Agency], nodes: dict[str, dict[str, yaml.Node]]) -> None:

@@ -78,4 +78,6 @@ class Problem:
     role: str
     at: str
     report_url: str | None = None
+    agency_id: str | None = None    # a report page that could not be read: whose, and for which
+    year: int | None = None         # year, as its list entry's title names them (else None)
     type: str = "problem"

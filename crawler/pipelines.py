@@ -11,6 +11,7 @@ from pathlib import PurePosixPath
 
 from archive import ingest
 from archive.extract import sniff
+from archive.progress import Progress
 from archive.schema import open_archive
 
 from .detail import ATTACHMENT_TYPES
@@ -130,7 +131,11 @@ class ArchivePipeline:
         self.flush()
         workers = self.crawler.settings.getint("NIANBAO_PARSE_WORKERS") or ingest.default_workers()
         started = time.monotonic()
-        result = ingest.ingest(self.db, spider.store.root, workers=workers)
+        progress = Progress("解析入库", unit=" 份") if self.crawler.settings.getbool("NIANBAO_PROGRESS") else None
+        result = ingest.ingest(self.db, spider.store.root, workers=workers,
+                               on_progress=progress.update if progress else None)
+        if progress is not None:
+            progress.close(f"{result.reports} 份（新版本 {result.new_versions}，无法解析 {result.failed}）")
         stats = self.crawler.stats
         stats.set_value("nianbao/archive/ingest_seconds", round(time.monotonic() - started, 2))
         stats.set_value("nianbao/archive/reports_stored", result.reports)

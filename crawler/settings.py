@@ -65,6 +65,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
 }
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 100}
+EXTENSIONS = {"crawler.progress.CrawlProgress": 500}
+NIANBAO_PROGRESS = False           # progress bars (terminal) or periodic lines: `nianbao crawl` / `nianbao run` turn it on
 NIANBAO_PARSE_WORKERS = 0          # processes parsing reports at the end of a crawl; 0: one per core but one
 
 NIANBAO_CONFIG = "config.yaml"

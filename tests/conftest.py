@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from servers import hook, smtp  # noqa: F401  (fixtures: real SMTP and webhook servers)
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

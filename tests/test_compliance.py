@@ -105,6 +105,17 @@ def test_blocked_portal_is_unreachable_not_missing(feeder):
     assert {k for k, _ in _kinds(feeder, 2024, date(2025, 6, 1))} == {"missing"}
 
 
+def test_listed_report_whose_page_fails_is_unreachable_not_missing(feeder):
+    ingest.record_problem(feeder.db, feeder.run_id, {
+        "portal": "p", "kind": "soft_404", "url": "http://p/d2024.html", "detail": "listed but the page is the home page",
+        "role": "other", "at": "x", "agency_id": "d", "year": 2024})
+    kinds = dict((key, kind) for kind, key in _kinds(feeder, 2024, date(2025, 6, 1)))
+    assert kinds["d"] == "unreachable" and kinds["g"] == "missing"      # only the agency the title named
+    assert ("missing", "d") in _kinds(feeder, 2023, date(2025, 6, 1))  # …and only for that year
+    _publish(feeder, "d", 2024, "2025-01-20", _cells())                 # the page is fixed: nothing to say
+    assert "d" not in {key for _, key in _kinds(feeder, 2024, date(2025, 6, 1))}
+
+
 def test_a_silent_earlier_reporter_is_missing(feeder):
     feeder.capture("http://p/x.html", html("某某县统计局2023年年报"), "html")
     ingest.record_sighting(feeder.db, feeder.run_id, {"portal": "p", "url": "http://p/x.html", "title": "某某县统计局2023年年报",

@@ -33,6 +33,11 @@ alerts:
   email: {host: smtp.x.gov.cn, from: a@x.gov.cn, to: [b@x.gov.cn], username_env: SMTP_USER, password_env: SMTP_PASS}
   webhooks:
     - {kind: dingtalk, url_env: DING_URL, secret_env: DING_SECRET}
+schedule:
+  timezone: Asia/Shanghai
+  jobs:
+    - {id: sweep, cron: "0 3 1 2,4 *"}
+    - {id: weekly, cron: "0 3 * 2-4 mon"}
 """
 
 
@@ -70,6 +75,11 @@ def test_good_config(tmp_path):
     ("password_env: SMTP_PASS", "password_env: hunter2-secret", 13, "not an environment variable name"),
     ("url_env: DING_URL, ", "", 15, "exactly one of url or url_env"),
     ("kind: dingtalk", "kind: slack", 15, "unknown 'slack'"),
+    ("Asia/Shanghai", "Asia/Beijing", 17, "unknown time zone"),
+    ('"0 3 * 2-4 mon"', '"0 3 * 2-4 1"', 20, "names (mon … sun)"),
+    ('"0 3 * 2-4 mon"', '"0 3 * 2-4"', 20, "expected 5 fields"),
+    ('"0 3 1 2,4 *"', '"0 25 1 2,4 *"', 19, "hour"),
+    ("{id: weekly,", "{id: sweep,", 20, "duplicate job id"),
 ])
 def test_config_errors_name_line_and_reason(tmp_path, old, new, line, reason):
     with pytest.raises(ConfigError) as err:

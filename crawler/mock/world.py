@@ -217,6 +217,8 @@ def build_world(kind: str, port: int) -> World:
             portals.append(_county(len(portals), port, "nextlink", rng, 1, (2024,), hostile))
             portals[-1].id = f"{hostile}-{len(portals) - 1}"
         trs, gd, hanweb, fengquan = portals[0], portals[1], portals[3], portals[6]
+        silent = portals[4].agencies[-1]            # a township that reported for 2023 and then fell silent
+        portals[4].items = [i for i in portals[4].items if not (i.agency is silent and i.year == 2024)]
         for portal, special, fmt in ((trs, "gbk", None), (trs, "wap", None), (trs, "multipage", "multipage"),
                                      (gd, "image", "image"), (hanweb, "zip", "zip"),
                                      *((fengquan, s, None) for s in ("soft404", "offhost", "loop", "retry_after",

@@ -150,7 +150,17 @@ class PortalSpider(scrapy.Spider):
                              f"{verdict} challenge (HTTP {response.status}, {len(response.body)} bytes); not answered")
 
     def _problem(self, meta: dict, kind: str, url: str, detail: str) -> Problem:
-        return Problem(meta["portal"], kind, url, detail, meta.get("role", "?"), now(), meta.get("report_url"))
+        self.crawler.stats.inc_value("nianbao/problems")
+        self.crawler.stats.inc_value(f"nianbao/problems/{kind}")
+        agency_id = year = None
+        entry: Entry | None = meta.get("entry")
+        if entry is not None:           # a listed report whose page failed: the title says whose it was
+            verdict = judge(entry.title, self.this_year)
+            who = self.index.attribute(verdict.agency, [], self.portals[meta["portal"]])
+            if verdict.kind == "report" and who.source == "title" and who.agency_id:
+                agency_id, year = who.agency_id, verdict.year
+        return Problem(meta["portal"], kind, url, detail, meta.get("role", "?"), now(), meta.get("report_url"),
+                       agency_id, year)
 
     def parse_list(self, response: Response):
         portal = self.portals[response.meta["portal"]]
