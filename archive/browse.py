@@ -86,17 +86,15 @@ limit 200""",
     "jumps": {
         "title": "同比异常：新收申请数大幅变化",
         "description": "本年度与上年度相比，新收政府信息公开申请数变化超过 :factor 倍（且至少一年不少于 :minimum 件）。",
-        "sql": """select cur.agency_name as 机关, cur.region as 行政区划, prev.new_requests as 上年新收,
-  cur.new_requests as 本年新收,
-  round(1.0 * max(cur.new_requests, prev.new_requests) / max(1, min(cur.new_requests, prev.new_requests)), 1) as 倍数,
-  cur.id as 本年报告, prev.id as 上年报告
-from reports cur join reports prev
-  on prev.agency_key = cur.agency_key and prev.year = cur.year - 1 and prev.is_current = 1
-where cur.year = cast(:year as integer) and cur.is_current = 1
+        "sql": """select cur.agency_name as 机关, cur.region as 行政区划, cur.prev_new_requests as 上年新收,
+  cur.new_requests as 本年新收, round(cur.jump, 1) as 倍数, cur.id as 本年报告,
+  (select p.id from reports p where p.agency_key = cur.agency_key and p.year = cur.year - 1 and p.is_current = 1)
+    as 上年报告
+from reports cur
+where cur.year = cast(:year as integer) and cur.is_current = 1 and cur.jump >= cast(:factor as real)
   and coalesce(cur.region, '') >= :region and coalesce(cur.region, '') < :region || ';'
-  and max(cur.new_requests, prev.new_requests) >= cast(:minimum as integer)
-  and max(cur.new_requests, prev.new_requests) >= cast(:factor as real) * max(1, min(cur.new_requests, prev.new_requests))
-order by 倍数 desc limit 500""",
+  and max(cur.new_requests, cur.prev_new_requests) >= cast(:minimum as integer)
+order by cur.jump desc limit 500""",
         "params": ["year", "region", "factor", "minimum"],
     },
 }

@@ -164,7 +164,31 @@ def _v6(db: sqlite_utils.Database) -> None:
     db["problems"].create_index(["agency_id", "year"], if_not_exists=True)
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
+_PREV = ("(select p.new_requests from reports p where p.agency_key = {r}.agency_key and p.year = {r}.year - 1 "
+         "and p.is_current = 1 order by p.version desc limit 1)")
+_YOY_BODY = ("update reports set prev_new_requests = " + _PREV.format(r="reports") +
+             " where agency_key = {r}.agency_key and year in ({r}.year, {r}.year + 1);")
+
+
+def _v7(db: sqlite_utils.Database) -> None:
+    """National-scale 同比 and 完成率: each report carries last year's 新收申请 and the
+    ratio between the two (an indexed virtual column), kept by triggers whatever
+    writes a report (store, reparse, a bulk load); the completion count reads one
+    covering index instead of every report row."""
+    db["reports"].add_column("prev_new_requests", int)
+    db.execute("alter table reports add column jump real generated always as ("
+               "case when new_requests is null or prev_new_requests is null then null "
+               "else 1.0 * max(new_requests, prev_new_requests) / max(1, min(new_requests, prev_new_requests)) end) virtual")
+    db.execute(f"update reports set prev_new_requests = {_PREV.format(r='reports')}")
+    db.execute(f"create trigger reports_yoy_insert after insert on reports begin {_YOY_BODY.format(r='new')} end")
+    db.execute("create trigger reports_yoy_update after update of new_requests, is_current, year, agency_key "
+               f"on reports begin {_YOY_BODY.format(r='new')} {_YOY_BODY.format(r='old')} end")
+    db["reports"].create_index(["year", "is_current", "jump"], if_not_exists=True)
+    db["reports"].create_index(["year", "is_current", "region", "agency_id"], if_not_exists=True)
+    db["agencies"].create_index(["region", "retired"], if_not_exists=True)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
 VERSION = len(MIGRATIONS)
 
 

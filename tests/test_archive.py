@@ -233,3 +233,32 @@ def test_parsing_in_worker_processes_stores_the_same(tmp_path):
 
     inline, pooled = fill(tmp_path / "inline", 1), fill(tmp_path / "pool", 2)
     assert inline == pooled and len(inline) == 6 and {r["parse_status"] for r in inline} == {"ok"}
+
+
+def _yoy(db, year: int) -> tuple:
+    return db.execute("select prev_new_requests, jump from reports where year = ? and is_current = 1", [year]).fetchone()
+
+
+def test_year_on_year_figures_follow_versions_and_reparses(tmp_path):
+    db = open_archive(tmp_path / "a.db")
+    ingest.sync_agencies(db, AGENCIES)
+    row = {"agency_key": "hq-cj", "agency_id": "hq-cj", "is_current": 1, "version": 1}
+    db["reports"].insert({**row, "year": 2024, "new_requests": 10, "content_hash": "b"})
+    assert _yoy(db, 2024) == (None, None)                               # no 2023 report yet
+    first = db["reports"].insert({**row, "year": 2023, "new_requests": 2, "content_hash": "a1"}).last_pk
+    assert _yoy(db, 2024) == (2, 5.0)                                   # the earlier year arrived later
+    db["reports"].insert({**row, "year": 2023, "version": 2, "new_requests": 8, "content_hash": "a2"})
+    db["reports"].update(first, {"is_current": 0})                      # a corrected 2023 report
+    assert _yoy(db, 2024) == (8, 1.25)
+    db.execute("update reports set new_requests = 40 where year = 2024")  # reparsed with other numbers
+    assert _yoy(db, 2024) == (8, 5.0)
+
+
+def test_migration_to_v7_fills_last_years_figures(tmp_path):
+    old = open_archive(tmp_path / "a.db", upto=6)
+    ingest.sync_agencies(old, AGENCIES)
+    for year, n in ((2022, 3), (2023, 9)):
+        old["reports"].insert({"agency_key": "hq-cj", "agency_id": "hq-cj", "year": year, "version": 1,
+                               "is_current": 1, "new_requests": n, "content_hash": str(year)})
+    old.close()
+    assert _yoy(open_archive(tmp_path / "a.db"), 2023) == (3, 3.0)
