@@ -15,6 +15,7 @@ from .template import RULES, TABLES
 # The statutory deadlines (archive.deadlines; local rules from config.yaml apply in
 # `nianbao check`, which Datasette's static metadata does not read).
 DEADLINE_SQL = Deadlines().sql("r.year", "r.level", "r.region")
+EARLIEST = Deadlines().earliest()       # lets the 迟报 query skip, by index, what cannot be late
 
 QUERIES: dict[str, dict] = {
     "missing": {
@@ -37,7 +38,7 @@ order by a.region, a.level, a.name""",
 from reports r
 where r.is_current = 1 and r.year = cast(:year as integer) and coalesce(r.region, '') >= :region
   and coalesce(r.region, '') < :region || ';'
-  and r.published > {DEADLINE_SQL}
+  and r.published > (cast(:year as integer) + 1) || '-{EARLIEST}' and r.published > {DEADLINE_SQL}
 order by 逾期天数 desc""",
         "params": ["year", "region"],
     },
@@ -58,11 +59,11 @@ order by r.region, r.agency_name, f.rule""",
         "sql": """with expected as (
   select substr(a.region, 1, 6) as region, count(*) as n from agencies a
   where (a.retired is null or a.retired > cast(:year as integer) || '-12-31')
-    and a.region >= :region and a.region < :region || ';' group by 1),
+    and substr(a.region, 1, 6) >= :region and substr(a.region, 1, 6) < :region || ';' group by 1),
 reported as (
   select substr(r.region, 1, 6) as region, count(*) as n from reports r
   where r.year = cast(:year as integer) and r.is_current = 1 and r.agency_id is not null
-    and r.region >= :region and r.region < :region || ';' group by 1)
+    and substr(r.region, 1, 6) >= :region and substr(r.region, 1, 6) < :region || ';' group by 1)
 select e.region as 行政区划, e.n as 应报机关, coalesce(p.n, 0) as 已报,
   round(100.0 * coalesce(p.n, 0) / e.n, 1) as 完成率
 from expected e left join reported p on p.region = e.region

@@ -57,6 +57,11 @@ class Deadlines:
         rule = self.rule(year, level, region)
         return date(year + 1, rule.month, rule.day)
 
+    def earliest(self) -> str:
+        """The earliest deadline day of any rule (MM-DD): no report published on or
+        before it in the following year can be late."""
+        return min(f"{r.month:02d}-{r.day:02d}" for r in self.rules)
+
     def sql(self, year: str, level: str, region: str) -> str:
         """The same choice as ``due`` as an SQL expression (YYYY-MM-DD text) over the given
         column expressions, for saved queries: most specific rule first."""

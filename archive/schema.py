@@ -184,8 +184,12 @@ def _v7(db: sqlite_utils.Database) -> None:
     db.execute("create trigger reports_yoy_update after update of new_requests, is_current, year, agency_key "
                f"on reports begin {_YOY_BODY.format(r='new')} {_YOY_BODY.format(r='old')} end")
     db["reports"].create_index(["year", "is_current", "jump"], if_not_exists=True)
-    db["reports"].create_index(["year", "is_current", "region", "agency_id"], if_not_exists=True)
-    db["agencies"].create_index(["region", "retired"], if_not_exists=True)
+    # 迟报: lateness is decided from the index alone; only late reports are read
+    db["reports"].create_index(["year", "is_current", "published", "region", "level"], if_not_exists=True)
+    # 完成率 per county (first 6 digits of the region code): both counts read in index order
+    db.execute("create index if not exists idx_reports_county on reports "
+               "(year, is_current, substr(region, 1, 6), agency_id, region)")
+    db.execute("create index if not exists idx_agencies_county on agencies (substr(region, 1, 6), retired, region)")
 
 
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)

@@ -208,9 +208,13 @@ def main() -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         rows = agencies(args.agencies)
         if args.keep and path.exists():
+            before = open_archive(path, migrate=False).execute("pragma user_version").fetchone()[0]
+            started = time.perf_counter()
             db = open_archive(path)          # applies any newer migration (its indexes) to the kept archive
             db.execute("analyze")
-            print(f"reusing {path}: {db.execute('select count(*) from reports').fetchone()[0]} reports")
+            print(f"reusing {path}: {db.execute('select count(*) from reports').fetchone()[0]} reports; "
+                  f"schema v{before} → v{db.execute('pragma user_version').fetchone()[0]} "
+                  f"and analyze in {time.perf_counter() - started:.0f} s")
         else:
             db = open_archive(path)
             years = range(2024 - args.years + 1, 2025)
