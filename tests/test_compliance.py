@@ -39,6 +39,7 @@ def test_statutory_and_local_deadlines():
     assert RULES.due(2024, "township", "431201001000") == date(2025, 2, 20)      # the local rule wins
     assert RULES.due(2020, "township", "431201001000") == date(2021, 3, 31)      # …only from 2021
     assert RULES.due(2024, "township", "410702001000") == date(2025, 3, 31)      # …only in its region
+    assert d.earliest() == "01-31" and Deadlines((DeadlineRule(1, 15, "township"),) + STATUTORY).earliest() == "01-15"
 
 
 def _cells(carried_over=0, forward=0, broken=False):
