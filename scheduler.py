@@ -84,14 +84,18 @@ def parse(files: tuple[str, ...], as_json: bool) -> None:
 @click.option("--data", "data_dir", default="data", show_default=True, type=click.Path(),
               help="Where raw captures, crawl state and feeds are kept.")
 @click.option("--feed", type=click.Path(), help="Also write the crawl's records as JSON Lines here.")
-@click.option("--log-level", default="INFO", show_default=True,
+@click.option("--workers", type=int, help="Crawl processes (default: crawl.workers in the config, else one per "
+                                          "core once there are 50 portals per process).")
+@click.option("--log-level", default="WARNING", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
-def crawl_command(config_path: str, portals: tuple[str, ...], data_dir: str, feed: str | None, log_level: str) -> None:
+def crawl_command(config_path: str, portals: tuple[str, ...], data_dir: str, feed: str | None, workers: int | None,
+                  log_level: str) -> None:
     """Crawl the configured portals' 年报 columns (politely; incremental on a second run)."""
     from crawler.runner import crawl
 
     try:
-        stats, feed_path = crawl(config_path, data_dir, list(portals) or None, feed, log_level)
+        stats, feed_path = crawl(config_path, data_dir, list(portals) or None, feed, log_level, workers,
+                                 NIANBAO_PROGRESS=True)
     except NianbaoError as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"{stats.get('nianbao/reports', 0)} reports, {stats.get('downloader/request_count', 0)} requests; "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
 
+from .progress import Progress
 from .sources import Parsed, Source, parse_sources, sighting_sources
 from .store import diff_cells, now, report_cells, store_report, write_parse
 
@@ -138,6 +140,19 @@ def ingest(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1, b
             result.failed += parsed.report is None
             if on_progress is not None:
                 on_progress(result.reports, max(total, result.reports))
+
+
+def ingest_pending(db: sqlite_utils.Database, blob_root: str | Path, workers: int, progress: bool = False) -> dict:
+    """What a crawl does when its fetching is over: every pending sighting parsed and
+    stored; returns the figures for the crawl's stats."""
+    started = time.monotonic()
+    bar = Progress("解析入库", unit=" 份") if progress else None
+    result = ingest(db, blob_root, workers=workers, on_progress=bar.update if bar else None)
+    if bar is not None:
+        bar.close(f"{result.reports} 份（新版本 {result.new_versions}，无法解析 {result.failed}）")
+    return {"nianbao/archive/ingest_seconds": round(time.monotonic() - started, 2),
+            "nianbao/archive/reports_stored": result.reports, "nianbao/archive/new_versions": result.new_versions,
+            "nianbao/archive/unreadable": result.failed}
 
 
 def reparse(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1) -> int:

@@ -205,10 +205,10 @@ def open_archive(path: str | Path, migrate: bool = True, upto: int = VERSION) ->
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite_utils.Database(path)
+    db.execute("PRAGMA busy_timeout=30000")     # first: switching to WAL waits for other processes too
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")
-    db.execute("PRAGMA busy_timeout=30000")
     current = db.execute("PRAGMA user_version").fetchone()[0]
     if current > VERSION:
         raise SchemaError(f"{path}: schema version {current} is newer than this nianbao ({VERSION}); upgrade nianbao")

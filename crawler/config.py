@@ -63,6 +63,8 @@ class CrawlSettings:
     max_list_pages: int = 200
     revalidate_days: float = 30.0      # archived pages/attachments younger than this are not re-requested
     retry_after_max: float = 300.0     # a longer Retry-After is not waited for: the request is given up
+    workers: int = 0                   # crawl processes (portals sharing a host share one); 0: one per core
+                                       # once there are 50 portals per process
 
 
 @dataclass(frozen=True)
@@ -316,7 +318,8 @@ def _crawl(r: _Reader, node: yaml.Node | None) -> CrawlSettings:
         return CrawlSettings()
     limits = {"delay": (0, 600), "concurrency": (1, 4096), "per_host": (1, 64), "timeout": (1, 3600),
               "retries": (0, 20), "max_download_mb": (0.01, 10240), "max_redirects": (0, 50),
-              "max_list_pages": (1, 100000), "revalidate_days": (0, 3650), "retry_after_max": (0, 86400)}
+              "max_list_pages": (1, 100000), "revalidate_days": (0, 3650), "retry_after_max": (0, 86400),
+              "workers": (0, 64)}
     f = r.mapping(node, "crawl", set(), set(limits))
     values = {}
     for key, value_node in f.items():

@@ -11,7 +11,6 @@ from pathlib import PurePosixPath
 
 from archive import ingest
 from archive.extract import sniff
-from archive.progress import Progress
 from archive.schema import open_archive
 
 from .detail import ATTACHMENT_TYPES
@@ -84,7 +83,7 @@ class ArchivePipeline:
         self.crawler = crawler
         self.db = None
         self.run_id: int | None = None
-        self._pending = 0
+        self._batch: list[tuple] = []
         self._batch_started = 0.0
 
     @classmethod
@@ -94,6 +93,10 @@ class ArchivePipeline:
     def open_spider(self, spider=None):
         spider = self.crawler.spider
         self.db = open_archive(spider.data_dir / "archive.db")
+        run_id = self.crawler.settings.getint("NIANBAO_RUN_ID")
+        if run_id:                          # one shard of a crawl the parent process has started
+            self.run_id = run_id
+            return
         ingest.sync_agencies(self.db, spider.config.agencies.values())
         ingest.sync_portals(self.db, {p.id: spider.config.listed_on(p) for p in spider.config.portals.values()})
         self.run_id = ingest.start_run(self.db, list(spider.portals))
@@ -103,43 +106,39 @@ class ArchivePipeline:
             item = store_capture(item, self.crawler.spider)
         if not isinstance(item, (Capture, Problem, ReportFound)):
             return item
-        if not self.db.conn.in_transaction:
-            self.db.conn.execute("BEGIN")
+        if not self._batch:
             self._batch_started = time.monotonic()
-        fields = vars(item)                 # shallow: the record functions only read it
-        if isinstance(item, Capture):
-            ingest.record_capture(self.db, self.run_id, fields)
-        elif isinstance(item, Problem):
-            ingest.record_problem(self.db, self.run_id, fields)
-        else:
-            ingest.record_sighting(self.db, self.run_id, fields)
-        self._pending += 1
-        if self._pending >= self.BATCH_ITEMS or time.monotonic() - self._batch_started >= self.BATCH_SECONDS:
+        record = (ingest.record_capture if isinstance(item, Capture) else
+                  ingest.record_problem if isinstance(item, Problem) else ingest.record_sighting)
+        self._batch.append((record, vars(item)))     # shallow: the record functions only read it
+        if len(self._batch) >= self.BATCH_ITEMS or time.monotonic() - self._batch_started >= self.BATCH_SECONDS:
             self.flush()
         return item
 
     def flush(self) -> None:
-        """Commit the archive's batch, then the crawl state's: what the state calls fetched
-        is always in the archive (a crash loses at most one batch of both, refetched next run)."""
-        if self.db.conn.in_transaction:
-            self.db.conn.execute("COMMIT")
+        """Write the batch to the archive in one short transaction, then the crawl state's:
+        what the state calls fetched is always in the archive (a crash loses at most one
+        batch of both, refetched next run). The write lock is held for milliseconds, not
+        for the batch's two seconds: shards of one crawl share the archive."""
+        batch, self._batch = self._batch, []
+        if batch:
+            with self.db.atomic():
+                for record, fields in batch:
+                    record(self.db, self.run_id, fields)
         self.crawler.spider.state.commit()
-        self._pending = 0
 
     def close_spider(self, spider=None):
         spider = self.crawler.spider
         self.flush()
-        workers = self.crawler.settings.getint("NIANBAO_PARSE_WORKERS") or ingest.default_workers()
-        started = time.monotonic()
-        progress = Progress("解析入库", unit=" 份") if self.crawler.settings.getbool("NIANBAO_PROGRESS") else None
-        result = ingest.ingest(self.db, spider.store.root, workers=workers,
-                               on_progress=progress.update if progress else None)
-        if progress is not None:
-            progress.close(f"{result.reports} 份（新版本 {result.new_versions}，无法解析 {result.failed}）")
+        if self.crawler.settings.getint("NIANBAO_RUN_ID"):     # the parent ingests once all shards are done
+            self.db.close()
+            return
+        settings = self.crawler.settings
         stats = self.crawler.stats
-        stats.set_value("nianbao/archive/ingest_seconds", round(time.monotonic() - started, 2))
-        stats.set_value("nianbao/archive/reports_stored", result.reports)
-        stats.set_value("nianbao/archive/new_versions", result.new_versions)
-        stats.set_value("nianbao/archive/unreadable", result.failed)
+        figures = ingest.ingest_pending(self.db, spider.store.root,
+                                        settings.getint("NIANBAO_PARSE_WORKERS") or ingest.default_workers(),
+                                        settings.getbool("NIANBAO_PROGRESS"))
+        for key, value in figures.items():
+            stats.set_value(key, value)
         ingest.finish_run(self.db, self.run_id, stats.get_stats())
         self.db.close()

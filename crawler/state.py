@@ -18,47 +18,49 @@ class CrawlState:
     def __init__(self, path: str | Path):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite_utils.Database(path)
+        self.db.execute("PRAGMA busy_timeout=30000")      # first: shards of one crawl share the file
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db["fetches"].create({"url": str, "portal": str, "role": str, "status": int, "sha256": str,
                                    "etag": str, "last_modified": str, "checked_at": float, "report_url": str},
                                   pk="url", if_not_exists=True)
         self.db["listings"].create({"portal": str, "complete_at": float}, pk="portal", if_not_exists=True)
+        self._pending: dict[str, dict] = {}
 
     def get(self, url: str) -> dict | None:
+        if url in self._pending:
+            return self._pending[url]
         rows = list(self.db.query("select * from fetches where url = ?", [url]))
         return rows[0] if rows else None
 
     def fresh(self, row: dict | None, max_age_days: float) -> bool:
         return bool(row) and row["status"] in (200, 304) and time.time() - row["checked_at"] < max_age_days * 86400
 
-    def _begin(self) -> None:
-        if not self.db.conn.in_transaction:
-            self.db.conn.execute("BEGIN")
-
     def record(self, url: str, **values) -> None:
-        """Recorded in the open batch; durable at the next ``commit`` (which the archive
-        pipeline calls right after committing the same captures to the archive, so a
-        crash never leaves a URL marked fetched here but missing from the archive)."""
-        row = {"url": url, "checked_at": time.time(), **values}
-        columns = ", ".join(row)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "url")
-        self._begin()
-        self.db.conn.execute(f"insert into fetches ({columns}) values ({', '.join('?' * len(row))}) "
-                             f"on conflict(url) do update set {updates}", list(row.values()))
+        """Kept in memory until the next ``commit`` (which the archive pipeline calls right
+        after committing the same captures to the archive, so a crash never leaves a URL
+        marked fetched here but missing from the archive). Writes are short transactions:
+        shards of one crawl share this file."""
+        self._pending[url] = {**self._pending.get(url, {}), "url": url, "checked_at": time.time(), **values}
 
     def commit(self) -> None:
-        if self.db.conn.in_transaction:
-            self.db.conn.execute("COMMIT")
+        rows, self._pending = list(self._pending.values()), {}
+        if not rows:
+            return
+        with self.db.atomic():
+            for row in rows:
+                updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "url")
+                self.db.conn.execute(f"insert into fetches ({', '.join(row)}) values ({', '.join('?' * len(row))}) "
+                                     f"on conflict(url) do update set {updates}", list(row.values()))
 
     def listing_complete(self, portal: str) -> bool:
         return bool(list(self.db.query("select 1 from listings where portal = ?", [portal])))
 
     def mark_listing_complete(self, portal: str) -> None:
-        self._begin()
-        self.db.conn.execute("insert into listings (portal, complete_at) values (?, ?) "
-                             "on conflict(portal) do update set complete_at = excluded.complete_at",
-                             [portal, time.time()])
+        with self.db.atomic():
+            self.db.conn.execute("insert into listings (portal, complete_at) values (?, ?) "
+                                 "on conflict(portal) do update set complete_at = excluded.complete_at",
+                                 [portal, time.time()])
 
     def close(self) -> None:
         self.commit()
