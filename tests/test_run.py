@@ -134,3 +134,24 @@ def test_findings_as_json_for_scripts(setup):
     assert out.returncode == 1                            # there is a missing report
     kinds = {json.loads(line)["kind"] for line in out.stdout.splitlines()}
     assert "missing" in kinds and "late" in kinds
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_in_a_log():
+    import io
+
+    from archive.progress import Progress
+
+    term = io.StringIO()
+    bar = Progress("抓取", stream=term, tty=True, interval=0, unit=" 个网址")
+    bar.update(5, 20)
+    bar.update(20, 20)
+    bar.close("20 次请求")
+    out = term.getvalue()
+    assert out.count("\r\033[K") == 3 and "20/20 个网址 100%" in out and out.endswith("抓取：20 次请求（0.0 秒）\n")
+    log = io.StringIO()
+    lines = Progress("解析入库", stream=log, tty=False, interval=3600)
+    for done in range(1, 101):
+        lines.update(done, 100)                              # rate-limited: one line, not a hundred
+    lines.close("100 份")
+    text = log.getvalue()
+    assert "\r" not in text and len(text.splitlines()) == 2 and "解析入库：1/100" in text
