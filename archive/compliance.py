@@ -37,7 +37,7 @@ from .deadlines import Deadlines
 KINDS = ("missing", "unreachable", "late", "replaced", "unparseable", "inconsistent", "cross_year")
 KIND_NAMES = {"missing": "缺报", "unreachable": "门户无法访问", "late": "迟报", "replaced": "期限后修改",
               "unparseable": "无法解析", "inconsistent": "勾稽不符", "cross_year": "跨年度不衔接"}
-BLOCKING_PROBLEMS = ("blocked", "unreachable", "http_error", "robots_disallowed", "fetch_error")
+BLOCKING_PROBLEMS = ("blocked", "unreachable", "http_error", "robots_disallowed", "fetch_error", "forbidden_address")
 
 
 @dataclass(frozen=True)

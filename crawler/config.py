@@ -7,6 +7,7 @@ The YAML is read as a node tree (``yaml.compose``) so each value keeps its line.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -63,6 +64,7 @@ class CrawlSettings:
     max_list_pages: int = 200
     revalidate_days: float = 30.0      # archived pages/attachments younger than this are not re-requested
     retry_after_max: float = 300.0     # a longer Retry-After is not waited for: the request is given up
+    allow_networks: tuple[str, ...] = ()   # internal networks the crawl may reach (only for mock portals)
     workers: int = 0                   # crawl processes (portals sharing a host share one); 0: one per core
                                        # once there are 50 portals per process
 
@@ -320,8 +322,16 @@ def _crawl(r: _Reader, node: yaml.Node | None) -> CrawlSettings:
               "retries": (0, 20), "max_download_mb": (0.01, 10240), "max_redirects": (0, 50),
               "max_list_pages": (1, 100000), "revalidate_days": (0, 3650), "retry_after_max": (0, 86400),
               "workers": (0, 64)}
-    f = r.mapping(node, "crawl", set(), set(limits))
-    values = {}
+    f = r.mapping(node, "crawl", set(), set(limits) | {"allow_networks"})
+    values: dict = {}
+    if "allow_networks" in f:
+        nets = r.strings(f.pop("allow_networks"), "crawl.allow_networks")
+        for text, net_node in nets:
+            try:
+                ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                raise r.fail(net_node, "crawl.allow_networks", f"{text!r} is not an IP network (e.g. 127.0.0.0/8)") from None
+        values["allow_networks"] = tuple(t for t, _ in nets)
     for key, value_node in f.items():
         number = r.number(value_node, f"crawl.{key}", *limits[key])
         values[key] = int(number) if isinstance(getattr(CrawlSettings, key), int) else number

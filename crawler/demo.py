@@ -16,7 +16,8 @@ from .runner import crawl
 
 PROBLEM_NAMES = {"blocked": "被防火墙拦截（未破解）", "robots_disallowed": "robots.txt 禁止", "soft_404": "软 404（返回首页）",
                  "offsite": "重定向到站外", "redirect_loop": "重定向循环", "oversize": "附件超过大小上限",
-                 "http_error": "HTTP 错误", "unreachable": "无法连接", "fetch_error": "抓取错误"}
+                 "http_error": "HTTP 错误", "unreachable": "无法连接", "fetch_error": "抓取错误",
+                 "forbidden_address": "解析到内网/本机地址（拒绝访问）"}
 
 
 def summarize(db: sqlite_utils.Database, run_id: int, portal_names: dict[str, str]) -> list[str]:

@@ -49,6 +49,8 @@ NIANBAO_BACKOFF_MAX = 60.0
 NIANBAO_RETRY_AFTER_MAX = 300.0
 HTTPERROR_ALLOW_ALL = False
 
+DNS_RESOLVER = "crawler.addresses.GuardedResolver"   # internal addresses refused after resolution
+NIANBAO_ALLOW_NETWORKS: list[str] = []               # …except these (crawl.allow_networks: the demo's loopback)
 TELNETCONSOLE_ENABLED = False   # no listening console on a crawl host
 
 # Every middleware wraps every callback output in another async generator; the
@@ -61,6 +63,7 @@ SPIDER_MIDDLEWARES = {
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     "crawler.middlewares.PortalScopeMiddleware": 60,
+    "crawler.addresses.AddressGuardMiddleware": 70,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
 }

@@ -55,6 +55,8 @@ class Portals:
         host = self.hosts.get(ip)
         if host is None:
             return 404, {}, b""
+        if request.path == "/__fault__/redirect":          # a redirect to wherever ?to= says (SSRF tests)
+            return 302, {"Location": request.args.get("to", "/")}, b""
         if request.path == "/robots.txt" and "*" not in host.routes:
             return 200, {"Content-Type": "text/plain"}, host.robots.encode()
         route = host.routes.get(request.path) or host.routes.get("*")

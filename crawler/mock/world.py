@@ -245,6 +245,7 @@ def config_yaml(world: World, delay: float = 0.0, concurrency: int = 32, **crawl
                 "max_download_mb": 2, "retry_after_max": 10, **crawl}
     lines = ['contact: "nianbao demo <nianbao@example.org>"', "crawl:"]
     lines += [f"  {k}: {v}" for k, v in settings.items()]
+    lines.append('  allow_networks: ["127.42.0.0/16"]     # the mock portals live on loopback: allowed here only')
     lines.append("portals:")
     for p in world.portals:
         urls = ", ".join(f'"{u}"' for u in p.start_urls)

@@ -26,6 +26,7 @@ from ..attribution import AgencyIndex
 from ..config import Config, Portal, load_config
 from ..detail import read_detail
 from ..families import Entry, Follow, Profile, detect, profile
+from ..addresses import ForbiddenAddress
 from ..items import Capture, Fetched, Problem, ReportFound
 from ..middlewares import OutOfScope
 from ..page import Page
@@ -52,7 +53,7 @@ def apply_config(settings, config: Config) -> None:
         "CONCURRENT_REQUESTS": c.concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": c.per_host,
         "DOWNLOAD_TIMEOUT": c.timeout, "RETRY_TIMES": c.retries,
         "DOWNLOAD_MAXSIZE": int(c.max_download_mb * 1024 * 1024), "REDIRECT_MAX_TIMES": c.max_redirects,
-        "NIANBAO_RETRY_AFTER_MAX": c.retry_after_max,
+        "NIANBAO_RETRY_AFTER_MAX": c.retry_after_max, "NIANBAO_ALLOW_NETWORKS": list(c.allow_networks),
     }
     if config.contact:
         values["USER_AGENT"] = f"{settings.get('USER_AGENT_BASE')} contact: {config.contact}"
@@ -275,7 +276,9 @@ class PortalSpider(scrapy.Spider):
                 reason = meta.get("gave_up") or f"HTTP {response.status}"
                 yield self._problem(meta, "http_error", request.url, reason)
             return
-        if isinstance(exc, OutOfScope):
+        if isinstance(exc, ForbiddenAddress):
+            yield self._problem(meta, "forbidden_address", listed, str(exc))
+        elif isinstance(exc, OutOfScope):
             yield self._problem(meta, "offsite", listed, f"redirected off the portal to {request.url}")
         elif isinstance(exc, IgnoreRequest) and "robots" in str(exc):
             yield self._problem(meta, "robots_disallowed", listed, "robots.txt forbids it; not fetched")

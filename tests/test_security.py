@@ -1,0 +1,101 @@
+"""Requests stay on public addresses: internal ones are refused after DNS resolution
+and on every redirect (mock portals on loopback are allowed explicitly, and only
+their network)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archive.schema import open_archive
+from crawler.addresses import networks, refusal
+from crawler.mock.server import MockServer
+from crawler.mock.world import World, config_yaml
+
+RUN = "import sys; from crawler.runner import crawl; crawl(sys.argv[1], sys.argv[2], log_level='ERROR')"
+
+
+@pytest.mark.parametrize("address, reason", [
+    ("127.0.0.1", "loopback"), ("::1", "loopback"), ("::ffff:127.0.0.1", "loopback"),
+    ("10.1.2.3", "private"), ("192.168.0.1", "private"), ("172.16.5.4", "private"), ("fd00::1", "private"),
+    ("169.254.169.254", "link-local"), ("fe80::1", "link-local"), ("0.0.0.0", "unspecified"),
+    ("224.0.0.1", "multicast"), ("240.0.0.1", "reserved"),
+    ("202.108.22.5", None), ("2400:da00::6666", None)])
+def test_internal_addresses_are_refused(address, reason):
+    assert refusal(address) == reason
+
+
+def test_allowed_networks_are_exact():
+    allowed = networks(["127.42.0.0/16"])
+    assert refusal("127.42.3.9", allowed) is None
+    assert refusal("127.0.0.1", allowed) == "loopback"
+    assert refusal("10.0.0.1", allowed) == "private"
+
+
+@pytest.fixture(scope="module")
+def mock():
+    with MockServer("test") as server:
+        yield server
+
+
+def _crawl(tmp_path: Path, config_text: str) -> tuple:
+    config = tmp_path / "config.yaml"
+    config.write_text(config_text, encoding="utf-8")
+    out = subprocess.run([sys.executable, "-c", RUN, str(config), str(tmp_path / "data")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    db = open_archive(tmp_path / "data" / "archive.db")
+    return db, [dict(r) for r in db.query("select kind, url, detail, role from problems")]
+
+
+def _requests_to(mock, path_part: str) -> int:
+    return sum(path_part in r[2] for r in mock.stats())
+
+
+def test_without_an_explicit_allowance_loopback_portals_are_refused(tmp_path, mock):
+    one = World(mock.world.port, [mock.world.portal("trs-0")])
+    text = config_yaml(one).replace('  allow_networks: ["127.42.0.0/16"]', "")
+    before = len(mock.stats())
+    db, problems = _crawl(tmp_path, text)
+    assert {p["kind"] for p in problems} == {"forbidden_address"}
+    assert "loopback address" in problems[0]["detail"]
+    assert len(mock.stats()) == before + 1                   # only this test's own stats call reached the server
+    assert db.execute("select count(*) from captures").fetchone()[0] == 0
+
+
+def test_a_name_resolving_to_an_internal_address_is_refused(tmp_path, mock):
+    portal = mock.world.portal("trs-0")
+    one = World(mock.world.port, [portal])
+    # localhost → 127.0.0.1: outside the allowed 127.42.0.0/16
+    text = config_yaml(one).replace(f"http://{portal.ip}:", "http://localhost:")
+    db, problems = _crawl(tmp_path, text)
+    assert [(p["kind"], p["role"]) for p in problems] == [("forbidden_address", "list")]
+    assert "localhost resolves to 127.0.0.1" in problems[0]["detail"]
+
+
+def test_a_redirect_to_an_internal_address_is_refused(tmp_path, mock):
+    portal = mock.world.portal("trs-0")
+    one = World(mock.world.port, [portal])
+    target = f"http://localhost:{mock.world.port}{portal.start_paths[0]}"
+    start = f"http://{portal.ip}:{mock.world.port}/__fault__/redirect?to={target}"
+    text = config_yaml(one).replace(f'start_urls: ["{portal.start_urls[0]}"]', f'start_urls: ["{start}"], hosts: [localhost]')
+    assert start in text
+    db, problems = _crawl(tmp_path, text)
+    assert [(p["kind"], p["url"]) for p in problems] == [("forbidden_address", start)]   # filed under the listed URL
+    assert _requests_to(mock, "__fault__/redirect") >= 1                                 # the portal was asked…
+    assert db.execute("select count(*) from captures where status = 200").fetchone()[0] == 0  # …nothing fetched
+
+
+def test_an_unreachable_portal_is_not_a_missing_report(tmp_path, mock):
+    one = World(mock.world.port, [mock.world.portal("trs-0")])
+    db, _ = _crawl(tmp_path, config_yaml(one).replace('  allow_networks: ["127.42.0.0/16"]', ""))
+    from datetime import date
+
+    from archive.compliance import check_year
+    from archive.deadlines import Deadlines
+
+    kinds = {f.kind for f in check_year(db, 2024, Deadlines(), date(2025, 6, 1))}
+    assert kinds == {"unreachable"}
