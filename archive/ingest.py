@@ -78,6 +78,10 @@ def record_capture(db: sqlite_utils.Database, run_id: int | None, c: dict) -> No
                                [m["sha256"], m["size"], m["kind"], c["fetched_at"]])
                     db.execute("insert or ignore into zip_members (zip_sha256, name, sha256) values (?, ?, ?)",
                                [c["sha256"], m["name"], m["sha256"]])
+                elif m.get("error"):          # a member not unpacked (bomb, corrupt): said, not lost silently
+                    record_problem(db, run_id, {"portal": c["portal"], "kind": "zip_member", "url": c["url"],
+                                                "detail": f"{m['name'] or 'ZIP'}: {m['error']}", "role": c["role"],
+                                                "at": c["fetched_at"], "report_url": c.get("report_url")})
         # plain SQL: sqlite-utils' insert() reads the table's schema on every call, and a
         # crawl records every response here while the reactor waits
         db.conn.execute(

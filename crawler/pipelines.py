@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+import zlib
 from pathlib import PurePosixPath
 
 from archive import ingest
@@ -18,6 +19,8 @@ from .items import Capture, Fetched, Problem, ReportFound
 
 MAX_ZIP_MEMBERS = 200
 MAX_ZIP_MEMBER_BYTES = 200 * 1024 * 1024
+MAX_ZIP_TOTAL_BYTES = 512 * 1024 * 1024      # all members of one ZIP, unpacked
+MAX_ZIP_RATIO = 200                          # a member unpacking to more than 200× its packed size is a bomb
 
 
 def _kind(fetched: Fetched) -> str:
@@ -52,19 +55,29 @@ def store_capture(item: Fetched, spider) -> Capture:
 
 
 def _members(body: bytes, spider) -> list[dict]:
+    """A ZIP's report files, each stored by hash. Member names are kept as text only
+    (never used as paths); sizes are bounded per member, per ZIP and by ratio, and
+    zipfile reads no more than a member's declared size."""
     out = []
+    total = 0
     try:
         archive = zipfile.ZipFile(io.BytesIO(body))
-        infos = archive.infolist()[:MAX_ZIP_MEMBERS]
-        for info in infos:
+        for info in archive.infolist()[:MAX_ZIP_MEMBERS]:
             name = _member_name(info)
             ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-            if info.is_dir() or ext not in ATTACHMENT_TYPES or ext == "zip" or info.file_size > MAX_ZIP_MEMBER_BYTES:
+            if info.is_dir() or ext not in ATTACHMENT_TYPES or ext == "zip":
+                continue
+            too_big = (info.file_size > MAX_ZIP_MEMBER_BYTES or total + info.file_size > MAX_ZIP_TOTAL_BYTES
+                       or info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1) + 1024 * 1024)
+            if too_big:
+                out.append({"name": name, "error": f"not unpacked: {info.file_size} bytes from {info.compress_size} "
+                                                   "packed (size or ratio limit; a ZIP bomb?)"})
                 continue
             data = archive.read(info)
+            total += len(data)
             kind = sniff(data, name)
             out.append({"name": name, "kind": kind, "sha256": spider.store.put(data, kind), "size": len(data)})
-    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as e:
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, zlib.error) as e:
         out.append({"name": None, "error": f"unreadable ZIP: {e}"})
     return out
 

@@ -99,3 +99,57 @@ def test_an_unreachable_portal_is_not_a_missing_report(tmp_path, mock):
 
     kinds = {f.kind for f in check_year(db, 2024, Deadlines(), date(2025, 6, 1))}
     assert kinds == {"unreachable"}
+
+
+def _zip(members: dict[str, bytes], level: int = 9) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+class _Spider:                              # what _members needs of the spider: its blob store
+    def __init__(self, root: Path):
+        from archive.blobs import BlobStore
+
+        self.store = BlobStore(root)
+
+
+def test_zip_member_names_never_become_paths(tmp_path):
+    from crawler.pipelines import _members
+
+    pdf = b"%PDF-1.4\n" + b"x" * 100
+    body = _zip({"../../escape.pdf": pdf, "/etc/cron.d/x.pdf": pdf + b"1", "a/../../b.docx": b"PK\x03\x04" + b"y" * 50})
+    root = tmp_path / "store" / "blobs"
+    out = _members(body, _Spider(root))
+    assert [m["name"] for m in out] == ["../../escape.pdf", "/etc/cron.d/x.pdf", "a/../../b.docx"]   # kept as text
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert all(str(p).startswith("store/blobs/") and ".." not in str(p) for p in written)
+    assert {p.name.split(".")[0] for p in written} == {m["sha256"] for m in out}
+
+
+def test_zip_bombs_are_not_unpacked(tmp_path):
+    from crawler.pipelines import _members
+
+    bomb = _zip({"report.pdf": b"%PDF-1.4\n" + b"\0" * (60 * 1024 * 1024), "ok.pdf": b"%PDF-1.4\nfine"})
+    assert len(bomb) < 200 * 1024                                    # 60 MB packed into a few KB
+    out = _members(bomb, _Spider(tmp_path / "blobs"))
+    assert "error" in out[0] and "ZIP bomb" in out[0]["error"] and out[1]["size"] == 13
+    assert sum(p.stat().st_size for p in (tmp_path / "blobs").rglob("*") if p.is_file()) < 1024
+    assert "unreadable ZIP" in _members(b"PK\x03\x04 truncated", _Spider(tmp_path / "b2"))[0]["error"]
+
+
+def test_a_zip_member_not_unpacked_is_recorded_as_a_problem(tmp_path):
+    from archive import ingest
+
+    db = open_archive(tmp_path / "archive.db")
+    run = ingest.start_run(db, ["p"])
+    ingest.record_capture(db, run, {"portal": "p", "role": "attachment", "url": "http://p/a.zip", "status": 200,
+                                    "fetched_at": "2025-02-01T00:00:00+00:00", "sha256": "ab" * 32, "size": 10,
+                                    "kind": "zip", "members": [{"name": "r.pdf", "error": "not unpacked: bomb"}]})
+    assert [dict(r) for r in db.query("select kind, url, detail from problems")] == [
+        {"kind": "zip_member", "url": "http://p/a.zip", "detail": "r.pdf: not unpacked: bomb"}]
