@@ -7,11 +7,10 @@ from __future__ import annotations
 import io
 import time
 import zipfile
-import zlib
 from pathlib import PurePosixPath
 
 from archive import ingest
-from archive.extract import sniff
+from archive.extract import ZIP_ERRORS, sniff
 from archive.schema import open_archive
 
 from .detail import ATTACHMENT_TYPES
@@ -77,7 +76,7 @@ def _members(body: bytes, spider) -> list[dict]:
             total += len(data)
             kind = sniff(data, name)
             out.append({"name": name, "kind": kind, "sha256": spider.store.put(data, kind), "size": len(data)})
-    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, zlib.error) as e:
+    except (*ZIP_ERRORS, RuntimeError) as e:
         out.append({"name": None, "error": f"unreadable ZIP: {e}"})
     return out
 

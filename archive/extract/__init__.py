@@ -16,7 +16,7 @@ from ..errors import ExtractError
 from .document import Document, Line
 from .html import extract_html
 from .office import convert
-from .ooxml import extract_docx, extract_xlsx
+from .ooxml import ZIP_ERRORS, extract_docx, extract_xlsx
 from .pdf import extract_pdf
 from .text import extract_text
 
@@ -31,7 +31,7 @@ _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 def _zip_kind(data: bytes) -> str | None:
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-    except zipfile.BadZipFile:
+    except ZIP_ERRORS:
         return "badzip"
     if "word/document.xml" in names:
         return "docx"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 
 from lxml import etree
 
@@ -18,6 +19,8 @@ from .document import Document, Line
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+# what zipfile raises for a corrupt archive besides BadZipFile (found by bench/fuzz.py)
+ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error)
 MAX_MEMBER = 64 * 1024 * 1024      # uncompressed bytes of one XML part
 MAX_RATIO = 200                     # uncompressed / compressed
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
@@ -26,7 +29,7 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
 def _open(data: bytes) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except ZIP_ERRORS:
         raise ExtractError("corrupt Office file (not a valid zip archive)") from None
 
 
@@ -41,8 +44,8 @@ def _read_xml(zf: zipfile.ZipFile, name: str):
     try:
         with zf.open(name) as fh:
             raw = fh.read(MAX_MEMBER + 1)
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
-        raise ExtractError(f"corrupt Office file ({e})") from None
+    except ZIP_ERRORS as e:
+        raise ExtractError(f"corrupt Office file ({type(e).__name__}: {e})") from None
     if b"<!ENTITY" in raw[:65536]:
         raise ExtractError(f"refusing {name}: XML entity declarations are not allowed")
     try:
