@@ -85,11 +85,17 @@ class PortalSpider(scrapy.Spider):
         spider.store = BlobStore(data / "blobs")
         spider.this_year = date.today().year
         spider.requested = set()
+        spider.walked = set()                  # portals whose list was read to its last page
         spider.revalidate_days = spider.config.crawl.revalidate_days
         spider.max_list_pages = spider.config.crawl.max_list_pages
         return spider
 
     def closed(self, reason: str) -> None:
+        # a list walked to its end counts only once the crawl has finished: a killed or
+        # stopped crawl has not fetched every entry it listed, and the next run must page on
+        if reason == "finished":
+            for portal_id in self.walked:
+                self.state.mark_listing_complete(portal_id)
         self.state.close()
 
     # ---- requests -------------------------------------------------------------------------
@@ -188,7 +194,7 @@ class PortalSpider(scrapy.Spider):
             for follow in listing.follow:
                 yield self._list_request(portal, follow, family, page_no + 1)
         elif not listing.follow:
-            self.state.mark_listing_complete(portal.id)
+            self.walked.add(portal.id)
         if stop_early and listing.follow:
             self.crawler.stats.inc_value("nianbao/list/stopped_early")
 
