@@ -91,11 +91,16 @@ def parse(files: tuple[str, ...], as_json: bool) -> None:
 def crawl_command(config_path: str, portals: tuple[str, ...], data_dir: str, feed: str | None, workers: int | None,
                   log_level: str) -> None:
     """Crawl the configured portals' 年报 columns (politely; incremental on a second run)."""
+    from archive.lock import RunLock, RunLocked
     from crawler.runner import crawl
 
     try:
-        stats, feed_path = crawl(config_path, data_dir, list(portals) or None, feed, log_level, workers,
-                                 NIANBAO_PROGRESS=True)
+        with RunLock(data_dir):
+            stats, feed_path = crawl(config_path, data_dir, list(portals) or None, feed, log_level, workers,
+                                     NIANBAO_PROGRESS=True)
+    except RunLocked as e:
+        click.echo(f"nianbao: {e}", err=True)
+        sys.exit(EXIT_LOCKED)
     except NianbaoError as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"{stats.get('nianbao/reports', 0)} reports, {stats.get('downloader/request_count', 0)} requests; "
@@ -331,8 +336,9 @@ def run(config_path: str, data_dir: str, year: int | None, today, portals: tuple
     click.echo(_counts_line(result.year, result.findings))
     changes = result.changes
     click.echo(f"与上次核查相比：新增 {len(changes['new'])}，变化 {len(changes['changed'])}，已解决 {len(changes['resolved'])}")
+    news = {c["key"] for c in changes["new"] + changes["changed"]}
     for f in sorted(result.findings, key=lambda f: (KINDS.index(f.kind), f.region or "", f.agency_name or "")):
-        if f.key in {c["key"] for c in changes["new"] + changes["changed"]}:
+        if f.key in news:
             click.echo(f"  {KIND_NAMES[f.kind]}  {f.agency_name or f.agency_key}：{f.detail}")
     _echo_alerts(result.alerts, dry_run)
 
