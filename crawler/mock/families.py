@@ -18,6 +18,19 @@ from .world import PDF_BASES, SPAM_IP, Attachment, Item, Portal, hex32
 
 PER_PAGE = {"trs": 4, "gdpost": 4, "gkmlpt": 4, "hanweb": 3, "shtml_uuid": 4, "vsb": 4, "nextlink": 5}
 OVERSIZE_BYTES = 3 * 1024 * 1024
+FAULT_BIG_BYTES = 50 * 1024 * 1024               # soak worlds: the 50 MB attachment
+CALENDAR_PAGES = 1000                           # "infinite" calendar pagination (more than any list limit)
+
+
+def _gzip_bomb() -> bytes:
+    """64 MB of HTML zeros, gzip-compressed to about 64 KB."""
+    import gzip
+    return gzip.compress(b"<html><body>" + b"0" * (64 * 1024 * 1024), 9, mtime=0)
+
+
+# Handlers ask the server for transport-level misbehaviour with this header
+ACTION = "X-Mock-Action"            # hang: never answer; reset: abort the connection;
+                                    # truncate: promise more bytes (Content-Length) than are sent
 
 
 @dataclass
@@ -35,6 +48,7 @@ class Route:
     content_type: str = "text/html; charset=utf-8"
     handler: Callable[[Request], tuple[int, dict[str, str], bytes]] | None = None
     needs_referer: bool = False
+    headers: dict[str, str] = field(default_factory=dict)      # sent with the static body
     _body: bytes | None = field(default=None, repr=False)
 
     def body(self) -> bytes:
@@ -179,6 +193,17 @@ def _report_pages(portal: Portal, item: Item) -> dict[str, Route]:
     if item.special == "offhost":
         out[item.path] = Route(handler=lambda r: (301, {"Location": f"http://{SPAM_IP}:{portal.port}{item.path}"}, b""))
         return out
+    if item.special in ("hang", "reset"):
+        out[item.path] = Route(handler=lambda r, s=item.special: (200, {ACTION: s}, b""))
+        return out
+    if item.special == "truncate":
+        out[item.path] = Route(handler=lambda r: (200, {ACTION: "truncate", "Content-Type": "text/html; charset=utf-8"},
+                                                  _detail(portal, item, to_html_body(text)).encode()[:2000]))
+        return out
+    if item.special == "gzip_bomb":
+        out[item.path] = Route(lambda: _gzip_bomb(), content_type="text/html; charset=utf-8")
+        out[item.path].headers = {"Content-Encoding": "gzip"}
+        return out
     if item.special == "loop":
         a, b = item.path, item.path.replace(".html", "-moved.html")
         out[a] = Route(handler=lambda r: (302, {"Location": b}, b""))
@@ -213,6 +238,19 @@ def _report_pages(portal: Portal, item: Item) -> dict[str, Route]:
     return out
 
 
+def _busy_then(route: Route, times: int = 2):
+    hits = {"n": 0}
+
+    def handler(request: Request):
+        hits["n"] += 1
+        if hits["n"] <= times:
+            return 503, {"Retry-After": "1", "Content-Type": "text/html"}, b"<html><body>Service busy</body></html>"
+        if route.handler is not None:
+            return route.handler(request)
+        return 200, {"Content-Type": route.content_type, **route.headers}, route.body()
+    return handler
+
+
 def _retry_after(page: Callable[[], str]):
     hits = {"n": 0}
 
@@ -238,7 +276,8 @@ def _attachment_bytes(portal: Portal, item: Item, kind: str) -> bytes:
             zf.writestr(f"{item.agency.name}{item.year}年年报.pdf", to_pdf(text))
             zf.writestr("说明.txt", "本压缩包内为年度报告PDF版。")
         return buf.getvalue()
-    return b"%PDF-1.4\n" + b"0" * OVERSIZE_BYTES          # "big": larger than the crawl allows
+    size = FAULT_BIG_BYTES if portal.fault == "items" else OVERSIZE_BYTES
+    return b"%PDF-1.4\n" + b"0" * size                    # "big": larger than the crawl allows
 
 
 _CTYPES = {"pdf": "application/pdf", "big": "application/pdf", "doc": "application/msword", "zip": "application/zip",
@@ -260,6 +299,13 @@ def _listed(portal: Portal) -> list[tuple[Item, str]]:
         out.append((item, item.path))
         if item.special == "wap":
             out.append((item, item.path.replace(".html", "_wap.html")))
+        if portal.fault == "many_urls" and item.report:       # the same page under several URLs
+            out += [(item, f"{item.path}?sid={hex32(item.id, k)[:12]}") for k in range(3)]
+    if portal.fault == "offsite":        # report-like links leaving the portal, to the Internet and inside
+        for k, target in enumerate(("http://evil.example.com/nb/{n}.html", "http://10.0.0.8/nb/{n}.html",
+                                    "http://169.254.169.254/latest/meta-data/{n}.html")):
+            decoy = next(i for i in portal.items if i.report)
+            out.insert(k, (decoy, target.format(n=decoy.id + 90 + k)))
     return out
 
 
@@ -411,8 +457,15 @@ def _nextlink_lists(portal: Portal) -> dict[str, Route]:
         rows = "".join(f'<tr><td><a href="{path}">{html.escape(item.title)}</a></td><td>{item.published:%Y-%m-%d}</td></tr>'
                        for item, path in chunk)
         nxt = f'<a href="list-{k + 2}.html">下一页</a>' if k + 1 < total else ""
+        if not nxt and portal.fault == "calendar":
+            nxt = '<a href="cal-1.html">下一页</a>'
         return f"/nb/list-{k + 1}.html", f'<table class="list">{rows}</table><div class="pager">{nxt}</div>'
-    return _paged(portal, page)
+    out = _paged(portal, page)
+    if portal.fault == "calendar":      # empty pages, each linking to the next, for ever
+        for n in range(1, CALENDAR_PAGES + 1):
+            out[f"/nb/cal-{n}.html"] = Route(lambda n=n: _page(portal, f'<table class="list"></table><div class="pager">'
+                                                                       f'<a href="cal-{n + 1}.html">下一页</a></div>'))
+    return out
 
 
 _LISTS = {"trs": _trs_lists, "gdpost": _gdpost_lists, "gkmlpt": _gkmlpt_lists, "hanweb": _hanweb_lists,
@@ -441,6 +494,9 @@ def routes(portal: Portal) -> tuple[dict[str, Route], str]:
     out = _hostile(portal)
     if out:
         return out, robots
+    if portal.fault == "err500":
+        return {"*": Route(handler=lambda r: (500, {"Content-Type": "text/html"},
+                                              b"<html><body>500 Internal Server Error</body></html>"))}, robots
     out = {"/": Route(lambda: _home(portal))}
     out.update(_LISTS[portal.family](portal))
     downloads: dict[str, Route] = {}
@@ -454,6 +510,9 @@ def routes(portal: Portal) -> tuple[dict[str, Route], str]:
                 downloads[a.path] = route
             else:
                 out[a.path] = route
+    if portal.fault == "err503":          # the first list page is busy twice, then answers
+        path = portal.start_paths[0].split("#")[0].split("?")[0]
+        out[path] = Route(handler=_busy_then(out[path]))
     if downloads:
         def download(request: Request, table=downloads):
             key = request.path + "?" + "&".join(f"{k}={quote(v, safe='.')}" for k, v in request.args.items())

@@ -18,7 +18,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from .families import Request, Route, routes
+from .families import ACTION, Request, Route, routes
 from .world import SPAM_IP, World, build_world
 
 CONTROL_IP = "127.0.0.1"
@@ -66,7 +66,7 @@ class Portals:
             return route.handler(request)
         body = route.body()
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-        headers = {"Content-Type": route.content_type, "ETag": etag, "Last-Modified": LAST_MODIFIED}
+        headers = {"Content-Type": route.content_type, "ETag": etag, "Last-Modified": LAST_MODIFIED, **route.headers}
         if request.headers.get("if-none-match") == etag or (
                 "if-none-match" not in request.headers and request.headers.get("if-modified-since") == LAST_MODIFIED):
             return 304, {"ETag": etag}, b""
@@ -78,6 +78,7 @@ def serve(world: World, port: int) -> None:
     from twisted.web import resource, server
 
     portals = Portals(world)
+    hanging: list = []
 
     class Root(resource.Resource):
         isLeaf = True
@@ -91,9 +92,21 @@ def serve(world: World, port: int) -> None:
                 ip, Request(req.method.decode(), req.path.decode("utf-8", "replace"), args, headers))
             portals.log.append((ip, req.method.decode(), req.uri.decode("latin-1"), status, time.time(),
                                 headers.get("user-agent", ""), headers.get("referer", "")))
+            action = out_headers.pop(ACTION, None)
+            if action == "hang":                 # never answered: the client's timeout must end it
+                hanging.append(req)
+                return server.NOT_DONE_YET
+            if action == "reset":
+                req.transport.abortConnection()
+                return server.NOT_DONE_YET
             req.setResponseCode(status)
             for name, value in out_headers.items():
                 req.setHeader(name, value)
+            if action == "truncate":             # promises twice the bytes it sends, then hangs up
+                req.setHeader("Content-Length", str(len(body) * 2))
+                req.write(body)
+                req.transport.loseConnection()
+                return server.NOT_DONE_YET
             return b"" if req.method == b"HEAD" else body
 
     site = server.Site(Root())

@@ -33,6 +33,18 @@ PDF_BASES = ("seed003.txt",)
 HTML_BASES = ("seed000.txt", "seed001.txt", "seed003.txt", "seed004.txt", "realdoc04.txt")
 
 
+# report pages a crawl cannot read: never archived, always a recorded problem
+UNREADABLE = ("soft404", "offhost", "loop", "hang", "reset", "truncate", "gzip_bomb")
+# soak worlds: each faulty portal injects one of these
+FAULTS = ("err500",       # every request answered 500 (no Retry-After): the portal is down
+          "err503",       # the list answers 503 + Retry-After twice, then recovers
+          "items",        # report pages that hang, reset, truncate, gzip-bomb, and a 50 MB attachment
+          "charset",      # every report page GBK under a header saying UTF-8
+          "calendar",     # the list pages on forever through empty calendar pages
+          "many_urls",    # every report linked under several URLs
+          "offsite")      # report-like links to other domains and to private addresses
+
+
 def ip_for(index: int) -> str:
     return f"127.42.{index // 250}.{index % 250 + 1}"
 
@@ -80,6 +92,7 @@ class Portal:
     items: list[Item]
     start_paths: list[str]
     hostile: str | None = None   # robots, waf521, waf412
+    fault: str | None = None     # soak worlds: a fault this portal injects (see FAULTS)
 
     def url(self, path: str) -> str:
         return f"http://{self.ip}:{self.port}{path}"
@@ -91,7 +104,7 @@ class Portal:
     def expected_reports(self) -> list[dict]:
         out = []
         for item in self.items:
-            if item.report and item.special not in ("soft404", "offhost", "loop") and not self.hostile:
+            if item.report and item.special not in UNREADABLE and not self.hostile and self.fault != "err500":
                 out.append({"url": self.url(item.path), "agency_id": item.agency.id, "year": item.year,
                             "published": item.published.isoformat(),
                             "attachments": sorted(self.url(a.path) for a in item.attachments),
@@ -206,6 +219,20 @@ def build_world(kind: str, port: int) -> World:
     if kind.startswith("bench:"):
         for i in range(int(kind.split(":", 1)[1])):
             portals.append(_county(i, port, FAMILIES[i % len(FAMILIES)], rng, 4, (2023, 2024)))
+    elif kind.startswith("soak:"):              # soak:N — every fifth portal injects a fault
+        for i in range(int(kind.split(":", 1)[1])):
+            fault = FAULTS[(i // 5) % len(FAULTS)] if i % 5 == 0 else None
+            family = "nextlink" if fault in ("calendar", "offsite", "many_urls") else FAMILIES[i % len(FAMILIES)]
+            portal = _county(i, port, family, rng, 4, (2023, 2024))
+            portal.fault = fault
+            portals.append(portal)
+            if fault == "items":
+                for special in ("hang", "reset", "truncate", "gzip_bomb", "oversize"):
+                    _special(portal, special)
+            elif fault == "charset":
+                for item in portal.items:
+                    if item.report and item.fmt == "html" and item.special is None:
+                        item.special = "gbk"
     else:
         for i, family in enumerate(FAMILIES):
             county = "凤泉区" if family == "nextlink" else None

@@ -12,7 +12,8 @@ from datetime import date
 from pathlib import Path
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (CannotResolveHostError, DownloadConnectionRefusedError, DownloadFailedError,
+                               DownloadTimeoutError, IgnoreRequest, ResponseDataLossError)
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
@@ -22,11 +23,11 @@ from archive.blobs import BlobStore
 from archive.store import now
 
 from .. import blocking
+from ..addresses import ForbiddenAddress
 from ..attribution import AgencyIndex
 from ..config import Config, Portal, load_config
 from ..detail import read_detail
 from ..families import Entry, Follow, Profile, detect, profile
-from ..addresses import ForbiddenAddress
 from ..items import Capture, Fetched, Problem, ReportFound
 from ..middlewares import OutOfScope
 from ..page import Page
@@ -86,6 +87,7 @@ class PortalSpider(scrapy.Spider):
         spider.this_year = date.today().year
         spider.requested = set()
         spider.walked = set()                  # portals whose list was read to its last page
+        spider.listed = set()                  # entry URLs seen on list pages in this crawl
         spider.revalidate_days = spider.config.crawl.revalidate_days
         spider.max_list_pages = spider.config.crawl.max_list_pages
         return spider
@@ -183,18 +185,32 @@ class PortalSpider(scrapy.Spider):
         prof: Profile = profile(family, portal.selectors)
         listing = prof.parse(page, response.meta.get("context") or {})
         new = 0
+        unseen = [e for e in listing.entries if e.url not in self.listed]
+        self.listed.update(e.url for e in unseen)
         for entry in listing.entries:
-            request = self._entry_request(portal, entry)
+            try:
+                request = self._entry_request(portal, entry)
+            except ValueError as e:         # a malformed link must not cost the rest of the page
+                yield self._problem(response.meta, "bad_link", entry.url, f"{entry.title!r}: {e}")
+                continue
             if request is not None:
                 new += 1
                 yield request
         page_no = response.meta["page_no"]
         stop_early = not new and listing.entries and self.state.listing_complete(portal.id)
-        if listing.follow and not stop_early and page_no < self.max_list_pages:
+        # a later page listing nothing this crawl has not seen (empty, or a repeat) ends the
+        # walk: calendar-style lists page on forever, and some CMSs repeat the last page
+        endless = page_no > 1 and not unseen
+        if listing.follow and not stop_early and not endless and page_no < self.max_list_pages:
             for follow in listing.follow:
                 yield self._list_request(portal, follow, family, page_no + 1)
         elif not listing.follow:
             self.walked.add(portal.id)
+        if listing.follow and endless:
+            self.crawler.stats.inc_value("nianbao/list/repeated_page")
+        elif listing.follow and page_no >= self.max_list_pages:
+            yield self._problem(response.meta, "list_limit", response.url,
+                                f"stopped after crawl.max_list_pages = {self.max_list_pages} list pages")
         if stop_early and listing.follow:
             self.crawler.stats.inc_value("nianbao/list/stopped_early")
 
@@ -293,7 +309,15 @@ class PortalSpider(scrapy.Spider):
                                 f"more than {self.settings.getint('REDIRECT_MAX_TIMES')} redirects (last {request.url})")
         elif "maxsize" in repr(exc).lower() or "max size" in str(exc).lower() or meta.get("oversize"):
             yield self._problem(meta, "oversize", request.url, str(exc))
-        elif isinstance(exc, (DNSLookupError, ConnectionRefusedError, TimeoutError, TCPTimedOutError)):
+        elif isinstance(exc, (DownloadTimeoutError, TimeoutError, TCPTimedOutError)):
+            yield self._problem(meta, "timeout", request.url, f"{type(exc).__name__}: {exc}")
+        elif isinstance(exc, ResponseDataLossError):
+            yield self._problem(meta, "truncated", request.url, "the connection closed before the promised "
+                                                                "Content-Length arrived; nothing of it kept")
+        elif isinstance(exc, DownloadFailedError):
+            yield self._problem(meta, "connection_lost", request.url, f"{type(exc).__name__}: {exc}")
+        elif isinstance(exc, (DNSLookupError, ConnectionRefusedError, CannotResolveHostError,
+                              DownloadConnectionRefusedError)):
             yield self._problem(meta, "unreachable", request.url, f"{type(exc).__name__}: {exc}")
         else:
             yield self._problem(meta, "fetch_error", request.url, f"{type(exc).__name__}: {exc}")
