@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
+from functools import lru_cache
 from urllib.parse import urlsplit
+
+import tldextract
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.exceptions import IgnoreRequest
@@ -13,16 +16,29 @@ from scrapy.http import Request, Response
 
 
 class OutOfScope(IgnoreRequest):
-    """A request (often a redirect) leaving the portal's hosts for a host that is not a government one."""
+    """A request (often a redirect) leaving the portal's configured domains."""
+
+
+_DOMAINS = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)     # the bundled suffix list, offline
+
+
+@lru_cache(maxsize=8192)
+def _domains(hosts: tuple[str, ...]) -> tuple[str, ...]:
+    """The registrable domains of the configured hosts (www.qy.gov.cn → qy.gov.cn); an IP
+    address or a bare name is only itself."""
+    return tuple({_DOMAINS(h).top_domain_under_public_suffix or h for h in hosts})
 
 
 def in_scope(url: str, hosts: tuple[str, ...]) -> bool:
+    """The configured hosts and their own domains' other hosts (xxgk.qy.gov.cn beside
+    www.qy.gov.cn) — not any *.gov.cn: a portal redirecting to another site is
+    recorded as off-site until that host is added to the portal's ``hosts``."""
     host = (urlsplit(url).hostname or "").lower()
-    return host in hosts or host.endswith(".gov.cn")
+    return host in hosts or any(host == d or host.endswith("." + d) for d in _domains(hosts))
 
 
 class PortalScopeMiddleware:
-    """Only the portal's configured hosts and *.gov.cn: never a spam mirror a redirect points to."""
+    """Only the portal's configured domains: never a spam mirror or an outside site a redirect points to."""
 
     def process_request(self, request: Request) -> None:
         hosts = request.meta.get("portal_hosts")

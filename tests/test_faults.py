@@ -54,8 +54,9 @@ def test_every_readable_report_is_archived(soak):
 
 @pytest.mark.parametrize("fault, problems", [
     ("err500", {"http_error": 1}),                               # the list, after its retries
-    ("err503", {}),                                              # busy twice, then recovered
-    ("items", {"timeout": 1, "connection_lost": 1, "truncated": 1, "oversize": 2}),  # + gzip bomb, 50 MB file
+    ("err503", {}),                                              # 503, then 500 + Retry-After, then recovered
+    ("items", {"timeout": 1, "connection_lost": 1, "truncated": 1, "redirect_loop": 1,
+               "oversize": 2}),                                  # the gzip bomb and the 50 MB file
     ("charset", {}), ("calendar", {}), ("many_urls", {}),
     ("offsite", {"offsite": 3}),                                 # the Internet and two internal addresses
 ])
@@ -72,7 +73,7 @@ def test_the_run_record_counts_failures_by_class(soak):
 
 def test_nothing_partial_is_stored(soak):
     db, items = soak["db"], _portal(soak, "items")
-    unreadable = {i.path for i in items.items if i.special in ("hang", "reset", "truncate", "gzip_bomb")}
+    unreadable = {i.path for i in items.items if i.special in ("hang", "reset", "truncate", "gzip_bomb", "loop")}
     stored = {u.split(":", 2)[2][u.split(":", 2)[2].index("/"):] for (u,) in db.execute(
         "select url from captures where portal = ?", [items.id])}
     assert not unreadable & stored                               # no capture of a page that never fully arrived

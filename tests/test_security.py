@@ -153,3 +153,42 @@ def test_a_zip_member_not_unpacked_is_recorded_as_a_problem(tmp_path):
                                     "kind": "zip", "members": [{"name": "r.pdf", "error": "not unpacked: bomb"}]})
     assert [dict(r) for r in db.query("select kind, url, detail from problems")] == [
         {"kind": "zip_member", "url": "http://p/a.zip", "detail": "r.pdf: not unpacked: bomb"}]
+
+
+@pytest.mark.parametrize("url, ok", [
+    ("https://www.qy.gov.cn/qy/gknb/x.shtml", True),
+    ("https://xxgk.qy.gov.cn/x.html", True),                 # another host of the portal's own domain
+    ("https://www.yongzhou.gov.cn/x.html", False),           # another government site: not configured
+    ("https://evil.example.com/x.html", False),
+    ("https://qy.gov.cn.evil.example.com/x.html", False),
+    ("http://127.42.0.1:8080/x.html", False),
+])
+def test_requests_stay_within_the_configured_domains(url, ok):
+    from crawler.middlewares import in_scope
+
+    assert in_scope(url, ("www.qy.gov.cn",)) is ok
+    assert in_scope("http://127.42.0.1:8080/x", ("127.42.0.1",)) and not in_scope("http://127.42.0.2/x", ("127.42.0.1",))
+
+
+def test_secrets_from_the_environment_never_reach_errors_or_logs(tmp_path, monkeypatch, caplog):
+    import logging
+
+    from archive.alerts import AlertConfig, EmailChannel, WebhookChannel, alert
+    from archive.compliance import ComplianceFinding, record
+
+    monkeypatch.setenv("HOOK_URL", "http://127.0.0.1:9/robot/send?access_token=TOKEN-8c1f")
+    monkeypatch.setenv("HOOK_SECRET", "SIGN-77aa")
+    monkeypatch.setenv("SMTP_USER", "office")
+    monkeypatch.setenv("SMTP_PASS", "PASS-5e2b")
+    db = open_archive(tmp_path / "archive.db")
+    record(db, 2024, [ComplianceFinding("missing", "g", "青山区人民政府", "431201", "government", 2024, "2025-03-31",
+                                        "未找到年报")], "t0")
+    config = AlertConfig([WebhookChannel("env:HOOK_URL", "dingtalk", "HOOK_SECRET", name="ding"),
+                          EmailChannel("127.0.0.1", 9, "n@example.gov.cn", ("o@example.gov.cn",), "none",
+                                       "SMTP_USER", "SMTP_PASS")])
+    with caplog.at_level(logging.DEBUG):
+        results = alert(db, config, "t1")
+    assert all("error" in r for r in results.values())                 # both unreachable (port 9)
+    said = str(results) + caplog.text
+    for secret in ("TOKEN-8c1f", "SIGN-77aa", "PASS-5e2b"):
+        assert secret not in said

@@ -238,13 +238,16 @@ def _report_pages(portal: Portal, item: Item) -> dict[str, Route]:
     return out
 
 
-def _busy_then(route: Route, times: int = 2):
+def _busy_then(route: Route):
+    """503 without Retry-After, then 500 with one, then the page."""
     hits = {"n": 0}
 
     def handler(request: Request):
         hits["n"] += 1
-        if hits["n"] <= times:
-            return 503, {"Retry-After": "1", "Content-Type": "text/html"}, b"<html><body>Service busy</body></html>"
+        if hits["n"] == 1:
+            return 503, {"Content-Type": "text/html"}, b"<html><body>Service busy</body></html>"
+        if hits["n"] == 2:
+            return 500, {"Retry-After": "1", "Content-Type": "text/html"}, b"<html><body>Internal error</body></html>"
         if route.handler is not None:
             return route.handler(request)
         return 200, {"Content-Type": route.content_type, **route.headers}, route.body()

@@ -37,8 +37,8 @@ HTML_BASES = ("seed000.txt", "seed001.txt", "seed003.txt", "seed004.txt", "reald
 UNREADABLE = ("soft404", "offhost", "loop", "hang", "reset", "truncate", "gzip_bomb")
 # soak worlds: each faulty portal injects one of these
 FAULTS = ("err500",       # every request answered 500 (no Retry-After): the portal is down
-          "err503",       # the list answers 503 + Retry-After twice, then recovers
-          "items",        # report pages that hang, reset, truncate, gzip-bomb, and a 50 MB attachment
+          "err503",       # the list answers 503 (no Retry-After), then 500 + Retry-After, then recovers
+          "items",        # report pages that hang, reset, truncate, gzip-bomb, loop; a 50 MB attachment
           "charset",      # every report page GBK under a header saying UTF-8
           "calendar",     # the list pages on forever through empty calendar pages
           "many_urls",    # every report linked under several URLs
@@ -227,7 +227,7 @@ def build_world(kind: str, port: int) -> World:
             portal.fault = fault
             portals.append(portal)
             if fault == "items":
-                for special in ("hang", "reset", "truncate", "gzip_bomb", "oversize"):
+                for special in ("hang", "reset", "truncate", "gzip_bomb", "loop", "oversize"):
                     _special(portal, special)
             elif fault == "charset":
                 for item in portal.items:
