@@ -192,7 +192,13 @@ def _v7(db: sqlite_utils.Database) -> None:
     db.execute("create index if not exists idx_agencies_county on agencies (substr(region, 1, 6), retired, region)")
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
+def _v8(db: sqlite_utils.Database) -> None:
+    """An incremental crawl asks whether a report's attachments were captured or failed:
+    problems are looked up by URL too."""
+    db["problems"].create_index(["url"], if_not_exists=True)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8)
 VERSION = len(MIGRATIONS)
 
 

@@ -8,6 +8,8 @@ with nothing new).
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
 from pathlib import Path
 
@@ -65,3 +67,33 @@ class CrawlState:
     def close(self) -> None:
         self.commit()
         self.db.close()
+
+
+class ArchivedReports:
+    """Whether a report page fetched before is fully in the archive: its sighting and
+    every part and attachment it listed (a capture or a recorded problem each). A
+    crawl killed between a page and its sighting, or before its attachments
+    arrived, leaves the page incomplete, and the next run asks for it again."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.db: sqlite3.Connection | None = None
+
+    def complete(self, url: str) -> bool:
+        if self.db is None:
+            if not self.path.exists():
+                return False
+            self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+        row = self.db.execute("select parts, attachments from sightings where url = ? order by id desc limit 1",
+                              [url]).fetchone()
+        if row is None:
+            return False
+        needed = json.loads(row[0] or "[]") + [a["url"] for a in json.loads(row[1] or "[]")]
+        return all(self.db.execute("select 1 from captures where url = ? or requested_url = ? "
+                                   "union all select 1 from problems where url = ? limit 1", [u, u, u]).fetchone()
+                   for u in needed)
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None

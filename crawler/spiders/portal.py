@@ -32,7 +32,7 @@ from ..items import Capture, Fetched, Problem, ReportFound
 from ..middlewares import OutOfScope
 from ..page import Page
 from ..selection import judge
-from ..state import CrawlState
+from ..state import ArchivedReports, CrawlState
 
 
 def _mentions(page: Page, listed_title: str) -> bool:
@@ -83,6 +83,7 @@ class PortalSpider(scrapy.Spider):
         spider.index = AgencyIndex(spider.config.agencies)
         spider.data_dir = data = Path(crawler.settings.get("NIANBAO_DATA_DIR"))
         spider.state = CrawlState(data / "state.sqlite")
+        spider.archived = ArchivedReports(data / "archive.db")
         spider.store = BlobStore(data / "blobs")
         spider.this_year = date.today().year
         spider.requested = set()
@@ -93,6 +94,7 @@ class PortalSpider(scrapy.Spider):
         return spider
 
     def closed(self, reason: str) -> None:
+        self.archived.close()
         # a list walked to its end counts only once the crawl has finished: a killed or
         # stopped crawl has not fetched every entry it listed, and the next run must page on
         if reason == "finished":
@@ -118,11 +120,14 @@ class PortalSpider(scrapy.Spider):
             return None
         self.requested.add(url)
         row = self.state.get(url)
-        if self.state.fresh(row, self.revalidate_days):
+        # a report page whose sighting or attachments did not reach the archive (a crawl
+        # killed half-way) is asked for again, in full: a 304 would not say what it lists
+        complete = row is not None and (role != "report" or self.archived.complete(url))
+        if complete and self.state.fresh(row, self.revalidate_days):
             self.crawler.stats.inc_value(f"nianbao/{role}/unchanged")
             return None
         headers = {}
-        if row and row["status"] in (200, 304):
+        if complete and row["status"] in (200, 304):
             if row.get("etag"):
                 headers["If-None-Match"] = row["etag"]
             if row.get("last_modified"):
