@@ -10,6 +10,15 @@ from servers import hook, smtp  # noqa: F401  (fixtures: real SMTP and webhook s
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture(scope="module")
+def mock():
+    """The mock portals of the test world, on loopback, for one test module."""
+    from crawler.mock.server import MockServer
+
+    with MockServer("test") as server:
+        yield server
+
+
 def gold_pairs(folder: str) -> list[tuple[Path, dict]]:
     """(document, gold) for every ``*.gold.json`` in a fixtures folder."""
     pairs = []

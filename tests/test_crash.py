@@ -10,19 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from archive.schema import open_archive
-from crawler.mock.server import MockServer
 from crawler.mock.world import config_yaml
 
 RUN = "import sys; from crawler.runner import crawl; crawl(sys.argv[1], sys.argv[2], log_level='ERROR')"
-
-
-@pytest.fixture(scope="module")
-def mock():
-    with MockServer("test") as server:
-        yield server
 
 
 def _count(data: Path, sql: str) -> int:

@@ -20,7 +20,6 @@ import pytest
 
 from archive.lock import RunLock
 from archive.schema import open_archive
-from crawler.mock.server import MockServer
 from crawler.mock.world import World, config_yaml
 
 EXIT_LOCKED = 75
@@ -56,12 +55,6 @@ def expected_findings(world: World, year: int) -> set[tuple[str, str]]:
 def _run(config: Path, data: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "scheduler", "run", "--config", str(config), "--data", str(data),
                            "--today", "2025-05-01", *extra], capture_output=True, text=True, timeout=300)
-
-
-@pytest.fixture(scope="module")
-def mock():
-    with MockServer("test") as server:
-        yield server
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ import pytest
 
 from archive.deadlines import STATUTORY, DeadlineRule, Deadlines
 from archive.schema import open_archive
-from crawler.mock.server import MockServer
 from crawler.mock.world import World, config_yaml
 from crawler.schedule import default_jobs, missed_fire, parse_cron
 
@@ -98,12 +97,6 @@ class Scheduler:
         code = self.process.wait(timeout=120)
         time.sleep(0.2)
         return code
-
-
-@pytest.fixture(scope="module")
-def mock():
-    with MockServer("test") as server:
-        yield server
 
 
 def _config(tmp_path: Path, mock, schedule: str) -> Path:

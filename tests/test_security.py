@@ -12,7 +12,6 @@ import pytest
 
 from archive.schema import open_archive
 from crawler.addresses import networks, refusal
-from crawler.mock.server import MockServer
 from crawler.mock.world import World, config_yaml
 
 RUN = "import sys; from crawler.runner import crawl; crawl(sys.argv[1], sys.argv[2], log_level='ERROR')"
@@ -33,12 +32,6 @@ def test_allowed_networks_are_exact():
     assert refusal("127.42.3.9", allowed) is None
     assert refusal("127.0.0.1", allowed) == "loopback"
     assert refusal("10.0.0.1", allowed) == "private"
-
-
-@pytest.fixture(scope="module")
-def mock():
-    with MockServer("test") as server:
-        yield server
 
 
 def _crawl(tmp_path: Path, config_text: str) -> tuple:
