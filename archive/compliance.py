@@ -125,11 +125,10 @@ def check_year(db: sqlite_utils.Database, year: int, deadlines: Deadlines, today
                 continue
             portals = [p for (p,) in db.execute("select portal from agency_portals where agency_id = ?", [key])]
             down = [blocked[p] for p in portals if p in blocked]
-            unreadable = _unreadable_listing(db, key, year)
             if down and len(down) == len(portals):
                 findings.append(ComplianceFinding("unreachable", **base, evidence=down[0]["url"],
                                                   detail=f"门户 {down[0]['portal']} 无法读取（{down[0]['kind']}：{down[0]['detail']}），不计为缺报"))
-            elif unreadable is not None:
+            elif (unreadable := _unreadable_listing(db, key, year)) is not None:
                 findings.append(ComplianceFinding("unreachable", **base, evidence=unreadable["url"],
                                                   detail=f"门户 {unreadable['portal']} 列出了该机关的年报，但页面无法读取"
                                                          f"（{unreadable['kind']}：{unreadable['detail'][:120]}），不计为缺报"))

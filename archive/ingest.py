@@ -31,6 +31,14 @@ class IngestResult:
     failed: int = 0            # with no readable source (capture kept, reason recorded)
 
 
+def begin_crawl(db: sqlite_utils.Database, config, portals: list[str]) -> int:
+    """A crawl's start in the archive: the config's registry and portal listings synced,
+    a crawl run opened (its id returned)."""
+    sync_agencies(db, config.agencies.values())
+    sync_portals(db, {p.id: config.listed_on(p) for p in config.portals.values()})
+    return start_run(db, portals)
+
+
 def start_run(db: sqlite_utils.Database, portals: list[str]) -> int:
     return db["crawl_runs"].insert({"started_at": now(), "portals": json.dumps(portals)}).last_pk
 

@@ -109,9 +109,7 @@ class ArchivePipeline:
         if run_id:                          # one shard of a crawl the parent process has started
             self.run_id = run_id
             return
-        ingest.sync_agencies(self.db, spider.config.agencies.values())
-        ingest.sync_portals(self.db, {p.id: spider.config.listed_on(p) for p in spider.config.portals.values()})
-        self.run_id = ingest.start_run(self.db, list(spider.portals))
+        self.run_id = ingest.begin_crawl(self.db, spider.config, list(spider.portals))
 
     def process_item(self, item):
         if isinstance(item, Fetched):

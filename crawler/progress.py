@@ -9,6 +9,11 @@ from scrapy.exceptions import NotConfigured
 from archive.progress import Progress
 
 
+def crawl_summary(stats: dict) -> str:
+    """The line a crawl's progress ends with (in one process or over several)."""
+    return f"{stats.get('downloader/request_count', 0)} 次请求，年报 {stats.get('nianbao/reports', 0)} 份"
+
+
 class CrawlProgress:
     def __init__(self, crawler):
         self.stats = crawler.stats
@@ -44,6 +49,5 @@ class CrawlProgress:
 
     def finish(self, *args, **kwargs) -> None:
         if self.progress is not None:
-            get = self.stats.get_value
-            self.progress.close(f"{get('downloader/request_count', 0)} 次请求，年报 {get('nianbao/reports', 0)} 份")
+            self.progress.close(crawl_summary(self.stats.get_stats()))
             self.progress = None

@@ -101,11 +101,11 @@ def _sharded(config: Config, config_path: Path, data_dir: Path, groups: list[lis
     from archive.progress import Progress
     from archive.schema import open_archive
 
+    from .progress import crawl_summary
+
     progress = bool(overrides.pop("NIANBAO_PROGRESS", False))
     db = open_archive(data_dir / "archive.db")
-    ingest.sync_agencies(db, config.agencies.values())
-    ingest.sync_portals(db, {p.id: config.listed_on(p) for p in config.portals.values()})
-    run_id = ingest.start_run(db, [p for g in groups for p in g])
+    run_id = ingest.begin_crawl(db, config, [p for g in groups for p in g])
     CrawlState(data_dir / "state.sqlite").close()       # created once, not raced for by the shards
     concurrency = -(-config.crawl.concurrency // len(groups))
     with tempfile.TemporaryDirectory(prefix="nianbao-shards-") as tmp:
@@ -136,8 +136,7 @@ def _sharded(config: Config, config_path: Path, data_dir: Path, groups: list[lis
                     if part.exists():
                         out.write(part.read_bytes())
     if bar is not None:
-        bar.close(f"{stats.get('downloader/request_count', 0)} 次请求，年报 {stats.get('nianbao/reports', 0)} 份"
-                  f"（{len(groups)} 个进程）")
+        bar.close(f"{crawl_summary(stats)}（{len(groups)} 个进程）")
     stats["nianbao/crawl_processes"] = len(groups)
     stats["nianbao/crawl_processes_failed"] = len(failed)
     # what a failed shard found is stored too; but the crawl is incomplete, and says so
