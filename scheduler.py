@@ -16,7 +16,7 @@ import click
 
 from archive.errors import NianbaoError
 
-EXIT_LOCKED = 75          # EX_TEMPFAIL: another run holds the data directory; try again later
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the data directory; try again later
 log = logging.getLogger("nianbao.schedule")
 
 REPORT_SUFFIXES = {".pdf", ".html", ".htm", ".shtml", ".txt", ".md", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et"}
@@ -27,8 +27,11 @@ def _expand(paths: tuple[str, ...]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in REPORT_SUFFIXES
-                          and not f.name.upper().startswith("README"))
+            out += sorted(
+                f
+                for f in p.rglob("*")
+                if f.is_file() and f.suffix.lower() in REPORT_SUFFIXES and not f.name.upper().startswith("README")
+            )
         else:
             out.append(p)
     return out
@@ -78,38 +81,62 @@ def parse(files: tuple[str, ...], as_json: bool) -> None:
 
 
 @cli.command("crawl")
-@click.option("--config", "config_path", default="config.yaml", show_default=True, type=click.Path(),
-              help="Portals and agencies (see config.yaml).")
+@click.option(
+    "--config",
+    "config_path",
+    default="config.yaml",
+    show_default=True,
+    type=click.Path(),
+    help="Portals and agencies (see config.yaml).",
+)
 @click.option("--portal", "portals", multiple=True, help="Only this portal id (repeatable).")
-@click.option("--data", "data_dir", default="data", show_default=True, type=click.Path(),
-              help="Where raw captures, crawl state and feeds are kept.")
+@click.option(
+    "--data",
+    "data_dir",
+    default="data",
+    show_default=True,
+    type=click.Path(),
+    help="Where raw captures, crawl state and feeds are kept.",
+)
 @click.option("--feed", type=click.Path(), help="Also write the crawl's records as JSON Lines here.")
-@click.option("--workers", type=int, help="Crawl processes (default: crawl.workers in the config, else one per "
-                                          "core once there are 50 portals per process).")
-@click.option("--log-level", default="WARNING", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
-def crawl_command(config_path: str, portals: tuple[str, ...], data_dir: str, feed: str | None, workers: int | None,
-                  log_level: str) -> None:
+@click.option(
+    "--workers",
+    type=int,
+    help="Crawl processes (default: crawl.workers in the config, else one per core once there are 50 portals per process).",
+)
+@click.option("--log-level", default="WARNING", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+def crawl_command(
+    config_path: str, portals: tuple[str, ...], data_dir: str, feed: str | None, workers: int | None, log_level: str
+) -> None:
     """Crawl the configured portals' 年报 columns (politely; incremental on a second run)."""
     from archive.lock import RunLock, RunLocked
     from crawler.runner import crawl
 
     try:
         with RunLock(data_dir):
-            stats, feed_path = crawl(config_path, data_dir, list(portals) or None, feed, log_level, workers,
-                                     NIANBAO_PROGRESS=True)
+            stats, feed_path = crawl(
+                config_path, data_dir, list(portals) or None, feed, log_level, workers, NIANBAO_PROGRESS=True
+            )
     except RunLocked as e:
         click.echo(f"nianbao: {e}", err=True)
         sys.exit(EXIT_LOCKED)
     except NianbaoError as e:
         raise click.ClickException(str(e)) from None
-    click.echo(f"{stats.get('nianbao/reports', 0)} reports, {stats.get('downloader/request_count', 0)} requests; "
-               f"archive: {Path(data_dir) / 'archive.db'}" + (f"; feed: {feed_path}" if feed_path else ""))
+    click.echo(
+        f"{stats.get('nianbao/reports', 0)} reports, {stats.get('downloader/request_count', 0)} requests; "
+        f"archive: {Path(data_dir) / 'archive.db'}" + (f"; feed: {feed_path}" if feed_path else "")
+    )
 
 
 @cli.command()
-@click.option("--dir", "workdir", default="nianbao-demo", show_default=True, type=click.Path(),
-              help="Working directory for the demo's config, captures and feed.")
+@click.option(
+    "--dir",
+    "workdir",
+    default="nianbao-demo",
+    show_default=True,
+    type=click.Path(),
+    help="Working directory for the demo's config, captures and feed.",
+)
 def demo(workdir: str) -> None:
     """Start mock portals on 127.0.0.1, crawl them, parse the reports and print a summary."""
     from crawler.demo import run_demo
@@ -129,8 +156,9 @@ def _archive(data_dir: str):
         raise click.ClickException(str(e)) from None
 
 
-_DATA = click.option("--data", "data_dir", default="data", show_default=True, type=click.Path(),
-                     help="The data directory (archive.db and blobs/).")
+_DATA = click.option(
+    "--data", "data_dir", default="data", show_default=True, type=click.Path(), help="The data directory (archive.db and blobs/)."
+)
 
 
 @cli.command()
@@ -143,16 +171,35 @@ def serve(data_dir: str, host: str, port: int) -> None:
 
     from archive.browse import metadata
 
-    _archive(data_dir).close()                      # create/upgrade the schema before Datasette opens it
+    _archive(data_dir).close()  # create/upgrade the schema before Datasette opens it
     meta = metadata()
     meta["plugins"]["nianbao"]["blobs"] = str((Path(data_dir) / "blobs").resolve())
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
         json.dump(meta, f, ensure_ascii=False)
     click.echo(f"年报归档：http://{host}:{port}/archive （只读；Ctrl-C 结束）")
     # exec, not a child process: a supervisor's SIGTERM reaches Datasette itself
-    os.execv(sys.executable, [sys.executable, "-m", "datasette", "serve", str(Path(data_dir) / "archive.db"),
-                              "--metadata", f.name, "--host", host, "--port", str(port),
-                              "--setting", "allow_download", "off", "--setting", "sql_time_limit_ms", "3000"])
+    os.execv(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "datasette",
+            "serve",
+            str(Path(data_dir) / "archive.db"),
+            "--metadata",
+            f.name,
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--setting",
+            "allow_download",
+            "off",
+            "--setting",
+            "sql_time_limit_ms",
+            "3000",
+        ],
+    )
 
 
 @cli.command()
@@ -160,7 +207,8 @@ def serve(data_dir: str, host: str, port: int) -> None:
 @click.option("--workers", type=int, default=0, help="Parsing processes (default: one per core but one).")
 def reparse(data_dir: str, workers: int) -> None:
     """Re-run the current parser over every stored report (and ingest pending ones)."""
-    from archive.ingest import default_workers, ingest, reparse as run_reparse
+    from archive.ingest import default_workers, ingest
+    from archive.ingest import reparse as run_reparse
 
     db = _archive(data_dir)
     workers = workers or default_workers()
@@ -194,8 +242,10 @@ def export_warc_command(data_dir: str, out: str, run_id: int | None) -> None:
     from archive.warc import export_warc
 
     counts = export_warc(_archive(data_dir), BlobStore(Path(data_dir) / "blobs"), out, run_id)
-    click.echo(f"{counts['response']} response + {counts['revisit']} revisit records → {out}"
-               + (f"; {counts['missing']} captures missing from blobs/" if counts["missing"] else ""))
+    click.echo(
+        f"{counts['response']} response + {counts['revisit']} revisit records → {out}"
+        + (f"; {counts['missing']} captures missing from blobs/" if counts["missing"] else "")
+    )
 
 
 def _deadlines(config_path: str):
@@ -212,8 +262,14 @@ def _deadlines(config_path: str):
 
 @cli.command()
 @_DATA
-@click.option("--config", "config_path", default="config.yaml", show_default=True, type=click.Path(),
-              help="Deadline rules (statutory ones when the file is absent).")
+@click.option(
+    "--config",
+    "config_path",
+    default="config.yaml",
+    show_default=True,
+    type=click.Path(),
+    help="Deadline rules (statutory ones when the file is absent).",
+)
 @click.option("--year", type=int, required=True, help="Reporting year.")
 @click.option("--region", default="", help="Region code prefix (行政区划代码).")
 @click.option("--json", "as_json", is_flag=True, help="One finding per line (JSON Lines).")
@@ -221,8 +277,9 @@ def _deadlines(config_path: str):
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Judge as of this date (default: today).")
 @click.option("--alert", "send_alerts", is_flag=True, help="Send the digest of new/changed/resolved findings.")
 @click.option("--dry-run", is_flag=True, help="With --alert: show what would be sent, send nothing.")
-def check(data_dir: str, config_path: str, year: int, region: str, as_json: bool, fail_on: str, today,
-          send_alerts: bool, dry_run: bool) -> None:
+def check(
+    data_dir: str, config_path: str, year: int, region: str, as_json: bool, fail_on: str, today, send_alerts: bool, dry_run: bool
+) -> None:
     """Missing, late, replaced, unreachable, unparseable, inconsistent and cross-year findings for a year."""
     from datetime import date
 
@@ -231,8 +288,9 @@ def check(data_dir: str, config_path: str, year: int, region: str, as_json: bool
 
     wanted = {k.strip() for k in fail_on.split(",") if k.strip()}
     if wanted - set(KINDS):
-        raise click.BadParameter(f"unknown kinds {', '.join(sorted(wanted - set(KINDS)))} (known: {', '.join(KINDS)})",
-                                 param_hint="--fail-on")
+        raise click.BadParameter(
+            f"unknown kinds {', '.join(sorted(wanted - set(KINDS)))} (known: {', '.join(KINDS)})", param_hint="--fail-on"
+        )
     db = _archive(data_dir)
     findings = check_year(db, year, _deadlines(config_path), today.date() if today else date.today(), region)
     record(db, year, findings, now(), region)
@@ -280,8 +338,11 @@ def _counts_line(year: int, findings) -> str:
     from archive.compliance import KIND_NAMES, KINDS
 
     counts = {k: sum(f.kind == k for f in findings) for k in KINDS}
-    return (f"{year} 年度：" + "，".join(f"{KIND_NAMES[k]} {n}" for k, n in counts.items() if n) if findings
-            else f"{year} 年度：没有发现问题")
+    return (
+        f"{year} 年度：" + "，".join(f"{KIND_NAMES[k]} {n}" for k, n in counts.items() if n)
+        if findings
+        else f"{year} 年度：没有发现问题"
+    )
 
 
 @cli.command()
@@ -295,8 +356,14 @@ def search(data_dir: str, query: str) -> None:
         click.echo(f"{r['year']}  {r['agency_name'] or '?'}  v{r['version']}{'' if r['is_current'] else '（旧版）'}  {r['url']}")
 
 
-_CONFIG = click.option("--config", "config_path", default="config.yaml", show_default=True, type=click.Path(),
-                       help="Portals, agencies, deadlines, alerts and schedule.")
+_CONFIG = click.option(
+    "--config",
+    "config_path",
+    default="config.yaml",
+    show_default=True,
+    type=click.Path(),
+    help="Portals, agencies, deadlines, alerts and schedule.",
+)
 
 
 @cli.command()
@@ -307,10 +374,17 @@ _CONFIG = click.option("--config", "config_path", default="config.yaml", show_de
 @click.option("--portal", "portals", multiple=True, help="Only this portal id (repeatable).")
 @click.option("--no-alert", is_flag=True, help="Check, but send no alerts.")
 @click.option("--dry-run", is_flag=True, help="Show the alerts that would be sent, send nothing.")
-@click.option("--log-level", default="WARNING", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
-def run(config_path: str, data_dir: str, year: int | None, today, portals: tuple[str, ...], no_alert: bool,
-        dry_run: bool, log_level: str) -> None:
+@click.option("--log-level", default="WARNING", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+def run(
+    config_path: str,
+    data_dir: str,
+    year: int | None,
+    today,
+    portals: tuple[str, ...],
+    no_alert: bool,
+    dry_run: bool,
+    log_level: str,
+) -> None:
     """One full cycle, for cron: crawl → archive → check → alert.
 
     Refused (exit status 75) while another run holds the data directory.
@@ -320,8 +394,16 @@ def run(config_path: str, data_dir: str, year: int | None, today, portals: tuple
     from crawler.cycle import run_cycle
 
     try:
-        result = run_cycle(config_path, data_dir, year, today.date() if today else None, not no_alert, dry_run,
-                           list(portals) or None, log_level=log_level)
+        result = run_cycle(
+            config_path,
+            data_dir,
+            year,
+            today.date() if today else None,
+            not no_alert,
+            dry_run,
+            list(portals) or None,
+            log_level=log_level,
+        )
     except RunLocked as e:
         click.echo(f"nianbao: {e}", err=True)
         sys.exit(EXIT_LOCKED)
@@ -329,10 +411,15 @@ def run(config_path: str, data_dir: str, year: int | None, today, portals: tuple
         raise click.ClickException(str(e)) from None
     stats = result.stats
     problems = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("nianbao/problems/")}
-    click.echo(f"运行完成（{result.seconds:.0f} 秒，抓取批次 {result.run_id}）：{stats.get('downloader/request_count', 0)} 次请求，"
-               f"年报 {stats.get('nianbao/reports', 0)} 份，入库 {stats.get('nianbao/archive/reports_stored', 0)} 份"
-               + (f"，抓取问题 {sum(problems.values())} 个（" + "，".join(f"{k} {v}" for k, v in sorted(problems.items())) + "）"
-                  if problems else ""))
+    click.echo(
+        f"运行完成（{result.seconds:.0f} 秒，抓取批次 {result.run_id}）：{stats.get('downloader/request_count', 0)} 次请求，"
+        f"年报 {stats.get('nianbao/reports', 0)} 份，入库 {stats.get('nianbao/archive/reports_stored', 0)} 份"
+        + (
+            f"，抓取问题 {sum(problems.values())} 个（" + "，".join(f"{k} {v}" for k, v in sorted(problems.items())) + "）"
+            if problems
+            else ""
+        )
+    )
     click.echo(_counts_line(result.year, result.findings))
     changes = result.changes
     click.echo(f"与上次核查相比：新增 {len(changes['new'])}，变化 {len(changes['changed'])}，已解决 {len(changes['resolved'])}")
@@ -391,10 +478,17 @@ def start_scheduler(config_path: str, data_dir: str):
     db.close()
     grace = timedelta(days=config.schedule.misfire_grace_days)
     store = SQLAlchemyJobStore(url=f"sqlite:///{db_path}", engine_options={"connect_args": {"timeout": 30}})
-    scheduler = BackgroundScheduler(jobstores={"default": store}, timezone=zone, job_defaults={
-        # APScheduler's default misfire grace is 1 s: after any downtime a yearly job would
-        # be skipped silently. Missed runs within the grace run once (coalesced).
-        "misfire_grace_time": int(grace.total_seconds()) or 1, "coalesce": True, "max_instances": 1})
+    scheduler = BackgroundScheduler(
+        jobstores={"default": store},
+        timezone=zone,
+        job_defaults={
+            # APScheduler's default misfire grace is 1 s: after any downtime a yearly job would
+            # be skipped silently. Missed runs within the grace run once (coalesced).
+            "misfire_grace_time": int(grace.total_seconds()) or 1,
+            "coalesce": True,
+            "max_instances": 1,
+        },
+    )
     scheduler.start(paused=True)
     args = [str(Path(config_path).resolve()), str(Path(data_dir).resolve())]
     wanted = {spec.id for spec in specs}
@@ -406,7 +500,7 @@ def start_scheduler(config_path: str, data_dir: str):
         trigger = spec.trigger(zone)
         job = scheduler.get_job(spec.id)
         if job is not None and str(job.trigger) == str(trigger) and job.args == tuple(args):
-            kept.append(job)                      # its stored next run (maybe a missed one) stands
+            kept.append(job)  # its stored next run (maybe a missed one) stands
             continue
         scheduler.add_job(cycle_job, trigger, args=args, id=spec.id, name=spec.note or spec.id, replace_existing=True)
     now = datetime.now(zone)
@@ -417,11 +511,12 @@ def start_scheduler(config_path: str, data_dir: str):
     else:
         missed = missed_fire([spec.trigger(zone) for spec in specs], last_run, now, grace)
         if missed is not None:
-            scheduler.add_job(cycle_job, "date", run_date=now, args=args, id="catch-up", name="补跑",
-                              replace_existing=True)
-            done.append(f"补跑：{missed:%Y-%m-%d %H:%M} 的运行被错过（上次运行："
-                        f"{last_run.astimezone(zone):%Y-%m-%d %H:%M}）" if last_run else
-                        f"补跑：{missed:%Y-%m-%d %H:%M} 的运行被错过（归档中还没有运行记录），现在运行一次")
+            scheduler.add_job(cycle_job, "date", run_date=now, args=args, id="catch-up", name="补跑", replace_existing=True)
+            done.append(
+                f"补跑：{missed:%Y-%m-%d %H:%M} 的运行被错过（上次运行：{last_run.astimezone(zone):%Y-%m-%d %H:%M}）"
+                if last_run
+                else f"补跑：{missed:%Y-%m-%d %H:%M} 的运行被错过（归档中还没有运行记录），现在运行一次"
+            )
         else:
             done.append("无需补跑")
     scheduler.resume()
@@ -449,14 +544,18 @@ def schedule(config_path: str, data_dir: str) -> None:
         log.info("收到 %s，正在停止（当前运行会先结束本批写入）…", signal.Signals(signum).name)
         child = _child
         if child is not None and child.poll() is None:
-            child.send_signal(signal.SIGTERM)     # Scrapy closes the crawl cleanly on SIGTERM
+            child.send_signal(signal.SIGTERM)  # Scrapy closes the crawl cleanly on SIGTERM
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     for job in sorted(scheduler.get_jobs(), key=lambda j: j.next_run_time.timestamp() if j.next_run_time else float("inf")):
-        log.info("计划任务 %-28s 下次运行 %s  %s", job.id,
-                 f"{job.next_run_time:%Y-%m-%d %H:%M %Z}" if job.next_run_time else "—", job.name)
+        log.info(
+            "计划任务 %-28s 下次运行 %s  %s",
+            job.id,
+            f"{job.next_run_time:%Y-%m-%d %H:%M %Z}" if job.next_run_time else "—",
+            job.name,
+        )
     for line in done:
         log.info(line)
     stop.wait()

@@ -38,7 +38,7 @@ class EmailChannel:
     port: int
     sender: str
     to: tuple[str, ...]
-    security: str = "starttls"          # starttls, ssl or none (none only for a relay on localhost)
+    security: str = "starttls"  # starttls, ssl or none (none only for a relay on localhost)
     username_env: str | None = None
     password_env: str | None = None
     name: str = "email"
@@ -47,8 +47,8 @@ class EmailChannel:
 @dataclass(frozen=True)
 class WebhookChannel:
     url: str
-    kind: str = "generic"               # generic, dingtalk, wecom, feishu
-    secret_env: str | None = None       # DingTalk/Feishu signing secret
+    kind: str = "generic"  # generic, dingtalk, wecom, feishu
+    secret_env: str | None = None  # DingTalk/Feishu signing secret
     name: str = "webhook"
 
 
@@ -79,8 +79,7 @@ def pending(db: sqlite_utils.Database, channel: str, year: int | None = None) ->
             continue
         if row["resolved_at"] and row["key"] not in told_keys:
             continue
-        out.append({**row, "news": "resolved" if row["resolved_at"] else
-                    ("changed" if row["key"] in told_keys else "new")})
+        out.append({**row, "news": "resolved" if row["resolved_at"] else ("changed" if row["key"] in told_keys else "new")})
     return out
 
 
@@ -97,8 +96,10 @@ def digest(rows: list[dict]) -> tuple[str, str]:
             continue
         lines.append(f"【{title}】")
         for r in group:
-            lines.append(f"- {r['year']} {KIND_NAMES[r['kind']]} · {r['agency_name'] or r['agency_key']}"
-                         f"（{r['region'] or '无区划'}）：{r['detail']}" + (f" {r['evidence']}" if r["evidence"] else ""))
+            lines.append(
+                f"- {r['year']} {KIND_NAMES[r['kind']]} · {r['agency_name'] or r['agency_key']}"
+                f"（{r['region'] or '无区划'}）：{r['detail']}" + (f" {r['evidence']}" if r["evidence"] else "")
+            )
         lines.append("")
     return subject, "\n".join(lines).rstrip() + "\n"
 
@@ -137,8 +138,9 @@ def send_email(channel: EmailChannel, subject: str, text: str) -> None:
         raise AlertError(f"email via {channel.host}:{channel.port}: {type(e).__name__}: {e}") from None
 
 
-def webhook_request(channel: WebhookChannel, subject: str, text: str, rows: list[dict],
-                    now: float | None = None) -> tuple[str, bytes]:
+def webhook_request(
+    channel: WebhookChannel, subject: str, text: str, rows: list[dict], now: float | None = None
+) -> tuple[str, bytes]:
     """(url, JSON body) in the robot's own format, signed where the robot requires it."""
     url = _secret(channel.url[4:]) if channel.url.startswith("env:") else channel.url
     secret = _secret(channel.secret_env)
@@ -158,22 +160,42 @@ def webhook_request(channel: WebhookChannel, subject: str, text: str, rows: list
             sign = base64.b64encode(hmac.new(f"{stamp}\n{secret}".encode(), b"", hashlib.sha256).digest())
             body.update({"timestamp": stamp, "sign": sign.decode()})
     else:
-        body = {"subject": subject, "text": text,
-                "findings": [{k: r[k] for k in ("key", "kind", "news", "agency_key", "agency_name", "region", "year",
-                                                "due", "detail", "confidence", "evidence")} for r in rows]}
+        body = {
+            "subject": subject,
+            "text": text,
+            "findings": [
+                {
+                    k: r[k]
+                    for k in (
+                        "key",
+                        "kind",
+                        "news",
+                        "agency_key",
+                        "agency_name",
+                        "region",
+                        "year",
+                        "due",
+                        "detail",
+                        "confidence",
+                        "evidence",
+                    )
+                }
+                for r in rows
+            ],
+        }
     return url, json.dumps(body, ensure_ascii=False).encode()
 
 
 def send_webhook(channel: WebhookChannel, subject: str, text: str, rows: list[dict]) -> None:
     url, body = webhook_request(channel, subject, text, rows)
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json; charset=utf-8"})
-    host = urllib.parse.urlsplit(url).hostname or "?"          # never the URL: robot URLs carry tokens
+    host = urllib.parse.urlsplit(url).hostname or "?"  # never the URL: robot URLs carry tokens
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             answer = response.read(65536)
     except OSError as e:
         raise AlertError(f"webhook {host}: {type(e).__name__}: {e}") from None
-    if channel.kind in ("dingtalk", "wecom", "feishu"):        # robots answer 200 with an error code
+    if channel.kind in ("dingtalk", "wecom", "feishu"):  # robots answer 200 with an error code
         try:
             code = json.loads(answer or b"{}")
         except ValueError:
@@ -191,8 +213,9 @@ def send(channel, subject: str, text: str, rows: list[dict]) -> None:
         log.warning("%s", text)
 
 
-def alert(db: sqlite_utils.Database, config: AlertConfig, now: str, year: int | None = None,
-          dry_run: bool = False) -> dict[str, dict]:
+def alert(
+    db: sqlite_utils.Database, config: AlertConfig, now: str, year: int | None = None, dry_run: bool = False
+) -> dict[str, dict]:
     """Send each channel its digest; returns per channel: findings told, or the error."""
     results: dict[str, dict] = {}
     for channel in config.channels:
@@ -210,8 +233,9 @@ def alert(db: sqlite_utils.Database, config: AlertConfig, now: str, year: int | 
             results[channel.name] = {"sent": 0, "error": str(e)}
             continue
         with db.atomic():
-            db.conn.executemany("insert into alerts_sent (finding_key, channel, state, sent_at, digest) "
-                                "values (?, ?, ?, ?, ?)",
-                                [(r["key"], channel.name, _state(r), now, subject) for r in rows])
+            db.conn.executemany(
+                "insert into alerts_sent (finding_key, channel, state, sent_at, digest) values (?, ?, ?, ?, ?)",
+                [(r["key"], channel.name, _state(r), now, subject) for r in rows],
+            )
         results[channel.name] = {"sent": len(rows)}
     return results

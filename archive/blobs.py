@@ -25,7 +25,7 @@ class BlobStore:
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self._dirs: set[Path] = set()          # fan-out directories known to exist
+        self._dirs: set[Path] = set()  # fan-out directories known to exist
 
     def _base(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
@@ -50,7 +50,7 @@ class BlobStore:
             tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
             with open(tmp, "wb") as f:
                 f.write(data)
-            os.replace(tmp, target)          # a reader sees the whole blob or none
+            os.replace(tmp, target)  # a reader sees the whole blob or none
         return sha256
 
     def get(self, sha256: str) -> bytes:

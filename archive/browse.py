@@ -15,7 +15,7 @@ from .template import RULES, TABLES
 # The statutory deadlines (archive.deadlines; local rules from config.yaml apply in
 # `nianbao check`, which Datasette's static metadata does not read).
 DEADLINE_SQL = Deadlines().sql("r.year", "r.level", "r.region")
-EARLIEST = Deadlines().earliest()       # lets the 迟报 query skip, by index, what cannot be late
+EARLIEST = Deadlines().earliest()  # lets the 迟报 query skip, by index, what cannot be late
 
 QUERIES: dict[str, dict] = {
     "missing": {
@@ -102,8 +102,12 @@ order by cur.jump desc limit 500""",
 
 
 def _table_columns(table) -> dict[str, str]:
-    columns = {"report_id": "年报（版本）编号", "row": "行（报告模板中的行键）", "label": "行名称（按国家模板）",
-               "blanks": "印出但为空的列（“/”“—”“无”等），空值表示“有此格无数字”"}
+    columns = {
+        "report_id": "年报（版本）编号",
+        "row": "行（报告模板中的行键）",
+        "label": "行名称（按国家模板）",
+        "blanks": "印出但为空的列（“/”“—”“无”等），空值表示“有此格无数字”",
+    }
     for c in table.columns:
         columns[c.key] = f"{c.label}（{c.description}；单位：{c.unit}）"
     return columns
@@ -114,63 +118,135 @@ def metadata(blob_url: str = "/-/capture/") -> dict:
         "reports": {
             "title": "年报（每个版本一行）",
             "description": "每个机关每个年度的年报；同一机关同一年度内容改变后重新发布为新版本，is_current=1 为现行版本。",
-            "sort_desc": "year", "label_column": "title",
+            "sort_desc": "year",
+            "label_column": "title",
             "facets": ["year", "template", "parse_status", "level", "is_current"],
             "columns": {
-                "agency_key": "机关键：配置中的机关代码，未登记的为“name:机关名称”", "agency_id": "机关代码（配置）",
-                "agency_name": "机关名称", "year": "报告年度（统计年度，不是发布年度）", "version": "版本号（从 1 起）",
-                "is_current": "是否现行版本（1 是）", "title": "标题", "url": "原文地址（门户上的页面）",
+                "agency_key": "机关键：配置中的机关代码，未登记的为“name:机关名称”",
+                "agency_id": "机关代码（配置）",
+                "agency_name": "机关名称",
+                "year": "报告年度（统计年度，不是发布年度）",
+                "version": "版本号（从 1 起）",
+                "is_current": "是否现行版本（1 是）",
+                "title": "标题",
+                "url": "原文地址（门户上的页面）",
                 "published": "发布日期（页面元数据或发布时间；不取自网址）",
                 "published_source": "发布日期来源：meta 元数据 / page 页面 / list 列表 / written 成文日期",
-                "first_seen": "首次抓到该版本的时间（UTC）", "last_seen": "最近一次抓到的时间（UTC）",
-                "template": "表格格式：2021 或 2019（试行）", "parse_status": "解析结果：ok / no_tables / no_text / failed",
-                "parse_error": "解析失败的原因", "source_sha256": "数字所取自的原始文件（SHA-256，可下载存档副本）",
-                "content_hash": "内容指纹（单元格）", "supersedes_id": "本版本取代的上一版本",
-                "changed_cells": "与上一版本相比改变的单元格（JSON）", "region": "行政区划代码", "level": "机关层级",
-                "new_requests": "本年新收申请总数（件）", "carried_over": "上年结转申请数（件）",
-                "handled": "（七）总计：本年办结数（件）", "carried_forward": "结转下年度继续办理（件）",
-                "reviews": "行政复议总计（件）", "suits": "行政诉讼总计（件，两类合计）",
-                "errors": "错误级核查结果数", "warnings": "警告级核查结果数"},
+                "first_seen": "首次抓到该版本的时间（UTC）",
+                "last_seen": "最近一次抓到的时间（UTC）",
+                "template": "表格格式：2021 或 2019（试行）",
+                "parse_status": "解析结果：ok / no_tables / no_text / failed",
+                "parse_error": "解析失败的原因",
+                "source_sha256": "数字所取自的原始文件（SHA-256，可下载存档副本）",
+                "content_hash": "内容指纹（单元格）",
+                "supersedes_id": "本版本取代的上一版本",
+                "changed_cells": "与上一版本相比改变的单元格（JSON）",
+                "region": "行政区划代码",
+                "level": "机关层级",
+                "new_requests": "本年新收申请总数（件）",
+                "carried_over": "上年结转申请数（件）",
+                "handled": "（七）总计：本年办结数（件）",
+                "carried_forward": "结转下年度继续办理（件）",
+                "reviews": "行政复议总计（件）",
+                "suits": "行政诉讼总计（件，两类合计）",
+                "errors": "错误级核查结果数",
+                "warnings": "警告级核查结果数",
+            },
         },
-        "agencies": {"title": "机关名录", "description": "配置中登记、应当发布年报的机关。", "label_column": "name",
-                     "facets": ["level"], "sort": "region",
-                     "columns": {"id": "机关代码", "name": "全称", "level": "层级：government 政府 / department 部门 / township 乡镇街道",
-                                 "region": "行政区划代码（6 或 12 位）", "parent_id": "上级机关", "aliases": "别名（JSON）",
-                                 "retired": "撤销或合并日期（之后不再要求发布）"}},
-        "findings": {"title": "核查结果", "description": "每份年报的勾稽关系等核查结果。",
-                     "facets": ["rule", "severity", "year"], "sort_desc": "year",
-                     "columns": {"rule": "规则（见 rules 表）", "severity": "级别：error / warning / info",
-                                 "cell": "涉及的单元格", "message": "说明（列出数字）"}},
+        "agencies": {
+            "title": "机关名录",
+            "description": "配置中登记、应当发布年报的机关。",
+            "label_column": "name",
+            "facets": ["level"],
+            "sort": "region",
+            "columns": {
+                "id": "机关代码",
+                "name": "全称",
+                "level": "层级：government 政府 / department 部门 / township 乡镇街道",
+                "region": "行政区划代码（6 或 12 位）",
+                "parent_id": "上级机关",
+                "aliases": "别名（JSON）",
+                "retired": "撤销或合并日期（之后不再要求发布）",
+            },
+        },
+        "findings": {
+            "title": "核查结果",
+            "description": "每份年报的勾稽关系等核查结果。",
+            "facets": ["rule", "severity", "year"],
+            "sort_desc": "year",
+            "columns": {
+                "rule": "规则（见 rules 表）",
+                "severity": "级别：error / warning / info",
+                "cell": "涉及的单元格",
+                "message": "说明（列出数字）",
+            },
+        },
         "rules": {"title": "核查规则", "label_column": "description"},
-        "captures": {"title": "原始抓取（证据）", "description": "每一次抓取的响应：地址、时间、状态、响应头和内容哈希。",
-                     "facets": ["role", "status", "portal"], "sort_desc": "fetched_at",
-                     "columns": {"url": "最终地址", "requested_url": "请求的地址（重定向前）", "fetched_at": "抓取时间（UTC）",
-                                 "sha256": "内容 SHA-256（存档副本）", "headers": "响应头（JSON）", "referer": "来源页面"}},
-        "documents": {"title": "文件（按内容去重）", "facets": ["kind"],
-                      "columns": {"sha256": "内容 SHA-256", "size": "字节数", "kind": "类型"}},
-        "sightings": {"title": "年报发现记录", "description": "每次抓取在门户上看到的每份年报（未解析前的原始记录）。",
-                      "facets": ["portal", "year", "attribution"], "label_column": "title"},
-        "report_sources": {"title": "年报来源", "description": "同一年报的页面、附件、压缩包内文件；used=1 为取数来源。",
-                           "facets": ["role", "kind", "used"]},
-        "problems": {"title": "抓取问题", "facets": ["kind", "portal"], "sort_desc": "at",
-                     "columns": {"kind": "blocked 防火墙拦截（未破解）/ robots_disallowed / http_error / unreachable / …"}},
+        "captures": {
+            "title": "原始抓取（证据）",
+            "description": "每一次抓取的响应：地址、时间、状态、响应头和内容哈希。",
+            "facets": ["role", "status", "portal"],
+            "sort_desc": "fetched_at",
+            "columns": {
+                "url": "最终地址",
+                "requested_url": "请求的地址（重定向前）",
+                "fetched_at": "抓取时间（UTC）",
+                "sha256": "内容 SHA-256（存档副本）",
+                "headers": "响应头（JSON）",
+                "referer": "来源页面",
+            },
+        },
+        "documents": {
+            "title": "文件（按内容去重）",
+            "facets": ["kind"],
+            "columns": {"sha256": "内容 SHA-256", "size": "字节数", "kind": "类型"},
+        },
+        "sightings": {
+            "title": "年报发现记录",
+            "description": "每次抓取在门户上看到的每份年报（未解析前的原始记录）。",
+            "facets": ["portal", "year", "attribution"],
+            "label_column": "title",
+        },
+        "report_sources": {
+            "title": "年报来源",
+            "description": "同一年报的页面、附件、压缩包内文件；used=1 为取数来源。",
+            "facets": ["role", "kind", "used"],
+        },
+        "problems": {
+            "title": "抓取问题",
+            "facets": ["kind", "portal"],
+            "sort_desc": "at",
+            "columns": {"kind": "blocked 防火墙拦截（未破解）/ robots_disallowed / http_error / unreachable / …"},
+        },
         "crawl_runs": {"title": "抓取批次", "sort_desc": "started_at"},
         "labels": {"title": "表格标签（国家模板）", "facets": ["table_name", "template"]},
         "report_text": {"title": "年报全文", "fts_table": "report_text_fts", "fts_pk": "report_id"},
         "alerts_sent": {"title": "已发送提醒"},
-        "apscheduler_jobs": {"hidden": True},          # nianbao schedule's job store (pickled state)
+        "apscheduler_jobs": {"hidden": True},  # nianbao schedule's job store (pickled state)
     }
     for table in TABLES:
-        tables[table.key] = {"title": table.title, "description": table.description, "facets": ["row"],
-                             "label_column": "label", "columns": _table_columns(table)}
-    tables["cells"] = {"title": "全部单元格（长表）", "description": "三张表的每个单元格一行：表、行、列、数值。",
-                       "facets": ["table_name", "column"]}
+        tables[table.key] = {
+            "title": table.title,
+            "description": table.description,
+            "facets": ["row"],
+            "label_column": "label",
+            "columns": _table_columns(table),
+        }
+    tables["cells"] = {
+        "title": "全部单元格（长表）",
+        "description": "三张表的每个单元格一行：表、行、列、数值。",
+        "facets": ["table_name", "column"],
+    }
     return {
         "title": "年报归档 nianbao",
         "description": "政府信息公开工作年度报告的归档、解析与核查。规则：" + "；".join(r.id for r in RULES),
         "license": "数据来自各政府门户公开发布的年报",
-        "databases": {"archive": {"title": "年报归档", "tables": tables,
-                                  "queries": {name: {k: v for k, v in q.items() if k != "params"}
-                                              for name, q in QUERIES.items()}}},
+        "databases": {
+            "archive": {
+                "title": "年报归档",
+                "tables": tables,
+                "queries": {name: {k: v for k, v in q.items() if k != "params"} for name, q in QUERIES.items()},
+            }
+        },
         "plugins": {"nianbao": {"blob_url": blob_url}},
     }

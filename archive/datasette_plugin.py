@@ -16,11 +16,19 @@ from markupsafe import Markup, escape
 
 from .blobs import BlobStore
 
-_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json",
-          "xml": "text/xml", "text": "text/plain; charset=utf-8", "zip": "application/zip",
-          "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-          "doc": "application/msword", "xls": "application/vnd.ms-excel", "wps": "application/vnd.ms-works"}
+_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "json": "application/json",
+    "xml": "text/xml",
+    "text": "text/plain; charset=utf-8",
+    "zip": "application/zip",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "doc": "application/msword",
+    "xls": "application/vnd.ms-excel",
+    "wps": "application/vnd.ms-works",
+}
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 HASH_COLUMNS = {"sha256", "source_sha256", "zip_sha256"}
 
@@ -37,8 +45,11 @@ async def capture(request, datasette):
     db = datasette.get_database("archive")
     row = (await db.execute("select kind from documents where sha256 = ?", [sha256])).first()
     kind = row[0] if row else "binary"
-    headers = {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff",
-               "Cache-Control": "public, max-age=31536000, immutable"}
+    headers = {
+        "Content-Security-Policy": "sandbox",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "public, max-age=31536000, immutable",
+    }
     if kind not in ("html", "pdf", "text", "json", "xml"):
         headers["Content-Disposition"] = f'attachment; filename="{sha256[:16]}.{kind}"'
     return Response(data, status=200, headers=headers, content_type=_TYPES.get(kind, "application/octet-stream"))
@@ -52,9 +63,13 @@ def register_routes():
 @hookimpl
 def render_cell(value, column, datasette):
     if column in HASH_COLUMNS and isinstance(value, str) and _SHA.match(value):
-        return Markup(f'<a href="{datasette.urls.path("/-/capture/" + value)}" title="{value}">存档副本 '
-                      f'{escape(value[:12])}…</a>')
-    if column in ("url", "原文", "requested_url", "report_url") and isinstance(value, str) \
-            and value.startswith(("http://", "https://")):
+        return Markup(
+            f'<a href="{datasette.urls.path("/-/capture/" + value)}" title="{value}">存档副本 {escape(value[:12])}…</a>'
+        )
+    if (
+        column in ("url", "原文", "requested_url", "report_url")
+        and isinstance(value, str)
+        and value.startswith(("http://", "https://"))
+    ):
         return Markup(f'<a href="{escape(value)}" rel="noopener noreferrer nofollow">{escape(value)}</a>')
     return None

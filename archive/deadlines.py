@@ -19,16 +19,19 @@ from datetime import date
 class DeadlineRule:
     month: int
     day: int
-    level: str | None = None        # government / department / township; None: any
-    region: str = ""                # 行政区划代码 prefix; "": everywhere
-    from_year: int = 2007           # reporting years this rule covers, inclusive
+    level: str | None = None  # government / department / township; None: any
+    region: str = ""  # 行政区划代码 prefix; "": everywhere
+    from_year: int = 2007  # reporting years this rule covers, inclusive
     to_year: int | None = None
     note: str = ""
 
     def covers(self, year: int, level: str | None, region: str | None) -> bool:
-        return (self.from_year <= year and (self.to_year is None or year <= self.to_year)
-                and (self.level is None or self.level == level)
-                and (region or "").startswith(self.region))
+        return (
+            self.from_year <= year
+            and (self.to_year is None or year <= self.to_year)
+            and (self.level is None or self.level == level)
+            and (region or "").startswith(self.region)
+        )
 
     def specificity(self) -> tuple[int, int, int]:
         return (len(self.region), self.level is not None, self.from_year)
@@ -45,11 +48,11 @@ STATUTORY: tuple[DeadlineRule, ...] = (
 @dataclass(frozen=True)
 class Deadlines:
     rules: tuple[DeadlineRule, ...] = STATUTORY
-    grace_days: int = 14            # after the deadline, how long before "not found" becomes "missing"
+    grace_days: int = 14  # after the deadline, how long before "not found" becomes "missing"
 
     def rule(self, year: int, level: str | None, region: str | None) -> DeadlineRule:
         matching = [r for r in self.rules if r.covers(year, level, region)]
-        if not matching:                # an unknown level: the statutory 3-31 of its era
+        if not matching:  # an unknown level: the statutory 3-31 of its era
             matching = [r for r in STATUTORY if r.covers(year, "government", region)]
         return max(matching, key=DeadlineRule.specificity)
 

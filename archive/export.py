@@ -16,8 +16,14 @@ import sqlite_utils
 
 from .template import TABLES, Table
 
-STATUS = {None: "缺报", "ok": "已报", "no_tables": "已报（无可读表格）", "no_text": "已报（扫描件）",
-          "failed": "已报（无法解析）", "no_source": "已报（未取得文件）"}
+STATUS = {
+    None: "缺报",
+    "ok": "已报",
+    "no_tables": "已报（无可读表格）",
+    "no_text": "已报（扫描件）",
+    "failed": "已报（无法解析）",
+    "no_source": "已报（未取得文件）",
+}
 HEAD = ("机关代码", "机关", "层级", "行政区划", "状态", "发布日期", "格式", "原文")
 
 
@@ -37,8 +43,9 @@ def columns(table: Table, template: str) -> list[tuple[str, str]]:
 
 
 def _rows(db: sqlite_utils.Database, year: int, region: str) -> list[dict]:
-    return list(db.query(
-        """select a.id as agency_id, a.name, a.level, a.region, r.id as report_id, r.parse_status, r.published,
+    return list(
+        db.query(
+            """select a.id as agency_id, a.name, a.level, a.region, r.id as report_id, r.parse_status, r.published,
                   r.template, r.url
            from agencies a left join reports r on r.agency_key = a.id and r.year = :year and r.is_current = 1
            where (a.retired is null or a.retired > :year || '-12-31') and a.region like :region || '%'
@@ -46,16 +53,20 @@ def _rows(db: sqlite_utils.Database, year: int, region: str) -> list[dict]:
            select null, r.agency_name, r.level, r.region, r.id, r.parse_status, r.published, r.template, r.url
            from reports r
            where r.agency_id is null and r.year = :year and r.is_current = 1 and :region = ''
-           order by 4, 3, 2""", {"year": year, "region": region}))
+           order by 4, 3, 2""",
+            {"year": year, "region": region},
+        )
+    )
 
 
 def _cells(db: sqlite_utils.Database, report_ids: list[int]) -> dict[int, dict]:
     out: dict[int, dict] = {}
     for start in range(0, len(report_ids), 500):
-        chunk = report_ids[start:start + 500]
+        chunk = report_ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        for rid, t, r, c, v in db.execute(f"select report_id, table_name, row, \"column\", value from cells "
-                                          f"where report_id in ({marks})", chunk):
+        for rid, t, r, c, v in db.execute(
+            f'select report_id, table_name, row, "column", value from cells where report_id in ({marks})', chunk
+        ):
             out.setdefault(rid, {})[f"{t}.{r}.{c}"] = v
     return out
 
@@ -68,12 +79,19 @@ def export(db: sqlite_utils.Database, year: int, out: str | Path, fmt: str, regi
     sheets = [(t, columns(t, template)) for t in TABLES]
 
     def head(row: dict) -> list:
-        return [row["agency_id"] or "", row["name"], row["level"] or "", row["region"] or "",
-                STATUS.get(row["parse_status"], row["parse_status"]) if row["report_id"] else STATUS[None],
-                row["published"] or "", row["template"] or "", row["url"] or ""]
+        return [
+            row["agency_id"] or "",
+            row["name"],
+            row["level"] or "",
+            row["region"] or "",
+            STATUS.get(row["parse_status"], row["parse_status"]) if row["report_id"] else STATUS[None],
+            row["published"] or "",
+            row["template"] or "",
+            row["url"] or "",
+        ]
 
     if fmt == "csv":
-        with open(out, "w", newline="", encoding="utf-8-sig") as f:      # BOM: Excel opens Chinese CSV right
+        with open(out, "w", newline="", encoding="utf-8-sig") as f:  # BOM: Excel opens Chinese CSV right
             w = csv.writer(f)
             w.writerow([*HEAD, *(f"{t.title[:2]}{label}" for t, cols in sheets for _, label in cols)])
             for row in rows:

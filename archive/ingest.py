@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
 
@@ -26,9 +26,9 @@ from .store import diff_cells, now, report_cells, store_report, write_parse
 
 @dataclass
 class IngestResult:
-    reports: int = 0           # sightings stored
-    new_versions: int = 0      # of which created a new report version
-    failed: int = 0            # with no readable source (capture kept, reason recorded)
+    reports: int = 0  # sightings stored
+    new_versions: int = 0  # of which created a new report version
+    failed: int = 0  # with no readable source (capture kept, reason recorded)
 
 
 def begin_crawl(db: sqlite_utils.Database, config, portals: list[str]) -> int:
@@ -44,21 +44,40 @@ def start_run(db: sqlite_utils.Database, portals: list[str]) -> int:
 
 
 def finish_run(db: sqlite_utils.Database, run_id: int, stats: dict) -> None:
-    counts = {t: db.execute(f"select count(*) from {t} where run_id = ?", [run_id]).fetchone()[0]
-              for t in ("captures", "problems", "sightings")}
-    db["crawl_runs"].update(run_id, {"finished_at": now(), "stats": json.dumps(stats, default=str),
-                                     "requests": stats.get("downloader/request_count"),
-                                     "captures": counts["captures"], "reports": counts["sightings"],
-                                     "problems": counts["problems"]})
+    counts = {
+        t: db.execute(f"select count(*) from {t} where run_id = ?", [run_id]).fetchone()[0]
+        for t in ("captures", "problems", "sightings")
+    }
+    db["crawl_runs"].update(
+        run_id,
+        {
+            "finished_at": now(),
+            "stats": json.dumps(stats, default=str),
+            "requests": stats.get("downloader/request_count"),
+            "captures": counts["captures"],
+            "reports": counts["sightings"],
+            "problems": counts["problems"],
+        },
+    )
 
 
 def sync_agencies(db: sqlite_utils.Database, agencies: Iterable) -> None:
     """The configured registry (``crawler.config.Agency``) into ``agencies``."""
-    rows = [{"id": a.id, "name": a.name, "level": a.level, "region": a.region, "parent_id": a.parent,
-             "aliases": json.dumps(list(a.aliases), ensure_ascii=False), "retired": a.retired} for a in agencies]
+    rows = [
+        {
+            "id": a.id,
+            "name": a.name,
+            "level": a.level,
+            "region": a.region,
+            "parent_id": a.parent,
+            "aliases": json.dumps(list(a.aliases), ensure_ascii=False),
+            "retired": a.retired,
+        }
+        for a in agencies
+    ]
     parents = {r["id"]: r["parent_id"] for r in rows}
 
-    def depth(agency_id: str) -> int:      # the config has no parent cycles (validated)
+    def depth(agency_id: str) -> int:  # the config has no parent cycles (validated)
         return 0 if not parents.get(agency_id) else 1 + depth(parents[agency_id])
 
     with db.atomic():
@@ -70,52 +89,103 @@ def sync_portals(db: sqlite_utils.Database, listed: dict[str, list[str]]) -> Non
     """Which portal lists which agency ({portal: [agency ids]}), replacing what was there."""
     with db.atomic():
         db.execute("delete from agency_portals")
-        db.conn.executemany("insert or ignore into agency_portals (agency_id, portal) values (?, ?)",
-                            [(a, p) for p, ids in listed.items() for a in ids])
+        db.conn.executemany(
+            "insert or ignore into agency_portals (agency_id, portal) values (?, ?)",
+            [(a, p) for p, ids in listed.items() for a in ids],
+        )
 
 
 def record_capture(db: sqlite_utils.Database, run_id: int | None, c: dict) -> None:
     """One fetched response (already in the blob store) and the ZIP members inside it."""
     with db.atomic():
         if c.get("sha256"):
-            db.execute("insert or ignore into documents (sha256, size, kind, first_seen) values (?, ?, ?, ?)",
-                       [c["sha256"], c["size"], c["kind"], c["fetched_at"]])
+            db.execute(
+                "insert or ignore into documents (sha256, size, kind, first_seen) values (?, ?, ?, ?)",
+                [c["sha256"], c["size"], c["kind"], c["fetched_at"]],
+            )
             for m in c.get("members") or []:
                 if m.get("sha256"):
-                    db.execute("insert or ignore into documents (sha256, size, kind, first_seen) values (?, ?, ?, ?)",
-                               [m["sha256"], m["size"], m["kind"], c["fetched_at"]])
-                    db.execute("insert or ignore into zip_members (zip_sha256, name, sha256) values (?, ?, ?)",
-                               [c["sha256"], m["name"], m["sha256"]])
-                elif m.get("error"):          # a member not unpacked (bomb, corrupt): said, not lost silently
-                    record_problem(db, run_id, {"portal": c["portal"], "kind": "zip_member", "url": c["url"],
-                                                "detail": f"{m['name'] or 'ZIP'}: {m['error']}", "role": c["role"],
-                                                "at": c["fetched_at"], "report_url": c.get("report_url")})
+                    db.execute(
+                        "insert or ignore into documents (sha256, size, kind, first_seen) values (?, ?, ?, ?)",
+                        [m["sha256"], m["size"], m["kind"], c["fetched_at"]],
+                    )
+                    db.execute(
+                        "insert or ignore into zip_members (zip_sha256, name, sha256) values (?, ?, ?)",
+                        [c["sha256"], m["name"], m["sha256"]],
+                    )
+                elif m.get("error"):  # a member not unpacked (bomb, corrupt): said, not lost silently
+                    record_problem(
+                        db,
+                        run_id,
+                        {
+                            "portal": c["portal"],
+                            "kind": "zip_member",
+                            "url": c["url"],
+                            "detail": f"{m['name'] or 'ZIP'}: {m['error']}",
+                            "role": c["role"],
+                            "at": c["fetched_at"],
+                            "report_url": c.get("report_url"),
+                        },
+                    )
         # plain SQL: sqlite-utils' insert() reads the table's schema on every call, and a
         # crawl records every response here while the reactor waits
         db.conn.execute(
             "insert into captures (run_id, portal, role, url, requested_url, status, fetched_at, sha256, headers, "
             "referer, report_url, link_name) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, c["portal"], c["role"], c["url"], c.get("requested_url") or c["url"], c["status"],
-             c["fetched_at"], c.get("sha256"), json.dumps(c.get("headers") or {}, ensure_ascii=False),
-             c.get("referer"), c.get("report_url"), c.get("link_name")])
+            [
+                run_id,
+                c["portal"],
+                c["role"],
+                c["url"],
+                c.get("requested_url") or c["url"],
+                c["status"],
+                c["fetched_at"],
+                c.get("sha256"),
+                json.dumps(c.get("headers") or {}, ensure_ascii=False),
+                c.get("referer"),
+                c.get("report_url"),
+                c.get("link_name"),
+            ],
+        )
 
 
 _PROBLEM = ("portal", "kind", "url", "detail", "role", "at", "report_url", "agency_id", "year")
-_SIGHTING = ("portal", "url", "title", "year", "agency_id", "agency_name", "attribution", "published",
-             "published_source", "index_no", "listed_title", "listed_date", "images")
+_SIGHTING = (
+    "portal",
+    "url",
+    "title",
+    "year",
+    "agency_id",
+    "agency_name",
+    "attribution",
+    "published",
+    "published_source",
+    "index_no",
+    "listed_title",
+    "listed_date",
+    "images",
+)
 
 
 def record_problem(db: sqlite_utils.Database, run_id: int | None, p: dict) -> None:
-    db.execute(f"insert into problems (run_id, {', '.join(_PROBLEM)}) values (?{', ?' * len(_PROBLEM)})",
-               [run_id, *(p.get(k) for k in _PROBLEM)])
+    db.execute(
+        f"insert into problems (run_id, {', '.join(_PROBLEM)}) values (?{', ?' * len(_PROBLEM)})",
+        [run_id, *(p.get(k) for k in _PROBLEM)],
+    )
 
 
 def record_sighting(db: sqlite_utils.Database, run_id: int | None, r: dict, seen_at: str | None = None) -> int:
-    values = [r.get(k) for k in _SIGHTING] + [run_id, json.dumps(r.get("parts") or [], ensure_ascii=False),
-                                              json.dumps(r.get("attachments") or [], ensure_ascii=False),
-                                              seen_at or now()]
-    return db.execute(f"insert into sightings ({', '.join(_SIGHTING)}, run_id, parts, attachments, seen_at) "
-                      f"values ({', '.join('?' * len(values))})", values).lastrowid
+    values = [r.get(k) for k in _SIGHTING] + [
+        run_id,
+        json.dumps(r.get("parts") or [], ensure_ascii=False),
+        json.dumps(r.get("attachments") or [], ensure_ascii=False),
+        seen_at or now(),
+    ]
+    return db.execute(
+        f"insert into sightings ({', '.join(_SIGHTING)}, run_id, parts, attachments, seen_at) "
+        f"values ({', '.join('?' * len(values))})",
+        values,
+    ).lastrowid
 
 
 def _parse_job(job: tuple[str, list[Source]]) -> Parsed:
@@ -134,15 +204,19 @@ def default_workers() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-def ingest(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1, batch: int = 256,
-           on_progress: Callable[[int, int], None] | None = None) -> IngestResult:
+def ingest(
+    db: sqlite_utils.Database,
+    blob_root: str | Path,
+    workers: int = 1,
+    batch: int = 256,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> IngestResult:
     """Parse and store every pending sighting, oldest first (``on_progress(done, total)``
     after each one)."""
     result = IngestResult()
     total = db.execute("select count(*) from sightings where ingested_at is null").fetchone()[0]
     while True:
-        sightings = list(db.query("select * from sightings where ingested_at is null order by seen_at, id limit ?",
-                                  [batch]))
+        sightings = list(db.query("select * from sightings where ingested_at is null order by seen_at, id limit ?", [batch]))
         if not sightings:
             return result
         jobs = [(str(blob_root), sighting_sources(db, s)) for s in sightings]
@@ -162,9 +236,12 @@ def ingest_pending(db: sqlite_utils.Database, blob_root: str | Path, workers: in
     result = ingest(db, blob_root, workers=workers, on_progress=bar.update if bar else None)
     if bar is not None:
         bar.close(f"{result.reports} 份（新版本 {result.new_versions}，无法解析 {result.failed}）")
-    return {"nianbao/archive/ingest_seconds": round(time.monotonic() - started, 2),
-            "nianbao/archive/reports_stored": result.reports, "nianbao/archive/new_versions": result.new_versions,
-            "nianbao/archive/unreadable": result.failed}
+    return {
+        "nianbao/archive/ingest_seconds": round(time.monotonic() - started, 2),
+        "nianbao/archive/reports_stored": result.reports,
+        "nianbao/archive/new_versions": result.new_versions,
+        "nianbao/archive/unreadable": result.failed,
+    }
 
 
 def reparse(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1) -> int:
@@ -174,16 +251,28 @@ def reparse(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1) 
     reports = list(db.query("select id, agency_key, year, supersedes_id from reports order by id"))
     jobs = []
     for r in reports:
-        rows = db.query("select role, url, sha256, kind from report_sources where report_id = ? "
-                        "order by case role when 'page' then 0 when 'part' then 1 else 2 end, url", [r["id"]])
-        jobs.append((str(blob_root), [Source(s["role"], s["url"], s["sha256"], s["kind"],
-                                             s["url"].rsplit("#", 1)[-1].rsplit("/", 1)[-1]) for s in rows]))
-    for r, (_, sources), parsed in zip(reports, jobs, _parallel(jobs, workers)):
+        rows = db.query(
+            "select role, url, sha256, kind from report_sources where report_id = ? "
+            "order by case role when 'page' then 0 when 'part' then 1 else 2 end, url",
+            [r["id"]],
+        )
+        jobs.append(
+            (
+                str(blob_root),
+                [
+                    Source(s["role"], s["url"], s["sha256"], s["kind"], s["url"].rsplit("#", 1)[-1].rsplit("/", 1)[-1])
+                    for s in rows
+                ],
+            )
+        )
+    for r, (_, _sources), parsed in zip(reports, jobs, _parallel(jobs, workers)):
         with db.atomic():
             write_parse(db, r["id"], parsed, r["agency_key"], r["year"])
-            db.execute("update report_sources set used = (sha256 = ? and url = ?) where report_id = ?",
-                       [parsed.used.sha256 if parsed.used else None, parsed.used.url if parsed.used else None, r["id"]])
-            if r["supersedes_id"]:                 # versions are in id order: the earlier one is reparsed already
+            db.execute(
+                "update report_sources set used = (sha256 = ? and url = ?) where report_id = ?",
+                [parsed.used.sha256 if parsed.used else None, parsed.used.url if parsed.used else None, r["id"]],
+            )
+            if r["supersedes_id"]:  # versions are in id order: the earlier one is reparsed already
                 changes = diff_cells(report_cells(db, r["supersedes_id"]), report_cells(db, r["id"]))
                 db["reports"].update(r["id"], {"changed_cells": json.dumps(changes, ensure_ascii=False)})
     return len(reports)

@@ -3,7 +3,8 @@
 Rows are recognised by label text only, never by position: exact key match
 first, then a label contained in the cell (``（四）无法提供 1.本机关不掌握…``),
 then a cell that ends with the beginning of a label (wrapped labels:
-``5.要求行政机关确认或重新出``, ``（四）无2.没有现成信息需要另``), then a close fuzzy match (typos such as ``其他法律行政止公开``).
+``5.要求行政机关确认或重新出``, ``（四）无2.没有现成信息需要另``), then a close fuzzy
+match (typos such as ``其他法律行政止公开``).
 Short labels (``规章``, ``其他``) only match exactly, and a label that is also
 a column header (``其他``, ``总计``) only counts as a row when it is numbered
 (``3.其他``, ``（七）总计``), so header words are never taken for rows.
@@ -20,16 +21,16 @@ from .normalize import compact, label_key
 from .template import Row, Table
 
 _PAREN = re.compile(r"[(（][^()（）]{2,}[)）]")
-SHORT = 3          # labels of this many characters or fewer match exactly only
-MAX_CELL = 60      # longer cells are prose, not labels
-PREFIX_MIN = 5     # a truncated label must keep at least this many characters
+SHORT = 3  # labels of this many characters or fewer match exactly only
+MAX_CELL = 60  # longer cells are prose, not labels
+PREFIX_MIN = 5  # a truncated label must keep at least this many characters
 FUZZY_MIN = 0.82
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    row: Row | None          # None: a group/header label of the table
-    group: str | None        # the group the label names or belongs to
+    row: Row | None  # None: a group/header label of the table
+    group: str | None  # the group the label names or belongs to
     score: float
 
 
@@ -56,8 +57,11 @@ class LabelIndex:
             if row is not None:
                 for n in range(PREFIX_MIN, len(label) + 1):
                     self.prefixes.setdefault(label[:n], (row, group))
-        self.fuzzy = [(SequenceMatcher(None, b=label, autojunk=False), label, row, group)
-                      for label, row, group in self.long if row is not None]
+        self.fuzzy = [
+            (SequenceMatcher(None, b=label, autojunk=False), label, row, group)
+            for label, row, group in self.long
+            if row is not None
+        ]
         self.groups: dict[str, str] = {}
         for group in table.groups:
             key = label_key(group)
@@ -73,7 +77,7 @@ class LabelIndex:
             found = self._match(label_key(_PAREN.sub("", text)), False)
         return found
 
-    @lru_cache(maxsize=4096)
+    @lru_cache(maxsize=4096)  # noqa: B019  (three module-level indexes that live as long as the process)
     def _match(self, key: str, header_word: bool) -> Match | None:
         if not key or len(key) > MAX_CELL:
             return None
@@ -84,8 +88,9 @@ class LabelIndex:
             return Match(None, self.groups[key], 90.0)
         best: Match | None = None
         for label, row, group in self.long:
-            if label in key and (best is None or len(label) > best.score
-                                 or (len(label) == best.score and best.row is None and row is not None)):
+            if label in key and (
+                best is None or len(label) > best.score or (len(label) == best.score and best.row is None and row is not None)
+            ):
                 best = Match(row, group, float(len(label)))
         if best is None:
             # The cell ends with the beginning of a label: "无2.没有现成信息需要另" (wrapped, after a group fragment).
@@ -101,7 +106,10 @@ class LabelIndex:
                 if abs(len(label) - len(key)) > max(2, len(label) // 4):
                     continue
                 matcher.set_seq1(key)
-                if matcher.real_quick_ratio() >= FUZZY_MIN and matcher.quick_ratio() >= FUZZY_MIN \
-                        and matcher.ratio() >= FUZZY_MIN:
+                if (
+                    matcher.real_quick_ratio() >= FUZZY_MIN
+                    and matcher.quick_ratio() >= FUZZY_MIN
+                    and matcher.ratio() >= FUZZY_MIN
+                ):
                     return Match(row, group, 1.0)
         return None

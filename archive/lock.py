@@ -40,10 +40,10 @@ class RunLock:
     def release(self) -> None:
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
-            os.close(self._fd)          # closing drops the flock
+            os.close(self._fd)  # closing drops the flock
             self._fd = None
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         self.acquire()
         return self
 

@@ -20,8 +20,10 @@ from .normalize import chinese_year, nfkc
 
 _YEAR_NUM = r"(?P<year>(?:19|20)\d{2}|[〇○零一二][〇○零一二三四五六七八九]{3})"
 _YEAR = _YEAR_NUM + r"年度?"
-_REPORT = (r"(?:(?:政府信息与政务|政府信息|政务信息|政务|信息)公开(?:工作)?(?:的)?(?:年度)?(?:工作)?(?:情况)?报告"
-           r"|政府信息公开年报)")
+_REPORT = (
+    r"(?:(?:政府信息与政务|政府信息|政务信息|政务|信息)公开(?:工作)?(?:的)?(?:年度)?(?:工作)?(?:情况)?报告"
+    r"|政府信息公开年报)"
+)
 _TITLE = re.compile(rf"^(?P<pre>.*?){_YEAR}(?P<mid>.*?){_REPORT}(?P<post>.*)$")
 _BRACKET = re.compile(r"^[(（]([^()（）]{2,40})[)）]")
 _LEAD_JUNK = re.compile(r"^(?:\d{4}年?|正文|附件\d*[:：]?|标题[:：]|名称[:：])+")
@@ -44,7 +46,7 @@ def _clean_agency(text: str) -> str | None:
     text = _LEAD_JUNK.sub("", text.strip())
     m = _CUT_BEFORE.match(text)
     if m:
-        text = text[m.end():]
+        text = text[m.end() :]
     text = text.strip(" _-—|·:：")
     if not (2 <= len(text) <= 40) or _NOT_AGENCY.search(text):
         return None
@@ -74,7 +76,7 @@ def _from_lines(lines: list[str]) -> Identity | None:
     # A title on one line wins over one pieced together from several.
     for span in (1, 2, 3):
         for i in range(len(lines) - span + 1):
-            hit = match_title("".join(lines[i:i + span]))
+            hit = match_title("".join(lines[i : i + span]))
             if hit is None:
                 continue
             agency, year, title = hit

@@ -18,19 +18,13 @@ _NUM = r"(\d+)\s*(?:件|个|条|份|宗|起)"
 
 # fact → patterns; the first group is the number (or the pattern means zero).
 _PATTERNS: dict[str, tuple[re.Pattern, ...]] = {
-    "requests_new": (
-        re.compile(r"(?:收到|受理|新收|接收|接到)" + _GAP % 16 + r"申请" + _GAP % 8 + _NUM),
-    ),
-    "requests_carried_over": (
-        re.compile(r"(?:上年度?结转|上年转结|上一年度?结转)" + _GAP % 10 + _NUM),
-    ),
+    "requests_new": (re.compile(r"(?:收到|受理|新收|接收|接到)" + _GAP % 16 + r"申请" + _GAP % 8 + _NUM),),
+    "requests_carried_over": (re.compile(r"(?:上年度?结转|上年转结|上一年度?结转)" + _GAP % 10 + _NUM),),
     "requests_carried_forward": (
         re.compile(r"(?:结转下一?年度?|转结下一?年度?|转下一?年度?|结转至下一?年度?)" + _GAP % 10 + _NUM),
         re.compile(_NUM + _GAP % 4 + r"(?:顺延|结转|转)(?:到|至)?下一?年度?"),
     ),
-    "requests_granted": (
-        re.compile(r"予以公开" + _GAP % 6 + _NUM),
-    ),
+    "requests_granted": (re.compile(r"予以公开" + _GAP % 6 + _NUM),),
     "review_total": (
         re.compile(r"行政复议" + _GAP % 8 + _NUM),
         re.compile(_NUM + _GAP % 16 + r"行政复议"),
@@ -44,12 +38,23 @@ _ZERO = {
     "requests_new": re.compile(r"(?:未|没有|无)(?:收到|受理|接到)(?:任何)?(?:政府信息公开|依申请公开|信息公开)?申请"),
 }
 # A sentence is only searched for a fact when it holds one of these words.
-_TRIGGERS = {"requests_new": ("申请",), "requests_carried_over": ("结转", "转结"),
-             "requests_carried_forward": ("下年", "下一年"), "requests_granted": ("予以公开",),
-             "review_total": ("行政复议",), "suit_total": ("行政诉讼",)}
+_TRIGGERS = {
+    "requests_new": ("申请",),
+    "requests_carried_over": ("结转", "转结"),
+    "requests_carried_forward": ("下年", "下一年"),
+    "requests_granted": ("予以公开",),
+    "review_total": ("行政复议",),
+    "suit_total": ("行政诉讼",),
+}
 # Facts about applications are only read from paragraphs about applications.
-_CONTEXT = {"requests_new": "申请", "requests_carried_over": "申请", "requests_carried_forward": "",
-            "requests_granted": "申请", "review_total": "", "suit_total": ""}
+_CONTEXT = {
+    "requests_new": "申请",
+    "requests_carried_over": "申请",
+    "requests_carried_forward": "",
+    "requests_granted": "申请",
+    "review_total": "",
+    "suit_total": "",
+}
 
 
 def narrative_facts(lines: list[str]) -> dict[str, tuple[int, str]]:
@@ -121,6 +126,12 @@ def check_narrative(facts: dict[str, tuple[int, str]], cells) -> list[Finding]:
                 accepted.add(table_value + carried)
         if stated not in accepted:
             rule = RULES_BY_ID[rule_id]
-            findings.append(Finding(rule_id, rule.severity, f"{prefixes[0]}.total",
-                                    f"正文称“{sentence[:60]}”（{stated}），但{what}为 {fmt_number(table_value)}"))
+            findings.append(
+                Finding(
+                    rule_id,
+                    rule.severity,
+                    f"{prefixes[0]}.total",
+                    f"正文称“{sentence[:60]}”（{stated}），但{what}为 {fmt_number(table_value)}",
+                )
+            )
     return findings

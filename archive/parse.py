@@ -41,14 +41,26 @@ def parse_document(doc: Document) -> Report:
     cells = _ordered(cells)
 
     if not doc.has_text_layer:
-        findings.append(Finding("document.no_text", RULES_BY_ID["document.no_text"].severity, "document",
-                                "PDF 没有文字层（扫描件），无法读取表格；未做 OCR"))
+        findings.append(
+            Finding(
+                "document.no_text",
+                RULES_BY_ID["document.no_text"].severity,
+                "document",
+                "PDF 没有文字层（扫描件），无法读取表格；未做 OCR",
+            )
+        )
     is_report = bool(cells) or identity.title is not None
     if is_report:
         for result in results:
             if result.present and not result.cells:
-                findings.append(Finding("table.missing", "warning", f"{result.table.key}.*.*",
-                                        f"有“{result.table.title}”部分，但没有可读的表格（可能是图片或附件）"))
+                findings.append(
+                    Finding(
+                        "table.missing",
+                        "warning",
+                        f"{result.table.key}.*.*",
+                        f"有“{result.table.title}”部分，但没有可读的表格（可能是图片或附件）",
+                    )
+                )
     findings += check_report(cells)
 
     in_tables = {i for lines in regions.values() for i, _ in lines}
@@ -79,5 +91,6 @@ def parse_file(path: str | Path) -> Report:
         data = path.read_bytes()
     except OSError as e:
         from .errors import ExtractError
+
         raise ExtractError(f"cannot read file ({e.strerror})") from None
     return parse_bytes(data, path.name)

@@ -14,8 +14,9 @@ class Progress:
 
     WIDTH = 28
 
-    def __init__(self, label: str, stream: TextIO | None = None, tty: bool | None = None,
-                 interval: float | None = None, unit: str = ""):
+    def __init__(
+        self, label: str, stream: TextIO | None = None, tty: bool | None = None, interval: float | None = None, unit: str = ""
+    ):
         self.label = label
         self.unit = unit
         self.stream = stream or sys.stderr

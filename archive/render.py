@@ -84,8 +84,7 @@ def _table_lines(table: Table, report: Report) -> list[str]:
             blocks.append((group, []))
         blocks[-1][1].append(row)
     for group, block_rows in blocks:
-        columns = [c for c in table.columns
-                   if any(f"{table.key}.{r.key}.{c.key}" in cells for r in block_rows)]
+        columns = [c for c in table.columns if any(f"{table.key}.{r.key}.{c.key}" in cells for r in block_rows)]
         head = fit(group or "", _LABEL_WIDTH) + " ".join(fit(c.label, _CELL_WIDTH, ">") for c in columns)
         lines.append(click.style(head, fg="bright_black"))
         lines += [_row_line(table, row, columns, report) for row in block_rows]
@@ -93,12 +92,14 @@ def _table_lines(table: Table, report: Report) -> list[str]:
 
 
 def render(report: Report, source: str) -> str:
-    head = " · ".join([
-        report.agency or "（未署名机关）",
-        f"{report.year} 年" if report.year else "年份不详",
-        f"{report.template} 格式" if report.template else "无标准表格",
-        source,
-    ])
+    head = " · ".join(
+        [
+            report.agency or "（未署名机关）",
+            f"{report.year} 年" if report.year else "年份不详",
+            f"{report.template} 格式" if report.template else "无标准表格",
+            source,
+        ]
+    )
     out = [click.style(head, bold=True)]
     for table in TABLES:
         lines = _table_lines(table, report)

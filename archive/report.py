@@ -8,10 +8,10 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    rule: str          # stable rule id, see archive.template.RULES
-    severity: str      # "error" | "warning" | "info"
-    where: str         # cell key or pattern: "requests.*.total", "requests.new.natural_person"
-    message: str       # says which numbers
+    rule: str  # stable rule id, see archive.template.RULES
+    severity: str  # "error" | "warning" | "info"
+    where: str  # cell key or pattern: "requests.*.total", "requests.new.natural_person"
+    message: str  # says which numbers
 
     def to_dict(self) -> dict[str, str]:
         return {"rule": self.rule, "severity": self.severity, "where": self.where, "message": self.message}
@@ -26,7 +26,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     # Beyond the contract, kept by the archive:
     title: str | None = None
-    agency_source: str | None = None        # "title" | "heading" | "page" | "text"
+    agency_source: str | None = None  # "title" | "heading" | "page" | "text"
     narrative: dict[str, int] = field(default_factory=dict)
     tables_present: tuple[str, ...] = ()
 

@@ -44,7 +44,7 @@ def _operands(cells: Cells, left: list[str], right: list[str]):
         return "absent"
     if None in values:
         return "blank"
-    return sum(values[:len(left)]), sum(values[len(left):]), values
+    return sum(values[: len(left)]), sum(values[len(left) :]), values
 
 
 def _check_sum(rule: SumRule, cells: Cells, present) -> tuple[list[Finding], int]:
@@ -57,11 +57,17 @@ def _check_sum(rule: SumRule, cells: Cells, present) -> tuple[list[Finding], int
         right_rows = [r for r in rule.right if r in rows]
         if not all(r in rows for r in rule.left) or not right_rows:
             return [], 0
-        checks = [(col.key, [f"{t}.{r}.{col.key}" for r in rule.left], [f"{t}.{r}.{col.key}" for r in right_rows])
-                  for col in TABLES_BY_KEY[t].columns if col.key in cols]
+        checks = [
+            (col.key, [f"{t}.{r}.{col.key}" for r in rule.left], [f"{t}.{r}.{col.key}" for r in right_rows])
+            for col in TABLES_BY_KEY[t].columns
+            if col.key in cols
+        ]
     else:
-        checks = [(row.key, [f"{t}.{row.key}.{c}" for c in rule.left], [f"{t}.{row.key}.{c}" for c in rule.right])
-                  for row in TABLES_BY_KEY[t].rows if row.key in rows]
+        checks = [
+            (row.key, [f"{t}.{row.key}.{c}" for c in rule.left], [f"{t}.{row.key}.{c}" for c in rule.right])
+            for row in TABLES_BY_KEY[t].rows
+            if row.key in rows
+        ]
     for key, left, right in checks:
         result = _operands(cells, left, right)
         if result == "blank":
@@ -73,12 +79,16 @@ def _check_sum(rule: SumRule, cells: Cells, present) -> tuple[list[Finding], int
             continue
         if rule.axis == "column":
             where = f"{t}.*.{key}"
-            message = (f"{_label(t, key, 'column')}列：{_terms(t, rule.left, values[:len(left)])} = {_fmt(a)}，"
-                       f"但 {_terms(t, right_rows, values[len(left):])} = {_fmt(b)}")
+            message = (
+                f"{_label(t, key, 'column')}列：{_terms(t, rule.left, values[: len(left)])} = {_fmt(a)}，"
+                f"但 {_terms(t, right_rows, values[len(left) :])} = {_fmt(b)}"
+            )
         else:
             where = f"{t}.{key}.{rule.left[0]}"
-            message = (f"“{_label(t, key, 'row')}”：{'+'.join(_label(t, c, 'column') for c in rule.left)} "
-                       f"= {_fmt(a)}，但各项之和 {'+'.join(_fmt(v) for v in values[len(left):])} = {_fmt(b)}")
+            message = (
+                f"“{_label(t, key, 'row')}”：{'+'.join(_label(t, c, 'column') for c in rule.left)} "
+                f"= {_fmt(a)}，但各项之和 {'+'.join(_fmt(v) for v in values[len(left) :])} = {_fmt(b)}"
+            )
         findings.append(Finding(rule.id, rule.severity, where, message))
     return findings, skipped
 
@@ -98,8 +108,11 @@ def check_values(cells: Cells) -> list[Finding]:
             continue
         table, row, col = key.split(".")
         if TABLES_BY_KEY[table].column(col).kind != "signed":
-            findings.append(Finding("values.nonneg", RULES_BY_ID["values.nonneg"].severity, key,
-                                    f"{key} 为负数 {_fmt(value)}：件数和金额不能为负"))
+            findings.append(
+                Finding(
+                    "values.nonneg", RULES_BY_ID["values.nonneg"].severity, key, f"{key} 为负数 {_fmt(value)}：件数和金额不能为负"
+                )
+            )
     return findings
 
 
@@ -108,8 +121,11 @@ def check_blank_tables(cells: Cells) -> list[Finding]:
     for table in TABLES_BY_KEY.values():
         values = [v for k, v in cells.items() if k.startswith(table.key + ".")]
         if values and all(v is None for v in values):
-            findings.append(Finding("table.blank", "warning", f"{table.key}.*.*",
-                                    f"{table.title}：表格存在，但 {len(values)} 个单元格全部为空"))
+            findings.append(
+                Finding(
+                    "table.blank", "warning", f"{table.key}.*.*", f"{table.title}：表格存在，但 {len(values)} 个单元格全部为空"
+                )
+            )
     return findings
 
 
@@ -122,8 +138,9 @@ def check_report(cells: Cells) -> list[Finding]:
         found, skipped = _check_sum(rule, cells, present)
         findings += found
         if skipped and rule.table not in blank_tables:
-            findings.append(Finding("check.incomplete", "info", f"{rule.table}.*.*",
-                                    f"{rule.id}：{skipped} 处含空白单元格，未核对"))
+            findings.append(
+                Finding("check.incomplete", "info", f"{rule.table}.*.*", f"{rule.id}：{skipped} 处含空白单元格，未核对")
+            )
     findings += check_values(cells)
     findings += blank
     return findings

@@ -12,8 +12,8 @@ printed row, one column per printed column); their columns come from
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import sqlite_utils
 
@@ -36,70 +36,187 @@ def _labels(db: sqlite_utils.Database) -> None:
             for template in sorted(row.templates):
                 for column in row.column_keys(template, table):
                     col = table.column(column)
-                    rows.append({"table_name": table.key, "row": row.key, "column": column, "template": template,
-                                 "table_label": table.title, "row_label": row.label, "row_group": row.group,
-                                 "column_label": col.label, "unit": col.unit, "kind": col.kind,
-                                 "description": col.description})
+                    rows.append(
+                        {
+                            "table_name": table.key,
+                            "row": row.key,
+                            "column": column,
+                            "template": template,
+                            "table_label": table.title,
+                            "row_label": row.label,
+                            "row_group": row.group,
+                            "column_label": col.label,
+                            "unit": col.unit,
+                            "kind": col.kind,
+                            "description": col.description,
+                        }
+                    )
     db["labels"].insert_all(rows, pk=("table_name", "row", "column", "template"), replace=True)
-    db["rules"].insert_all([{"id": r.id, "severity": r.severity, "description": r.description} for r in RULES],
-                           pk="id", replace=True)
+    db["rules"].insert_all(
+        [{"id": r.id, "severity": r.severity, "description": r.description} for r in RULES], pk="id", replace=True
+    )
 
 
 def _cells_view(db: sqlite_utils.Database) -> None:
-    parts = [f"select report_id, '{t.key}' as table_name, row, '{c.key}' as \"column\", [{c.key}] as value "
-             f"from [{t.key}] where [{c.key}] is not null" for t in TABLES for c in t.columns]
-    parts += [f"select report_id, '{t.key}', row, j.value, null from [{t.key}], json_each([{t.key}].blanks) j "
-              f"where [{t.key}].blanks is not null" for t in TABLES]
+    parts = [
+        f"select report_id, '{t.key}' as table_name, row, '{c.key}' as \"column\", [{c.key}] as value "
+        f"from [{t.key}] where [{c.key}] is not null"
+        for t in TABLES
+        for c in t.columns
+    ]
+    parts += [
+        f"select report_id, '{t.key}', row, j.value, null from [{t.key}], json_each([{t.key}].blanks) j "
+        f"where [{t.key}].blanks is not null"
+        for t in TABLES
+    ]
     db.execute("drop view if exists cells")
     db.execute("create view cells as " + "\nunion all ".join(parts))
 
 
 def _v1(db: sqlite_utils.Database) -> None:
     """The first archive: captures, documents, reports and their tables, findings."""
-    db["agencies"].create({"id": str, "name": str, "level": str, "region": str, "parent_id": str,
-                           "aliases": str, "retired": str}, pk="id")
-    db["crawl_runs"].create({"id": int, "started_at": str, "finished_at": str, "portals": str, "stats": str,
-                             "requests": int, "captures": int, "reports": int, "problems": int}, pk="id")
+    db["agencies"].create(
+        {"id": str, "name": str, "level": str, "region": str, "parent_id": str, "aliases": str, "retired": str}, pk="id"
+    )
+    db["crawl_runs"].create(
+        {
+            "id": int,
+            "started_at": str,
+            "finished_at": str,
+            "portals": str,
+            "stats": str,
+            "requests": int,
+            "captures": int,
+            "reports": int,
+            "problems": int,
+        },
+        pk="id",
+    )
     db["documents"].create({"sha256": str, "size": int, "kind": str, "first_seen": str}, pk="sha256")
-    db["captures"].create({"id": int, "run_id": int, "portal": str, "role": str, "url": str, "requested_url": str,
-                           "status": int, "fetched_at": str, "sha256": str, "headers": str, "referer": str,
-                           "report_url": str, "link_name": str}, pk="id",
-                          foreign_keys=[("run_id", "crawl_runs", "id"), ("sha256", "documents", "sha256")])
-    db["zip_members"].create({"zip_sha256": str, "name": str, "sha256": str}, pk=("zip_sha256", "name"),
-                             foreign_keys=[("zip_sha256", "documents", "sha256"), ("sha256", "documents", "sha256")])
-    db["problems"].create({"id": int, "run_id": int, "portal": str, "kind": str, "url": str, "detail": str,
-                           "role": str, "at": str, "report_url": str}, pk="id",
-                          foreign_keys=[("run_id", "crawl_runs", "id")])
-    db["reports"].create({"id": int, "agency_key": str, "agency_id": str, "agency_name": str, "year": int,
-                          "version": int, "is_current": int, "title": str, "url": str, "published": str,
-                          "published_source": str, "first_seen": str, "last_seen": str, "template": str,
-                          "parse_status": str, "parse_error": str, "source_sha256": str, "content_hash": str,
-                          "supersedes_id": int, "changed_cells": str}, pk="id",
-                         foreign_keys=[("agency_id", "agencies", "id"), ("supersedes_id", "reports", "id")])
-    db["sightings"].create({"id": int, "run_id": int, "portal": str, "url": str, "title": str, "year": int,
-                            "agency_id": str, "agency_name": str, "attribution": str, "published": str,
-                            "published_source": str, "index_no": str, "listed_title": str, "listed_date": str,
-                            "parts": str, "attachments": str, "images": int, "seen_at": str, "report_id": int,
-                            "ingested_at": str}, pk="id",
-                           foreign_keys=[("run_id", "crawl_runs", "id"), ("report_id", "reports", "id")])
-    db["report_sources"].create({"report_id": int, "url": str, "sha256": str, "role": str, "kind": str,
-                                 "used": int}, pk=("report_id", "url", "sha256"),
-                                foreign_keys=[("report_id", "reports", "id"), ("sha256", "documents", "sha256")])
+    db["captures"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "portal": str,
+            "role": str,
+            "url": str,
+            "requested_url": str,
+            "status": int,
+            "fetched_at": str,
+            "sha256": str,
+            "headers": str,
+            "referer": str,
+            "report_url": str,
+            "link_name": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "crawl_runs", "id"), ("sha256", "documents", "sha256")],
+    )
+    db["zip_members"].create(
+        {"zip_sha256": str, "name": str, "sha256": str},
+        pk=("zip_sha256", "name"),
+        foreign_keys=[("zip_sha256", "documents", "sha256"), ("sha256", "documents", "sha256")],
+    )
+    db["problems"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "portal": str,
+            "kind": str,
+            "url": str,
+            "detail": str,
+            "role": str,
+            "at": str,
+            "report_url": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "crawl_runs", "id")],
+    )
+    db["reports"].create(
+        {
+            "id": int,
+            "agency_key": str,
+            "agency_id": str,
+            "agency_name": str,
+            "year": int,
+            "version": int,
+            "is_current": int,
+            "title": str,
+            "url": str,
+            "published": str,
+            "published_source": str,
+            "first_seen": str,
+            "last_seen": str,
+            "template": str,
+            "parse_status": str,
+            "parse_error": str,
+            "source_sha256": str,
+            "content_hash": str,
+            "supersedes_id": int,
+            "changed_cells": str,
+        },
+        pk="id",
+        foreign_keys=[("agency_id", "agencies", "id"), ("supersedes_id", "reports", "id")],
+    )
+    db["sightings"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "portal": str,
+            "url": str,
+            "title": str,
+            "year": int,
+            "agency_id": str,
+            "agency_name": str,
+            "attribution": str,
+            "published": str,
+            "published_source": str,
+            "index_no": str,
+            "listed_title": str,
+            "listed_date": str,
+            "parts": str,
+            "attachments": str,
+            "images": int,
+            "seen_at": str,
+            "report_id": int,
+            "ingested_at": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "crawl_runs", "id"), ("report_id", "reports", "id")],
+    )
+    db["report_sources"].create(
+        {"report_id": int, "url": str, "sha256": str, "role": str, "kind": str, "used": int},
+        pk=("report_id", "url", "sha256"),
+        foreign_keys=[("report_id", "reports", "id"), ("sha256", "documents", "sha256")],
+    )
     _wide_tables(db)
-    db["findings"].create({"id": int, "report_id": int, "agency_key": str, "year": int, "rule": str,
-                           "severity": str, "cell": str, "message": str}, pk="id",
-                          foreign_keys=[("report_id", "reports", "id")])
-    db["alerts_sent"].create({"id": int, "finding_key": str, "channel": str, "state": str, "sent_at": str,
-                              "digest": str}, pk="id")
-    db["report_text"].create({"report_id": int, "title": str, "text": str}, pk="report_id",
-                             foreign_keys=[("report_id", "reports", "id")])
+    db["findings"].create(
+        {"id": int, "report_id": int, "agency_key": str, "year": int, "rule": str, "severity": str, "cell": str, "message": str},
+        pk="id",
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    db["alerts_sent"].create(
+        {"id": int, "finding_key": str, "channel": str, "state": str, "sent_at": str, "digest": str}, pk="id"
+    )
+    db["report_text"].create(
+        {"report_id": int, "title": str, "text": str}, pk="report_id", foreign_keys=[("report_id", "reports", "id")]
+    )
     _labels(db)
     _cells_view(db)
-    for table, columns in (("captures", ["url"]), ("captures", ["sha256"]), ("captures", ["run_id"]),
-                           ("reports", ["agency_key", "year"]), ("reports", ["content_hash"]),
-                           ("sightings", ["url"]), ("sightings", ["report_id"]),
-                           ("report_sources", ["sha256"]), ("findings", ["report_id"]), ("problems", ["run_id"]),
-                           ("agencies", ["region"]), ("agencies", ["parent_id"])):
+    for table, columns in (
+        ("captures", ["url"]),
+        ("captures", ["sha256"]),
+        ("captures", ["run_id"]),
+        ("reports", ["agency_key", "year"]),
+        ("reports", ["content_hash"]),
+        ("sightings", ["url"]),
+        ("sightings", ["report_id"]),
+        ("report_sources", ["sha256"]),
+        ("findings", ["report_id"]),
+        ("problems", ["run_id"]),
+        ("agencies", ["region"]),
+        ("agencies", ["parent_id"]),
+    ):
         db[table].create_index(columns, if_not_exists=True)
 
 
@@ -108,9 +225,18 @@ def _v2(db: sqlite_utils.Database) -> None:
     report, the key figures as columns, indexes for year-wide questions, and
     full-text search that works for Chinese."""
     reports = db["reports"]
-    for column, kind in (("region", str), ("level", str), ("new_requests", int), ("carried_over", int),
-                         ("handled", int), ("carried_forward", int), ("reviews", int), ("suits", int),
-                         ("errors", int), ("warnings", int)):
+    for column, kind in (
+        ("region", str),
+        ("level", str),
+        ("new_requests", int),
+        ("carried_over", int),
+        ("handled", int),
+        ("carried_forward", int),
+        ("reviews", int),
+        ("suits", int),
+        ("errors", int),
+        ("warnings", int),
+    ):
         reports.add_column(column, kind)
     db.execute("""update reports set region = (select region from agencies where id = reports.agency_id),
                                      level = (select level from agencies where id = reports.agency_id)""")
@@ -119,15 +245,25 @@ def _v2(db: sqlite_utils.Database) -> None:
     db["findings"].create_index(["rule", "year"], if_not_exists=True)
     # trigram tokenizer: substring search for Chinese (3+ characters); shorter
     # queries fall back to LIKE on report_text (see archive.search)
-    db.execute("create virtual table report_text_fts using fts5(title, text, content='report_text', "
-               "content_rowid='report_id', tokenize='trigram')")
+    db.execute(
+        "create virtual table report_text_fts using fts5(title, text, content='report_text', "
+        "content_rowid='report_id', tokenize='trigram')"
+    )
     db.execute("insert into report_text_fts(report_text_fts) values ('rebuild')")
-    for event, body in (("ai", "insert into report_text_fts(rowid, title, text) values (new.report_id, new.title, new.text);"),
-                        ("ad", "insert into report_text_fts(report_text_fts, rowid, title, text) "
-                               "values ('delete', old.report_id, old.title, old.text);"),
-                        ("au", "insert into report_text_fts(report_text_fts, rowid, title, text) "
-                               "values ('delete', old.report_id, old.title, old.text); "
-                               "insert into report_text_fts(rowid, title, text) values (new.report_id, new.title, new.text);")):
+    for event, body in (
+        ("ai", "insert into report_text_fts(rowid, title, text) values (new.report_id, new.title, new.text);"),
+        (
+            "ad",
+            "insert into report_text_fts(report_text_fts, rowid, title, text) "
+            "values ('delete', old.report_id, old.title, old.text);",
+        ),
+        (
+            "au",
+            "insert into report_text_fts(report_text_fts, rowid, title, text) "
+            "values ('delete', old.report_id, old.title, old.text); "
+            "insert into report_text_fts(rowid, title, text) values (new.report_id, new.title, new.text);",
+        ),
+    ):
         kind = {"ai": "insert", "ad": "delete", "au": "update"}[event]
         db.execute(f"create trigger report_text_{event} after {kind} on report_text begin {body} end")
 
@@ -140,12 +276,30 @@ def _v3(db: sqlite_utils.Database) -> None:
 def _v4(db: sqlite_utils.Database) -> None:
     """Compliance: which portal lists which agency (a blocked portal is not a missing
     report), and the per-(agency, year) findings with their alert state."""
-    db["agency_portals"].create({"agency_id": str, "portal": str}, pk=("agency_id", "portal"),
-                                foreign_keys=[("agency_id", "agencies", "id")])
-    db["compliance"].create({"key": str, "kind": str, "agency_key": str, "agency_name": str, "region": str,
-                             "level": str, "year": int, "report_id": int, "due": str, "detail": str,
-                             "confidence": str, "evidence": str, "state": str, "first_seen": str,
-                             "last_seen": str, "resolved_at": str}, pk="key")
+    db["agency_portals"].create(
+        {"agency_id": str, "portal": str}, pk=("agency_id", "portal"), foreign_keys=[("agency_id", "agencies", "id")]
+    )
+    db["compliance"].create(
+        {
+            "key": str,
+            "kind": str,
+            "agency_key": str,
+            "agency_name": str,
+            "region": str,
+            "level": str,
+            "year": int,
+            "report_id": int,
+            "due": str,
+            "detail": str,
+            "confidence": str,
+            "evidence": str,
+            "state": str,
+            "first_seen": str,
+            "last_seen": str,
+            "resolved_at": str,
+        },
+        pk="key",
+    )
     db["compliance"].create_index(["year", "kind"], if_not_exists=True)
     db["alerts_sent"].create_index(["finding_key"], if_not_exists=True)
 
@@ -164,10 +318,15 @@ def _v6(db: sqlite_utils.Database) -> None:
     db["problems"].create_index(["agency_id", "year"], if_not_exists=True)
 
 
-_PREV = ("(select p.new_requests from reports p where p.agency_key = {r}.agency_key and p.year = {r}.year - 1 "
-         "and p.is_current = 1 order by p.version desc limit 1)")
-_YOY_BODY = ("update reports set prev_new_requests = " + _PREV.format(r="reports") +
-             " where agency_key = {r}.agency_key and year in ({r}.year, {r}.year + 1);")
+_PREV = (
+    "(select p.new_requests from reports p where p.agency_key = {r}.agency_key and p.year = {r}.year - 1 "
+    "and p.is_current = 1 order by p.version desc limit 1)"
+)
+_YOY_BODY = (
+    "update reports set prev_new_requests = "
+    + _PREV.format(r="reports")
+    + " where agency_key = {r}.agency_key and year in ({r}.year, {r}.year + 1);"
+)
 
 
 def _v7(db: sqlite_utils.Database) -> None:
@@ -176,19 +335,24 @@ def _v7(db: sqlite_utils.Database) -> None:
     writes a report (store, reparse, a bulk load); the completion count reads one
     covering index instead of every report row."""
     db["reports"].add_column("prev_new_requests", int)
-    db.execute("alter table reports add column jump real generated always as ("
-               "case when new_requests is null or prev_new_requests is null then null "
-               "else 1.0 * max(new_requests, prev_new_requests) / max(1, min(new_requests, prev_new_requests)) end) virtual")
+    db.execute(
+        "alter table reports add column jump real generated always as ("
+        "case when new_requests is null or prev_new_requests is null then null "
+        "else 1.0 * max(new_requests, prev_new_requests) / max(1, min(new_requests, prev_new_requests)) end) virtual"
+    )
     db.execute(f"update reports set prev_new_requests = {_PREV.format(r='reports')}")
     db.execute(f"create trigger reports_yoy_insert after insert on reports begin {_YOY_BODY.format(r='new')} end")
-    db.execute("create trigger reports_yoy_update after update of new_requests, is_current, year, agency_key "
-               f"on reports begin {_YOY_BODY.format(r='new')} {_YOY_BODY.format(r='old')} end")
+    db.execute(
+        "create trigger reports_yoy_update after update of new_requests, is_current, year, agency_key "
+        f"on reports begin {_YOY_BODY.format(r='new')} {_YOY_BODY.format(r='old')} end"
+    )
     db["reports"].create_index(["year", "is_current", "jump"], if_not_exists=True)
     # 迟报: lateness is decided from the index alone; only late reports are read
     db["reports"].create_index(["year", "is_current", "published", "region", "level"], if_not_exists=True)
     # 完成率 per county (first 6 digits of the region code): both counts read in index order
-    db.execute("create index if not exists idx_reports_county on reports "
-               "(year, is_current, substr(region, 1, 6), agency_id, region)")
+    db.execute(
+        "create index if not exists idx_reports_county on reports (year, is_current, substr(region, 1, 6), agency_id, region)"
+    )
     db.execute("create index if not exists idx_agencies_county on agencies (substr(region, 1, 6), retired, region)")
 
 
@@ -211,7 +375,7 @@ def open_archive(path: str | Path, migrate: bool = True, upto: int = VERSION) ->
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite_utils.Database(path)
-    db.execute("PRAGMA busy_timeout=30000")     # first: switching to WAL waits for other processes too
+    db.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL waits for other processes too
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")

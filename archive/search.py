@@ -18,11 +18,15 @@ def search(db: sqlite_utils.Database, query: str, limit: int = 50) -> list[dict]
     if not query:
         return []
     if len(query) >= 3:
-        phrase = '"' + query.replace('"', '""') + '"'          # one literal phrase, never FTS syntax
-        sql = (f"select {_COLUMNS} from report_text_fts f join reports r on r.id = f.rowid "
-               f"where report_text_fts match ? order by rank limit ?")
+        phrase = '"' + query.replace('"', '""') + '"'  # one literal phrase, never FTS syntax
+        sql = (
+            f"select {_COLUMNS} from report_text_fts f join reports r on r.id = f.rowid "
+            f"where report_text_fts match ? order by rank limit ?"
+        )
         return list(db.query(sql, [phrase, limit]))
     pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    sql = (f"select {_COLUMNS} from report_text t join reports r on r.id = t.report_id "
-           f"where t.title like ? escape '\\' or t.text like ? escape '\\' order by r.year desc limit ?")
+    sql = (
+        f"select {_COLUMNS} from report_text t join reports r on r.id = t.report_id "
+        f"where t.title like ? escape '\\' or t.text like ? escape '\\' order by r.year desc limit ?"
+    )
     return list(db.query(sql, [pattern, pattern, limit]))

@@ -25,18 +25,18 @@ from .report import Report
 
 @dataclass(frozen=True)
 class Source:
-    role: str              # page, part, attachment, zip
-    url: str               # a ZIP member's URL is the ZIP's with "#<member name>"
+    role: str  # page, part, attachment, zip
+    url: str  # a ZIP member's URL is the ZIP's with "#<member name>"
     sha256: str
     kind: str | None
-    name: str | None       # file name as linked (decides the extractor when bytes are ambiguous)
+    name: str | None  # file name as linked (decides the extractor when bytes are ambiguous)
 
 
 @dataclass
 class Parsed:
     report: Report | None
-    used: Source | None            # the source the numbers come from
-    text: str = ""                 # that source's text, for full-text search
+    used: Source | None  # the source the numbers come from
+    text: str = ""  # that source's text, for full-text search
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -50,8 +50,13 @@ class Parsed:
 
 def _latest(db: sqlite_utils.Database, url: str) -> dict | None:
     """The newest capture of ``url`` that has bytes (a 304 answer confirms the one before)."""
-    rows = list(db.query("select * from captures where (url = ? or requested_url = ?) and sha256 is not null "
-                         "and status in (200, 304) order by fetched_at desc, id desc limit 1", [url, url]))
+    rows = list(
+        db.query(
+            "select * from captures where (url = ? or requested_url = ?) and sha256 is not null "
+            "and status in (200, 304) order by fetched_at desc, id desc limit 1",
+            [url, url],
+        )
+    )
     return rows[0] if rows else None
 
 
@@ -71,8 +76,10 @@ def sighting_sources(db: sqlite_utils.Database, sighting: dict) -> list[Source]:
         kind = db.execute("select kind from documents where sha256 = ?", [cap["sha256"]]).fetchone()[0]
         if kind == "zip":
             for name, sha256, member_kind in db.execute(
-                    "select m.name, m.sha256, d.kind from zip_members m join documents d on d.sha256 = m.sha256 "
-                    "where m.zip_sha256 = ? order by m.name", [cap["sha256"]]):
+                "select m.name, m.sha256, d.kind from zip_members m join documents d on d.sha256 = m.sha256 "
+                "where m.zip_sha256 = ? order by m.name",
+                [cap["sha256"]],
+            ):
                 out.append(Source("zip", f"{link['url']}#{name}", sha256, member_kind, name))
         else:
             out.append(Source("attachment", link["url"], cap["sha256"], kind, link.get("name")))

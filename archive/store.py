@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 import sqlite_utils
@@ -29,7 +29,7 @@ from .template import APPLICANT_COLUMNS, TABLES, TABLES_BY_KEY
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def agency_key(agency_id: str | None, agency_name: str | None) -> str:
@@ -55,8 +55,10 @@ def diff_cells(old: dict, new: dict) -> list[dict]:
 
 
 def report_cells(db: sqlite_utils.Database, report_id: int) -> dict:
-    return {f"{t}.{r}.{c}": v for t, r, c, v in
-            db.execute("select table_name, row, \"column\", value from cells where report_id = ?", [report_id])}
+    return {
+        f"{t}.{r}.{c}": v
+        for t, r, c, v in db.execute('select table_name, row, "column", value from cells where report_id = ?', [report_id])
+    }
 
 
 def _key_figures(report: Report | None) -> dict:
@@ -69,16 +71,25 @@ def _key_figures(report: Report | None) -> dict:
             value = sum(parts) if all(p is not None for p in parts) else None
         return value
 
-    return {"new_requests": total("new"), "carried_over": total("carried_over"), "handled": total("total_handled"),
-            "carried_forward": total("carried_forward"),
-            "reviews": cells.get("appeals.review.total"),
-            "suits": (None if cells.get("appeals.suit_direct.total") is None
-                      else cells.get("appeals.suit_direct.total", 0) + (cells.get("appeals.suit_after_review.total") or 0))}
+    return {
+        "new_requests": total("new"),
+        "carried_over": total("carried_over"),
+        "handled": total("total_handled"),
+        "carried_forward": total("carried_forward"),
+        "reviews": cells.get("appeals.review.total"),
+        "suits": (
+            None
+            if cells.get("appeals.suit_direct.total") is None
+            else cells.get("appeals.suit_direct.total", 0) + (cells.get("appeals.suit_after_review.total") or 0)
+        ),
+    }
 
 
 _WIDE_COLUMNS = {t.key: ("report_id", "row", "label", "blanks", *(c.key for c in t.columns)) for t in TABLES}
-_WIDE_INSERT = {t: f"insert into [{t}] ({', '.join(f'[{c}]' for c in cols)}) values ({', '.join('?' * len(cols))})"
-                for t, cols in _WIDE_COLUMNS.items()}
+_WIDE_INSERT = {
+    t: f"insert into [{t}] ({', '.join(f'[{c}]' for c in cols)}) values ({', '.join('?' * len(cols))})"
+    for t, cols in _WIDE_COLUMNS.items()
+}
 
 
 def write_parse(db: sqlite_utils.Database, report_id: int, parsed: Parsed, key: str, year: int | None) -> None:
@@ -90,8 +101,9 @@ def write_parse(db: sqlite_utils.Database, report_id: int, parsed: Parsed, key: 
     rows: dict[tuple[str, str], dict] = {}
     for cell, value in (report.cells if report else {}).items():
         table, row, column = cell.split(".")
-        values = rows.setdefault((table, row), {"report_id": report_id, "row": row, "blanks": [],
-                                                "label": TABLES_BY_KEY[table].row(row).label})
+        values = rows.setdefault(
+            (table, row), {"report_id": report_id, "row": row, "blanks": [], "label": TABLES_BY_KEY[table].row(row).label}
+        )
         values[column] = value
         if value is None:
             values["blanks"].append(column)
@@ -104,29 +116,41 @@ def write_parse(db: sqlite_utils.Database, report_id: int, parsed: Parsed, key: 
     for table, values in by_table.items():
         db.conn.executemany(_WIDE_INSERT[table], values)
     findings = report.findings if report else []
-    db.conn.executemany("insert into findings (report_id, agency_key, year, rule, severity, cell, message) "
-                        "values (?, ?, ?, ?, ?, ?, ?)",
-                        [(report_id, key, year, f.rule, f.severity, f.where, f.message) for f in findings])
-    db.execute("insert or replace into report_text (report_id, title, text) values (?, ?, ?)",
-               [report_id, report.title if report else None, parsed.text])
-    db["reports"].update(report_id, {
-        "template": report.template if report else None, "parse_status": parsed.status,
-        "parse_error": "; ".join(parsed.errors) or None, "source_sha256": parsed.used.sha256 if parsed.used else None,
-        "content_hash": content_hash(parsed),
-        "errors": sum(f.severity == "error" for f in findings), "warnings": sum(f.severity == "warning" for f in findings),
-        **_key_figures(report)})
+    db.conn.executemany(
+        "insert into findings (report_id, agency_key, year, rule, severity, cell, message) values (?, ?, ?, ?, ?, ?, ?)",
+        [(report_id, key, year, f.rule, f.severity, f.where, f.message) for f in findings],
+    )
+    db.execute(
+        "insert or replace into report_text (report_id, title, text) values (?, ?, ?)",
+        [report_id, report.title if report else None, parsed.text],
+    )
+    db["reports"].update(
+        report_id,
+        {
+            "template": report.template if report else None,
+            "parse_status": parsed.status,
+            "parse_error": "; ".join(parsed.errors) or None,
+            "source_sha256": parsed.used.sha256 if parsed.used else None,
+            "content_hash": content_hash(parsed),
+            "errors": sum(f.severity == "error" for f in findings),
+            "warnings": sum(f.severity == "warning" for f in findings),
+            **_key_figures(report),
+        },
+    )
 
 
 def _add_sources(db: sqlite_utils.Database, report_id: int, sources: list[Source], used: Source | None) -> None:
     for s in sources:
-        db.execute("insert into report_sources (report_id, url, sha256, role, kind, used) values (?, ?, ?, ?, ?, ?) "
-                   "on conflict (report_id, url, sha256) do update set used = max(used, excluded.used)",
-                   [report_id, s.url, s.sha256, s.role, s.kind, int(used is not None and s == used)])
+        db.execute(
+            "insert into report_sources (report_id, url, sha256, role, kind, used) values (?, ?, ?, ?, ?, ?) "
+            "on conflict (report_id, url, sha256) do update set used = max(used, excluded.used)",
+            [report_id, s.url, s.sha256, s.role, s.kind, int(used is not None and s == used)],
+        )
 
 
 class Stored(NamedTuple):
-    report_id: int          # the report version the sighting belongs to
-    new_version: bool       # whether storing it created that version
+    report_id: int  # the report version the sighting belongs to
+    new_version: bool  # whether storing it created that version
 
 
 def store_report(db: sqlite_utils.Database, sighting: dict, sources: list[Source], parsed: Parsed) -> Stored:
@@ -137,25 +161,49 @@ def store_report(db: sqlite_utils.Database, sighting: dict, sources: list[Source
     digest = content_hash(parsed)
     seen = sighting["seen_at"]
     with db.atomic():
-        versions = list(db.query("select id, version, content_hash, is_current, first_seen from reports "
-                                 "where agency_key = ? and year is ? order by version", [key, year]))
+        versions = list(
+            db.query(
+                "select id, version, content_hash, is_current, first_seen from reports "
+                "where agency_key = ? and year is ? order by version",
+                [key, year],
+            )
+        )
         same = next((v for v in versions if v["content_hash"] == digest), None)
         if same is not None:
             report_id = same["id"]
-            db.execute("update reports set last_seen = max(coalesce(last_seen, ''), ?), "
-                       "first_seen = min(first_seen, ?) where id = ?", [seen, seen, report_id])
+            db.execute(
+                "update reports set last_seen = max(coalesce(last_seen, ''), ?), first_seen = min(first_seen, ?) where id = ?",
+                [seen, seen, report_id],
+            )
         else:
             current = next((v for v in versions if v["is_current"]), None)
-            agency = db.execute("select region, level from agencies where id = ?",
-                                [sighting.get("agency_id")]).fetchone() or (None, None)
-            report_id = db["reports"].insert({
-                "agency_key": key, "agency_id": sighting.get("agency_id"),
-                "agency_name": sighting.get("agency_name") or (report.agency if report else None), "year": year,
-                "version": len(versions) + 1, "is_current": 1,
-                "title": sighting.get("title") or (report.title if report else None), "url": sighting["url"],
-                "published": sighting.get("published"), "published_source": sighting.get("published_source"),
-                "first_seen": seen, "last_seen": seen, "supersedes_id": current["id"] if current else None,
-                "region": agency[0], "level": agency[1]}).last_pk
+            agency = db.execute("select region, level from agencies where id = ?", [sighting.get("agency_id")]).fetchone() or (
+                None,
+                None,
+            )
+            report_id = (
+                db["reports"]
+                .insert(
+                    {
+                        "agency_key": key,
+                        "agency_id": sighting.get("agency_id"),
+                        "agency_name": sighting.get("agency_name") or (report.agency if report else None),
+                        "year": year,
+                        "version": len(versions) + 1,
+                        "is_current": 1,
+                        "title": sighting.get("title") or (report.title if report else None),
+                        "url": sighting["url"],
+                        "published": sighting.get("published"),
+                        "published_source": sighting.get("published_source"),
+                        "first_seen": seen,
+                        "last_seen": seen,
+                        "supersedes_id": current["id"] if current else None,
+                        "region": agency[0],
+                        "level": agency[1],
+                    }
+                )
+                .last_pk
+            )
             write_parse(db, report_id, parsed, key, year)
             if current is not None:
                 db.execute("update reports set is_current = 0 where id = ?", [current["id"]])

@@ -25,7 +25,14 @@ from .labels import LabelIndex, Match
 from .normalize import compact, label_key, nfkc, parse_value, split_trailing_values, to_cell
 from .report import Finding
 from .template import (
-    APPEALS, APPLICANT_COLUMNS, DISCLOSURE, DISCLOSURE_MARKERS, REQUESTS, TABLES, Row, Table,
+    APPEALS,
+    APPLICANT_COLUMNS,
+    DISCLOSURE,
+    DISCLOSURE_MARKERS,
+    REQUESTS,
+    TABLES,
+    Row,
+    Table,
 )
 
 INDEX = {t.key: LabelIndex(t) for t in TABLES}
@@ -33,17 +40,29 @@ INDEX = {t.key: LabelIndex(t) for t in TABLES}
 _HEADINGS = {
     "disclosure": ("主动公开政府信息情况",),
     "requests": ("收到和处理政府信息公开申请情况",),
-    "appeals": ("政府信息公开行政复议行政诉讼情况", "行政复议行政诉讼情况", "因政府信息公开工作被申请行政复议和提起行政诉讼情况",
-                "政府信息公开行政复议和行政诉讼情况"),
-    None: ("存在的主要问题及改进情况", "存在的主要问题和改进情况", "存在的主要问题及改进措施", "存在的主要问题",
-           "其他需要报告的事项", "存在问题及改进情况", "存在问题及改进措施", "主要问题及改进情况"),
+    "appeals": (
+        "政府信息公开行政复议行政诉讼情况",
+        "行政复议行政诉讼情况",
+        "因政府信息公开工作被申请行政复议和提起行政诉讼情况",
+        "政府信息公开行政复议和行政诉讼情况",
+    ),
+    None: (
+        "存在的主要问题及改进情况",
+        "存在的主要问题和改进情况",
+        "存在的主要问题及改进措施",
+        "存在的主要问题",
+        "其他需要报告的事项",
+        "存在问题及改进情况",
+        "存在问题及改进措施",
+        "主要问题及改进情况",
+    ),
 }
 _HEADING_SLACK = 4
 
 
 @dataclass
 class Item:
-    kind: str                        # "label" | "values" | "text" | "filler"
+    kind: str  # "label" | "values" | "text" | "filler"
     line: int
     match: Match | None = None
     text: str = ""
@@ -61,7 +80,7 @@ class ParsedRow:
 @dataclass
 class TableResult:
     table: Table
-    present: bool = False            # heading, header or rows seen
+    present: bool = False  # heading, header or rows seen
     rows: dict[str, ParsedRow] = field(default_factory=dict)
     template: str | None = None
     cells: dict[str, int | float | None] = field(default_factory=dict)
@@ -71,6 +90,7 @@ class TableResult:
 # ---------------------------------------------------------------------------
 # Regions
 # ---------------------------------------------------------------------------
+
 
 def _heading(line: Line) -> str | None | bool:
     """The region a heading line opens (None: tables end), or False for no heading."""
@@ -122,7 +142,7 @@ def split_regions(lines: list[Line]) -> dict[str, list[tuple[int, Line]]]:
                 current = None
                 continue
             rank = order.index(region)
-            if rank >= reached:      # tables come in order; a later mention of an earlier one is prose
+            if rank >= reached:  # tables come in order; a later mention of an earlier one is prose
                 current, reached = region, rank
         if current:
             regions[current].append((i, line))
@@ -133,12 +153,13 @@ def split_regions(lines: list[Line]) -> dict[str, list[tuple[int, Line]]]:
 # Items
 # ---------------------------------------------------------------------------
 
+
 def _explode(cells: list[str]) -> list[str]:
     """Split cells holding several numbers (``'50 0'``) and peel numbers printed
     after a label in the same cell (``'规章 1 0 11'``)."""
     out: list[str] = []
     for cell in cells:
-        if " " not in cell:      # one token: nothing to split
+        if " " not in cell:  # one token: nothing to split
             out.append(cell)
             continue
         tokens = cell.split()
@@ -175,7 +196,7 @@ def _items(table: Table, lines: list[tuple[int, Line]]) -> list[Item]:
                 label_at = k
         texts = [c for c, kind in zip(cells, kinds) if kind == "text"]
         if label_at >= 0:
-            values = cells[label_at + 1:]
+            values = cells[label_at + 1 :]
             if match is not None and match.row is not None:
                 items.append(Item("label", lineno, match, cells[label_at], values, hard=bool(values)))
                 continue
@@ -211,10 +232,11 @@ def _merge_soft(items: list[Item]) -> list[Item]:
 # Attribution of values printed apart from their labels
 # ---------------------------------------------------------------------------
 
+
 def _attribute(table: Table, items: list[Item], n_columns: int, findings: list[Finding]) -> dict[str, ParsedRow]:
     rows: dict[str, ParsedRow] = {}
     labels_seen: dict[str, Item] = {}
-    pending: list[tuple[Item, Item | None]] = []   # (orphan values, label waiting just above)
+    pending: list[tuple[Item, Item | None]] = []  # (orphan values, label waiting just above)
     waiting: Item | None = None
     for item in items:
         if item.kind == "label":
@@ -229,7 +251,7 @@ def _attribute(table: Table, items: list[Item], n_columns: int, findings: list[F
                 waiting = None
         elif item.kind == "values":
             if _is_stray(item, n_columns) or not any(v.strip() for v in item.values):
-                continue   # a page number, or the empty cells a merged header leaves
+                continue  # a page number, or the empty cells a merged header leaves
             pending.append((item, waiting))
             waiting = None
         elif item.kind == "filler":
@@ -256,8 +278,14 @@ def _attribute(table: Table, items: list[Item], n_columns: int, findings: list[F
         if label is not None and label.match.row.key not in rows:
             rows[label.match.row.key] = ParsedRow(label.match.row, values.values, values.line)
         else:
-            findings.append(Finding("row.unattributed", "warning", f"{table.key}.?",
-                                    f"第 {values.line + 1} 行的一组数值（{' '.join(values.values)}）无法对应到{table.title}的任何行"))
+            findings.append(
+                Finding(
+                    "row.unattributed",
+                    "warning",
+                    f"{table.key}.?",
+                    f"第 {values.line + 1} 行的一组数值（{' '.join(values.values)}）无法对应到{table.title}的任何行",
+                )
+            )
     return rows
 
 
@@ -273,6 +301,7 @@ def _has_alternative(row: Row, rows: dict[str, ParsedRow]) -> bool:
 # ---------------------------------------------------------------------------
 # Values → cells
 # ---------------------------------------------------------------------------
+
 
 def _fit(values: list[str], expected: int) -> list[str]:
     """Drop the empty cells that colspan/rowspan leave around a row's values."""
@@ -290,7 +319,7 @@ def _fill(result: TableResult, parsed: ParsedRow, columns: tuple[str, ...]) -> l
     values = _fit(parsed.values, len(columns))
     for col_key, raw in zip(columns, values):
         result.cells[f"{table.key}.{parsed.row.key}.{col_key}"] = to_cell(parse_value(raw), table.column(col_key).kind)
-    return list(columns[len(values):])
+    return list(columns[len(values) :])
 
 
 def _report_short_rows(result: TableResult, short: dict[str, list[str]]) -> None:
@@ -302,11 +331,18 @@ def _report_short_rows(result: TableResult, short: dict[str, list[str]]) -> None
         if missing:
             by_missing.setdefault(tuple(missing), []).append(row_key)
     for missing, row_keys in by_missing.items():
-        where = f"{table.key}.{row_keys[0]}.*" if len(row_keys) == 1 else f"{table.key}.*.{missing[0] if len(missing) == 1 else '*'}"
+        where = (
+            f"{table.key}.{row_keys[0]}.*" if len(row_keys) == 1 else f"{table.key}.*.{missing[0] if len(missing) == 1 else '*'}"
+        )
         labels = "、".join(table.row(k).label for k in row_keys)
-        result.findings.append(Finding(
-            "row.short", "warning", where,
-            f"{len(row_keys)} 行少印了“{'、'.join(table.column(c).label for c in missing)}”列，缺失的单元格不计：{labels}"))
+        result.findings.append(
+            Finding(
+                "row.short",
+                "warning",
+                where,
+                f"{len(row_keys)} 行少印了“{'、'.join(table.column(c).label for c in missing)}”列，缺失的单元格不计：{labels}",
+            )
+        )
 
 
 def _disclosure_template(items: list[Item], rows: dict[str, ParsedRow]) -> str:
@@ -324,7 +360,7 @@ def _disclosure_template(items: list[Item], rows: dict[str, ParsedRow]) -> str:
 def _requests_columns(items: list[Item], rows: dict[str, ParsedRow]) -> tuple[str, ...]:
     first_row = next((i for i, it in enumerate(items) if it.kind == "label"), len(items))
     header = compact(" ".join(it.text for it in items[:first_row] if it.kind == "text"))
-    widths = [len([v for v in _fit(r.values, 7)]) for r in rows.values()]
+    widths = [len(list(_fit(r.values, 7))) for r in rows.values()]
     has_total = "总计" in header if header else (max(widths, default=0) >= 7)
     if not has_total:
         return APPLICANT_COLUMNS
@@ -383,7 +419,7 @@ def _parse_appeals(lines) -> TableResult:
     values: list[str] = []
     for item in items:
         group = [v for v in item.values if parse_value(v).kind != "text"]
-        if any(v.strip() for v in group):     # header rows leave only empty cells
+        if any(v.strip() for v in group):  # header rows leave only empty cells
             values.extend(group)
     n = len(APPEALS.columns) * len(APPEALS.rows)
     values = _fit(values, n)
@@ -394,17 +430,18 @@ def _parse_appeals(lines) -> TableResult:
         values = []
     width = len(APPEALS.columns)
     for r, row in enumerate(APPEALS.rows):
-        chunk = values[r * width:(r + 1) * width]
+        chunk = values[r * width : (r + 1) * width]
         result.rows[row.key] = ParsedRow(row, chunk, 0)
         for c, column in enumerate(APPEALS.columns):
             if values:
                 if c < len(chunk):
                     result.cells[f"appeals.{row.key}.{column.key}"] = to_cell(parse_value(chunk[c]), column.kind)
             else:
-                result.cells[f"appeals.{row.key}.{column.key}"] = None   # header printed, no data row
+                result.cells[f"appeals.{row.key}.{column.key}"] = None  # header printed, no data row
     if values and len(values) < n:
-        result.findings.append(Finding("row.short", "warning", "appeals",
-                                       f"行政复议、行政诉讼表只印出 {len(values)} 个数值（应有 {n} 个）"))
+        result.findings.append(
+            Finding("row.short", "warning", "appeals", f"行政复议、行政诉讼表只印出 {len(values)} 个数值（应有 {n} 个）")
+        )
     return result
 
 

@@ -56,7 +56,7 @@ class Row:
     def labels(self) -> tuple[str, ...]:
         return (self.label, *self.variants)
 
-    def column_keys(self, template: str, table: "Table") -> tuple[str, ...]:
+    def column_keys(self, template: str, table: Table) -> tuple[str, ...]:
         if self.columns:
             return self.columns.get(template) or next(iter(self.columns.values()))
         return tuple(c.key for c in table.columns)
@@ -96,10 +96,22 @@ _DISCLOSURE_COLUMNS = (
     Column("public_total", "对外公开总数量", ("对外公开总数",), description="对外公开的总数量（2019 格式）"),
     Column("decisions", "本年处理决定数量", ("处理决定数量",), description="本年作出的处理决定数量"),
     Column("prev_items", "上一年项目数量", ("上一年项目数",), unit="项", description="上一年的项目数量（2019 格式）"),
-    Column("change", "本年增/减", ("本年增减", "本年增\\减"), kind="signed", unit="项",
-           description="本年增加（正）或减少（负）的项目数（2019 格式，可为负数）"),
-    Column("amount", "本年收费金额（单位：万元）", ("本年收费金额", "采购总金额"), kind="money", unit="万元",
-           description="金额，单位万元（以“元”印出的已换算为万元）"),
+    Column(
+        "change",
+        "本年增/减",
+        ("本年增减", "本年增\\减"),
+        kind="signed",
+        unit="项",
+        description="本年增加（正）或减少（负）的项目数（2019 格式，可为负数）",
+    ),
+    Column(
+        "amount",
+        "本年收费金额（单位：万元）",
+        ("本年收费金额", "采购总金额"),
+        kind="money",
+        unit="万元",
+        description="金额，单位万元（以“元”印出的已换算为万元）",
+    ),
     Column("projects", "采购项目数量", unit="项", description="政府集中采购项目数量（2019 格式）"),
 )
 
@@ -112,20 +124,37 @@ DISCLOSURE = Table(
     heading="主动公开政府信息情况",
     description="条例第二十条第（一）（五）（六）（八）项（2019 格式另有第（九）项）主动公开情况",
     columns=_DISCLOSURE_COLUMNS,
-    groups=("第二十条第（一）项", "第二十条第（五）项", "第二十条第（六）项", "第二十条第（八）项",
-            "第二十条第（九）项", "信息内容"),
+    groups=(
+        "第二十条第（一）项",
+        "第二十条第（五）项",
+        "第二十条第（六）项",
+        "第二十条第（八）项",
+        "第二十条第（九）项",
+        "信息内容",
+    ),
     rows=(
         Row("rules", "规章", group="第二十条第（一）项", columns=_DOC_COLS),
         Row("normative_docs", "行政规范性文件", ("规范性文件",), group="第二十条第（一）项", columns=_DOC_COLS),
         Row("licensing", "行政许可", group="第二十条第（五）项", columns=_DECISION_COLS),
-        Row("other_services", "其他对外管理服务事项", group="第二十条第（五）项",
-            templates=frozenset({"2019"}), columns={"2019": _DECISION_COLS["2019"]}),
+        Row(
+            "other_services",
+            "其他对外管理服务事项",
+            group="第二十条第（五）项",
+            templates=frozenset({"2019"}),
+            columns={"2019": _DECISION_COLS["2019"]},
+        ),
         Row("penalty", "行政处罚", group="第二十条第（六）项", columns=_DECISION_COLS),
         Row("coercion", "行政强制", group="第二十条第（六）项", columns=_DECISION_COLS),
-        Row("fees", "行政事业性收费", group="第二十条第（八）项",
-            columns={"2021": ("amount",), "2019": ("prev_items", "change")}),
-        Row("procurement", "政府集中采购", group="第二十条第（九）项",
-            templates=frozenset({"2019"}), columns={"2019": ("projects", "amount")}),
+        Row(
+            "fees", "行政事业性收费", group="第二十条第（八）项", columns={"2021": ("amount",), "2019": ("prev_items", "change")}
+        ),
+        Row(
+            "procurement",
+            "政府集中采购",
+            group="第二十条第（九）项",
+            templates=frozenset({"2019"}),
+            columns={"2019": ("projects", "amount")},
+        ),
     ),
 )
 
@@ -133,8 +162,17 @@ DISCLOSURE = Table(
 # and rows that exist in only one template).
 DISCLOSURE_MARKERS: dict[str, tuple[str, ...]] = {
     "2021": ("本年制发件数", "本年废止件数", "现行有效件数", "本年处理决定数量", "本年收费金额"),
-    "2019": ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "本年增减",
-             "采购项目数量", "采购总金额", "其他对外管理服务事项", "政府集中采购"),
+    "2019": (
+        "本年新制作数量",
+        "本年新公开数量",
+        "对外公开总数量",
+        "上一年项目数量",
+        "本年增减",
+        "采购项目数量",
+        "采购总金额",
+        "其他对外管理服务事项",
+        "政府集中采购",
+    ),
 }
 
 # ---------------------------------------------------------------------------
@@ -186,10 +224,20 @@ REQUESTS = Table(
         Row("rejected_mass", "4.无正当理由大量反复申请", group=_REJECT),
         Row("rejected_confirm", "5.要求行政机关确认或重新出具已获取信息", group=_REJECT),
         Row("other", "（六）其他处理", group=_G3, alternative_of=("other_no_correction", "other_no_fee", "other_other")),
-        Row("other_no_correction", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-            group=_OTHER, templates=frozenset({"2021"}), alternative_of=("other",)),
-        Row("other_no_fee", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-            group=_OTHER, templates=frozenset({"2021"}), alternative_of=("other",)),
+        Row(
+            "other_no_correction",
+            "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+            group=_OTHER,
+            templates=frozenset({"2021"}),
+            alternative_of=("other",),
+        ),
+        Row(
+            "other_no_fee",
+            "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+            group=_OTHER,
+            templates=frozenset({"2021"}),
+            alternative_of=("other",),
+        ),
         Row("other_other", "3.其他", group=_OTHER, templates=frozenset({"2021"}), alternative_of=("other",)),
         Row("total_handled", "（七）总计", group=_G3),
         Row("carried_forward", "四、结转下年度继续办理"),
@@ -227,8 +275,9 @@ TABLES_BY_KEY = _index(TABLES)
 _ROWS = {t.key: _index(t.rows) for t in TABLES}
 _COLUMNS = {t.key: _index(t.columns) for t in TABLES}
 # Printed order of every possible cell key (both templates), for sorting output.
-CELL_ORDER = {f"{t.key}.{r.key}.{c.key}": i for i, (t, r, c) in
-              enumerate((t, r, c) for t in TABLES for r in t.rows for c in t.columns)}
+CELL_ORDER = {
+    f"{t.key}.{r.key}.{c.key}": i for i, (t, r, c) in enumerate((t, r, c) for t in TABLES for r in t.rows for c in t.columns)
+}
 
 
 # ---------------------------------------------------------------------------
@@ -257,14 +306,31 @@ class SumRule:
 
 
 SUM_RULES: tuple[SumRule, ...] = (
-    SumRule("requests.balance", "requests", "column", ("new", "carried_over"), ("total_handled", "carried_forward"),
-            "勾稽关系：第一项加第二项之和等于第三项（七）总计加第四项之和（每一列）"),
-    SumRule("requests.row_total", "requests", "row", ("total",), APPLICANT_COLUMNS,
-            "总计列等于六类申请人之和（每一行）"),
-    SumRule("requests.outcome_sum", "requests", "column", ("total_handled",), OUTCOME_ROWS,
-            "（七）总计等于（一）至（六）各项办理结果之和（每一列）"),
-    SumRule("appeals.group_total", "appeals", "row", ("total",), ("upheld", "corrected", "other", "pending"),
-            "总计等于结果维持、结果纠正、其他结果、尚未审结之和（行政复议和两类行政诉讼）"),
+    SumRule(
+        "requests.balance",
+        "requests",
+        "column",
+        ("new", "carried_over"),
+        ("total_handled", "carried_forward"),
+        "勾稽关系：第一项加第二项之和等于第三项（七）总计加第四项之和（每一列）",
+    ),
+    SumRule("requests.row_total", "requests", "row", ("total",), APPLICANT_COLUMNS, "总计列等于六类申请人之和（每一行）"),
+    SumRule(
+        "requests.outcome_sum",
+        "requests",
+        "column",
+        ("total_handled",),
+        OUTCOME_ROWS,
+        "（七）总计等于（一）至（六）各项办理结果之和（每一列）",
+    ),
+    SumRule(
+        "appeals.group_total",
+        "appeals",
+        "row",
+        ("total",),
+        ("upheld", "corrected", "other", "pending"),
+        "总计等于结果维持、结果纠正、其他结果、尚未审结之和（行政复议和两类行政诉讼）",
+    ),
 )
 
 

@@ -27,15 +27,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from datasette.app import Datasette  # noqa: E402
+from datasette.app import Datasette
 
-from archive.browse import QUERIES, metadata  # noqa: E402
-from archive.report import Report  # noqa: E402
-from archive.rules import check_report  # noqa: E402
-from archive.schema import open_archive  # noqa: E402
-from archive.sources import Parsed, Source  # noqa: E402
-from archive.store import store_report  # noqa: E402
-from archive.template import APPLICANT_COLUMNS as APPLICANTS, REQUESTS, TABLES  # noqa: E402
+from archive.browse import QUERIES, metadata
+from archive.report import Report
+from archive.rules import check_report
+from archive.schema import open_archive
+from archive.sources import Parsed, Source
+from archive.store import store_report
+from archive.template import APPLICANT_COLUMNS as APPLICANTS
+from archive.template import REQUESTS, TABLES
 
 PER_COUNTY = 71
 
@@ -90,8 +91,10 @@ def bulk_fill(db, agency_rows: list[tuple], years: range, seed: int = 1) -> int:
     """Reports for every year, written with multi-row inserts in large transactions."""
     rng = random.Random(seed)
     conn = db.conn
-    conn.executemany("insert into agencies (id, name, level, region, parent_id) values (?, ?, ?, ?, ?)",
-                     sorted(agency_rows, key=lambda r: r[4] is not None))
+    conn.executemany(
+        "insert into agencies (id, name, level, region, parent_id) values (?, ?, ?, ?, ?)",
+        sorted(agency_rows, key=lambda r: r[4] is not None),
+    )
     conn.commit()
     report_id = 0
     wide = {t.key: [] for t in TABLES}
@@ -99,17 +102,23 @@ def bulk_fill(db, agency_rows: list[tuple], years: range, seed: int = 1) -> int:
     reports, findings = [], []
 
     def flush():
-        conn.executemany("insert into reports (id, agency_key, agency_id, agency_name, year, version, is_current, "
-                         "title, url, published, first_seen, last_seen, template, parse_status, content_hash, "
-                         "region, level, new_requests, carried_over, handled, carried_forward, reviews, suits, "
-                         "errors, warnings) values (" + ",".join("?" * 25) + ")", reports)
+        conn.executemany(
+            "insert into reports (id, agency_key, agency_id, agency_name, year, version, is_current, "
+            "title, url, published, first_seen, last_seen, template, parse_status, content_hash, "
+            "region, level, new_requests, carried_over, handled, carried_forward, reviews, suits, "
+            "errors, warnings) values (" + ",".join("?" * 25) + ")",
+            reports,
+        )
         for key, rows in wide.items():
             cols = ["report_id", "row", "label", *columns[key]]
-            conn.executemany(f"insert into [{key}] ({','.join(f'[{c}]' for c in cols)}) "
-                             f"values ({','.join('?' * len(cols))})", rows)
+            conn.executemany(
+                f"insert into [{key}] ({','.join(f'[{c}]' for c in cols)}) values ({','.join('?' * len(cols))})", rows
+            )
             rows.clear()
-        conn.executemany("insert into findings (report_id, agency_key, year, rule, severity, cell, message) "
-                         "values (?, ?, ?, ?, ?, ?, ?)", findings)
+        conn.executemany(
+            "insert into findings (report_id, agency_key, year, rule, severity, cell, message) values (?, ?, ?, ?, ?, ?, ?)",
+            findings,
+        )
         conn.commit()
         reports.clear()
         findings.clear()
@@ -135,13 +144,36 @@ def bulk_fill(db, agency_rows: list[tuple], years: range, seed: int = 1) -> int:
             failures = [f for f in check_report(cells) if f.severity == "error"] if broken else []
             for f in failures:
                 findings.append((report_id, agency_id, year, f.rule, f.severity, f.where, f.message))
-            g = lambda row: cells[f"requests.{row}.total"]  # noqa: E731
-            reports.append((report_id, agency_id, agency_id, name, year, 1, 1, f"{name}{year}年政府信息公开工作年度报告",
-                            f"http://gov.example/{agency_id}/{year}.html", published, published, published, "2021",
-                            "ok", f"cells:{report_id}", region, level, g("new"), g("carried_over"),
-                            g("total_handled"), g("carried_forward"), cells["appeals.review.total"],
-                            cells["appeals.suit_direct.total"] + cells["appeals.suit_after_review.total"],
-                            len(failures), 0))
+            g = lambda row, cells=cells: cells[f"requests.{row}.total"]
+            reports.append(
+                (
+                    report_id,
+                    agency_id,
+                    agency_id,
+                    name,
+                    year,
+                    1,
+                    1,
+                    f"{name}{year}年政府信息公开工作年度报告",
+                    f"http://gov.example/{agency_id}/{year}.html",
+                    published,
+                    published,
+                    published,
+                    "2021",
+                    "ok",
+                    f"cells:{report_id}",
+                    region,
+                    level,
+                    g("new"),
+                    g("carried_over"),
+                    g("total_handled"),
+                    g("carried_forward"),
+                    cells["appeals.review.total"],
+                    cells["appeals.suit_direct.total"] + cells["appeals.suit_after_review.total"],
+                    len(failures),
+                    0,
+                )
+            )
             if len(reports) >= 20000:
                 flush()
     flush()
@@ -157,10 +189,23 @@ def sample_ingest(db, agency_rows: list[tuple], year: int, n: int) -> float:
     run_id = db["crawl_runs"].insert({"started_at": "bench"}).last_pk
     sightings = []
     for i, (agency_id, name, *_rest) in enumerate(chosen):
-        sid = db["sightings"].insert({"run_id": run_id, "portal": "bench", "url": f"http://gov.example/s/{i}.html",
-                                      "title": f"{name}{year}年政府信息公开工作年度报告", "year": year,
-                                      "agency_id": agency_id, "agency_name": name, "published": f"{year + 1}-01-15",
-                                      "seen_at": f"{year + 1}-01-16T00:00:00+00:00"}).last_pk
+        sid = (
+            db["sightings"]
+            .insert(
+                {
+                    "run_id": run_id,
+                    "portal": "bench",
+                    "url": f"http://gov.example/s/{i}.html",
+                    "title": f"{name}{year}年政府信息公开工作年度报告",
+                    "year": year,
+                    "agency_id": agency_id,
+                    "agency_name": name,
+                    "published": f"{year + 1}-01-15",
+                    "seen_at": f"{year + 1}-01-16T00:00:00+00:00",
+                }
+            )
+            .last_pk
+        )
         sightings.append(next(db.query("select * from sightings where id = ?", [sid])))
     parsed = []
     for s in sightings:
@@ -191,6 +236,7 @@ def time_queries(path: Path, year: int, region: str) -> list[tuple[str, float, i
                 rows = len(response.json())
             out.append((name, statistics.median(times[1:]), rows))
         return out
+
     return asyncio.run(run())
 
 
@@ -200,8 +246,9 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=7)
     parser.add_argument("--sample", type=int, default=5000)
     parser.add_argument("--dir", default=os.environ.get("BENCH_DIR"))
-    parser.add_argument("--keep", type=Path, help="keep the archive in this directory (as archive.db); "
-                                                  "an existing one is reused (queries only)")
+    parser.add_argument(
+        "--keep", type=Path, help="keep the archive in this directory (as archive.db); an existing one is reused (queries only)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         path = (args.keep or Path(tmp)) / "archive.db"
@@ -210,11 +257,13 @@ def main() -> None:
         if args.keep and path.exists():
             before = open_archive(path, migrate=False).execute("pragma user_version").fetchone()[0]
             started = time.perf_counter()
-            db = open_archive(path)          # applies any newer migration (its indexes) to the kept archive
+            db = open_archive(path)  # applies any newer migration (its indexes) to the kept archive
             db.execute("analyze")
-            print(f"reusing {path}: {db.execute('select count(*) from reports').fetchone()[0]} reports; "
-                  f"schema v{before} → v{db.execute('pragma user_version').fetchone()[0]} "
-                  f"and analyze in {time.perf_counter() - started:.0f} s")
+            print(
+                f"reusing {path}: {db.execute('select count(*) from reports').fetchone()[0]} reports; "
+                f"schema v{before} → v{db.execute('pragma user_version').fetchone()[0]} "
+                f"and analyze in {time.perf_counter() - started:.0f} s"
+            )
         else:
             db = open_archive(path)
             years = range(2024 - args.years + 1, 2025)
@@ -225,8 +274,10 @@ def main() -> None:
             print(f"bulk fill                 {bulk_s:.0f} s ({count / bulk_s:.0f} reports/s, plain inserts)")
             db.execute("analyze")
             rate = sample_ingest(db, rows, 2025, args.sample)
-            print(f"ingest (store_report)     {rate:.0f} reports/s into the full-size archive "
-                  f"({args.sample} reports, one transaction each)")
+            print(
+                f"ingest (store_report)     {rate:.0f} reports/s into the full-size archive "
+                f"({args.sample} reports, one transaction each)"
+            )
         db.execute("pragma wal_checkpoint(truncate)")
         db.close()
         print(f"database size             {path.stat().st_size / 1e9:.2f} GB")

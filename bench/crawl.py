@@ -28,19 +28,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawler.mock.server import MockServer  # noqa: E402
-from crawler.mock.world import config_yaml  # noqa: E402
+from crawler.mock.server import MockServer
+from crawler.mock.world import config_yaml
 
-RUN = ("import json, sys; from crawler.runner import crawl; "
-       "stats, _ = crawl(sys.argv[1], sys.argv[2], log_level='ERROR'); "
-       "print(json.dumps({k: v for k, v in stats.items() if isinstance(v, (int, float))}))")
+RUN = (
+    "import json, sys; from crawler.runner import crawl; "
+    "stats, _ = crawl(sys.argv[1], sys.argv[2], log_level='ERROR'); "
+    "print(json.dumps({k: v for k, v in stats.items() if isinstance(v, (int, float))}))"
+)
 
 
 def run_crawl(config: Path, data: Path) -> tuple[dict, float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "-c", RUN, str(config), str(data)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", RUN, str(config), str(data)], capture_output=True, text=True, check=True)
     elapsed = time.monotonic() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return json.loads(out.stdout.strip().splitlines()[-1]), elapsed, max(peak, before) / 1024
@@ -66,8 +67,9 @@ def main() -> None:
         print(f"portals (hosts)           {args.portals}  delay {args.delay:g} s  global concurrency {args.concurrency}")
         print(f"reports found / expected  {reports} / {expected}")
         print(f"requests (server count)   {total}  (Scrapy: {stats.get('downloader/request_count')})")
-        print(f"busiest host              {max(per_host.values())} requests; median "
-              f"{sorted(per_host.values())[len(per_host) // 2]}")
+        print(
+            f"busiest host              {max(per_host.values())} requests; median {sorted(per_host.values())[len(per_host) // 2]}"
+        )
         print(f"politeness bound          {bound:.1f} s")
         span = max(r[4] for r in log) - min(r[4] for r in log)
         ingest_s = stats.get("nianbao/archive/ingest_seconds", 0)
@@ -75,8 +77,10 @@ def main() -> None:
         print(f"crawl time                {crawl_s:.1f} s  = {crawl_s / bound:.2f} × bound (process start included)")
         print(f"first to last request     {span:.1f} s  = {span / bound:.2f} × bound")
         print(f"throughput                {total / crawl_s:.0f} pages/s")
-        print(f"then parse + archive      {ingest_s:.1f} s for {stats.get('nianbao/archive/reports_stored', 0)} reports "
-              f"({stats.get('nianbao/archive/reports_stored', 0) / max(ingest_s, 1e-9):.0f}/s) after the crawl")
+        print(
+            f"then parse + archive      {ingest_s:.1f} s for {stats.get('nianbao/archive/reports_stored', 0)} reports "
+            f"({stats.get('nianbao/archive/reports_stored', 0) / max(ingest_s, 1e-9):.0f}/s) after the crawl"
+        )
         processes = stats.get("nianbao/crawl_processes", 1)
         print(f"crawl processes           {processes} (portals sharded by host; crawl.workers / --workers)")
         print(f"peak memory               {peak_mb:.0f} MB (the largest process; ×{processes} crawl processes)")

@@ -29,10 +29,12 @@ REAL = ROOT / "tests" / "fixtures" / "realdocs"
 
 
 def samples() -> dict[str, bytes]:
-    return {"r.html": (REAL / "03-shanghai-govoffice-2019.html").read_bytes(),
-            "r.pdf": (REAL / "02-hongze-gov-2024.pdf").read_bytes(),
-            "r.docx": to_docx((REAL / "04-dawuli-town-2020-excerpt.txt").read_text(encoding="utf-8")),
-            "r.txt": (REAL / "05-niuhua-town-2021-excerpt.txt").read_bytes()}
+    return {
+        "r.html": (REAL / "03-shanghai-govoffice-2019.html").read_bytes(),
+        "r.pdf": (REAL / "02-hongze-gov-2024.pdf").read_bytes(),
+        "r.docx": to_docx((REAL / "04-dawuli-town-2020-excerpt.txt").read_text(encoding="utf-8")),
+        "r.txt": (REAL / "05-niuhua-town-2021-excerpt.txt").read_bytes(),
+    }
 
 
 def mutate(data: bytes, rng: random.Random) -> bytes:
@@ -40,13 +42,13 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
     for _ in range(rng.randint(1, 8)):
         op = rng.random()
         at = rng.randrange(max(1, len(out)))
-        if op < 0.4:                                   # overwrite bytes
-            out[at:at + 4] = rng.randbytes(rng.randint(1, 4))
-        elif op < 0.6:                                 # delete a span
-            del out[at:at + rng.randint(1, 256)]
-        elif op < 0.8:                                 # duplicate a span
-            out[at:at] = out[at:at + rng.randint(1, 512)]
-        else:                                          # truncate
+        if op < 0.4:  # overwrite bytes
+            out[at : at + 4] = rng.randbytes(rng.randint(1, 4))
+        elif op < 0.6:  # delete a span
+            del out[at : at + rng.randint(1, 256)]
+        elif op < 0.8:  # duplicate a span
+            out[at:at] = out[at : at + rng.randint(1, 512)]
+        else:  # truncate
             del out[at:]
     return bytes(out)
 
@@ -72,7 +74,7 @@ def main() -> None:
             reports += 1
         except NianbaoError:
             errors += 1
-        except Exception:                              # noqa: BLE001 — that is what a fuzzer looks for
+        except Exception:
             args.out.mkdir(parents=True, exist_ok=True)
             path = args.out / f"crash-{len(crashes)}-{name}"
             path.write_bytes(data)

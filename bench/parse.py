@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from archive.labels import LabelIndex  # noqa: E402
 from archive.normalize import label_key, parse_value  # noqa: E402
-from archive.tables import _heading_text  # noqa: E402
 from archive.parse import parse_bytes  # noqa: E402
+from archive.tables import _heading_text  # noqa: E402
 from crawler.mock.documents import to_html_body  # noqa: E402
 
 FIX = ROOT / "tests" / "fixtures"
@@ -32,8 +32,13 @@ def corpus() -> dict[str, list[tuple[str, bytes]]]:
     real = FIX / "realdocs"
     text = [(p.name, p.read_bytes()) for p in seeds + sorted(real.glob("*.txt")) + sorted(real.glob("*.md"))]
     html = [(p.name, p.read_bytes()) for p in sorted(real.glob("*.html"))]
-    html += [(p.stem + ".html", f"<html><head><meta charset='utf-8'></head><body>{to_html_body(p.read_text('utf-8'))}</body></html>".encode())
-             for p in seeds]
+    html += [
+        (
+            p.stem + ".html",
+            f"<html><head><meta charset='utf-8'></head><body>{to_html_body(p.read_text('utf-8'))}</body></html>".encode(),
+        )
+        for p in seeds
+    ]
     pdf = [(p.name, p.read_bytes()) for p in sorted(real.glob("*.pdf"))]
     return {"text": text, "html": html, "pdf": pdf}
 
@@ -53,12 +58,15 @@ def rate(docs: list[tuple[str, bytes]], seconds: float) -> tuple[float, int]:
 
 def pdf_pages(docs) -> int:
     import pypdfium2 as pdfium
+
     return sum(len(pdfium.PdfDocument(data)) for _, data in docs)
 
 
 def plumber_seconds(docs, rounds: int) -> float:
     import io
+
     import pdfplumber
+
     start = time.perf_counter()
     for _ in range(rounds):
         for _, data in docs:
@@ -78,7 +86,7 @@ def main() -> None:
         print(f"{kind:5s} {len(docs[kind]):3d} documents  {per_s:8.1f} reports/s  ({n} parses)")
     per_s, n = rate(docs["pdf"], args.seconds)
     pages = pdf_pages(docs["pdf"])
-    ours = len(docs["pdf"]) / per_s            # seconds for one pass over the PDFs
+    ours = len(docs["pdf"]) / per_s  # seconds for one pass over the PDFs
     print(f"pdf   {len(docs['pdf']):3d} documents  {per_s:8.1f} reports/s  {ours / pages * 1000:6.2f} ms/page  ({pages} pages)")
     base = plumber_seconds(docs["pdf"], rounds=3)
     print(f"pdfplumber find_tables() baseline: {base / pages * 1000:6.2f} ms/page  -> nianbao is {base / ours:.1f}x faster")

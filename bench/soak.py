@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archive.schema import open_archive  # noqa: E402
-from crawler.mock.server import MockServer  # noqa: E402
-from crawler.mock.world import config_yaml  # noqa: E402
+from archive.schema import open_archive
+from crawler.mock.server import MockServer
+from crawler.mock.world import config_yaml
 
 RUN = "import sys; from crawler.runner import crawl; crawl(sys.argv[1], sys.argv[2], log_level='ERROR')"
 
@@ -56,8 +56,12 @@ def main() -> None:
         config = tmp / "config.yaml"
         config.write_text(config_yaml(mock.world, delay=args.delay, timeout=5, retries=2), encoding="utf-8")
         started = time.monotonic()
-        child = subprocess.Popen([sys.executable, "-c", RUN, str(config), str(tmp / "data")],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, "-c", RUN, str(config), str(tmp / "data")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         samples: list[tuple[float, float]] = []
         while child.poll() is None:
             samples.append((time.monotonic() - started, tree_rss_mb(child.pid)))
@@ -70,8 +74,14 @@ def main() -> None:
         mismatched = []
         for portal in mock.world.portals:
             expected = {(e["agency_id"], e["year"]) for e in portal.expected_reports()}
-            found = {(a, y) for a, y in db.execute("select distinct r.agency_id, r.year from reports r join sightings s "
-                                                   "on s.report_id = r.id where s.portal = ?", [portal.id])}
+            found = {
+                (a, y)
+                for a, y in db.execute(
+                    "select distinct r.agency_id, r.year from reports r join sightings s "
+                    "on s.report_id = r.id where s.portal = ?",
+                    [portal.id],
+                )
+            }
             if portal.fault is None:
                 healthy_expected += len(expected)
                 healthy_found += len(expected & found)
@@ -82,21 +92,31 @@ def main() -> None:
                 mismatched.append(portal.id)
         faults = Counter(p.fault for p in mock.world.portals if p.fault)
         classes = Counter(k for (k,) in db.execute("select kind from problems"))
-        print(f"portals                   {args.portals} ({sum(faults.values())} faulty: "
-              + ", ".join(f"{k} {v}" for k, v in sorted(faults.items())) + ")")
+        print(
+            f"portals                   {args.portals} ({sum(faults.values())} faulty: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(faults.items()))
+            + ")"
+        )
         print(f"crawl + archive           {elapsed:.1f} s, {len(mock.stats())} requests served")
-        print(f"healthy portals           {healthy_found} / {healthy_expected} reports archived"
-              + ("" if healthy_found == healthy_expected else "  ← MISSING"))
-        print(f"faulty portals            {faulty_found} / {faulty_expected} readable reports archived "
-              "(unreadable pages and dead portals excluded)")
+        print(
+            f"healthy portals           {healthy_found} / {healthy_expected} reports archived"
+            + ("" if healthy_found == healthy_expected else "  ← MISSING")
+        )
+        print(
+            f"faulty portals            {faulty_found} / {faulty_expected} readable reports archived "
+            "(unreadable pages and dead portals excluded)"
+        )
         print("failures by class         " + ", ".join(f"{k} {v}" for k, v in sorted(classes.items())))
         if mismatched:
             print(f"portals not matching      {', '.join(mismatched)}")
         quarter = max(1, len(samples) // 4)
-        peaks = [max((m for _, m in samples[i * quarter:(i + 1) * quarter]), default=0) for i in range(4)]
+        peaks = [max((m for _, m in samples[i * quarter : (i + 1) * quarter]), default=0) for i in range(4)]
         flat = peaks[3] <= 1.2 * max(peaks[1], 1)
-        print("memory (crawl processes) " + "  ".join(f"Q{i + 1} {p:.0f} MB" for i, p in enumerate(peaks))
-              + f"  peak {max(m for _, m in samples):.0f} MB  → {'flat' if flat else 'GROWING'}")
+        print(
+            "memory (crawl processes) "
+            + "  ".join(f"Q{i + 1} {p:.0f} MB" for i, p in enumerate(peaks))
+            + f"  peak {max(m for _, m in samples):.0f} MB  → {'flat' if flat else 'GROWING'}"
+        )
         print(f"integrity                 {db.execute('pragma integrity_check').fetchone()[0]}")
         sys.exit(0 if healthy_found == healthy_expected and flat else 1)
 

@@ -35,8 +35,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawler.mock.corpus import base_texts  # noqa: E402
-from crawler.mock.documents import to_docx, to_html_body  # noqa: E402
+from crawler.mock.corpus import base_texts
+from crawler.mock.documents import to_docx, to_html_body
 
 REPORTS_NATIONAL = 1_500_000
 # real report PDFs (240 and 413 KB): the mock's text-only PDFs are far smaller than portals' PDFs
@@ -51,17 +51,22 @@ def sample_captures(n: int) -> list[tuple[str, bytes]]:
     while len(out) < n:
         text = rng.choice(texts).replace("2024", str(rng.randint(2008, 2025)))
         salt = f"<!-- {rng.random()} -->"
-        page = f"<html><head><meta charset='utf-8'></head><body>{'<div class=nav>导航</div>' * 200}" \
-               f"{to_html_body(text)}{salt}</body></html>"
+        page = (
+            f"<html><head><meta charset='utf-8'></head><body>{'<div class=nav>导航</div>' * 200}"
+            f"{to_html_body(text)}{salt}</body></html>"
+        )
         out.append(("html", page.encode()))
         if rng.random() < 0.7:
-            if rng.random() < 0.75:     # distinct bytes per report, real PDF size and compressibility
+            if rng.random() < 0.75:  # distinct bytes per report, real PDF size and compressibility
                 out.append(("pdf", rng.choice(REAL_PDFS).read_bytes() + f"%{salt}\n".encode()))
             else:
                 out.append(("docx", to_docx(text + salt)))
         if rng.random() < 0.4:
-            items = "".join(f"<li><a href='/t{rng.random()}.html'>某某县{i}2024年政府信息公开工作年度报告</a>"
-                            f"<span>2025-01-{i % 28 + 1:02d}</span></li>" for i in range(20))
+            items = "".join(
+                f"<li><a href='/t{rng.random()}.html'>某某县{i}2024年政府信息公开工作年度报告</a>"
+                f"<span>2025-01-{i % 28 + 1:02d}</span></li>"
+                for i in range(20)
+            )
             out.append(("html", f"<html><body>{'<div>栏目</div>' * 300}<ul>{items}</ul></body></html>".encode()))
     return out[:n]
 
@@ -107,8 +112,9 @@ class SQLiteBlobs:
         sha = hashlib.sha256(data).hexdigest()
         packed = kind == "html"
         with self.db:
-            self.db.execute("insert or ignore into blobs values (?, ?, ?)",
-                            (sha, packed, zlib.compress(data, 6) if packed else data))
+            self.db.execute(
+                "insert or ignore into blobs values (?, ?, ?)", (sha, packed, zlib.compress(data, 6) if packed else data)
+            )
         return sha
 
     def get(self, key: str) -> bytes:
@@ -131,10 +137,12 @@ def measure(name: str, store, root: Path, captures: list[tuple[str, bytes]]) -> 
     size = allocated(root)
     files = sum(len(f) for _, _, f in os.walk(root))
     raw = sum(len(d) for _, d in captures)
-    per_report = size / (len(captures) / 2.1)            # 2.1 captures per report in the mix
-    print(f"{name:<11} write {len(captures) / write_s:7.0f}/s  read {len(keys) / read_s:7.0f}/s  "
-          f"disk {size / 1e6:7.1f} MB ({size / raw:4.0%} of raw)  files {files:6d}  "
-          f"→ 1.5 M reports ≈ {per_report * REPORTS_NATIONAL / 1e12:5.2f} TB")
+    per_report = size / (len(captures) / 2.1)  # 2.1 captures per report in the mix
+    print(
+        f"{name:<11} write {len(captures) / write_s:7.0f}/s  read {len(keys) / read_s:7.0f}/s  "
+        f"disk {size / 1e6:7.1f} MB ({size / raw:4.0%} of raw)  files {files:6d}  "
+        f"→ 1.5 M reports ≈ {per_report * REPORTS_NATIONAL / 1e12:5.2f} TB"
+    )
 
 
 def main() -> None:
@@ -147,8 +155,11 @@ def main() -> None:
     print(f"{len(captures)} captures, {raw / 1e6:.1f} MB raw ({html / raw:.0%} HTML by bytes)")
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
         tmp = Path(tmp)
-        for name, make in (("files", lambda r: Files(r, False)), ("files+gzip", lambda r: Files(r, True)),
-                           ("sqlite", SQLiteBlobs)):
+        for name, make in (
+            ("files", lambda r: Files(r, False)),
+            ("files+gzip", lambda r: Files(r, True)),
+            ("sqlite", SQLiteBlobs),
+        ):
             root = tmp / name
             measure(name, make(root), root, captures)
             shutil.rmtree(root)

@@ -12,7 +12,7 @@ only the demo and the tests, which crawl mock portals on 127.x, do.
 from __future__ import annotations
 
 import ipaddress
-from typing import Sequence
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
@@ -34,8 +34,14 @@ def refusal(address: str, allowed: Sequence[Network] = ()) -> str | None:
         ip = ip.ipv4_mapped
     if any(ip in net for net in allowed):
         return None
-    for test, what in (("is_loopback", "loopback"), ("is_link_local", "link-local"), ("is_multicast", "multicast"),
-                       ("is_unspecified", "unspecified"), ("is_reserved", "reserved"), ("is_private", "private")):
+    for test, what in (
+        ("is_loopback", "loopback"),
+        ("is_link_local", "link-local"),
+        ("is_multicast", "multicast"),
+        ("is_unspecified", "unspecified"),
+        ("is_reserved", "reserved"),
+        ("is_private", "private"),
+    ):
         if getattr(ip, test):
             return what
     return None
@@ -61,12 +67,12 @@ class GuardedResolver(CachingThreadedResolver):
         if not allowed and crawler.settings.get("NIANBAO_CONFIG"):
             try:
                 allowed = load_config(crawler.settings.get("NIANBAO_CONFIG")).crawl.allow_networks
-            except Exception:            # a bad or missing config fails the crawl itself, with its message
+            except Exception:  # a bad or missing config fails the crawl itself, with its message
                 allowed = ()
         resolver.allowed = networks(allowed)
         return resolver
 
-    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> defer.Deferred:  # noqa: N802 (Twisted API)
+    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> defer.Deferred:
         return super().getHostByName(name, timeout).addCallback(self._check, name)
 
     def _check(self, address: str, name: str) -> str:
@@ -98,9 +104,9 @@ class AddressGuardMiddleware:
             return
         try:
             ipaddress.ip_address(host)
-        except ValueError:                      # a name: resolved (and checked) by the guarded resolver
+        except ValueError:  # a name: resolved (and checked) by the guarded resolver
             await maybe_deferred_to_future(reactor.resolve(host))
             return
-        reason = refusal(host, self.allowed)    # reactor.resolve() returns IP literals unchecked
+        reason = refusal(host, self.allowed)  # reactor.resolve() returns IP literals unchecked
         if reason is not None:
             raise ForbiddenAddress(f"{host} is a {reason} address: not fetched")

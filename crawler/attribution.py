@@ -30,7 +30,7 @@ def name_key(text: str) -> str:
 class Attribution:
     agency_id: str | None
     agency_name: str | None
-    source: str | None        # "title", "metadata", "owner" or None
+    source: str | None  # "title", "metadata", "owner" or None
 
 
 class AgencyIndex:
@@ -84,7 +84,7 @@ class AgencyIndex:
                 return Attribution(found.id, found.name, "title")
         for publisher in publishers:
             if title_agency or _PUBLISHER_OFFICE.search(name_key(publisher)):
-                continue       # the office that posts a column's reports is not their author
+                continue  # the office that posts a column's reports is not their author
             found = self.resolve(publisher, scope)
             if found:
                 return Attribution(found.id, found.name, "metadata")

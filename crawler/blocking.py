@@ -27,13 +27,13 @@ def classify(status: int, body: bytes, set_cookie: str = "") -> str | None:
     small = len(body) <= SMALL_BODY
     if not small and status not in CHALLENGE_STATUSES:
         return None
-    scripted = bool(_COOKIE_SCRIPT.search(body[:SMALL_BODY * 4])) and bool(_SCRIPT_ONLY.search(body[:SMALL_BODY * 4]))
+    scripted = bool(_COOKIE_SCRIPT.search(body[: SMALL_BODY * 4])) and bool(_SCRIPT_ONLY.search(body[: SMALL_BODY * 4]))
     if status in (412, 521, 512) or (status in CHALLENGE_STATUSES and small) or (status == 200 and small and scripted):
         if status == 200 and not scripted:
             return None
         if status in (403, 405, 422) and not scripted and not set_cookie:
             return None
-        evidence = set_cookie + body[:SMALL_BODY * 4].decode("latin-1")
+        evidence = set_cookie + body[: SMALL_BODY * 4].decode("latin-1")
         for vendor, pattern in _VENDORS:
             if pattern.search(evidence):
                 return f"waf:{vendor}"

@@ -37,7 +37,7 @@ class Agency:
     region: str
     parent: str | None = None
     aliases: tuple[str, ...] = ()
-    retired: str | None = None     # YYYY-MM-DD abolished or merged: no report expected for years after it
+    retired: str | None = None  # YYYY-MM-DD abolished or merged: no report expected for years after it
 
 
 @dataclass(frozen=True)
@@ -47,26 +47,26 @@ class Portal:
     start_urls: tuple[str, ...]
     family: str
     owner: str
-    hosts: tuple[str, ...]                     # hosts the crawl may visit (start URLs' hosts + extra)
+    hosts: tuple[str, ...]  # hosts the crawl may visit (start URLs' hosts + extra)
     selectors: dict[str, str] = field(default_factory=dict)
-    agencies: tuple[str, ...] = ()             # agencies whose reports this portal lists ('' = owner's subtree)
+    agencies: tuple[str, ...] = ()  # agencies whose reports this portal lists ('' = owner's subtree)
 
 
 @dataclass(frozen=True)
 class CrawlSettings:
-    delay: float = 1.5                 # seconds between requests to one host
-    concurrency: int = 64              # requests in flight across all hosts
-    per_host: int = 1                  # requests in flight per host
+    delay: float = 1.5  # seconds between requests to one host
+    concurrency: int = 64  # requests in flight across all hosts
+    per_host: int = 1  # requests in flight per host
     timeout: float = 30.0
     retries: int = 3
     max_download_mb: float = 100.0
     max_redirects: int = 5
     max_list_pages: int = 200
-    revalidate_days: float = 30.0      # archived pages/attachments younger than this are not re-requested
-    retry_after_max: float = 300.0     # a longer Retry-After is not waited for: the request is given up
-    allow_networks: tuple[str, ...] = ()   # internal networks the crawl may reach (only for mock portals)
-    workers: int = 0                   # crawl processes (portals sharing a host share one); 0: one per core
-                                       # once there are 50 portals per process
+    revalidate_days: float = 30.0  # archived pages/attachments younger than this are not re-requested
+    retry_after_max: float = 300.0  # a longer Retry-After is not waited for: the request is given up
+    allow_networks: tuple[str, ...] = ()  # internal networks the crawl may reach (only for mock portals)
+    workers: int = 0  # crawl processes (portals sharing a host share one); 0: one per core
+    # once there are 50 portals per process
 
 
 @dataclass(frozen=True)
@@ -98,8 +98,9 @@ class Config:
         try:
             return self.portals[portal_id]
         except KeyError:
-            raise ConfigError(f"{self.path}: no portal with id {portal_id!r} "
-                              f"(known: {', '.join(sorted(self.portals)) or 'none'})") from None
+            raise ConfigError(
+                f"{self.path}: no portal with id {portal_id!r} (known: {', '.join(sorted(self.portals)) or 'none'})"
+            ) from None
 
 
 class _Reader:
@@ -173,8 +174,7 @@ def _agency(r: _Reader, node: yaml.Node, where: str) -> tuple[Agency, dict[str, 
         raise r.fail(f["level"], f"{where}.level", f"unknown level {level!r} (known: {', '.join(LEVELS)})")
     region = r.string(f["region"], f"{where}.region")
     if not _REGION.match(region):
-        raise r.fail(f["region"], f"{where}.region",
-                     f"{region!r} is not a 行政区划代码 (6 digits, or 12 for a township)")
+        raise r.fail(f["region"], f"{where}.region", f"{region!r} is not a 行政区划代码 (6 digits, or 12 for a township)")
     aliases = tuple(a for a, _ in r.strings(f["aliases"], f"{where}.aliases")) if "aliases" in f else ()
     parent = r.string(f["parent"], f"{where}.parent") if "parent" in f else None
     retired = _date(r, f["retired"], f"{where}.retired") if "retired" in f else None
@@ -197,8 +197,11 @@ def _env_name(r: _Reader, f: dict, key: str, where: str) -> str | None:
         return None
     name = r.string(f[key], f"{where}.{key}")
     if not _ENV.match(name):
-        raise r.fail(f[key], f"{where}.{key}", f"{name!r} is not an environment variable name "
-                                                "(secrets are never written in the config, only where to find them)")
+        raise r.fail(
+            f[key],
+            f"{where}.{key}",
+            f"{name!r} is not an environment variable name (secrets are never written in the config, only where to find them)",
+        )
     return name
 
 
@@ -218,8 +221,17 @@ def _alerts(r: _Reader, node: yaml.Node | None) -> AlertConfig:
             raise r.fail(e["security"], f"{w}.security", f"unknown {security!r} (known: starttls, ssl, none)")
         port = int(r.number(e["port"], f"{w}.port", 1, 65535)) if "port" in e else (465 if security == "ssl" else 587)
         to = tuple(a for a, _ in r.strings(e["to"], f"{w}.to"))
-        channels.append(EmailChannel(r.string(e["host"], f"{w}.host"), port, r.string(e["from"], f"{w}.from"), to,
-                                     security, _env_name(r, e, "username_env", w), _env_name(r, e, "password_env", w)))
+        channels.append(
+            EmailChannel(
+                r.string(e["host"], f"{w}.host"),
+                port,
+                r.string(e["from"], f"{w}.from"),
+                to,
+                security,
+                _env_name(r, e, "username_env", w),
+                _env_name(r, e, "password_env", w),
+            )
+        )
     for i, hook in enumerate(r.sequence(f["webhooks"], "alerts.webhooks") if "webhooks" in f else []):
         w = f"alerts.webhooks[{i}]"
         h = r.mapping(hook, w, set(), {"kind", "url", "url_env", "secret_env", "name"})
@@ -228,7 +240,11 @@ def _alerts(r: _Reader, node: yaml.Node | None) -> AlertConfig:
             raise r.fail(h["kind"], f"{w}.kind", f"unknown {kind!r} (known: generic, dingtalk, wecom, feishu)")
         if ("url" in h) == ("url_env" in h):
             raise r.fail(hook, w, "give exactly one of url or url_env (robot URLs carry their token: prefer url_env)")
-        url = _url(r, r.string(h["url"], f"{w}.url"), h["url"], f"{w}.url") if "url" in h else "env:" + _env_name(r, h, "url_env", w)
+        url = (
+            _url(r, r.string(h["url"], f"{w}.url"), h["url"], f"{w}.url")
+            if "url" in h
+            else "env:" + _env_name(r, h, "url_env", w)
+        )
         name = r.string(h["name"], f"{w}.name") if "name" in h else f"{kind}-{i}"
         channels.append(WebhookChannel(url, kind, _env_name(r, h, "secret_env", w), name))
     return AlertConfig(channels)
@@ -258,8 +274,17 @@ def _deadlines(r: _Reader, node: yaml.Node | None) -> Deadlines:
         if region and not region.isdigit():
             raise r.fail(rf["region"], f"{where}.region", f"{region!r} is not a 行政区划代码 prefix (digits)")
         years = {k: int(r.number(rf[k], f"{where}.{k}", 2007, 2100)) for k in ("from_year", "to_year") if k in rf}
-        rules.append(DeadlineRule(month, day, level, region, years.get("from_year", 2007), years.get("to_year"),
-                                  r.string(rf["note"], f"{where}.note") if "note" in rf else ""))
+        rules.append(
+            DeadlineRule(
+                month,
+                day,
+                level,
+                region,
+                years.get("from_year", 2007),
+                years.get("to_year"),
+                r.string(rf["note"], f"{where}.note") if "note" in rf else "",
+            )
+        )
     return Deadlines(STATUTORY + tuple(rules), grace)
 
 
@@ -274,8 +299,11 @@ def _schedule(r: _Reader, node: yaml.Node | None) -> ScheduleConfig:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise r.fail(f["timezone"], "schedule.timezone", f"unknown time zone {zone!r} (e.g. Asia/Shanghai)") from None
-    grace = (r.number(f["misfire_grace_days"], "schedule.misfire_grace_days", 0, 366) if "misfire_grace_days" in f
-             else ScheduleConfig.misfire_grace_days)
+    grace = (
+        r.number(f["misfire_grace_days"], "schedule.misfire_grace_days", 0, 366)
+        if "misfire_grace_days" in f
+        else ScheduleConfig.misfire_grace_days
+    )
     jobs: dict[str, JobSpec] = {}
     for i, job_node in enumerate(r.sequence(f["jobs"], "schedule.jobs") if "jobs" in f else []):
         where = f"schedule.jobs[{i}]"
@@ -292,8 +320,7 @@ def _schedule(r: _Reader, node: yaml.Node | None) -> ScheduleConfig:
 
 
 def _portal(r: _Reader, node: yaml.Node, where: str) -> tuple[Portal, dict[str, yaml.Node]]:
-    f = r.mapping(node, where, {"id", "start_urls", "owner"},
-                  {"name", "family", "selectors", "hosts", "agencies"})
+    f = r.mapping(node, where, {"id", "start_urls", "owner"}, {"name", "family", "selectors", "hosts", "agencies"})
     portal_id = r.string(f["id"], f"{where}.id")
     if not _ID.match(portal_id):
         raise r.fail(f["id"], f"{where}.id", f"{portal_id!r}: use lower-case letters, digits, '-', '_' or '.'")
@@ -311,17 +338,34 @@ def _portal(r: _Reader, node: yaml.Node, where: str) -> tuple[Portal, dict[str, 
     if "hosts" in f:
         hosts |= {h.lower() for h, _ in r.strings(f["hosts"], f"{where}.hosts")}
     agencies = tuple(a for a, _ in r.strings(f["agencies"], f"{where}.agencies")) if "agencies" in f else ()
-    return Portal(portal_id, r.string(f["name"], f"{where}.name") if "name" in f else portal_id, tuple(urls),
-                  family, r.string(f["owner"], f"{where}.owner"), tuple(sorted(hosts)), selectors, agencies), f
+    return Portal(
+        portal_id,
+        r.string(f["name"], f"{where}.name") if "name" in f else portal_id,
+        tuple(urls),
+        family,
+        r.string(f["owner"], f"{where}.owner"),
+        tuple(sorted(hosts)),
+        selectors,
+        agencies,
+    ), f
 
 
 def _crawl(r: _Reader, node: yaml.Node | None) -> CrawlSettings:
     if node is None:
         return CrawlSettings()
-    limits = {"delay": (0, 600), "concurrency": (1, 4096), "per_host": (1, 64), "timeout": (1, 3600),
-              "retries": (0, 20), "max_download_mb": (0.01, 10240), "max_redirects": (0, 50),
-              "max_list_pages": (1, 100000), "revalidate_days": (0, 3650), "retry_after_max": (0, 86400),
-              "workers": (0, 64)}
+    limits = {
+        "delay": (0, 600),
+        "concurrency": (1, 4096),
+        "per_host": (1, 64),
+        "timeout": (1, 3600),
+        "retries": (0, 20),
+        "max_download_mb": (0.01, 10240),
+        "max_redirects": (0, 50),
+        "max_list_pages": (1, 100000),
+        "revalidate_days": (0, 3650),
+        "retry_after_max": (0, 86400),
+        "workers": (0, 64),
+    }
     f = r.mapping(node, "crawl", set(), set(limits) | {"allow_networks"})
     values: dict = {}
     if "allow_networks" in f:
@@ -364,7 +408,7 @@ def _parse_config(path: Path) -> Config:
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     try:
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))   # libyaml when present
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when present
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = f":{mark.line + 1}" if mark else ""
@@ -384,8 +428,7 @@ def _parse_config(path: Path) -> Config:
         agency_nodes[agency.id] = fields
     for agency_id, agency in agencies.items():
         if agency.parent is not None and agency.parent not in agencies:
-            raise r.fail(agency_nodes[agency_id]["parent"], f"agency {agency_id}.parent",
-                         f"no agency with id {agency.parent!r}")
+            raise r.fail(agency_nodes[agency_id]["parent"], f"agency {agency_id}.parent", f"no agency with id {agency.parent!r}")
     _check_no_cycles(r, agencies, agency_nodes)
 
     portals: dict[str, Portal] = {}
@@ -400,8 +443,16 @@ def _parse_config(path: Path) -> Config:
         portals[portal.id] = portal
 
     contact = r.string(top["contact"], "contact") if "contact" in top else ""
-    return Config(path, contact, portals, agencies, _crawl(r, top.get("crawl")), _deadlines(r, top.get("deadlines")),
-                  _alerts(r, top.get("alerts")), _schedule(r, top.get("schedule")))
+    return Config(
+        path,
+        contact,
+        portals,
+        agencies,
+        _crawl(r, top.get("crawl")),
+        _deadlines(r, top.get("deadlines")),
+        _alerts(r, top.get("alerts")),
+        _schedule(r, top.get("schedule")),
+    )
 
 
 def _check_no_cycles(r: _Reader, agencies: dict[str, Agency], nodes: dict[str, dict[str, yaml.Node]]) -> None:

@@ -34,9 +34,17 @@ def reporting_year(today: date) -> int:
     return today.year - 1
 
 
-def run_cycle(config_path: str | Path, data_dir: str | Path, year: int | None = None, today: date | None = None,
-              send_alerts: bool = True, dry_run: bool = False, portals: list[str] | None = None,
-              progress: bool = True, log_level: str = "WARNING") -> CycleResult:
+def run_cycle(
+    config_path: str | Path,
+    data_dir: str | Path,
+    year: int | None = None,
+    today: date | None = None,
+    send_alerts: bool = True,
+    dry_run: bool = False,
+    portals: list[str] | None = None,
+    progress: bool = True,
+    log_level: str = "WARNING",
+) -> CycleResult:
     """Raises ``RunLocked`` when another run holds ``data_dir`` and ``ConfigError``
     for a bad config (before anything is fetched)."""
     started = time.monotonic()

@@ -23,12 +23,17 @@ _LABELS = {
     "published": r"发布日期|发布时间|公开日期|发文日期|时\s*间",
     "written": r"成文日期|生成日期|公文生成日期",
 }
-_ANY_LABEL = "|".join(_LABELS.values()) + r"|主题分类|组配分类|体裁分类|公开方式|公开范围|文\s*号|发文字号|分\s*类|名\s*称|主\s*题\s*词|浏览次数|字体"
+_ANY_LABEL = (
+    "|".join(_LABELS.values())
+    + r"|主题分类|组配分类|体裁分类|公开方式|公开范围|文\s*号|发文字号|分\s*类|名\s*称|主\s*题\s*词|浏览次数|字体"
+)
 _FIELD = {key: re.compile(rf"^(?:{pattern})\s*[:：]\s*(.*)$") for key, pattern in _LABELS.items()}
 _LABEL_ONLY = {key: re.compile(rf"^(?:{pattern})\s*[:：]?$") for key, pattern in _LABELS.items()}
 _NEXT_LABEL = re.compile(rf"\s*(?:{_ANY_LABEL})\s*[:：].*$")
-_INLINE = {key: re.compile(rf"(?:{pattern})\s*[:：]\s*([^\s|]+(?:\s\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?)")
-           for key, pattern in _LABELS.items()}
+_INLINE = {
+    key: re.compile(rf"(?:{pattern})\s*[:：]\s*([^\s|]+(?:\s\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?)")
+    for key, pattern in _LABELS.items()
+}
 _LABEL_HINT = re.compile(rf"{'|'.join(_LABELS.values())}")
 _PAGE_SCRIPT = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"']([\w-]+)[\"']\s*,\s*[\"'](\w+)[\"']")
 
@@ -37,7 +42,7 @@ _PAGE_SCRIPT = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"']([\w
 class AttachmentLink:
     url: str
     name: str
-    kind: str | None        # guessed from the URL or link text; the bytes decide on download
+    kind: str | None  # guessed from the URL or link text; the bytes decide on download
 
 
 @dataclass
@@ -48,14 +53,14 @@ class DetailInfo:
     publishers: list[str]
     index_no: str | None
     attachments: list[AttachmentLink] = field(default_factory=list)
-    parts: list[str] = field(default_factory=list)      # continuation pages of a multi-page article
+    parts: list[str] = field(default_factory=list)  # continuation pages of a multi-page article
     images: int = 0
 
 
 def _fields(page: Page) -> dict[str, str]:
     """The 公开目录 block, and "label：value" text anywhere above the body."""
     out: dict[str, str] = {}
-    lines = page.visible_lines[:200]          # the block sits above the body
+    lines = page.visible_lines[:200]  # the block sits above the body
     for i, line in enumerate(lines):
         if not _LABEL_HINT.search(line):
             continue
@@ -93,8 +98,9 @@ def _title(page: Page) -> str | None:
 
 def _kind(name: str, url: str) -> str | None:
     query = parse_qs(urlsplit(url).query)
-    candidates = [name, urlsplit(url).path] + [unquote(v) for k in ("filename", "showname", "name", "file")
-                                                for v in query.get(k, [])]
+    candidates = [name, urlsplit(url).path] + [
+        unquote(v) for k in ("filename", "showname", "name", "file") for v in query.get(k, [])
+    ]
     for candidate in candidates:
         m = _EXT.search(candidate.strip())
         if m:
@@ -126,14 +132,18 @@ def _parts(page: Page) -> list[str]:
 def read_detail(page: Page, list_date: str | None = None) -> DetailInfo:
     fields = _fields(page)
     published, source = None, None
-    for value, origin in ((page.meta("PubDate", "firstpublishedtime", "publishdate", "pubdate"), "meta"),
-                          (fields.get("published"), "page"), (list_date, "list"),
-                          (fields.get("written"), "written")):
+    for value, origin in (
+        (page.meta("PubDate", "firstpublishedtime", "publishdate", "pubdate"), "meta"),
+        (fields.get("published"), "page"),
+        (list_date, "list"),
+        (fields.get("written"), "written"),
+    ):
         published = iso_date(value)
         if published:
             source = origin
             break
     publishers = [p for p in (page.meta("ContentSource"), fields.get("publisher")) if p]
     images = len(page.sel.xpath("//body//img[not(ancestor::header) and not(ancestor::*[contains(@class,'logo')])]"))
-    return DetailInfo(_title(page), published, source, publishers, fields.get("index_no"),
-                      _attachments(page), _parts(page), images)
+    return DetailInfo(
+        _title(page), published, source, publishers, fields.get("index_no"), _attachments(page), _parts(page), images
+    )

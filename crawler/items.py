@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 @dataclass
 class Fetched:
     portal: str
-    role: str                      # list, report, part, attachment, other
+    role: str  # list, report, part, attachment, other
     url: str
     status: int
     headers: dict[str, str]
     body: bytes
     fetched_at: str
     report_url: str | None = None
-    link_name: str | None = None   # an attachment's link text (its file name, usually)
-    requested_url: str | None = None   # the URL asked for, when redirects led elsewhere
+    link_name: str | None = None  # an attachment's link text (its file name, usually)
+    requested_url: str | None = None  # the URL asked for, when redirects led elsewhere
     referer: str | None = None
 
 
@@ -40,10 +40,10 @@ class Capture:
     fetched_at: str
     sha256: str
     size: int
-    kind: str                      # pdf, html, docx, doc, wps, xls, xlsx, zip, json, xml, text, binary
+    kind: str  # pdf, html, docx, doc, wps, xls, xlsx, zip, json, xml, text, binary
     report_url: str | None = None
     link_name: str | None = None
-    members: list[dict] = field(default_factory=list)   # a ZIP's report files: name, kind, sha256, size
+    members: list[dict] = field(default_factory=list)  # a ZIP's report files: name, kind, sha256, size
     requested_url: str | None = None
     referer: str | None = None
     type: str = "capture"
@@ -57,14 +57,14 @@ class ReportFound:
     year: int
     agency_id: str | None
     agency_name: str | None
-    attribution: str | None        # title, metadata or owner
-    published: str | None          # YYYY-MM-DD
-    published_source: str | None   # meta, page, list or written (成文日期)
+    attribution: str | None  # title, metadata or owner
+    published: str | None  # YYYY-MM-DD
+    published_source: str | None  # meta, page, list or written (成文日期)
     index_no: str | None
     listed_title: str
     listed_date: str | None
     parts: list[str] = field(default_factory=list)
-    attachments: list[dict] = field(default_factory=list)   # url, name, kind (as linked)
+    attachments: list[dict] = field(default_factory=list)  # url, name, kind (as linked)
     images: int = 0
     type: str = "report"
 
@@ -78,6 +78,6 @@ class Problem:
     role: str
     at: str
     report_url: str | None = None
-    agency_id: str | None = None    # a report page that could not be read: whose, and for which
-    year: int | None = None         # year, as its list entry's title names them (else None)
+    agency_id: str | None = None  # a report page that could not be read: whose, and for which
+    year: int | None = None  # year, as its list entry's title names them (else None)
     type: str = "problem"

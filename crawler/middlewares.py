@@ -9,7 +9,6 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 import tldextract
-
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
@@ -19,7 +18,7 @@ class OutOfScope(IgnoreRequest):
     """A request (often a redirect) leaving the portal's configured domains."""
 
 
-_DOMAINS = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)     # the bundled suffix list, offline
+_DOMAINS = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)  # the bundled suffix list, offline
 
 
 @lru_cache(maxsize=8192)
@@ -101,9 +100,14 @@ class BackoffRetryMiddleware(RetryMiddleware):
     def process_exception(self, request: Request, exception: Exception) -> Request | None:
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry"):
             return None
-        retry = get_retry_request(request, reason=exception, spider=self.crawler.spider,
-                                  max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
-                                  priority_adjust=self.priority_adjust, give_up_log_level=self.give_up_log_level)
+        retry = get_retry_request(
+            request,
+            reason=exception,
+            spider=self.crawler.spider,
+            max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
+            priority_adjust=self.priority_adjust,
+            give_up_log_level=self.give_up_log_level,
+        )
         if retry is not None:
             self._hold(request, self._backoff(request))
         return retry

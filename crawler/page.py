@@ -48,8 +48,8 @@ def clean(text: str | None) -> str:
 @dataclass(frozen=True)
 class Link:
     url: str
-    text: str          # the anchor's title attribute when it has one (lists cut the text short), else its text
-    container: str     # text of the list item / table row around it (for its date)
+    text: str  # the anchor's title attribute when it has one (lists cut the text short), else its text
+    container: str  # text of the list item / table row around it (for its date)
 
 
 @dataclass
@@ -60,7 +60,7 @@ class Page:
     content_type: str = ""
 
     @classmethod
-    def from_response(cls, response) -> "Page":
+    def from_response(cls, response) -> Page:
         ctype = response.headers.get(b"Content-Type", b"").decode("latin-1")
         return cls(response.url, response.status, response.body, ctype)
 

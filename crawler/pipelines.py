@@ -18,8 +18,8 @@ from .items import Capture, Fetched, Problem, ReportFound
 
 MAX_ZIP_MEMBERS = 200
 MAX_ZIP_MEMBER_BYTES = 200 * 1024 * 1024
-MAX_ZIP_TOTAL_BYTES = 512 * 1024 * 1024      # all members of one ZIP, unpacked
-MAX_ZIP_RATIO = 200                          # a member unpacking to more than 200× its packed size is a bomb
+MAX_ZIP_TOTAL_BYTES = 512 * 1024 * 1024  # all members of one ZIP, unpacked
+MAX_ZIP_RATIO = 200  # a member unpacking to more than 200× its packed size is a bomb
 
 
 def _kind(fetched: Fetched) -> str:
@@ -35,7 +35,7 @@ def _kind(fetched: Fetched) -> str:
 def _member_name(info: zipfile.ZipInfo) -> str:
     if info.flag_bits & 0x800:
         return info.filename
-    try:                                 # Chinese Windows zips store names in GBK without the UTF-8 flag
+    try:  # Chinese Windows zips store names in GBK without the UTF-8 flag
         return info.filename.encode("cp437").decode("gb18030")
     except (UnicodeEncodeError, UnicodeDecodeError):
         return info.filename
@@ -46,11 +46,32 @@ def store_capture(item: Fetched, spider) -> Capture:
     kind = _kind(item)
     sha256 = spider.store.put(item.body, kind)
     members = _members(item.body, spider) if kind == "zip" else []
-    spider.state.record(item.url, portal=item.portal, role=item.role, status=item.status, sha256=sha256,
-                        etag=item.headers.get("ETag"), last_modified=item.headers.get("Last-Modified"),
-                        report_url=item.report_url)
-    return Capture(item.portal, item.role, item.url, item.status, item.headers, item.fetched_at, sha256,
-                   len(item.body), kind, item.report_url, item.link_name, members, item.requested_url, item.referer)
+    spider.state.record(
+        item.url,
+        portal=item.portal,
+        role=item.role,
+        status=item.status,
+        sha256=sha256,
+        etag=item.headers.get("ETag"),
+        last_modified=item.headers.get("Last-Modified"),
+        report_url=item.report_url,
+    )
+    return Capture(
+        item.portal,
+        item.role,
+        item.url,
+        item.status,
+        item.headers,
+        item.fetched_at,
+        sha256,
+        len(item.body),
+        kind,
+        item.report_url,
+        item.link_name,
+        members,
+        item.requested_url,
+        item.referer,
+    )
 
 
 def _members(body: bytes, spider) -> list[dict]:
@@ -66,11 +87,19 @@ def _members(body: bytes, spider) -> list[dict]:
             ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
             if info.is_dir() or ext not in ATTACHMENT_TYPES or ext == "zip":
                 continue
-            too_big = (info.file_size > MAX_ZIP_MEMBER_BYTES or total + info.file_size > MAX_ZIP_TOTAL_BYTES
-                       or info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1) + 1024 * 1024)
+            too_big = (
+                info.file_size > MAX_ZIP_MEMBER_BYTES
+                or total + info.file_size > MAX_ZIP_TOTAL_BYTES
+                or info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1) + 1024 * 1024
+            )
             if too_big:
-                out.append({"name": name, "error": f"not unpacked: {info.file_size} bytes from {info.compress_size} "
-                                                   "packed (size or ratio limit; a ZIP bomb?)"})
+                out.append(
+                    {
+                        "name": name,
+                        "error": f"not unpacked: {info.file_size} bytes from {info.compress_size} "
+                        "packed (size or ratio limit; a ZIP bomb?)",
+                    }
+                )
                 continue
             data = archive.read(info)
             total += len(data)
@@ -88,8 +117,8 @@ class ArchivePipeline:
     when the spider closes, every pending sighting is parsed (worker processes) and
     stored, one transaction per report."""
 
-    BATCH_ITEMS = 200          # items per archive transaction …
-    BATCH_SECONDS = 2.0        # … or this long, whichever comes first
+    BATCH_ITEMS = 200  # items per archive transaction …
+    BATCH_SECONDS = 2.0  # … or this long, whichever comes first
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -106,7 +135,7 @@ class ArchivePipeline:
         spider = self.crawler.spider
         self.db = open_archive(spider.data_dir / "archive.db")
         run_id = self.crawler.settings.getint("NIANBAO_RUN_ID")
-        if run_id:                          # one shard of a crawl the parent process has started
+        if run_id:  # one shard of a crawl the parent process has started
             self.run_id = run_id
             return
         self.run_id = ingest.begin_crawl(self.db, spider.config, list(spider.portals))
@@ -118,9 +147,14 @@ class ArchivePipeline:
             return item
         if not self._batch:
             self._batch_started = time.monotonic()
-        record = (ingest.record_capture if isinstance(item, Capture) else
-                  ingest.record_problem if isinstance(item, Problem) else ingest.record_sighting)
-        self._batch.append((record, vars(item)))     # shallow: the record functions only read it
+        record = (
+            ingest.record_capture
+            if isinstance(item, Capture)
+            else ingest.record_problem
+            if isinstance(item, Problem)
+            else ingest.record_sighting
+        )
+        self._batch.append((record, vars(item)))  # shallow: the record functions only read it
         if len(self._batch) >= self.BATCH_ITEMS or time.monotonic() - self._batch_started >= self.BATCH_SECONDS:
             self.flush()
         return item
@@ -140,14 +174,17 @@ class ArchivePipeline:
     def close_spider(self, spider=None):
         spider = self.crawler.spider
         self.flush()
-        if self.crawler.settings.getint("NIANBAO_RUN_ID"):     # the parent ingests once all shards are done
+        if self.crawler.settings.getint("NIANBAO_RUN_ID"):  # the parent ingests once all shards are done
             self.db.close()
             return
         settings = self.crawler.settings
         stats = self.crawler.stats
-        figures = ingest.ingest_pending(self.db, spider.store.root,
-                                        settings.getint("NIANBAO_PARSE_WORKERS") or ingest.default_workers(),
-                                        settings.getbool("NIANBAO_PROGRESS"))
+        figures = ingest.ingest_pending(
+            self.db,
+            spider.store.root,
+            settings.getint("NIANBAO_PARSE_WORKERS") or ingest.default_workers(),
+            settings.getbool("NIANBAO_PROGRESS"),
+        )
         for key, value in figures.items():
             stats.set_value(key, value)
         ingest.finish_run(self.db, self.run_id, stats.get_stats())

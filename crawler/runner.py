@@ -34,7 +34,7 @@ def shards(config: Config, portal_ids: list[str], n: int) -> list[list[str]]:
             p = root[p]
         return p
 
-    first_on: dict[str, str] = {}               # host → first portal seen on it
+    first_on: dict[str, str] = {}  # host → first portal seen on it
     for portal_id in portal_ids:
         for host in config.portal(portal_id).hosts:
             if host in first_on:
@@ -56,13 +56,19 @@ def auto_workers(portals: int) -> int:
     return max(1, min(os.cpu_count() or 1, portals // 50))
 
 
-def crawl(config_path: str | Path, data_dir: str | Path, portals: list[str] | None = None,
-          feed: str | Path | None = None, log_level: str = "WARNING", workers: int | None = None,
-          **overrides) -> tuple[dict, Path | None]:
+def crawl(
+    config_path: str | Path,
+    data_dir: str | Path,
+    portals: list[str] | None = None,
+    feed: str | Path | None = None,
+    log_level: str = "WARNING",
+    workers: int | None = None,
+    **overrides,
+) -> tuple[dict, Path | None]:
     """Crawl the configured portals into the archive (DATA/archive.db, DATA/blobs); return
     Scrapy's stats and the JSON Lines feed written, if one was asked for (the archive
     holds the same records; a feed costs a JSON encoding of every item)."""
-    config = load_config(config_path)            # fails here, cleanly, before Scrapy starts
+    config = load_config(config_path)  # fails here, cleanly, before Scrapy starts
     ids = portals or list(config.portals)
     for portal_id in ids:
         config.portal(portal_id)
@@ -79,8 +85,12 @@ def _in_process(config_path, data_dir, portals, feed, log_level, overrides) -> t
 
     from .spiders.portal import PortalSpider
 
-    values = {"NIANBAO_CONFIG": str(config_path), "NIANBAO_DATA_DIR": str(data_dir), "LOG_LEVEL": log_level,
-              "LOG_INSTALL_ROOT_HANDLER": log_level != "NONE"}
+    values = {
+        "NIANBAO_CONFIG": str(config_path),
+        "NIANBAO_DATA_DIR": str(data_dir),
+        "LOG_LEVEL": log_level,
+        "LOG_INSTALL_ROOT_HANDLER": log_level != "NONE",
+    }
     if feed is not None:
         feed = Path(feed)
         feed.parent.mkdir(parents=True, exist_ok=True)
@@ -95,8 +105,9 @@ def _in_process(config_path, data_dir, portals, feed, log_level, overrides) -> t
     return crawler.stats.get_stats(), feed
 
 
-def _sharded(config: Config, config_path: Path, data_dir: Path, groups: list[list[str]], feed, log_level: str,
-             overrides: dict) -> tuple[dict, Path | None]:
+def _sharded(
+    config: Config, config_path: Path, data_dir: Path, groups: list[list[str]], feed, log_level: str, overrides: dict
+) -> tuple[dict, Path | None]:
     from archive import ingest
     from archive.progress import Progress
     from archive.schema import open_archive
@@ -106,14 +117,20 @@ def _sharded(config: Config, config_path: Path, data_dir: Path, groups: list[lis
     progress = bool(overrides.pop("NIANBAO_PROGRESS", False))
     db = open_archive(data_dir / "archive.db")
     run_id = ingest.begin_crawl(db, config, [p for g in groups for p in g])
-    CrawlState(data_dir / "state.sqlite").close()       # created once, not raced for by the shards
+    CrawlState(data_dir / "state.sqlite").close()  # created once, not raced for by the shards
     concurrency = -(-config.crawl.concurrency // len(groups))
     with tempfile.TemporaryDirectory(prefix="nianbao-shards-") as tmp:
         children = []
         for i, group in enumerate(groups):
-            job = {"config": str(config_path), "data": str(data_dir), "portals": group, "log_level": log_level,
-                   "stats": f"{tmp}/stats-{i}.json", "feed": f"{tmp}/feed-{i}.jsonl" if feed else None,
-                   "settings": {**overrides, "NIANBAO_RUN_ID": run_id, "CONCURRENT_REQUESTS": concurrency}}
+            job = {
+                "config": str(config_path),
+                "data": str(data_dir),
+                "portals": group,
+                "log_level": log_level,
+                "stats": f"{tmp}/stats-{i}.json",
+                "feed": f"{tmp}/feed-{i}.jsonl" if feed else None,
+                "settings": {**overrides, "NIANBAO_RUN_ID": run_id, "CONCURRENT_REQUESTS": concurrency},
+            }
             children.append(subprocess.Popen([sys.executable, "-m", "crawler.runner", json.dumps(job)]))
         bar = Progress("抓取", unit=" 个网址") if progress else None
         while any(c.poll() is None for c in children):
@@ -144,18 +161,21 @@ def _sharded(config: Config, config_path: Path, data_dir: Path, groups: list[lis
     ingest.finish_run(db, run_id, stats)
     db.close()
     if failed:
-        raise NianbaoError(f"{len(failed)} of {len(groups)} crawl processes failed (exit status "
-                           f"{', '.join(str(children[i].returncode) for i in failed)}; portals: "
-                           f"{', '.join(p for i in failed for p in groups[i])}); what was fetched is archived, "
-                           "but the crawl is incomplete: run it again")
+        raise NianbaoError(
+            f"{len(failed)} of {len(groups)} crawl processes failed (exit status "
+            f"{', '.join(str(children[i].returncode) for i in failed)}; portals: "
+            f"{', '.join(p for i in failed for p in groups[i])}); what was fetched is archived, "
+            "but the crawl is incomplete: run it again"
+        )
     return stats, feed
 
 
 def _shard_main(job: dict) -> None:
     """One shard (a child process): crawl its portals, write numeric stats for the parent."""
     stats, _ = _in_process(job["config"], job["data"], job["portals"], job["feed"], job["log_level"], job["settings"])
-    Path(job["stats"]).write_text(json.dumps({k: v for k, v in stats.items()
-                                              if isinstance(v, (int, float)) and not isinstance(v, bool)}))
+    Path(job["stats"]).write_text(
+        json.dumps({k: v for k, v in stats.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+    )
 
 
 if __name__ == "__main__":

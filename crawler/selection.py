@@ -19,14 +19,15 @@ from archive.normalize import nfkc
 
 _COMPANION = re.compile(
     r"编制|编写|报送|填报|做好|格式|模板|范本|要点|解读|图解|图读|一图|读懂|培训|通报|督查|督导|考核|评估|检查|"
-    r"征集|征求|审核|指引|指南|问答|方案|目录|统计表|说明会|工作会|会议|计划|意见|办法|规定")
+    r"征集|征求|审核|指引|指南|问答|方案|目录|统计表|说明会|工作会|会议|计划|意见|办法|规定"
+)
 _TRUNCATED = re.compile(r"(?:…+|\.{2,}|。{3})$")
-MIN_YEAR = 2007   # the 2007 条例 introduced the annual report
+MIN_YEAR = 2007  # the 2007 条例 introduced the annual report
 
 
 @dataclass(frozen=True)
 class Verdict:
-    kind: str               # "report", "maybe" (title cut short: decide on the detail page) or "other"
+    kind: str  # "report", "maybe" (title cut short: decide on the detail page) or "other"
     year: int | None = None
     agency: str | None = None
 

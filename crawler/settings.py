@@ -21,13 +21,13 @@ USER_AGENT_BASE = f"nianbao/{_VERSION} (+https://github.com/nianbao/nianbao; 政
 USER_AGENT = USER_AGENT_BASE
 
 ROBOTSTXT_OBEY = True
-COOKIES_ENABLED = True           # portals set session cookies; WAF challenges are never answered
+COOKIES_ENABLED = True  # portals set session cookies; WAF challenges are never answered
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.5
-DOWNLOAD_DELAY_JITTER = 0          # an honest crawler keeps a steady pace; nothing to disguise
+DOWNLOAD_DELAY_JITTER = 0  # an honest crawler keeps a steady pace; nothing to disguise
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.5
 AUTOTHROTTLE_MAX_DELAY = 60.0
@@ -41,7 +41,7 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 100 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 20 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
-METAREFRESH_ENABLED = False      # WAF stubs and soft-404 pages use refresh; a report page never needs it
+METAREFRESH_ENABLED = False  # WAF stubs and soft-404 pages use refresh; a report page never needs it
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 NIANBAO_BACKOFF_BASE = 2.0
@@ -49,9 +49,9 @@ NIANBAO_BACKOFF_MAX = 60.0
 NIANBAO_RETRY_AFTER_MAX = 300.0
 HTTPERROR_ALLOW_ALL = False
 
-DNS_RESOLVER = "crawler.addresses.GuardedResolver"   # internal addresses refused after resolution
-NIANBAO_ALLOW_NETWORKS: list[str] = []               # …except these (crawl.allow_networks: the demo's loopback)
-TELNETCONSOLE_ENABLED = False   # no listening console on a crawl host
+DNS_RESOLVER = "crawler.addresses.GuardedResolver"  # internal addresses refused after resolution
+NIANBAO_ALLOW_NETWORKS: list[str] = []  # …except these (crawl.allow_networks: the demo's loopback)
+TELNETCONSOLE_ENABLED = False  # no listening console on a crawl host
 
 # Every middleware wraps every callback output in another async generator; the
 # ones this crawler has no use for (no depth limit, no HTTP auth, no meta-copy
@@ -69,8 +69,8 @@ DOWNLOADER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 100}
 EXTENSIONS = {"crawler.progress.CrawlProgress": 500}
-NIANBAO_PROGRESS = False           # progress bars (terminal) or periodic lines: `nianbao crawl` / `nianbao run` turn it on
-NIANBAO_PARSE_WORKERS = 0          # processes parsing reports at the end of a crawl; 0: one per core but one
+NIANBAO_PROGRESS = False  # progress bars (terminal) or periodic lines: `nianbao crawl` / `nianbao run` turn it on
+NIANBAO_PARSE_WORKERS = 0  # processes parsing reports at the end of a crawl; 0: one per core but one
 
 NIANBAO_CONFIG = "config.yaml"
 NIANBAO_DATA_DIR = "data"

@@ -20,12 +20,24 @@ class CrawlState:
     def __init__(self, path: str | Path):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite_utils.Database(path)
-        self.db.execute("PRAGMA busy_timeout=30000")      # first: shards of one crawl share the file
+        self.db.execute("PRAGMA busy_timeout=30000")  # first: shards of one crawl share the file
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db["fetches"].create({"url": str, "portal": str, "role": str, "status": int, "sha256": str,
-                                   "etag": str, "last_modified": str, "checked_at": float, "report_url": str},
-                                  pk="url", if_not_exists=True)
+        self.db["fetches"].create(
+            {
+                "url": str,
+                "portal": str,
+                "role": str,
+                "status": int,
+                "sha256": str,
+                "etag": str,
+                "last_modified": str,
+                "checked_at": float,
+                "report_url": str,
+            },
+            pk="url",
+            if_not_exists=True,
+        )
         self.db["listings"].create({"portal": str, "complete_at": float}, pk="portal", if_not_exists=True)
         self._pending: dict[str, dict] = {}
 
@@ -52,17 +64,22 @@ class CrawlState:
         with self.db.atomic():
             for row in rows:
                 updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "url")
-                self.db.conn.execute(f"insert into fetches ({', '.join(row)}) values ({', '.join('?' * len(row))}) "
-                                     f"on conflict(url) do update set {updates}", list(row.values()))
+                self.db.conn.execute(
+                    f"insert into fetches ({', '.join(row)}) values ({', '.join('?' * len(row))}) "
+                    f"on conflict(url) do update set {updates}",
+                    list(row.values()),
+                )
 
     def listing_complete(self, portal: str) -> bool:
         return bool(list(self.db.query("select 1 from listings where portal = ?", [portal])))
 
     def mark_listing_complete(self, portal: str) -> None:
         with self.db.atomic():
-            self.db.conn.execute("insert into listings (portal, complete_at) values (?, ?) "
-                                 "on conflict(portal) do update set complete_at = excluded.complete_at",
-                                 [portal, time.time()])
+            self.db.conn.execute(
+                "insert into listings (portal, complete_at) values (?, ?) "
+                "on conflict(portal) do update set complete_at = excluded.complete_at",
+                [portal, time.time()],
+            )
 
     def close(self) -> None:
         self.commit()
@@ -84,14 +101,18 @@ class ArchivedReports:
             if not self.path.exists():
                 return False
             self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
-        row = self.db.execute("select parts, attachments from sightings where url = ? order by id desc limit 1",
-                              [url]).fetchone()
+        row = self.db.execute("select parts, attachments from sightings where url = ? order by id desc limit 1", [url]).fetchone()
         if row is None:
             return False
         needed = json.loads(row[0] or "[]") + [a["url"] for a in json.loads(row[1] or "[]")]
-        return all(self.db.execute("select 1 from captures where url = ? or requested_url = ? "
-                                   "union all select 1 from problems where url = ? limit 1", [u, u, u]).fetchone()
-                   for u in needed)
+        return all(
+            self.db.execute(
+                "select 1 from captures where url = ? or requested_url = ? "
+                "union all select 1 from problems where url = ? limit 1",
+                [u, u, u],
+            ).fetchone()
+            for u in needed
+        )
 
     def close(self) -> None:
         if self.db is not None:

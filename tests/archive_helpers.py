@@ -11,8 +11,10 @@ from archive.schema import open_archive
 from crawler.config import Agency
 from crawler.mock.documents import to_html_body
 
-AGENCIES = [Agency("hq", "红旗区人民政府", "government", "410702", None, ()),
-            Agency("hq-cj", "红旗区城乡建设局", "department", "410702", "hq", ())]
+AGENCIES = [
+    Agency("hq", "红旗区人民政府", "government", "410702", None, ()),
+    Agency("hq-cj", "红旗区城乡建设局", "department", "410702", "hq", ()),
+]
 
 
 def html(text: str) -> bytes:
@@ -22,6 +24,7 @@ def html(text: str) -> bytes:
 @dataclass
 class Feeder:
     """Plays a crawl into the archive through the same calls the Scrapy pipeline makes."""
+
     root: Path
     db: object = None
     blobs: BlobStore = None
@@ -42,16 +45,40 @@ class Feeder:
 
     def capture(self, url: str, data: bytes, kind: str, role: str = "report", report_url=None) -> str:
         sha = self.blobs.put(data, kind)
-        ingest.record_capture(self.db, self.run_id, {
-            "portal": "p", "role": role, "url": url, "status": 200, "fetched_at": self.now(), "sha256": sha,
-            "size": len(data), "kind": kind, "headers": {"Content-Type": "text/html"}, "report_url": report_url})
+        ingest.record_capture(
+            self.db,
+            self.run_id,
+            {
+                "portal": "p",
+                "role": role,
+                "url": url,
+                "status": 200,
+                "fetched_at": self.now(),
+                "sha256": sha,
+                "size": len(data),
+                "kind": kind,
+                "headers": {"Content-Type": "text/html"},
+                "report_url": report_url,
+            },
+        )
         return sha
 
     def sight(self, url: str, year=2023, agency_id="hq-cj", agency_name="红旗区城乡建设局", attachments=()):
-        return ingest.record_sighting(self.db, self.run_id, {
-            "portal": "p", "url": url, "title": f"{agency_name}{year}年政府信息公开工作年度报告", "year": year,
-            "agency_id": agency_id, "agency_name": agency_name, "published": f"{year + 1}-01-20",
-            "attachments": [{"url": u, "name": u.rsplit("/", 1)[-1]} for u in attachments]}, seen_at=self.now())
+        return ingest.record_sighting(
+            self.db,
+            self.run_id,
+            {
+                "portal": "p",
+                "url": url,
+                "title": f"{agency_name}{year}年政府信息公开工作年度报告",
+                "year": year,
+                "agency_id": agency_id,
+                "agency_name": agency_name,
+                "published": f"{year + 1}-01-20",
+                "attachments": [{"url": u, "name": u.rsplit("/", 1)[-1]} for u in attachments],
+            },
+            seen_at=self.now(),
+        )
 
     def ingest(self) -> ingest.IngestResult:
         return ingest.ingest(self.db, self.blobs.root)

@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from servers import hook, smtp  # noqa: F401  (fixtures: real SMTP and webhook servers)
 
 FIXTURES = Path(__file__).parent / "fixtures"

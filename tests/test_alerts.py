@@ -14,17 +14,19 @@ from datetime import date
 
 import pytest
 from aiosmtpd.controller import Controller
+from archive_helpers import Feeder
+from servers import Inbox, free_port
 
 from archive import ingest
 from archive.alerts import AlertConfig, EmailChannel, LogChannel, WebhookChannel, alert, webhook_request
 from archive.compliance import check_year, record
 from archive.deadlines import Deadlines
-from archive_helpers import Feeder
-from servers import Inbox, free_port
 from crawler.config import Agency
 
-AGENCIES = [Agency("g", "青山区人民政府", "government", "431201", None, ()),
-            Agency("d", "青山区教育局", "department", "431201", "g", ())]
+AGENCIES = [
+    Agency("g", "青山区人民政府", "government", "431201", None, ()),
+    Agency("d", "青山区教育局", "department", "431201", "g", ()),
+]
 
 
 @pytest.fixture
@@ -43,8 +45,9 @@ def test_email_digest_once_then_resolution(feeder, smtp, monkeypatch):
     controller, inbox = smtp
     monkeypatch.setenv("SMTP_USER", "office")
     monkeypatch.setenv("SMTP_PASS", "s3cret")
-    channel = EmailChannel("127.0.0.1", controller.port,
-                           "nianbao@example.gov.cn", ("office@example.gov.cn",), "none", "SMTP_USER", "SMTP_PASS")
+    channel = EmailChannel(
+        "127.0.0.1", controller.port, "nianbao@example.gov.cn", ("office@example.gov.cn",), "none", "SMTP_USER", "SMTP_PASS"
+    )
     config = AlertConfig([channel])
     _check(feeder)
     assert alert(feeder.db, config, "t1") == {"email": {"sent": 2}}
@@ -55,9 +58,9 @@ def test_email_digest_once_then_resolution(feeder, smtp, monkeypatch):
     body = message.get_content()
     assert "青山区教育局" in body and "青山区人民政府" in body and "s3cret" not in body
     _check(feeder)
-    assert alert(feeder.db, config, "t2") == {"email": {"sent": 0}}          # nothing new: nothing sent
+    assert alert(feeder.db, config, "t2") == {"email": {"sent": 0}}  # nothing new: nothing sent
     assert len(inbox.messages) == 1
-    feeder.db.execute("update agencies set retired = '2024-06-30' where id = 'd'")   # d no longer expected
+    feeder.db.execute("update agencies set retired = '2024-06-30' where id = 'd'")  # d no longer expected
     _check(feeder)
     assert alert(feeder.db, config, "t3") == {"email": {"sent": 1}}
     assert "【已解决】" in inbox.messages[1][1].get_content()
@@ -65,10 +68,30 @@ def test_email_digest_once_then_resolution(feeder, smtp, monkeypatch):
 
 def test_email_starttls(feeder, tmp_path, monkeypatch):
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     import ssl
+
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     inbox = Inbox()

@@ -10,18 +10,18 @@ import json
 from pathlib import Path
 
 import pytest
+from archive_helpers import AGENCIES, Feeder, html
 
 from archive import ingest
 from archive.blobs import BlobStore
 from archive.parse import parse_file
 from archive.schema import VERSION, SchemaError, open_archive
 from archive.search import search
-from archive_helpers import AGENCIES, Feeder, html
 from crawler.mock.documents import to_docx, to_pdf
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_001_PATH = FIXTURES / "seeds" / "001_924043a2ff6d2acf.txt"
-SEED_001 = SEED_001_PATH.read_text("utf-8")   # 红旗区城乡建设局 2023
+SEED_001 = SEED_001_PATH.read_text("utf-8")  # 红旗区城乡建设局 2023
 SEED_003 = (FIXTURES / "seeds" / "003_172fae212f76daa1.txt").read_text("utf-8")
 
 
@@ -36,9 +36,13 @@ def test_report_is_stored_with_its_tables_findings_and_text(feeder):
     assert feeder.ingest().reports == 1
     report = next(feeder.db.query("select * from reports"))
     gold = json.loads((FIXTURES / "seeds" / "001_924043a2ff6d2acf.gold.json").read_text("utf-8"))
-    cells = {f"{t}.{r}.{c}": v for t, r, c, v in feeder.db.execute("select table_name, row, \"column\", value from cells where report_id = ?",
-                                                                   [report["id"]])}
-    assert cells == gold["cells"]                       # wide tables + blanks round-trip the contract exactly
+    cells = {
+        f"{t}.{r}.{c}": v
+        for t, r, c, v in feeder.db.execute(
+            'select table_name, row, "column", value from cells where report_id = ?', [report["id"]]
+        )
+    }
+    assert cells == gold["cells"]  # wide tables + blanks round-trip the contract exactly
     assert (report["agency_id"], report["year"], report["template"], report["parse_status"]) == ("hq-cj", 2023, "2021", "ok")
     assert report["region"] == "410702" and report["level"] == "department"
     assert report["new_requests"] == gold["cells"]["requests.new.total"]
@@ -67,7 +71,7 @@ def test_page_and_attachment_are_one_report_with_both_sources(feeder):
     feeder.ingest()
     assert feeder.count("reports") == 1
     sources = {(r["role"], r["used"]) for r in feeder.db.query("select role, used from report_sources")}
-    assert sources == {("page", 0), ("attachment", 1)}          # numbers from the attachment, page kept
+    assert sources == {("page", 0), ("attachment", 1)}  # numbers from the attachment, page kept
     # the same report seen later inline on another portal adds a source, not a report
     feeder.capture("http://b/2.html", html(SEED_001), "html")
     feeder.sight("http://b/2.html")
@@ -89,11 +93,11 @@ def test_republished_report_is_a_new_version_with_changed_cells(feeder):
     assert [(v["version"], v["is_current"]) for v in versions] == [(1, 0), (2, 1)]
     assert versions[1]["supersedes_id"] == versions[0]["id"]
     changes = json.loads(versions[1]["changed_cells"])
-    assert len(changes) == 1                               # one number corrected, one cell listed
+    assert len(changes) == 1  # one number corrected, one cell listed
     key = changes[0]["cell"]
     assert key.startswith("requests.new.") and changes[0] == {"cell": key, "old": v1_cells[key], "new": v1_cells[key] + 1}
-    assert feeder.count("cells", f"report_id = {versions[0]['id']}") == len(v1_cells)      # history kept
-    assert ingest.reparse(feeder.db, feeder.blobs.root) == 2                                 # diff rebuilt alike
+    assert feeder.count("cells", f"report_id = {versions[0]['id']}") == len(v1_cells)  # history kept
+    assert ingest.reparse(feeder.db, feeder.blobs.root) == 2  # diff rebuilt alike
     assert json.loads(next(feeder.db.query("select changed_cells from reports where version = 2"))["changed_cells"]) == changes
 
 
@@ -128,7 +132,7 @@ def test_ingesting_the_same_crawl_twice_changes_nothing(feeder):
     crawl()
     assert {t: feeder.count(t) for t in tables} == before
     assert list(feeder.db.query("select id, version, is_current, content_hash, first_seen from reports")) == snapshot
-    assert ingest.ingest(feeder.db, feeder.blobs.root).reports == 0          # nothing pending
+    assert ingest.ingest(feeder.db, feeder.blobs.root).reports == 0  # nothing pending
 
 
 def test_parse_failure_keeps_the_capture_and_says_why(feeder):
@@ -140,7 +144,7 @@ def test_parse_failure_keeps_the_capture_and_says_why(feeder):
     report = next(feeder.db.query("select * from reports"))
     assert report["parse_status"] == "no_tables"
     assert "http://a/5.pdf" in report["parse_error"] and "PDF" in report["parse_error"]
-    assert feeder.blobs.get(sha) == broken                          # the evidence is kept byte for byte
+    assert feeder.blobs.get(sha) == broken  # the evidence is kept byte for byte
     assert feeder.count("captures", "url = 'http://a/5.pdf'") == 1
     # only a broken attachment and no page at all: the report is still recorded, as failed
     feeder.capture("http://a/6.pdf", broken + b"x", "pdf", role="attachment")
@@ -166,7 +170,7 @@ def test_reparse_rewrites_cells_in_place(feeder):
     feeder.ingest()
     report_id, good = next(feeder.db.execute("select id, content_hash from reports"))
     n = feeder.count("cells")
-    feeder.db.execute("delete from requests")                # what an older parser might have missed
+    feeder.db.execute("delete from requests")  # what an older parser might have missed
     feeder.db.execute("update reports set content_hash = 'old'")
     assert ingest.reparse(feeder.db, feeder.blobs.root) == 1
     assert feeder.count("cells") == n
@@ -179,17 +183,26 @@ def test_migration_from_earlier_schemas_keeps_data(tmp_path, start):
     old = open_archive(path, upto=start)
     assert old.execute("pragma user_version").fetchone()[0] == start
     ingest.sync_agencies(old, AGENCIES)
-    old["reports"].insert({"agency_key": "hq-cj", "agency_id": "hq-cj", "agency_name": "红旗区城乡建设局",
-                           "year": 2023, "version": 1, "is_current": 1, "content_hash": "x"})
+    old["reports"].insert(
+        {
+            "agency_key": "hq-cj",
+            "agency_id": "hq-cj",
+            "agency_name": "红旗区城乡建设局",
+            "year": 2023,
+            "version": 1,
+            "is_current": 1,
+            "content_hash": "x",
+        }
+    )
     old["report_text"].insert({"report_id": 1, "title": "红旗区城乡建设局2023年年报", "text": "依申请公开情况"})
     old.close()
     db = open_archive(path)
     assert db.execute("pragma user_version").fetchone()[0] == VERSION
     row = next(db.query("select * from reports"))
     assert row["agency_name"] == "红旗区城乡建设局"
-    if start < 2:                                      # v2 filled region/level from agencies
+    if start < 2:  # v2 filled region/level from agencies
         assert (row["region"], row["level"]) == ("410702", "department")
-    assert [r["report_id"] for r in search(db, "依申请")] == [1]       # text written before v2 is searchable
+    assert [r["report_id"] for r in search(db, "依申请")] == [1]  # text written before v2 is searchable
 
 
 def test_newer_schema_is_refused(tmp_path):
@@ -204,11 +217,11 @@ def test_full_text_search_in_chinese_long_and_short_queries(feeder):
     feeder.capture("http://a/1.html", html(SEED_001), "html")
     feeder.sight("http://a/1.html")
     feeder.ingest()
-    assert [r["agency_name"] for r in search(feeder.db, "城乡建设局")] == ["红旗区城乡建设局"]   # trigram FTS
-    assert len(search(feeder.db, "复议")) == 1                                                 # 2 chars: fallback
-    assert len(search(feeder.db, "申")) == 1                                                   # 1 char
+    assert [r["agency_name"] for r in search(feeder.db, "城乡建设局")] == ["红旗区城乡建设局"]  # trigram FTS
+    assert len(search(feeder.db, "复议")) == 1  # 2 chars: fallback
+    assert len(search(feeder.db, "申")) == 1  # 1 char
     assert search(feeder.db, "量子计算机") == []
-    assert search(feeder.db, '"; drop table reports; --') == []                                # quoted, not SQL
+    assert search(feeder.db, '"; drop table reports; --') == []  # quoted, not SQL
 
 
 def test_blob_store_compresses_text_and_verifies_by_raw_hash(tmp_path):
@@ -244,11 +257,11 @@ def test_year_on_year_figures_follow_versions_and_reparses(tmp_path):
     ingest.sync_agencies(db, AGENCIES)
     row = {"agency_key": "hq-cj", "agency_id": "hq-cj", "is_current": 1, "version": 1}
     db["reports"].insert({**row, "year": 2024, "new_requests": 10, "content_hash": "b"})
-    assert _yoy(db, 2024) == (None, None)                               # no 2023 report yet
+    assert _yoy(db, 2024) == (None, None)  # no 2023 report yet
     first = db["reports"].insert({**row, "year": 2023, "new_requests": 2, "content_hash": "a1"}).last_pk
-    assert _yoy(db, 2024) == (2, 5.0)                                   # the earlier year arrived later
+    assert _yoy(db, 2024) == (2, 5.0)  # the earlier year arrived later
     db["reports"].insert({**row, "year": 2023, "version": 2, "new_requests": 8, "content_hash": "a2"})
-    db["reports"].update(first, {"is_current": 0})                      # a corrected 2023 report
+    db["reports"].update(first, {"is_current": 0})  # a corrected 2023 report
     assert _yoy(db, 2024) == (8, 1.25)
     db.execute("update reports set new_requests = 40 where year = 2024")  # reparsed with other numbers
     assert _yoy(db, 2024) == (8, 5.0)
@@ -258,7 +271,16 @@ def test_migration_to_v7_fills_last_years_figures(tmp_path):
     old = open_archive(tmp_path / "a.db", upto=6)
     ingest.sync_agencies(old, AGENCIES)
     for year, n in ((2022, 3), (2023, 9)):
-        old["reports"].insert({"agency_key": "hq-cj", "agency_id": "hq-cj", "year": year, "version": 1,
-                               "is_current": 1, "new_requests": n, "content_hash": str(year)})
+        old["reports"].insert(
+            {
+                "agency_key": "hq-cj",
+                "agency_id": "hq-cj",
+                "year": year,
+                "version": 1,
+                "is_current": 1,
+                "new_requests": n,
+                "content_hash": str(year),
+            }
+        )
     old.close()
     assert _yoy(open_archive(tmp_path / "a.db"), 2023) == (3, 3.0)

@@ -15,11 +15,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-
 from pathlib import Path
 
 import openpyxl
 import pytest
+from archive_helpers import Feeder, html
 from datasette.app import Datasette
 
 from archive import ingest
@@ -30,7 +30,6 @@ from archive.rules import check_report
 from archive.sources import Parsed, Source
 from archive.store import store_report
 from archive.warc import export_warc
-from archive_helpers import Feeder, html
 from crawler.config import Agency
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -38,26 +37,42 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 AGENCIES = [
     Agency("g", "青山区人民政府", "government", "410701", None, ()),
     Agency("a", "青山区教育局", "department", "410701", "g", ()),
-    Agency("b", "青山区民政局", "department", "410701", "g", ()),        # never reports 2024: missing
+    Agency("b", "青山区民政局", "department", "410701", "g", ()),  # never reports 2024: missing
     Agency("t", "青山区城关镇", "township", "410701001000", "g", ()),
-    Agency("x", "白水县人民政府", "government", "410802", None, ()),      # another region, missing
+    Agency("x", "白水县人民政府", "government", "410802", None, ()),  # another region, missing
 ]
 
 
 def _cells(new: int, granted: int, forward: int = 0, handled: int | None = None) -> dict:
     handled = granted if handled is None else handled
-    return {"requests.new.total": new, "requests.carried_over.total": 0, "requests.granted.total": granted,
-            "requests.total_handled.total": handled, "requests.carried_forward.total": forward,
-            "appeals.review.total": 1}
+    return {
+        "requests.new.total": new,
+        "requests.carried_over.total": 0,
+        "requests.granted.total": granted,
+        "requests.total_handled.total": handled,
+        "requests.carried_forward.total": forward,
+        "appeals.review.total": 1,
+    }
 
 
 def _report(feeder: Feeder, agency: str, year: int, published: str, cells: dict, url: str) -> int:
     name = next(a.name for a in AGENCIES if a.id == agency)
     page = html(f"{name}{year}年政府信息公开工作年度报告 {url}")
     sha = feeder.capture(url, page, "html")
-    sighting_id = ingest.record_sighting(feeder.db, feeder.run_id, {
-        "portal": "p", "url": url, "title": f"{name}{year}年政府信息公开工作年度报告", "year": year,
-        "agency_id": agency, "agency_name": name, "published": published}, seen_at=feeder.now())
+    sighting_id = ingest.record_sighting(
+        feeder.db,
+        feeder.run_id,
+        {
+            "portal": "p",
+            "url": url,
+            "title": f"{name}{year}年政府信息公开工作年度报告",
+            "year": year,
+            "agency_id": agency,
+            "agency_name": name,
+            "published": published,
+        },
+        seen_at=feeder.now(),
+    )
     sighting = next(feeder.db.query("select * from sightings where id = ?", [sighting_id]))
     source = Source("page", url, sha, "html", None)
     report = Report(name, year, "2021", cells, check_report(cells), title=f"{name}{year}年年报")
@@ -68,10 +83,10 @@ def _report(feeder: Feeder, agency: str, year: int, published: str, cells: dict,
 def archive(tmp_path_factory):
     feeder = Feeder(tmp_path_factory.mktemp("browse"), agencies=AGENCIES)
     _report(feeder, "a", 2023, "2024-01-20", _cells(2, 2), "http://p/a2023.html")
-    _report(feeder, "g", 2024, "2025-03-31", _cells(5, 5), "http://p/g2024.html")        # deadline day: on time
-    _report(feeder, "a", 2024, "2025-02-03", _cells(10, 8, handled=9), "http://p/a2024.html")   # late, ×5, 勾稽不符
+    _report(feeder, "g", 2024, "2025-03-31", _cells(5, 5), "http://p/g2024.html")  # deadline day: on time
+    _report(feeder, "a", 2024, "2025-02-03", _cells(10, 8, handled=9), "http://p/a2024.html")  # late, ×5, 勾稽不符
     _report(feeder, "t", 2024, "2025-03-20", _cells(1, 1), "http://p/t2024.html")
-    _report(feeder, "g", 2023, "2024-04-02", _cells(4, 4), "http://p/g2023.html")        # late by 2 days
+    _report(feeder, "g", 2023, "2024-04-02", _cells(4, 4), "http://p/g2023.html")  # late by 2 days
     return feeder
 
 
@@ -82,6 +97,7 @@ def _query(feeder: Feeder, name: str, **params) -> list[dict]:
         response = await ds.client.get(f"/archive/{name}.json?_shape=array&{query}")
         assert response.status_code == 200, response.text
         return response.json()
+
     return asyncio.run(run())
 
 
@@ -106,16 +122,20 @@ def test_late_counts_the_deadline_day_as_on_time(archive):
 
 def test_inconsistent(archive):
     rows = _query(archive, "inconsistent", year=2024, rule="", region="")
-    assert {(r["机关"], r["规则"]) for r in rows} == {("青山区教育局", "requests.balance"),
-                                                     ("青山区教育局", "requests.outcome_sum")}
+    assert {(r["机关"], r["规则"]) for r in rows} == {
+        ("青山区教育局", "requests.balance"),
+        ("青山区教育局", "requests.outcome_sum"),
+    }
     only = _query(archive, "inconsistent", year=2024, rule="requests.balance", region="")
     assert [r["规则"] for r in only] == ["requests.balance"]
 
 
 def test_completion_rate_per_region(archive):
     rows = _query(archive, "completion", year=2024, region="")
-    assert [(r["行政区划"], r["应报机关"], r["已报"], r["完成率"]) for r in rows] == \
-        [("410802", 1, 0, 0.0), ("410701", 4, 3, 75.0)]
+    assert [(r["行政区划"], r["应报机关"], r["已报"], r["完成率"]) for r in rows] == [
+        ("410802", 1, 0, 0.0),
+        ("410701", 4, 3, 75.0),
+    ]
 
 
 def test_agency_history(archive):
@@ -141,6 +161,7 @@ def test_archived_copy_is_served_sandboxed_and_the_database_is_read_only(archive
         write = await ds.client.get("/archive.json?sql=delete+from+reports")
         missing = await ds.client.get("/-/capture/" + "0" * 64)
         return copy, page, write, missing
+
     copy, page, write, missing = asyncio.run(run())
     assert copy.status_code == 200 and copy.content == archive.blobs.get(sha)
     assert copy.headers["content-security-policy"] == "sandbox"
@@ -171,8 +192,9 @@ def test_export_warc_passes_warcio_check(archive, tmp_path):
     archive.capture("http://p/g2024.html", html("青山区人民政府2024年政府信息公开工作年度报告 http://p/g2024.html"), "html")
     counts = export_warc(archive.db, archive.blobs, tmp_path / "a.warc.gz")
     assert counts == {"response": 5, "revisit": 1, "missing": 0}
-    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(tmp_path / "a.warc.gz")],
-                           capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", "-v", str(tmp_path / "a.warc.gz")], capture_output=True, text=True
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     assert "fail" not in check.stdout and check.stdout.count("response\n    digest pass") == 5
 
@@ -187,8 +209,11 @@ def _free_port() -> int:
 def server(archive):
     """``nianbao serve`` on the fixture archive, as a real server on 127.0.0.1."""
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "scheduler", "serve", "--data", str(archive.root),
-                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scheduler", "serve", "--data", str(archive.root), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(150):
         try:
@@ -221,9 +246,18 @@ def test_report_page_renders_in_headless_chromium(server, archive):
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report-page.png"
     shot.unlink(missing_ok=True)
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={archive.root / 'chromium-profile'}", "--window-size=1280,1000"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={archive.root / 'chromium-profile'}",
+        "--window-size=1280,1000",
+    ]
     dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=60)
     assert "青山区教育局" in dom.stdout and "存档副本" in dom.stdout and 'href="http://p/a2024.html"' in dom.stdout
     subprocess.run([browser, *flags, f"--screenshot={shot}", url], capture_output=True, timeout=60)

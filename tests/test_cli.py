@@ -13,8 +13,13 @@ FIX = ROOT / "tests/fixtures"
 
 
 def nianbao(*args: str, color: bool = False) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from scheduler import cli; cli()", *args],
-                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    return subprocess.run(
+        [sys.executable, "-c", "from scheduler import cli; cli()", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
 
 
 def test_json_lines_exactly_the_contract():
@@ -45,7 +50,7 @@ def test_readable_summary():
     assert "凤泉区城乡建设和城市管理局 · 2024 年 · 2021 格式" in out
     assert "三、收到和处理政府信息公开申请情况" in out and "602.5492" in out
     assert "narrative.requests_new" in out
-    assert "\x1b[" not in out          # no colour codes when not on a terminal
+    assert "\x1b[" not in out  # no colour codes when not on a terminal
 
 
 def test_missing_file():

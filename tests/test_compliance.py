@@ -8,6 +8,7 @@ import sys
 from datetime import date, timedelta
 
 import pytest
+from archive_helpers import Feeder, html
 
 from archive import ingest
 from archive.compliance import check_year, record
@@ -16,14 +17,13 @@ from archive.report import Report
 from archive.rules import check_report
 from archive.sources import Parsed, Source
 from archive.store import store_report
-from archive_helpers import Feeder, html
 from crawler.config import Agency
 
 AGENCIES = [
     Agency("g", "青山区人民政府", "government", "431201", None, ()),
     Agency("d", "青山区教育局", "department", "431201", "g", ()),
     Agency("t", "青山区城关镇", "township", "431201001000", "g", ()),
-    Agency("old", "青山区粮食局", "department", "431201", "g", (), "2023-06-30"),    # merged mid-2023
+    Agency("old", "青山区粮食局", "department", "431201", "g", (), "2023-06-30"),  # merged mid-2023
 ]
 HUAIHUA = DeadlineRule(2, 20, "township", "4312", 2021, None, "怀化：乡镇（街道）2 月 20 日前")
 RULES = Deadlines(STATUTORY + (HUAIHUA,), grace_days=14)
@@ -33,19 +33,23 @@ def test_statutory_and_local_deadlines():
     d = Deadlines()
     assert d.due(2024, "department", "410702") == date(2025, 1, 31)
     assert d.due(2024, "government", "410702") == date(2025, 3, 31)
-    assert d.due(2024, "township", "410702001000") == date(2025, 3, 31)          # no statutory date: 3-31
-    assert d.due(2018, "department", "410702") == date(2019, 3, 31)              # before the 2019 revision
+    assert d.due(2024, "township", "410702001000") == date(2025, 3, 31)  # no statutory date: 3-31
+    assert d.due(2018, "department", "410702") == date(2019, 3, 31)  # before the 2019 revision
     assert d.due(2019, "department", "410702") == date(2020, 1, 31)
-    assert RULES.due(2024, "township", "431201001000") == date(2025, 2, 20)      # the local rule wins
-    assert RULES.due(2020, "township", "431201001000") == date(2021, 3, 31)      # …only from 2021
-    assert RULES.due(2024, "township", "410702001000") == date(2025, 3, 31)      # …only in its region
+    assert RULES.due(2024, "township", "431201001000") == date(2025, 2, 20)  # the local rule wins
+    assert RULES.due(2020, "township", "431201001000") == date(2021, 3, 31)  # …only from 2021
+    assert RULES.due(2024, "township", "410702001000") == date(2025, 3, 31)  # …only in its region
     assert d.earliest() == "01-31" and Deadlines((DeadlineRule(1, 15, "township"),) + STATUTORY).earliest() == "01-15"
 
 
 def _cells(carried_over=0, forward=0, broken=False):
-    cells = {"requests.new.total": 3, "requests.carried_over.total": carried_over, "requests.granted.total": 3,
-             "requests.total_handled.total": 3 + carried_over - forward + (1 if broken else 0),
-             "requests.carried_forward.total": forward}
+    cells = {
+        "requests.new.total": 3,
+        "requests.carried_over.total": carried_over,
+        "requests.granted.total": 3,
+        "requests.total_handled.total": 3 + carried_over - forward + (1 if broken else 0),
+        "requests.carried_forward.total": forward,
+    }
     return cells
 
 
@@ -53,10 +57,21 @@ def _publish(feeder, agency, year, published, cells, seen=None, url=None):
     a = next(x for x in AGENCIES if x.id == agency)
     url = url or f"http://p/{agency}{year}-{published}.html"
     sha = feeder.capture(url, html(f"{a.name}{year} {url}"), "html")
-    sid = ingest.record_sighting(feeder.db, feeder.run_id, {
-        "portal": "p", "url": url, "title": f"{a.name}{year}年政府信息公开工作年度报告", "year": year,
-        "agency_id": agency, "agency_name": a.name, "published": published,
-        "published_source": "meta" if published else None}, seen_at=seen or feeder.now())
+    sid = ingest.record_sighting(
+        feeder.db,
+        feeder.run_id,
+        {
+            "portal": "p",
+            "url": url,
+            "title": f"{a.name}{year}年政府信息公开工作年度报告",
+            "year": year,
+            "agency_id": agency,
+            "agency_name": a.name,
+            "published": published,
+            "published_source": "meta" if published else None,
+        },
+        seen_at=seen or feeder.now(),
+    )
     sighting = next(feeder.db.query("select * from sightings where id = ?", [sid]))
     source = Source("page", url, sha, "html", None)
     report = Report(a.name, year, "2021", cells, check_report(cells))
@@ -67,7 +82,7 @@ def _publish(feeder, agency, year, published, cells, seen=None, url=None):
 def feeder(tmp_path):
     feeder = Feeder(tmp_path, agencies=AGENCIES)
     ingest.sync_portals(feeder.db, {"p": ["g", "d", "t", "old"]})
-    feeder.capture("http://p/list.html", b"<html>list</html>", "html", role="list")     # the column was read
+    feeder.capture("http://p/list.html", b"<html>list</html>", "html", role="list")  # the column was read
     return feeder
 
 
@@ -87,18 +102,28 @@ def test_deadline_day_is_on_time_and_the_day_after_is_late(feeder):
 
 def test_missing_only_after_grace_and_never_for_retired_agencies(feeder):
     due_d, due_g = date(2025, 1, 31), date(2025, 3, 31)
-    assert _kinds(feeder, 2024, due_d + timedelta(days=14)) == []                  # grace still running
+    assert _kinds(feeder, 2024, due_d + timedelta(days=14)) == []  # grace still running
     assert _kinds(feeder, 2024, due_d + timedelta(days=15)) == [("missing", "d")]
-    assert _kinds(feeder, 2024, date(2025, 3, 6)) == [("missing", "d")]                   # 2-20 + 14: last grace day
+    assert _kinds(feeder, 2024, date(2025, 3, 6)) == [("missing", "d")]  # 2-20 + 14: last grace day
     assert _kinds(feeder, 2024, date(2025, 3, 7)) == [("missing", "d"), ("missing", "t")]
     assert _kinds(feeder, 2024, due_g + timedelta(days=15)) == [("missing", "d"), ("missing", "g"), ("missing", "t")]
-    assert ("missing", "old") in _kinds(feeder, 2022, date(2024, 1, 1))           # alive at the end of 2022
-    assert ("missing", "old") not in _kinds(feeder, 2023, date(2025, 1, 1))       # merged during 2023
+    assert ("missing", "old") in _kinds(feeder, 2022, date(2024, 1, 1))  # alive at the end of 2022
+    assert ("missing", "old") not in _kinds(feeder, 2023, date(2025, 1, 1))  # merged during 2023
 
 
 def test_blocked_portal_is_unreachable_not_missing(feeder):
-    ingest.record_problem(feeder.db, feeder.run_id, {"portal": "p", "kind": "blocked", "url": "http://p/list.html",
-                                                      "detail": "waf:jiasule challenge", "role": "list", "at": "x"})
+    ingest.record_problem(
+        feeder.db,
+        feeder.run_id,
+        {
+            "portal": "p",
+            "kind": "blocked",
+            "url": "http://p/list.html",
+            "detail": "waf:jiasule challenge",
+            "role": "list",
+            "at": "x",
+        },
+    )
     assert {k for k, _ in _kinds(feeder, 2024, date(2025, 6, 1))} == {"unreachable"}
     # the next crawl reads the list again: missing reports are missing again
     feeder.run_id = ingest.start_run(feeder.db, ["p"])
@@ -107,21 +132,43 @@ def test_blocked_portal_is_unreachable_not_missing(feeder):
 
 
 def test_listed_report_whose_page_fails_is_unreachable_not_missing(feeder):
-    ingest.record_problem(feeder.db, feeder.run_id, {
-        "portal": "p", "kind": "soft_404", "url": "http://p/d2024.html", "detail": "listed but the page is the home page",
-        "role": "other", "at": "x", "agency_id": "d", "year": 2024})
-    kinds = dict((key, kind) for kind, key in _kinds(feeder, 2024, date(2025, 6, 1)))
-    assert kinds["d"] == "unreachable" and kinds["g"] == "missing"      # only the agency the title named
+    ingest.record_problem(
+        feeder.db,
+        feeder.run_id,
+        {
+            "portal": "p",
+            "kind": "soft_404",
+            "url": "http://p/d2024.html",
+            "detail": "listed but the page is the home page",
+            "role": "other",
+            "at": "x",
+            "agency_id": "d",
+            "year": 2024,
+        },
+    )
+    kinds = {key: kind for kind, key in _kinds(feeder, 2024, date(2025, 6, 1))}
+    assert kinds["d"] == "unreachable" and kinds["g"] == "missing"  # only the agency the title named
     assert ("missing", "d") in _kinds(feeder, 2023, date(2025, 6, 1))  # …and only for that year
-    _publish(feeder, "d", 2024, "2025-01-20", _cells())                 # the page is fixed: nothing to say
+    _publish(feeder, "d", 2024, "2025-01-20", _cells())  # the page is fixed: nothing to say
     assert "d" not in {key for _, key in _kinds(feeder, 2024, date(2025, 6, 1))}
 
 
 def test_a_silent_earlier_reporter_is_missing(feeder):
     feeder.capture("http://p/x.html", html("某某县统计局2023年年报"), "html")
-    ingest.record_sighting(feeder.db, feeder.run_id, {"portal": "p", "url": "http://p/x.html", "title": "某某县统计局2023年年报",
-                                                      "year": 2023, "agency_id": None, "agency_name": "某某县统计局",
-                                                      "published": "2024-01-10"}, seen_at=feeder.now())
+    ingest.record_sighting(
+        feeder.db,
+        feeder.run_id,
+        {
+            "portal": "p",
+            "url": "http://p/x.html",
+            "title": "某某县统计局2023年年报",
+            "year": 2023,
+            "agency_id": None,
+            "agency_name": "某某县统计局",
+            "published": "2024-01-10",
+        },
+        seen_at=feeder.now(),
+    )
     ingest.ingest(feeder.db, feeder.blobs.root)
     assert ("missing", "name:某某县统计局") in _kinds(feeder, 2024, date(2025, 6, 1))
 
@@ -134,11 +181,11 @@ def test_no_date_uses_first_capture_with_low_confidence(feeder):
 
 def test_replaced_after_the_deadline(feeder):
     _publish(feeder, "d", 2024, "2025-01-20", _cells(), seen="2025-01-21T00:00:00+00:00")
-    _publish(feeder, "d", 2024, "2025-01-20", _cells(forward=1), seen="2025-01-30T00:00:00+00:00",
-             url="http://p/d-fix1.html")                                       # corrected before the deadline
+    _publish(
+        feeder, "d", 2024, "2025-01-20", _cells(forward=1), seen="2025-01-30T00:00:00+00:00", url="http://p/d-fix1.html"
+    )  # corrected before the deadline
     assert "replaced" not in {k for k, _ in _kinds(feeder, 2024, date(2025, 6, 1))}
-    _publish(feeder, "d", 2024, "2025-01-20", _cells(forward=2), seen="2025-05-02T00:00:00+00:00",
-             url="http://p/d-fix2.html")
+    _publish(feeder, "d", 2024, "2025-01-20", _cells(forward=2), seen="2025-05-02T00:00:00+00:00", url="http://p/d-fix2.html")
     replaced = [f for f in check_year(feeder.db, 2024, RULES, date(2025, 6, 1)) if f.kind == "replaced"]
     assert len(replaced) == 1 and "第 3 版于 2025-05-02" in replaced[0].detail
     assert "requests.carried_forward.total 1→2" in replaced[0].detail
@@ -159,7 +206,7 @@ def test_findings_are_new_once_changed_when_they_change_and_resolved(feeder):
     assert [f["key"] for f in first["new"]] == ["missing:d:2024"]
     again = record(feeder.db, 2024, check_year(feeder.db, 2024, RULES, today), "t2")
     assert again == {"new": [], "changed": [], "resolved": []}
-    _publish(feeder, "d", 2024, "2025-02-21", _cells())                        # published, late
+    _publish(feeder, "d", 2024, "2025-02-21", _cells())  # published, late
     later = record(feeder.db, 2024, check_year(feeder.db, 2024, RULES, today), "t3")
     assert [f["key"] for f in later["new"]] == ["late:d:2024"]
     assert [f["key"] for f in later["resolved"]] == ["missing:d:2024"]
@@ -167,8 +214,20 @@ def test_findings_are_new_once_changed_when_they_change_and_resolved(feeder):
 
 def test_check_cli_json_and_exit_status(feeder, tmp_path):
     _publish(feeder, "g", 2024, "2025-04-02", _cells())
-    base = [sys.executable, "-m", "scheduler", "check", "--data", str(feeder.root), "--config", str(tmp_path / "none.yaml"),
-            "--year", "2024", "--today", "2025-06-01"]
+    base = [
+        sys.executable,
+        "-m",
+        "scheduler",
+        "check",
+        "--data",
+        str(feeder.root),
+        "--config",
+        str(tmp_path / "none.yaml"),
+        "--year",
+        "2024",
+        "--today",
+        "2025-06-01",
+    ]
     out = subprocess.run(base + ["--json"], capture_output=True, text=True)
     assert out.returncode == 0
     rows = [json.loads(line) for line in out.stdout.splitlines()]
@@ -184,10 +243,15 @@ def test_check_cli_json_and_exit_status(feeder, tmp_path):
 def test_saved_query_deadlines_are_the_same_rules(tmp_path):
     """Datasette's 迟报 query computes deadlines in SQL from the same rule data as ``check``."""
     import sqlite3
+
     db = sqlite3.connect(":memory:")
     expr = RULES.sql("y", "l", "g")
     for year in range(2015, 2026):
-        for level, region in (("department", "431201"), ("government", "431201"), ("township", "431201001000"),
-                              ("township", "410702001000")):
+        for level, region in (
+            ("department", "431201"),
+            ("government", "431201"),
+            ("township", "431201001000"),
+            ("township", "410702001000"),
+        ):
             got = db.execute(f"select {expr} from (select ? as y, ? as l, ? as g)", [year, level, region]).fetchone()[0]
             assert got == RULES.due(year, level, region).isoformat(), (year, level, region)

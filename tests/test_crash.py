@@ -23,15 +23,16 @@ def _count(data: Path, sql: str) -> int:
     db = open_archive(path, migrate=False)
     try:
         return db.execute(sql).fetchone()[0]
-    except Exception:                    # the schema is still being created
+    except Exception:  # the schema is still being created
         return 0
     finally:
         db.close()
 
 
 def _kill_when(config: Path, data: Path, sql: str, at_least: int) -> None:
-    child = subprocess.Popen([sys.executable, "-c", RUN, str(config), str(data)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [sys.executable, "-c", RUN, str(config), str(data)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 120
     while _count(data, sql) < at_least:
         assert child.poll() is None, "the crawl ended before it could be killed"
@@ -42,22 +43,27 @@ def _kill_when(config: Path, data: Path, sql: str, at_least: int) -> None:
 
 
 def _finish_and_check(config: Path, data: Path, mock) -> None:
-    out = subprocess.run([sys.executable, "-c", RUN, str(config), str(data)], capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run([sys.executable, "-c", RUN, str(config), str(data)], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     db = open_archive(data / "archive.db")
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
     assert db.execute("pragma foreign_key_check").fetchall() == []
     expected = {(e["agency_id"], e["year"]) for p in mock.world.portals for e in p.expected_reports()}
-    current = db.execute("select agency_id, year, count(*) from reports where is_current = 1 and agency_id is not null "
-                         "group by 1, 2").fetchall()
-    assert {(a, y) for a, y, _ in current} == expected                 # every report…
-    assert all(n == 1 for _, _, n in current)                          # …once
+    current = db.execute(
+        "select agency_id, year, count(*) from reports where is_current = 1 and agency_id is not null group by 1, 2"
+    ).fetchall()
+    assert {(a, y) for a, y, _ in current} == expected  # every report…
+    assert all(n == 1 for _, _, n in current)  # …once
     assert db.execute("select count(*) from reports where version > 1").fetchone()[0] == 0
     assert db.execute("select count(*) from sightings where ingested_at is null").fetchone()[0] == 0
     # nothing half-written: every stored report has its cells and text, or says why not
-    assert db.execute("select count(*) from reports r where parse_status = 'ok' and not exists "
-                      "(select 1 from report_text t where t.report_id = r.id)").fetchone()[0] == 0
+    assert (
+        db.execute(
+            "select count(*) from reports r where parse_status = 'ok' and not exists "
+            "(select 1 from report_text t where t.report_id = r.id)"
+        ).fetchone()[0]
+        == 0
+    )
 
 
 def test_kill_during_the_crawl_then_resume(tmp_path, mock):
@@ -73,5 +79,5 @@ def test_kill_while_reports_are_being_stored_then_resume(tmp_path, mock):
     config.write_text(config_yaml(mock.world), encoding="utf-8")
     _kill_when(config, tmp_path / "data", "select count(*) from sightings where ingested_at is not null", 5)
     pending = _count(tmp_path / "data", "select count(*) from sightings where ingested_at is null")
-    assert pending > 0                                                  # killed half-way through storing
+    assert pending > 0  # killed half-way through storing
     _finish_and_check(config, tmp_path / "data", mock)

@@ -18,14 +18,17 @@ from archive.schema import open_archive
 from crawler.mock.server import MockServer
 from crawler.mock.world import SPAM_IP, config_yaml
 
-RUN = ("import json, sys; from crawler.runner import crawl; "
-       "stats, feed = crawl(sys.argv[1], sys.argv[2], feed=sys.argv[3], log_level='ERROR'); "
-       "print(json.dumps({k: v for k, v in stats.items() if isinstance(v, (int, float, str))}))")
+RUN = (
+    "import json, sys; from crawler.runner import crawl; "
+    "stats, feed = crawl(sys.argv[1], sys.argv[2], feed=sys.argv[3], log_level='ERROR'); "
+    "print(json.dumps({k: v for k, v in stats.items() if isinstance(v, (int, float, str))}))"
+)
 
 
 def _crawl(config: Path, data: Path, feed: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", RUN, str(config), str(data), str(feed)],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", RUN, str(config), str(data), str(feed)], capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -39,17 +42,25 @@ def crawled(tmp_path_factory):
         first = _crawl(config, tmp / "data", tmp / "feed1.jsonl")
         log1 = mock.stats()
         second = _crawl(config, tmp / "data", tmp / "feed2.jsonl")
-        log2 = mock.stats()[len(log1):]
-        revalidate = tmp / "revalidate.yaml"        # archived pages now count as stale: asked again, conditionally
+        log2 = mock.stats()[len(log1) :]
+        revalidate = tmp / "revalidate.yaml"  # archived pages now count as stale: asked again, conditionally
         revalidate.write_text(config_yaml(mock.world, revalidate_days=0), encoding="utf-8")
         _crawl(revalidate, tmp / "data", tmp / "feed3.jsonl")
-        log3 = mock.stats()[len(log1) + len(log2):]
+        log3 = mock.stats()[len(log1) + len(log2) :]
         feed1 = [json.loads(l) for l in (tmp / "feed1.jsonl").read_text(encoding="utf-8").splitlines()]
         feed2 = [json.loads(l) for l in (tmp / "feed2.jsonl").read_text(encoding="utf-8").splitlines()]
-        yield {"world": mock.world, "feed": feed1, "feed2": feed2, "stats": first, "stats2": second,
-               "log": log1, "log2": log2, "log3": log3,
-               "feed3": [json.loads(l) for l in (tmp / "feed3.jsonl").read_text(encoding="utf-8").splitlines()],
-               "dir": tmp}
+        yield {
+            "world": mock.world,
+            "feed": feed1,
+            "feed2": feed2,
+            "stats": first,
+            "stats2": second,
+            "log": log1,
+            "log2": log2,
+            "log3": log3,
+            "feed3": [json.loads(l) for l in (tmp / "feed3.jsonl").read_text(encoding="utf-8").splitlines()],
+            "dir": tmp,
+        }
 
 
 def _of(feed, kind, portal=None):
@@ -64,7 +75,7 @@ def test_family_finds_exactly_the_reports(crawled, portal_id):
     portal = crawled["world"].portal(portal_id)
     expected = {e["url"]: e for e in portal.expected_reports()}
     found = {r["url"]: r for r in _of(crawled["feed"], "report", portal_id)}
-    assert set(found) == set(expected)              # every report, no distractor, no duplicate
+    assert set(found) == set(expected)  # every report, no distractor, no duplicate
     assert len(_of(crawled["feed"], "report", portal_id)) == len(expected)
     for url, e in expected.items():
         r = found[url]
@@ -79,7 +90,7 @@ def test_attachments_are_captured_with_their_report(crawled):
     captures = {c["url"]: c for c in _of(crawled["feed"], "capture")}
     for report in _of(crawled["feed"], "report"):
         if report["portal"] == "nextlink-6":
-            continue                                  # holds the oversize attachment
+            continue  # holds the oversize attachment
         for link in report["attachments"]:
             cap = captures[link["url"]]
             assert cap["status"] == 200 and cap["report_url"] == report["url"]
@@ -137,14 +148,14 @@ def test_hostile_hosts_yield_no_reports_and_no_solving(crawled):
     for portal_id in ("waf521-9", "waf412-10"):
         ip = crawled["world"].portal(portal_id).ip
         hits = [r for r in crawled["log"] if r[0] == ip and r[2] != "/robots.txt"]
-        assert len(hits) == 1                       # the challenge is not answered, nor retried
+        assert len(hits) == 1  # the challenge is not answered, nor retried
     assert not [r for r in crawled["log"] if r[0] == SPAM_IP]
 
 
 def test_second_run_is_cheap(crawled):
     first, second = crawled["stats"]["downloader/request_count"], crawled["stats2"]["downloader/request_count"]
     assert second <= 0.2 * first, (first, second)
-    assert not _of(crawled["feed2"], "report")       # nothing new
+    assert not _of(crawled["feed2"], "report")  # nothing new
     fetched_again = {r[2] for r in crawled["log2"]}
     report_paths = {i.path for p in crawled["world"].portals for i in p.items if i.report and not i.special}
     assert not fetched_again & report_paths
@@ -167,16 +178,20 @@ def test_crawls_land_in_the_archive_once(crawled):
     assert stored == expected
     assert db.execute("select count(*) from reports").fetchone()[0] == len(expected)
     assert db.execute("select max(version), min(is_current) from reports").fetchone() == (1, 1)
-    assert db.execute("select count(*) from reports r where not exists "
-                      "(select 1 from report_sources s where s.report_id = r.id)").fetchone()[0] == 0
+    assert (
+        db.execute(
+            "select count(*) from reports r where not exists (select 1 from report_sources s where s.report_id = r.id)"
+        ).fetchone()[0]
+        == 0
+    )
     assert db.execute("select count(*) from reports where parse_status = 'ok'").fetchone()[0] >= 0.9 * len(expected)
     runs = list(db.query("select * from crawl_runs order by id"))
     assert len(runs) == 3 and all(r["finished_at"] for r in runs)
     assert runs[0]["reports"] == len(expected) and runs[1]["reports"] == 0
-    not_modified = db.execute("select count(*) from captures where status = 304 and sha256 is not null and run_id = ?",
-                              [runs[2]["id"]]).fetchone()[0]
-    assert not_modified > 0                              # revalidated copies: evidence they were still there
-    problems = {(p["portal"], p["kind"]) for p in db.query("select portal, kind from problems where run_id = ?",
-                                                           [runs[0]["id"]])}
+    not_modified = db.execute(
+        "select count(*) from captures where status = 304 and sha256 is not null and run_id = ?", [runs[2]["id"]]
+    ).fetchone()[0]
+    assert not_modified > 0  # revalidated copies: evidence they were still there
+    problems = {(p["portal"], p["kind"]) for p in db.query("select portal, kind from problems where run_id = ?", [runs[0]["id"]])}
     assert problems == {(p.id, kind) for p in crawled["world"].portals for kind, _ in p.expected_problems()}
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"

@@ -23,16 +23,15 @@ def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 def test_demo_crawls_parses_and_summarises(tmp_path):
     out = _run(sys.executable, "-m", "scheduler", "demo", "--dir", str(tmp_path / "demo"))
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "年报 99 份" in out.stdout                         # the demo world's 99 reports
-    assert "凤泉区人民政府                2021" in out.stdout    # the DOC attachment, parsed
+    assert "年报 99 份" in out.stdout  # the demo world's 99 reports
+    assert "凤泉区人民政府                2021" in out.stdout  # the DOC attachment, parsed
     assert "被防火墙拦截（未破解）" in out.stdout and "robots.txt 禁止" in out.stdout
     assert "Traceback" not in out.stdout + out.stderr
 
 
 def test_crawl_reports_a_bad_config_cleanly(tmp_path):
     bad = tmp_path / "config.yaml"
-    bad.write_text("portals: []\nagencies:\n  - {id: x, name: 某局, level: ministry, region: '100000'}\n",
-                   encoding="utf-8")
+    bad.write_text("portals: []\nagencies:\n  - {id: x, name: 某局, level: ministry, region: '100000'}\n", encoding="utf-8")
     out = _run(sys.executable, "-m", "scheduler", "crawl", "--config", str(bad))
     assert out.returncode == 1
     assert f"{bad}:3: agencies[0].level: unknown level 'ministry'" in out.stderr
@@ -43,9 +42,21 @@ def test_scrapy_crawl_portal_one_portal(tmp_path):
     with MockServer("test") as mock:
         config = tmp_path / "config.yaml"
         config.write_text(config_yaml(mock.world), encoding="utf-8")
-        out = _run("scrapy", "crawl", "portal", "-a", "portal=vsb-5", "-s", f"NIANBAO_CONFIG={config}",
-                   "-s", f"NIANBAO_DATA_DIR={tmp_path / 'data'}", "-s", "LOG_LEVEL=ERROR",
-                   "-o", f"{tmp_path / 'feed.jsonl'}:jsonlines")
+        out = _run(
+            "scrapy",
+            "crawl",
+            "portal",
+            "-a",
+            "portal=vsb-5",
+            "-s",
+            f"NIANBAO_CONFIG={config}",
+            "-s",
+            f"NIANBAO_DATA_DIR={tmp_path / 'data'}",
+            "-s",
+            "LOG_LEVEL=ERROR",
+            "-o",
+            f"{tmp_path / 'feed.jsonl'}:jsonlines",
+        )
         assert out.returncode == 0, out.stderr[-2000:]
         feed = [json.loads(line) for line in (tmp_path / "feed.jsonl").read_text(encoding="utf-8").splitlines()]
         reports = {r["url"] for r in feed if r["type"] == "report"}
@@ -57,33 +68,52 @@ def test_crawl_sharded_over_processes_finds_the_same(tmp_path):
     with MockServer("test") as mock:
         config = tmp_path / "config.yaml"
         config.write_text(config_yaml(mock.world), encoding="utf-8")
-        out = _run(sys.executable, "-m", "scheduler", "crawl", "--config", str(config), "--data", str(tmp_path / "data"),
-                   "--workers", "3", "--feed", str(tmp_path / "feed.jsonl"))
+        out = _run(
+            sys.executable,
+            "-m",
+            "scheduler",
+            "crawl",
+            "--config",
+            str(config),
+            "--data",
+            str(tmp_path / "data"),
+            "--workers",
+            "3",
+            "--feed",
+            str(tmp_path / "feed.jsonl"),
+        )
         assert out.returncode == 0, out.stderr[-2000:]
         expected = {e["url"] for p in mock.world.portals for e in p.expected_reports()}
     db = open_archive(tmp_path / "data" / "archive.db")
     run = next(db.query("select * from crawl_runs"))
-    assert db.execute("select count(*) from crawl_runs").fetchone()[0] == 1        # one run, three processes
+    assert db.execute("select count(*) from crawl_runs").fetchone()[0] == 1  # one run, three processes
     assert json.loads(run["stats"])["nianbao/crawl_processes"] == 3
     assert {u for (u,) in db.execute("select url from sightings")} == expected
     assert db.execute("select count(*) from sightings where ingested_at is null").fetchone()[0] == 0
-    assert db.execute("select count(*) from (select agency_key, year from reports where is_current = 1 "
-                      "group by 1, 2 having count(*) > 1)").fetchone()[0] == 0
+    assert (
+        db.execute(
+            "select count(*) from (select agency_key, year from reports where is_current = 1 group by 1, 2 having count(*) > 1)"
+        ).fetchone()[0]
+        == 0
+    )
     feed = [json.loads(line) for line in (tmp_path / "feed.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert {r["url"] for r in feed if r["type"] == "report"} == expected     # the shards' feeds, joined
+    assert {r["url"] for r in feed if r["type"] == "report"} == expected  # the shards' feeds, joined
     assert f"{len(expected)} reports" in out.stdout
 
 
 def test_shards_keep_a_host_in_one_process(tmp_path):
     path = tmp_path / "config.yaml"
-    path.write_text("""portals:
+    path.write_text(
+        """portals:
   - {id: a, owner: x, start_urls: ["http://one.gov.cn/nb/"]}
   - {id: b, owner: x, start_urls: ["http://two.gov.cn/nb/"]}
   - {id: c, owner: x, start_urls: ["http://three.gov.cn/nb/"], hosts: [one.gov.cn]}
   - {id: d, owner: x, start_urls: ["http://four.gov.cn/nb/"]}
 agencies:
   - {id: x, name: 某县人民政府, level: government, region: "410702"}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     config = load_config(path)
     groups = shards(config, ["a", "b", "c", "d"], 2)
     assert ["a", "c"] in groups and sorted(p for g in groups for p in g) == ["a", "b", "c", "d"]

@@ -24,7 +24,9 @@ agencies:
   - {id: xx, name: 某某县人民政府, level: government, region: "430000"}
   - {id: xx-zjj, name: 某某县住房和城乡建设局, level: department, region: "430000", parent: xx, aliases: [县住建局]}
 """
-WITH_SECTIONS = GOOD + """\
+WITH_SECTIONS = (
+    GOOD
+    + """\
 deadlines:
   grace_days: 7
   rules:
@@ -39,6 +41,7 @@ schedule:
     - {id: sweep, cron: "0 3 1 2,4 *"}
     - {id: weekly, cron: "0 3 * 2-4 mon"}
 """
+)
 
 
 def _load(tmp_path, text):
@@ -58,29 +61,32 @@ def test_good_config(tmp_path):
     assert config.portals["xx-gknb"].hosts == ("www.xx.gov.cn",)
 
 
-@pytest.mark.parametrize("old, new, line, reason", [
-    ("family: trs", "family: trz", 4, "unknown family 'trz'"),
-    ('region: "430000", parent', 'region: "43", parent', 7, "not a 行政区划代码"),
-    ("parent: xx,", "parent: yy,", 7, "no agency with id 'yy'"),
-    ("owner: xx}", "owner: nobody}", 4, "no agency with id 'nobody'"),
-    ('["https://www.xx.gov.cn/zfxxgk/zfxxgknb/"]', '["ftp://x"]', 4, "not an http(s) URL"),
-    ("level: department", "level: bureau", 7, "unknown level 'bureau'"),
-    ("delay: 0.5", "delay: -1", 2, "expected a number"),
-    ("  - {id: xx, name", "  - {id: xx, nmae", 6, "unknown key"),
-    ("- {id: xx-zjj", "- {id: xx", 7, "duplicate agency id"),
-    ("family: trs,", "family: trs: x,", 4, "not valid YAML"),
-    ('date: "02-20"', 'date: "02-30"', 11, "not a month-day"),
-    ("level: township, region", "level: village, region", 11, "unknown level"),
-    ('region: "4312"', 'region: "43x"', 11, "prefix"),
-    ("password_env: SMTP_PASS", "password_env: hunter2-secret", 13, "not an environment variable name"),
-    ("url_env: DING_URL, ", "", 15, "exactly one of url or url_env"),
-    ("kind: dingtalk", "kind: slack", 15, "unknown 'slack'"),
-    ("Asia/Shanghai", "Asia/Beijing", 17, "unknown time zone"),
-    ('"0 3 * 2-4 mon"', '"0 3 * 2-4 1"', 20, "names (mon … sun)"),
-    ('"0 3 * 2-4 mon"', '"0 3 * 2-4"', 20, "expected 5 fields"),
-    ('"0 3 1 2,4 *"', '"0 25 1 2,4 *"', 19, "hour"),
-    ("{id: weekly,", "{id: sweep,", 20, "duplicate job id"),
-])
+@pytest.mark.parametrize(
+    "old, new, line, reason",
+    [
+        ("family: trs", "family: trz", 4, "unknown family 'trz'"),
+        ('region: "430000", parent', 'region: "43", parent', 7, "not a 行政区划代码"),
+        ("parent: xx,", "parent: yy,", 7, "no agency with id 'yy'"),
+        ("owner: xx}", "owner: nobody}", 4, "no agency with id 'nobody'"),
+        ('["https://www.xx.gov.cn/zfxxgk/zfxxgknb/"]', '["ftp://x"]', 4, "not an http(s) URL"),
+        ("level: department", "level: bureau", 7, "unknown level 'bureau'"),
+        ("delay: 0.5", "delay: -1", 2, "expected a number"),
+        ("  - {id: xx, name", "  - {id: xx, nmae", 6, "unknown key"),
+        ("- {id: xx-zjj", "- {id: xx", 7, "duplicate agency id"),
+        ("family: trs,", "family: trs: x,", 4, "not valid YAML"),
+        ('date: "02-20"', 'date: "02-30"', 11, "not a month-day"),
+        ("level: township, region", "level: village, region", 11, "unknown level"),
+        ('region: "4312"', 'region: "43x"', 11, "prefix"),
+        ("password_env: SMTP_PASS", "password_env: hunter2-secret", 13, "not an environment variable name"),
+        ("url_env: DING_URL, ", "", 15, "exactly one of url or url_env"),
+        ("kind: dingtalk", "kind: slack", 15, "unknown 'slack'"),
+        ("Asia/Shanghai", "Asia/Beijing", 17, "unknown time zone"),
+        ('"0 3 * 2-4 mon"', '"0 3 * 2-4 1"', 20, "names (mon … sun)"),
+        ('"0 3 * 2-4 mon"', '"0 3 * 2-4"', 20, "expected 5 fields"),
+        ('"0 3 1 2,4 *"', '"0 25 1 2,4 *"', 19, "hour"),
+        ("{id: weekly,", "{id: sweep,", 20, "duplicate job id"),
+    ],
+)
 def test_config_errors_name_line_and_reason(tmp_path, old, new, line, reason):
     with pytest.raises(ConfigError) as err:
         _load(tmp_path, WITH_SECTIONS.replace(old, new, 1))
@@ -93,22 +99,25 @@ def test_missing_config_file(tmp_path):
         load_config(tmp_path / "nope.yaml")
 
 
-@pytest.mark.parametrize("title, kind, year", [
-    ("某某县住房和城乡建设局2024年政府信息公开工作年度报告", "report", 2024),
-    ("某某镇二〇二三年度政府信息公开工作年度报告", "report", 2023),
-    ("2024年政府信息公开工作年度报告（上海市浦东新区应急管理局）", "report", 2024),
-    ("红旗区2018年度政府信息与政务公开工作报告", "report", 2018),
-    ("某某县人民政府办公室关于印发某某县2024年度政府信息公开工作年度报告的通知", "report", 2024),
-    ("关于做好2024年政府信息公开工作年度报告编制发布工作的通知", "other", None),
-    ("《某某县2024年政府信息公开工作年度报告》解读", "other", None),
-    ("图解：某某县2024年政府信息公开工作年度报告", "other", None),
-    ("某某县2025年政务公开工作要点", "other", None),
-    ("某某县住房和城乡建设局2024年度政…", "maybe", None),
-    ("某某县住房和城乡建设局二〇二四年政…", "maybe", None),
-    ("西山221县住房和城乡建设局2023…", "maybe", None),      # cut inside the year (found at 400 portals)
-    ("某某县住房和城乡建设局关于…", "maybe", None),
-    ("关于做好2023年政府信息公开工作年…", "other", None),
-])
+@pytest.mark.parametrize(
+    "title, kind, year",
+    [
+        ("某某县住房和城乡建设局2024年政府信息公开工作年度报告", "report", 2024),
+        ("某某镇二〇二三年度政府信息公开工作年度报告", "report", 2023),
+        ("2024年政府信息公开工作年度报告（上海市浦东新区应急管理局）", "report", 2024),
+        ("红旗区2018年度政府信息与政务公开工作报告", "report", 2018),
+        ("某某县人民政府办公室关于印发某某县2024年度政府信息公开工作年度报告的通知", "report", 2024),
+        ("关于做好2024年政府信息公开工作年度报告编制发布工作的通知", "other", None),
+        ("《某某县2024年政府信息公开工作年度报告》解读", "other", None),
+        ("图解：某某县2024年政府信息公开工作年度报告", "other", None),
+        ("某某县2025年政务公开工作要点", "other", None),
+        ("某某县住房和城乡建设局2024年度政…", "maybe", None),
+        ("某某县住房和城乡建设局二〇二四年政…", "maybe", None),
+        ("西山221县住房和城乡建设局2023…", "maybe", None),  # cut inside the year (found at 400 portals)
+        ("某某县住房和城乡建设局关于…", "maybe", None),
+        ("关于做好2023年政府信息公开工作年…", "other", None),
+    ],
+)
 def test_selection(title, kind, year):
     verdict = judge(title)
     assert verdict.kind == kind and verdict.year == year
@@ -126,15 +135,18 @@ def test_attribution(tmp_path):
     assert unknown.agency_id is None and unknown.agency_name == "某某县教育局"
 
 
-@pytest.mark.parametrize("snippet, family", [
-    ("<script>var countPage = 3;createPageHTML(countPage, 0, \"index\", \"html\");</script>", "trs"),
-    ("<script>window._CONFIG = { SID: '175' };</script>", "gkmlpt"),
-    ('<script type="text/xml"><datastore><recordset></recordset></datastore></script>', "hanweb"),
-    ('<a onclick="_simple_list_gotopage_fun(3,\'u5_goto\',2)">跳转</a>', "vsb"),
-    ('<a href="https://x.gov.cn/xxgk/content/post_123456.html">x</a>', "gdpost"),
-    ('<a href="/qy/gknb/202502/a651e50c070e4d478ca8d226956a034b.shtml">x</a>', "shtml_uuid"),
-    ('<a href="list-2.html">下一页</a>', "nextlink"),
-])
+@pytest.mark.parametrize(
+    "snippet, family",
+    [
+        ('<script>var countPage = 3;createPageHTML(countPage, 0, "index", "html");</script>', "trs"),
+        ("<script>window._CONFIG = { SID: '175' };</script>", "gkmlpt"),
+        ('<script type="text/xml"><datastore><recordset></recordset></datastore></script>', "hanweb"),
+        ("<a onclick=\"_simple_list_gotopage_fun(3,'u5_goto',2)\">跳转</a>", "vsb"),
+        ('<a href="https://x.gov.cn/xxgk/content/post_123456.html">x</a>', "gdpost"),
+        ('<a href="/qy/gknb/202502/a651e50c070e4d478ca8d226956a034b.shtml">x</a>', "shtml_uuid"),
+        ('<a href="list-2.html">下一页</a>', "nextlink"),
+    ],
+)
 def test_detect_family(snippet, family):
     assert detect(Page("http://x.gov.cn/list.html", 200, f"<html><body>{snippet}</body></html>".encode())) == family
 

@@ -20,8 +20,10 @@ needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="Libr
 
 
 def html_page(body: str, charset: str = "utf-8", title: str = "凤泉区人民政府2021年政府信息公开工作年度报告") -> str:
-    return (f'<!DOCTYPE html><html><head><meta charset="{charset}"><title>{title}</title></head>'
-            f'<body><table class="layout"><tr><td><div class="TRS_Editor">{body}</div></td></tr></table></body></html>')
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="{charset}"><title>{title}</title></head>'
+        f'<body><table class="layout"><tr><td><div class="TRS_Editor">{body}</div></td></tr></table></body></html>'
+    )
 
 
 def test_html_inline_tables_in_layout_table():
@@ -54,7 +56,7 @@ def test_html_rowspan_colspan_nbsp_nested_tags_signed_units():
         "<tr><td>信息内容</td><td>上一年<br/>项目数量</td><td>本年增/减</td><td>处理决定数量</td></tr>",
         "<tr><td><p><b>行政许可</b></p></td><td>1,036</td><td>+19</td><td>1,055件</td></tr>",
         "<tr><td>其他对外管理服务事项</td><td>&nbsp;</td><td>－8</td><td>—</td></tr>",
-        "<tr><td>其他主动公开文件</td><td>5</td><td>1</td><td>6</td></tr>",     # a provincial extra row
+        "<tr><td>其他主动公开文件</td><td>5</td><td>1</td><td>6</td></tr>",  # a provincial extra row
         '<tr><td colspan="4">第二十条第（九）项</td></tr>',
         "<tr><td>信息内容</td><td>采购项目数量</td><td colspan=2>采购总金额</td></tr>",
         "<tr><td>政府集中采购</td><td>6</td><td colspan=2>251000元</td></tr>",
@@ -67,26 +69,41 @@ def test_html_rowspan_colspan_nbsp_nested_tags_signed_units():
         '<tr><td rowspan="20">三、本年度办理结果</td><td colspan="2">（一）予以公开</td><td>258</td><td>12</td><td></td><td></td><td>1</td><td>1</td><td>272</td></tr>',
         '<tr><td colspan="2">（六）其他处理</td><td>3</td><td></td><td></td><td></td><td></td><td></td><td>3</td></tr>',
     ]
-    page = html_page("<p>2019年上海市人民政府办公厅政府信息公开工作年度报告</p><p>二、主动公开政府信息情况</p>"
-                     f"<table>{''.join(rows)}</table><p>三、收到和处理政府信息公开申请情况</p><table>{''.join(requests)}</table>",
-                     title="x")
+    page = html_page(
+        "<p>2019年上海市人民政府办公厅政府信息公开工作年度报告</p><p>二、主动公开政府信息情况</p>"
+        f"<table>{''.join(rows)}</table><p>三、收到和处理政府信息公开申请情况</p><table>{''.join(requests)}</table>",
+        title="x",
+    )
     report = parse_bytes(page.encode(), "r.html")
     c = report.cells
-    assert (c["disclosure.licensing.prev_items"], c["disclosure.licensing.change"], c["disclosure.licensing.decisions"]) == (1036, 19, 1055)
-    assert (c["disclosure.other_services.prev_items"], c["disclosure.other_services.change"], c["disclosure.other_services.decisions"]) == (None, -8, None)
+    assert (c["disclosure.licensing.prev_items"], c["disclosure.licensing.change"], c["disclosure.licensing.decisions"]) == (
+        1036,
+        19,
+        1055,
+    )
+    assert (
+        c["disclosure.other_services.prev_items"],
+        c["disclosure.other_services.change"],
+        c["disclosure.other_services.decisions"],
+    ) == (None, -8, None)
     assert c["disclosure.procurement.projects"] == 6 and c["disclosure.procurement.amount"] == pytest.approx(25.1)
-    assert [c[f"requests.new.{k}"] for k in ("natural_person", "commercial", "research", "social_org", "legal_service", "other_org", "total")] \
-        == [821, 35, None, None, 2, 1, 859]
+    assert [
+        c[f"requests.new.{k}"]
+        for k in ("natural_person", "commercial", "research", "social_org", "legal_service", "other_org", "total")
+    ] == [821, 35, None, None, 2, 1, 859]
     assert c["requests.other.natural_person"] == 3 and "requests.other_other.natural_person" not in c
     assert not any("其他主动公开文件" in k for k in c) and len([k for k in c if k.startswith("disclosure.")]) == 8
     assert report.template == "2019" and report.agency == "上海市人民政府办公厅" and report.year == 2019
 
 
 def test_template_from_labels_not_year_and_mixed():
-    old_columns = SEED_004.replace("本年制发件数\t本年废止件数\t现行有效件数", "本年新制作数量\t本年新公开数量\t对外公开总数量") \
-        .replace("本年处理决定数量", "上一年项目数量\t本年增/减\t处理决定数量").replace("行政许可\t6467", "行政许可\t1\t+2\t6467")
+    old_columns = (
+        SEED_004.replace("本年制发件数\t本年废止件数\t现行有效件数", "本年新制作数量\t本年新公开数量\t对外公开总数量")
+        .replace("本年处理决定数量", "上一年项目数量\t本年增/减\t处理决定数量")
+        .replace("行政许可\t6467", "行政许可\t1\t+2\t6467")
+    )
     report = parse_bytes(old_columns.encode(), "r.txt")
-    assert report.template == "mixed"        # 2019 table 二, 2021 （六） sub-rows in table 三
+    assert report.template == "mixed"  # 2019 table 二, 2021 （六） sub-rows in table 三
     assert report.cells["disclosure.rules.made"] == 0 and report.cells["disclosure.licensing.change"] == 2
 
 
@@ -109,33 +126,44 @@ def test_doc_and_wps_through_libreoffice(name):
 def test_doc_without_libreoffice_says_so(tmp_path):
     doc = tmp_path / "r.doc"
     doc.write_bytes((FIX / "seed004.doc").read_bytes())
-    proc = subprocess.run([sys.executable, "-c", "from scheduler import cli; cli()", "parse", str(doc)],
-                          capture_output=True, text=True, env={"PATH": "/nonexistent"}, cwd=Path(__file__).parent.parent)
+    proc = subprocess.run(
+        [sys.executable, "-c", "from scheduler import cli; cli()", "parse", str(doc)],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/nonexistent"},
+        cwd=Path(__file__).parent.parent,
+    )
     assert proc.returncode == 1
     assert "LibreOffice" in proc.stderr and "not installed" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_pdf_tables_broken_across_pages():
     report = parse_file(FIX / "realdocs/01-huaian-gov-2024.pdf")
-    assert report.cells["requests.unable_need_creation.natural_person"] == 11   # its group label starts on the page before
+    assert report.cells["requests.unable_need_creation.natural_person"] == 11  # its group label starts on the page before
     assert report.cells["disclosure.fees.amount"] == pytest.approx(96171.6)
 
 
-@pytest.mark.parametrize("name,message", [
-    ("encrypted.pdf", "encrypted PDF"),
-    ("truncated.pdf", "corrupt"),
-])
+@pytest.mark.parametrize(
+    "name,message",
+    [
+        ("encrypted.pdf", "encrypted PDF"),
+        ("truncated.pdf", "corrupt"),
+    ],
+)
 def test_bad_pdfs(name, message):
     with pytest.raises(ExtractError, match=message):
         parse_file(FIX / name)
 
 
-@pytest.mark.parametrize("data,name,message", [
-    (b"", "a.pdf", "empty"),
-    (b"   \n", "a.txt", "empty"),
-    (b"PK\x03\x04broken", "a.docx", "corrupt Office"),
-    (b"\x00\x01\x02\x03" * 100, "a.bin", "unsupported"),
-])
+@pytest.mark.parametrize(
+    "data,name,message",
+    [
+        (b"", "a.pdf", "empty"),
+        (b"   \n", "a.txt", "empty"),
+        (b"PK\x03\x04broken", "a.docx", "corrupt Office"),
+        (b"\x00\x01\x02\x03" * 100, "a.bin", "unsupported"),
+    ],
+)
 def test_unreadable_inputs(data, name, message):
     with pytest.raises(ExtractError, match=message):
         parse_bytes(data, name)
@@ -143,7 +171,9 @@ def test_unreadable_inputs(data, name, message):
 
 def test_docx_entity_expansion_refused():
     docx = to_docx("x")
-    import io, zipfile
+    import io
+    import zipfile
+
     buf = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(docx)) as src, zipfile.ZipFile(buf, "w") as dst:
         for item in src.infolist():
@@ -156,26 +186,33 @@ def test_docx_entity_expansion_refused():
 
 
 def test_not_an_annual_report_is_a_normal_result():
-    report = parse_bytes("<html><body><h1>关于开展安全生产检查的通知</h1><p>各单位：请于3月1日前……</p></body></html>".encode(), "n.html")
+    report = parse_bytes(
+        "<html><body><h1>关于开展安全生产检查的通知</h1><p>各单位：请于3月1日前……</p></body></html>".encode(), "n.html"
+    )
     assert (report.template, report.cells, report.agency) == (None, {}, None)
     assert report.findings == []
 
 
-@pytest.mark.parametrize("variant", [
-    lambda t: t,                                                       # tab rows
-    lambda t: "\n".join(l.lstrip("\t") for l in t.splitlines()),       # rows that lost their leading tabs
-    lambda t: "\n".join("| " + " | ".join(l.split("\t")) + " |" if "\t" in l else l for l in t.splitlines()),  # markdown
-    lambda t: "\n".join(c + " |" for l in t.splitlines() for c in (l.split("\t") if "\t" in l else [l])),      # one cell per line
-])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        lambda t: t,  # tab rows
+        lambda t: "\n".join(l.lstrip("\t") for l in t.splitlines()),  # rows that lost their leading tabs
+        lambda t: "\n".join("| " + " | ".join(l.split("\t")) + " |" if "\t" in l else l for l in t.splitlines()),  # markdown
+        lambda t: "\n".join(c + " |" for l in t.splitlines() for c in (l.split("\t") if "\t" in l else [l])),  # one cell per line
+    ],
+)
 def test_text_layouts(variant):
     report = parse_bytes(variant(SEED_004).encode(), "r.txt")
-    got = {k: v for k, v in report.cells.items()}
+    got = dict(report.cells.items())
     assert got == GOLD_004
 
 
 def test_scanned_pdf_without_text_layer():
     import io
+
     import pypdfium2 as pdfium
+
     pdf = pdfium.PdfDocument.new()
     pdf.new_page(595, 842)
     buf = io.BytesIO()
@@ -189,20 +226,22 @@ def test_provincial_label_guidance_and_extra_row_with_a_blank_row():
     """Hubei 2020 style: guidance in parentheses inside labels, an extra row, and
     a fees row printed with no cells at all: the extra row's numbers must not be
     given to the empty row."""
-    text = "\n".join([
-        "二、主动公开政府信息情况",
-        "第二十条第(一)项",
-        "信息内容\t本年新制作数量\t本年新公开数量\t对外公开总数量",
-        "规章（设区的市、自治州人民政府应提供相关数据）\t0\t0\t0",
-        "规范性文件\t2\t2\t30",
-        "其他主动公开文件\t5\t5\t40",
-        "第二十条第(五)项",
-        "信息内容\t上一年项目数量\t本年增/减\t处理决定数量（指2020年办件量）",
-        "行政许可\t10\t-2\t8",
-        "第二十条第(八)项",
-        "信息内容\t上一年项目数量\t本年增/减",
-        "行政事业性收费",
-    ])
+    text = "\n".join(
+        [
+            "二、主动公开政府信息情况",
+            "第二十条第(一)项",
+            "信息内容\t本年新制作数量\t本年新公开数量\t对外公开总数量",
+            "规章（设区的市、自治州人民政府应提供相关数据）\t0\t0\t0",
+            "规范性文件\t2\t2\t30",
+            "其他主动公开文件\t5\t5\t40",
+            "第二十条第(五)项",
+            "信息内容\t上一年项目数量\t本年增/减\t处理决定数量（指2020年办件量）",
+            "行政许可\t10\t-2\t8",
+            "第二十条第(八)项",
+            "信息内容\t上一年项目数量\t本年增/减",
+            "行政事业性收费",
+        ]
+    )
     report = parse_bytes(text.encode(), "r.txt")
     c = report.cells
     assert (c["disclosure.rules.made"], c["disclosure.normative_docs.public_total"]) == (0, 30)
@@ -213,21 +252,30 @@ def test_provincial_label_guidance_and_extra_row_with_a_blank_row():
 
 def _xlsx(rows: list[list[str]]) -> bytes:
     """A minimal real XLSX workbook (inline strings) with one sheet."""
-    import io, zipfile
+    import io
+    import zipfile
     from xml.sax.saxutils import escape
 
     def col(i):
         return chr(65 + i) if i < 26 else chr(64 + i // 26) + chr(65 + i % 26)
+
     sheet = "".join(
-        f'<row r="{r + 1}">' + "".join(
-            f'<c r="{col(i)}{r + 1}" t="inlineStr"><is><t>{escape(v)}</t></is></c>' for i, v in enumerate(row) if v)
-        + "</row>" for r, row in enumerate(rows))
+        f'<row r="{r + 1}">'
+        + "".join(f'<c r="{col(i)}{r + 1}" t="inlineStr"><is><t>{escape(v)}</t></is></c>' for i, v in enumerate(row) if v)
+        + "</row>"
+        for r, row in enumerate(rows)
+    )
     ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        zf.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
         zf.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook {ns}><sheets/></workbook>')
-        zf.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><worksheet {ns}><sheetData>{sheet}</sheetData></worksheet>')
+        zf.writestr(
+            "xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><worksheet {ns}><sheetData>{sheet}</sheetData></worksheet>'
+        )
     return buf.getvalue()
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import gold_pairs
 
 from archive.parse import parse_file
-from conftest import gold_pairs
 
 SEEDS = gold_pairs("seeds")
 REALDOCS = gold_pairs("realdocs")
@@ -21,8 +21,9 @@ def test_seed_matches_gold(doc, gold):
     assert report.agency == gold["agency"]
     assert report.year == gold["year"]
     assert report.template == gold["template"]
-    wrong = {k: (v, report.cells.get(k, "ABSENT")) for k, v in gold["cells"].items()
-             if not _same(report.cells.get(k, "ABSENT"), v)}
+    wrong = {
+        k: (v, report.cells.get(k, "ABSENT")) for k, v in gold["cells"].items() if not _same(report.cells.get(k, "ABSENT"), v)
+    }
     assert wrong == {}
     # Nothing invented: every cell the parser reports is one the document shows.
     assert set(report.cells) <= set(gold["cells"])
@@ -54,8 +55,10 @@ def test_realdocs_accuracy(capsys):
             year_ok += report.year == gold["year"]
     with capsys.disabled():
         print("\n" + "\n".join(lines))
-        print(f"realdocs: {docs} documents; cells {cells_ok}/{cells} = {cells_ok / cells:.2%}; "
-              f"agency {agency_ok}/{agency_n}; year {year_ok}/{year_n}")
+        print(
+            f"realdocs: {docs} documents; cells {cells_ok}/{cells} = {cells_ok / cells:.2%}; "
+            f"agency {agency_ok}/{agency_n}; year {year_ok}/{year_n}"
+        )
     assert cells_ok / cells >= 0.99
     assert agency_ok == agency_n
     assert year_ok == year_n

@@ -34,7 +34,7 @@ def _parse_or_documented_error(data: bytes, name: str) -> None:
     except NianbaoError:
         return
     assert isinstance(report.cells, dict)
-    report.to_contract()                                  # what `nianbao parse --json` prints must serialise
+    report.to_contract()  # what `nianbao parse --json` prints must serialise
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -44,20 +44,25 @@ def test_random_bytes(data, name):
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(sample=st.sampled_from(sorted(SAMPLES)), cuts=st.lists(st.tuples(st.floats(0, 1), st.binary(max_size=16)),
-                                                             max_size=6), truncate=st.floats(0.05, 1))
+@given(
+    sample=st.sampled_from(sorted(SAMPLES)),
+    cuts=st.lists(st.tuples(st.floats(0, 1), st.binary(max_size=16)), max_size=6),
+    truncate=st.floats(0.05, 1),
+)
 def test_mutated_real_documents(sample, cuts, truncate):
     data = bytearray(SAMPLES[sample])
-    for where, junk in cuts:                                 # overwrite a few spots with junk
+    for where, junk in cuts:  # overwrite a few spots with junk
         at = int(where * (len(data) - 1))
-        data[at:at + len(junk)] = junk
+        data[at : at + len(junk)] = junk
     _parse_or_documented_error(bytes(data[: max(1, int(len(data) * truncate))]), sample)
 
 
 def _docx_with(document_xml: bytes, level: int = 9) -> bytes:
     buf = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(to_docx("x")), "r") as src, \
-            zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(to_docx("x")), "r") as src,
+        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as dst,
+    ):
         for item in src.infolist():
             dst.writestr(item.filename, document_xml if item.filename == "word/document.xml" else src.read(item))
     return buf.getvalue()
@@ -65,15 +70,17 @@ def _docx_with(document_xml: bytes, level: int = 9) -> bytes:
 
 def test_docx_zip_bomb_is_refused_before_it_is_unpacked():
     bomb = _docx_with(b"<w:document>" + b" " * (300 * 1024 * 1024) + b"</w:document>")
-    assert len(bomb) < 1024 * 1024                           # 300 MB of XML in well under 1 MB
+    assert len(bomb) < 1024 * 1024  # 300 MB of XML in well under 1 MB
     with pytest.raises(ExtractError, match="zip bomb"):
         parse_bytes(bomb, "r.docx")
 
 
 def test_docx_billion_laughs_is_refused():
-    laughs = b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "lol">' + b"".join(
-        b'<!ENTITY %s "%s">' % (chr(98 + i).encode(), (b"&%s;" % chr(97 + i).encode()) * 10) for i in range(9)
-    ) + b']><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">&j;</w:document>'
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "lol">'
+        + b"".join(b'<!ENTITY %s "%s">' % (chr(98 + i).encode(), (b"&%s;" % chr(97 + i).encode()) * 10) for i in range(9))
+        + b']><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">&j;</w:document>'
+    )
     with pytest.raises(ExtractError, match="entity"):
         parse_bytes(_docx_with(laughs), "r.docx")
 
@@ -93,11 +100,17 @@ def test_pdf_with_thousands_of_pages_reads_a_bounded_number():
 
 @pytest.mark.parametrize("depth", [5_000, 200_000])
 def test_deeply_nested_html(depth):
-    html = (b"<html><body>" + b"<div>" * depth + "依申请公开 新收政府信息公开申请数量 3".encode() + b"</div>" * depth
-            + b"</body></html>")
+    html = (
+        b"<html><body>"
+        + b"<div>" * depth
+        + "依申请公开 新收政府信息公开申请数量 3".encode()
+        + b"</div>" * depth
+        + b"</body></html>"
+    )
     _parse_or_documented_error(html, "deep.html")
-    tables = (b"<html><body>" + b"<table><tr><td>" * (depth // 10) + b"1" + b"</td></tr></table>" * (depth // 10)
-              + b"</body></html>")
+    tables = (
+        b"<html><body>" + b"<table><tr><td>" * (depth // 10) + b"1" + b"</td></tr></table>" * (depth // 10) + b"</body></html>"
+    )
     _parse_or_documented_error(tables, "tables.html")
 
 

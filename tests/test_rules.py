@@ -128,9 +128,11 @@ def test_narrative_appeal_mismatch():
 
 
 def test_table_missing_when_tables_are_images():
-    html = ("<html><body><h1>某某局2024年政府信息公开工作年度报告</h1><p>一、总体情况</p><p>略。</p>"
-            "<p>二、主动公开政府信息情况</p><p><img src='t1.png'></p>"
-            "<p>三、收到和处理政府信息公开申请情况</p><p><img src='t2.png'></p></body></html>")
+    html = (
+        "<html><body><h1>某某局2024年政府信息公开工作年度报告</h1><p>一、总体情况</p><p>略。</p>"
+        "<p>二、主动公开政府信息情况</p><p><img src='t1.png'></p>"
+        "<p>三、收到和处理政府信息公开申请情况</p><p><img src='t2.png'></p></body></html>"
+    )
     report = parse_bytes(html.encode(), "r.html")
     assert report.cells == {} and report.template is None
     assert [f.where for f in report.findings if f.rule == "table.missing"] == ["disclosure.*.*", "requests.*.*"]

@@ -31,7 +31,7 @@ INCONSISTENT_BASES = {"seed000.txt"}
 def expected_findings(world: World, year: int) -> set[tuple[str, str]]:
     out = set()
     for portal in world.portals:
-        if portal.hostile:                                  # robots / WAF: never "missing"
+        if portal.hostile:  # robots / WAF: never "missing"
             out |= {("unreachable", a.id) for a in portal.agencies}
             continue
         published = {i.agency.id for i in portal.items if i.report and i.year == year}
@@ -39,7 +39,7 @@ def expected_findings(world: World, year: int) -> set[tuple[str, str]]:
         for item in portal.items:
             if not item.report or item.year != year:
                 continue
-            if item.special in ("soft404", "offhost", "loop"):   # listed, but the page cannot be read
+            if item.special in ("soft404", "offhost", "loop"):  # listed, but the page cannot be read
                 out.add(("unreachable" if item.title_agency else "missing", item.agency.id))
                 continue
             due = date(year + 1, 1, 31) if item.agency.level == "department" else date(year + 1, 3, 31)
@@ -53,8 +53,12 @@ def expected_findings(world: World, year: int) -> set[tuple[str, str]]:
 
 
 def _run(config: Path, data: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scheduler", "run", "--config", str(config), "--data", str(data),
-                           "--today", "2025-05-01", *extra], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "scheduler", "run", "--config", str(config), "--data", str(data), "--today", "2025-05-01", *extra],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture
@@ -62,12 +66,16 @@ def setup(tmp_path, mock, smtp, hook):
     controller, inbox = smtp
     base, received = hook
     config = tmp_path / "config.yaml"
-    config.write_text(config_yaml(mock.world) + f"""alerts:
+    config.write_text(
+        config_yaml(mock.world)
+        + f"""alerts:
   log: false
   email: {{host: 127.0.0.1, port: {controller.port}, security: none, from: nianbao@example.org, to: [zwgk@example.gov.cn]}}
   webhooks:
     - {{name: ops, kind: generic, url: "{base}/hook"}}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return config, tmp_path / "data", inbox, received
 
 
@@ -87,7 +95,7 @@ def test_one_cycle_finds_exactly_what_the_world_holds_and_alerts_once(setup, moc
     _, message, _ = inbox.messages[0]
     body = message.get_content()
     names = {r["agency_key"]: r["agency_name"] for r in db.query("select agency_key, agency_name from compliance")}
-    for kind, key in expected:
+    for _kind, key in expected:
         assert names[key] in body
     told = {(f["kind"], f["agency_key"]) for f in received[0][1]["findings"]}
     assert told == expected
@@ -106,7 +114,7 @@ def test_overlapping_run_is_refused(setup):
         refused = _run(config, data)
     assert refused.returncode == EXIT_LOCKED
     assert "另一次运行正在进行" in refused.stderr and "Traceback" not in refused.stderr
-    assert not (data / "archive.db").exists()           # nothing was crawled or written
+    assert not (data / "archive.db").exists()  # nothing was crawled or written
     assert inbox.messages == [] and received == []
 
 
@@ -121,10 +129,29 @@ def test_run_reports_a_bad_config_line(tmp_path):
 def test_findings_as_json_for_scripts(setup):
     config, data, *_ = setup
     assert _run(config, data, "--no-alert").returncode == 0
-    out = subprocess.run([sys.executable, "-m", "scheduler", "check", "--data", str(data), "--config", str(config),
-                          "--year", "2024", "--today", "2025-05-01", "--json", "--fail-on", "missing"],
-                         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 1                            # there is a missing report
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scheduler",
+            "check",
+            "--data",
+            str(data),
+            "--config",
+            str(config),
+            "--year",
+            "2024",
+            "--today",
+            "2025-05-01",
+            "--json",
+            "--fail-on",
+            "missing",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 1  # there is a missing report
     kinds = {json.loads(line)["kind"] for line in out.stdout.splitlines()}
     assert "missing" in kinds and "late" in kinds
 
@@ -144,7 +171,7 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_in_a_log():
     log = io.StringIO()
     lines = Progress("解析入库", stream=log, tty=False, interval=3600)
     for done in range(1, 101):
-        lines.update(done, 100)                              # rate-limited: one line, not a hundred
+        lines.update(done, 100)  # rate-limited: one line, not a hundred
     lines.close("100 份")
     text = log.getvalue()
     assert "\r" not in text and len(text.splitlines()) == 2 and "解析入库：1/100" in text

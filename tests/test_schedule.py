@@ -38,22 +38,34 @@ def test_default_calendar_follows_the_deadlines():
     year = (datetime(2026, 1, 1, tzinfo=CST), datetime(2027, 1, 1, tzinfo=CST))
     # 2026-02-01 is a Sunday: Mondays 2 and 9 Feb, 6 and 13 Apr; the grace period (14 days) ends 14 Feb / 14 Apr
     assert fire_times(default_jobs(Deadlines()), *year) == [
-        "02-01 03:00", "02-02 03:00", "02-09 03:00", "02-15 03:00",
-        "04-01 03:00", "04-06 03:00", "04-13 03:00", "04-15 03:00"]
+        "02-01 03:00",
+        "02-02 03:00",
+        "02-09 03:00",
+        "02-15 03:00",
+        "04-01 03:00",
+        "04-06 03:00",
+        "04-13 03:00",
+        "04-15 03:00",
+    ]
     local = Deadlines(STATUTORY + (DeadlineRule(2, 20, "township", "4312", 2021),), grace_days=14)
     assert set(fire_times(default_jobs(local), *year)) - set(fire_times(default_jobs(Deadlines()), *year)) == {
-        "02-21 03:00", "02-23 03:00", "03-02 03:00", "03-07 03:00"}
+        "02-21 03:00",
+        "02-23 03:00",
+        "03-02 03:00",
+        "03-07 03:00",
+    }
 
 
 def test_weekly_follow_ups_across_a_month_end():
-    late_march = Deadlines((DeadlineRule(3, 25),), grace_days=14)      # grace ends 8 April
+    late_march = Deadlines((DeadlineRule(3, 25),), grace_days=14)  # grace ends 8 April
     times = fire_times(default_jobs(late_march), datetime(2026, 1, 1, tzinfo=CST), datetime(2027, 1, 1, tzinfo=CST))
     assert times == ["03-26 03:00", "03-30 03:00", "04-06 03:00", "04-09 03:00"]
 
 
-@pytest.mark.parametrize("text, reason", [
-    ("0 3 * * 1", "names"), ("0 3 * *", "expected 5 fields"), ("0 3 32 1 *", "day '32'"),
-    ("61 0 3 1 2 *", "second '61'")])
+@pytest.mark.parametrize(
+    "text, reason",
+    [("0 3 * * 1", "names"), ("0 3 * *", "expected 5 fields"), ("0 3 32 1 *", "day '32'"), ("61 0 3 1 2 *", "second '61'")],
+)
 def test_cron_text_errors(text, reason):
     with pytest.raises(ValueError, match=reason):
         parse_cron(text)
@@ -62,13 +74,13 @@ def test_cron_text_errors(text, reason):
 def test_missed_fire_with_a_frozen_clock():
     triggers = [s.trigger(CST) for s in default_jobs(Deadlines())]
     grace = timedelta(days=30)
-    at = lambda *a: datetime(*a, tzinfo=CST)                                    # noqa: E731
-    assert missed_fire(triggers, at(2026, 1, 20), at(2026, 2, 1, 2, 59), grace) is None      # not yet due
+    at = lambda *a: datetime(*a, tzinfo=CST)
+    assert missed_fire(triggers, at(2026, 1, 20), at(2026, 2, 1, 2, 59), grace) is None  # not yet due
     assert missed_fire(triggers, at(2026, 1, 20), at(2026, 2, 1, 3, 0), grace) == at(2026, 2, 1, 3)
     assert missed_fire(triggers, at(2026, 2, 1, 3, 5), at(2026, 2, 9, 8), grace) == at(2026, 2, 2, 3)
-    assert missed_fire(triggers, at(2026, 2, 9, 3, 5), at(2026, 2, 10), grace) is None        # ran since
-    assert missed_fire(triggers, None, at(2026, 3, 1), grace) == at(2026, 2, 1, 3)           # never ran
-    assert missed_fire(triggers, None, at(2026, 3, 20), timedelta(days=5)) is None           # beyond grace
+    assert missed_fire(triggers, at(2026, 2, 9, 3, 5), at(2026, 2, 10), grace) is None  # ran since
+    assert missed_fire(triggers, None, at(2026, 3, 1), grace) == at(2026, 2, 1, 3)  # never ran
+    assert missed_fire(triggers, None, at(2026, 3, 20), timedelta(days=5)) is None  # beyond grace
 
 
 class Scheduler:
@@ -76,9 +88,12 @@ class Scheduler:
 
     def __init__(self, config: Path, data: Path):
         self.lines: list[str] = []
-        self.process = subprocess.Popen([sys.executable, "-m", "scheduler", "schedule", "--config", str(config),
-                                         "--data", str(data)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "scheduler", "schedule", "--config", str(config), "--data", str(data)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -100,7 +115,7 @@ class Scheduler:
 
 
 def _config(tmp_path: Path, mock, schedule: str) -> Path:
-    one = World(mock.world.port, [mock.world.portal("trs-0")])          # one portal: a run takes a second
+    one = World(mock.world.port, [mock.world.portal("trs-0")])  # one portal: a run takes a second
     path = tmp_path / "config.yaml"
     path.write_text(config_yaml(one) + "alerts: {log: false}\nschedule:\n" + schedule, encoding="utf-8")
     return path
@@ -119,13 +134,13 @@ def test_jobs_fire_on_a_fast_clock_and_sigterm_stops_cleanly(tmp_path, mock):
     data = tmp_path / "data"
     scheduler = Scheduler(config, data)
     scheduler.wait_for("无需补跑")
-    scheduler.wait_for("运行结束", count=2)                # the cron job fired, and fired again
+    scheduler.wait_for("运行结束", count=2)  # the cron job fired, and fired again
     assert scheduler.stop() == 0
     assert "已停止" in scheduler.lines[-1]
     runs = _runs(data)
     assert len(runs) >= 2 and all(r["reports"] for r in runs[:1])
     db = open_archive(data / "archive.db")
-    assert [r["id"] for r in db.query("select id from apscheduler_jobs")] == ["tick"]     # kept in the archive
+    assert [r["id"] for r in db.query("select id from apscheduler_jobs")] == ["tick"]  # kept in the archive
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
 
 

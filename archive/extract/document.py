@@ -14,12 +14,15 @@ class Line:
     markdown row, a PDF text line); a soft line is one paragraph or one cell
     printed on its own line, whose row is only known from its neighbours.
     ``filler`` marks a line that only separates rows (``||``, ``|||``).
+    ``spans`` gives each cell's horizontal extent (left, right) when the
+    source has geometry (a PDF text layer, OCR boxes), else None.
     """
 
     cells: list[str]
     hard: bool = False
     filler: bool = False
     page: int | None = None
+    spans: list[tuple[float, float]] | None = None
 
     @property
     def text(self) -> str:
@@ -29,8 +32,8 @@ class Line:
 @dataclass
 class Document:
     lines: list[Line]
-    format: str                      # "html", "pdf", "docx", "text", ...
-    title: str | None = None         # the page's own title (HTML <title>, ArticleTitle meta)
+    format: str  # "html", "pdf", "docx", "text", ...
+    title: str | None = None  # the page's own title (HTML <title>, ArticleTitle meta)
     meta: dict[str, str] = field(default_factory=dict)
     pages: int | None = None
     has_text_layer: bool = True

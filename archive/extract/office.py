@@ -27,13 +27,23 @@ def convert(data: bytes, suffix: str, target: str) -> bytes:
     if exe is None:
         raise ExtractError(
             f"{suffix.lstrip('.').upper()} files need LibreOffice to convert, and it is not installed "
-            "(install it with: apt-get install libreoffice-writer-nogui libreoffice-calc-nogui)")
+            "(install it with: apt-get install libreoffice-writer-nogui libreoffice-calc-nogui)"
+        )
     with tempfile.TemporaryDirectory(prefix="nianbao-office-") as tmp:
         src = Path(tmp) / f"input{suffix}"
         src.write_bytes(data)
         profile = Path(tmp) / "profile"
-        cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-               "--convert-to", target, "--outdir", tmp, str(src)]
+        cmd = [
+            exe,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            target,
+            "--outdir",
+            tmp,
+            str(src),
+        ]
         try:
             proc = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT, check=False)
         except subprocess.TimeoutExpired:
@@ -41,6 +51,8 @@ def convert(data: bytes, suffix: str, target: str) -> bytes:
         out = Path(tmp) / f"input.{target}"
         if not out.exists() or out.stat().st_size == 0:
             detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip().splitlines()
-            raise ExtractError(f"LibreOffice could not convert this {suffix} file (corrupt or unsupported)"
-                               + (f": {detail[-1]}" if detail else ""))
+            raise ExtractError(
+                f"LibreOffice could not convert this {suffix} file (corrupt or unsupported)"
+                + (f": {detail[-1]}" if detail else "")
+            )
         return out.read_bytes()

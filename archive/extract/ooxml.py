@@ -21,8 +21,8 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 # what zipfile raises for a corrupt archive besides BadZipFile (found by bench/fuzz.py)
 ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error)
-MAX_MEMBER = 64 * 1024 * 1024      # uncompressed bytes of one XML part
-MAX_RATIO = 200                     # uncompressed / compressed
+MAX_MEMBER = 64 * 1024 * 1024  # uncompressed bytes of one XML part
+MAX_RATIO = 200  # uncompressed / compressed
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 
 
@@ -38,8 +38,9 @@ def _read_xml(zf: zipfile.ZipFile, name: str):
         info = zf.getinfo(name)
     except KeyError:
         raise ExtractError(f"corrupt Office file (no {name})") from None
-    if info.file_size > MAX_MEMBER or (info.compress_size and info.file_size / info.compress_size > MAX_RATIO
-                                       and info.file_size > 1024 * 1024):
+    if info.file_size > MAX_MEMBER or (
+        info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 1024 * 1024
+    ):
         raise ExtractError(f"refusing {name}: {info.file_size} bytes uncompressed (zip bomb?)")
     try:
         with zf.open(name) as fh:
@@ -55,6 +56,7 @@ def _read_xml(zf: zipfile.ZipFile, name: str):
 
 
 # --------------------------------------------------------------------------- DOCX
+
 
 def _paragraph_text(p) -> str:
     parts = []

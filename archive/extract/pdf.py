@@ -1,31 +1,30 @@
 """PDF text layer → lines of cells, rebuilt from glyph boxes.
 
-pypdfium2 (PDFium, Apache-2.0/BSD) gives every glyph with its box in C speed.
-Glyphs are grouped into lines by their vertical centre and split into cells
-where the horizontal gap is wide (a table column) — the table structure comes
-from geometry, not from ruling lines, which is what makes this ~30× faster than
-pdfplumber's ``find_tables()`` (see ``bench/parse.py``). Wrapped labels and
-values printed beside the middle of a wrapped label come out as separate
-lines; the parser joins them.
+pypdfium2 (PDFium, Apache-2.0/BSD) gives every glyph with its box in C speed;
+:mod:`.layout` rebuilds lines and cells from the boxes — the table structure
+comes from geometry, not from ruling lines, which is what makes this ~30×
+faster than pdfplumber's ``find_tables()`` (see ``bench/parse.py``). Wrapped
+labels and values printed beside the middle of a wrapped label come out as
+separate lines; the parser joins them.
 """
 
 from __future__ import annotations
 
 import ctypes
 import re
-from statistics import median
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from ..errors import ExtractError
 from .document import Document, Line
+from .layout import Glyph, glyph_lines
 
 MAX_PAGES = 500
 _PAGE_NUMBER = re.compile(r"^(?:[-—–_\s]*\d{1,4}[-—–_\s]*|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+)$")
 
 
-def _page_chars(textpage) -> list[tuple[float, float, float, float, str]]:
+def _page_chars(textpage) -> list[Glyph]:
     """(left, right, bottom, top, char) for every visible glyph."""
     n = pdfium_c.FPDFText_CountChars(textpage)
     rect = pdfium_c.FS_RECTF()
@@ -42,43 +41,6 @@ def _page_chars(textpage) -> list[tuple[float, float, float, float, str]]:
             continue
         chars.append((rect.left, rect.right, rect.bottom, rect.top, chr(code)))
     return chars
-
-
-def _lines(chars) -> list[str]:
-    if not chars:
-        return []
-    heights = [max(t - b, 0.5) for _, _, b, t, _ in chars]
-    typical = median(heights)
-    # Sweep glyphs from the top of the page down; a glyph joins the current line
-    # while its vertical centre stays within half a glyph height of the line's.
-    order = sorted(range(len(chars)), key=lambda i: -(chars[i][2] + chars[i][3]) / 2)
-    lines: list[list[int]] = []
-    centre = None
-    for i in order:
-        cy = (chars[i][2] + chars[i][3]) / 2
-        if centre is None or abs(cy - centre) > typical * 0.45:
-            lines.append([i])
-            centre = cy
-        else:
-            lines[-1].append(i)
-    out = []
-    for idx in lines:
-        idx.sort(key=lambda i: chars[i][0])
-        h = median(heights[i] for i in idx)
-        parts: list[str] = []
-        prev_right = None
-        for i in idx:
-            left, right, _, _, ch = chars[i]
-            if prev_right is not None:
-                gap = left - prev_right
-                if gap > max(1.5 * h, 6.0):
-                    parts.append("\t")
-                elif gap > 0.3 * h:
-                    parts.append(" ")
-            parts.append(ch)
-            prev_right = max(right, prev_right or right)
-        out.append("".join(parts))
-    return out
 
 
 def extract_pdf(data: bytes) -> Document:
@@ -104,11 +66,11 @@ def extract_pdf(data: bytes) -> Document:
                 textpage.close()
                 page.close()
             total_chars += len(chars)
-            page_lines = _lines(chars)
-            for k, text in enumerate(page_lines):
-                if (k == 0 or k == len(page_lines) - 1) and _PAGE_NUMBER.match(text.strip()):
+            page_lines = glyph_lines(chars, page=p + 1)
+            for k, line in enumerate(page_lines):
+                if (k == 0 or k == len(page_lines) - 1) and _PAGE_NUMBER.match(line.text.strip()):
                     continue
-                lines.append(Line([c.strip() for c in text.split("\t")], hard=True, page=p + 1))
+                lines.append(line)
     except pdfium.PdfiumError as e:
         raise ExtractError(f"corrupt PDF page ({e})") from None
     finally:

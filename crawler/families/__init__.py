@@ -14,8 +14,9 @@ from .shtml_uuid import ShtmlUuidProfile
 from .trs import TrsProfile
 from .vsb import VsbProfile
 
-PROFILES: dict[str, type[Profile]] = {p.name: p for p in (
-    TrsProfile, GdpostProfile, GkmlptProfile, HanwebProfile, ShtmlUuidProfile, VsbProfile, NextLinkProfile)}
+PROFILES: dict[str, type[Profile]] = {
+    p.name: p for p in (TrsProfile, GdpostProfile, GkmlptProfile, HanwebProfile, ShtmlUuidProfile, VsbProfile, NextLinkProfile)
+}
 
 _SIGNS = (
     ("gkmlpt", re.compile(r"window\._CONFIG|/gkmlpt/")),

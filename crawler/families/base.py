@@ -20,12 +20,13 @@ _NEXT_TEXT = re.compile(r"^(?:下一页|下页|后页|下一頁|next|>|›|»)$"
 class Entry:
     url: str
     title: str
-    date: str | None          # as shown next to the item in the list, YYYY-MM-DD
+    date: str | None  # as shown next to the item in the list, YYYY-MM-DD
 
 
 @dataclass(frozen=True)
 class Follow:
     """A further list request; ``context`` travels with it to the next ``parse``."""
+
     url: str
     method: str = "GET"
     formdata: dict[str, str] | None = None
@@ -42,7 +43,7 @@ class Profile:
     """A CMS family. Subclasses set ``name`` and override ``parse`` (and ``start`` if needed)."""
 
     name = "base"
-    detail_pattern: re.Pattern | None = None     # item URLs of this family
+    detail_pattern: re.Pattern | None = None  # item URLs of this family
 
     def __init__(self, selectors: dict[str, str] | None = None):
         self.selectors = selectors or {}
@@ -62,7 +63,7 @@ class Profile:
         for link in links:
             url = self.canonical(link.url)
             if self.selectors.get("item"):
-                pass                                  # the portal's own selector says what an item is
+                pass  # the portal's own selector says what an item is
             elif self.detail_pattern is not None:
                 if not self.detail_pattern.search(url):
                     continue

@@ -55,5 +55,10 @@ class HanwebProfile(Profile):
         if not (proxy and per_page and ajax and total):
             return None
         form = {m.group(1): next(g for g in m.groups()[1:] if g is not None) for m in _PAIR.finditer(ajax.group(1))}
-        return {"proxy": urljoin(page.url, proxy.group(1)), "per_page": int(per_page.group(1)),
-                "total": int(total.group(1)), "form": form, "next_start": shown + 1}
+        return {
+            "proxy": urljoin(page.url, proxy.group(1)),
+            "per_page": int(per_page.group(1)),
+            "total": int(total.group(1)),
+            "form": form,
+            "next_start": shown + 1,
+        }

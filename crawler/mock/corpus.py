@@ -20,7 +20,7 @@ class BaseText:
     name: str
     agency: str | None
     year: int
-    body: str              # the report without its title lines
+    body: str  # the report without its title lines
 
 
 @cache

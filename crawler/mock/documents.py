@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 @dataclass
 class Block:
-    kind: str                 # "p" or "table"
+    kind: str  # "p" or "table"
     text: str = ""
     rows: list[list[str]] | None = None
 
@@ -42,8 +42,8 @@ def to_html_body(text: str) -> str:
             parts.append(f"<p>{html.escape(b.text)}</p>")
         else:
             rows = "".join(
-                "<tr>" + "".join(f"<td>{html.escape(c) if c else '&nbsp;'}</td>" for c in row) + "</tr>"
-                for row in b.rows)
+                "<tr>" + "".join(f"<td>{html.escape(c) if c else '&nbsp;'}</td>" for c in row) + "</tr>" for row in b.rows
+            )
             parts.append(f'<table border="1" cellspacing="0"><tbody>{rows}</tbody></table>')
     return "\n".join(parts)
 
@@ -56,12 +56,14 @@ _CONTENT_TYPES = (
     '<Default Extension="xml" ContentType="application/xml"/>'
     '<Override PartName="/word/document.xml" '
     'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
-    '</Types>')
+    "</Types>"
+)
 _RELS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
     '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-    'Target="word/document.xml"/></Relationships>')
+    'Target="word/document.xml"/></Relationships>'
+)
 
 
 def _para(text: str) -> str:
@@ -79,10 +81,14 @@ def to_docx(text: str) -> bytes:
             grid = "".join('<w:gridCol w:w="900"/>' for _ in range(width))
             rows = "".join(
                 "<w:tr>" + "".join(f"<w:tc>{_para(c)}</w:tc>" for c in row + [""] * (width - len(row))) + "</w:tr>"
-                for row in b.rows)
-            body.append(f'<w:tbl><w:tblGrid>{grid}</w:tblGrid>{rows}</w:tbl>')
-    document = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {_W}><w:body>'
-                + "".join(body) + "<w:sectPr/></w:body></w:document>")
+                for row in b.rows
+            )
+            body.append(f"<w:tbl><w:tblGrid>{grid}</w:tblGrid>{rows}</w:tbl>")
+    document = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {_W}><w:body>'
+        + "".join(body)
+        + "<w:sectPr/></w:body></w:document>"
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
@@ -115,7 +121,7 @@ def _pdf_pages(text: str) -> list[list[str]]:
             per_line = 40
             for start in range(0, len(b.text), per_line):
                 advance(16)
-                pages[-1].append(_pdf_text(_MARGIN, y, 12, b.text[start:start + per_line]))
+                pages[-1].append(_pdf_text(_MARGIN, y, 12, b.text[start : start + per_line]))
         else:
             width = max(len(r) for r in b.rows)
             first = 230 if width > 2 else 300
@@ -140,8 +146,7 @@ def to_pdf(text: str) -> bytes:
     objects: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"",  # pages, filled in below
-        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H "
-        b"/DescendantFonts [4 0 R] >>",
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H /DescendantFonts [4 0 R] >>",
         b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /CIDSystemInfo << /Registry (Adobe) "
         b"/Ordering (GB1) /Supplement 2 >> /FontDescriptor 5 0 R /DW 1000 >>",
         b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254 1000 880] "
@@ -151,8 +156,10 @@ def to_pdf(text: str) -> bytes:
     for ops in pages:
         content = "\n".join(ops).encode("ascii")
         objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
-        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Resources << /Font << /F1 %d 0 R >> >> "
-                       b"/Contents %d 0 R >>" % (_PAGE_W, _PAGE_H, font, len(objects)))
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Resources << /Font << /F1 %d 0 R >> >> "
+            b"/Contents %d 0 R >>" % (_PAGE_W, _PAGE_H, font, len(objects))
+        )
         kids.append(len(objects))
     objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")

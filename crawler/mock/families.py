@@ -7,9 +7,9 @@ import html
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Callable
 from urllib.parse import quote
 
 from .corpus import doc_bytes, report_text
@@ -18,19 +18,20 @@ from .world import PDF_BASES, SPAM_IP, Attachment, Item, Portal, hex32
 
 PER_PAGE = {"trs": 4, "gdpost": 4, "gkmlpt": 4, "hanweb": 3, "shtml_uuid": 4, "vsb": 4, "nextlink": 5}
 OVERSIZE_BYTES = 3 * 1024 * 1024
-FAULT_BIG_BYTES = 50 * 1024 * 1024               # soak worlds: the 50 MB attachment
-CALENDAR_PAGES = 1000                           # "infinite" calendar pagination (more than any list limit)
+FAULT_BIG_BYTES = 50 * 1024 * 1024  # soak worlds: the 50 MB attachment
+CALENDAR_PAGES = 1000  # "infinite" calendar pagination (more than any list limit)
 
 
 def _gzip_bomb() -> bytes:
     """64 MB of HTML zeros, gzip-compressed to about 64 KB."""
     import gzip
+
     return gzip.compress(b"<html><body>" + b"0" * (64 * 1024 * 1024), 9, mtime=0)
 
 
 # Handlers ask the server for transport-level misbehaviour with this header
-ACTION = "X-Mock-Action"            # hang: never answer; reset: abort the connection;
-                                    # truncate: promise more bytes (Content-Length) than are sent
+ACTION = "X-Mock-Action"  # hang: never answer; reset: abort the connection;
+# truncate: promise more bytes (Content-Length) than are sent
 
 
 @dataclass
@@ -44,11 +45,12 @@ class Request:
 @dataclass
 class Route:
     """A static resource (bytes made on first use) or a handler answering (status, headers, body)."""
+
     make: Callable[[], bytes] | None = None
     content_type: str = "text/html; charset=utf-8"
     handler: Callable[[Request], tuple[int, dict[str, str], bytes]] | None = None
     needs_referer: bool = False
-    headers: dict[str, str] = field(default_factory=dict)      # sent with the static body
+    headers: dict[str, str] = field(default_factory=dict)  # sent with the static body
     _body: bytes | None = field(default=None, repr=False)
 
     def body(self) -> bytes:
@@ -59,11 +61,18 @@ class Route:
 
 # ---- where things live --------------------------------------------------------------------
 
+
 def assign_paths(portal: Portal) -> None:
     f = portal.family
-    starts = {"trs": ["/zfxxgk/zfxxgknb/"], "gdpost": ["/xxgk/xxgknb/index.html"],
-              "gkmlpt": ["/gkmlpt/annualreport#2629"], "hanweb": ["/col/col1229850470/index.html"],
-              "shtml_uuid": ["/qy/gknb/list.shtml"], "vsb": ["/zfxxgk/zfxxgknb.htm"], "nextlink": ["/nb/list-1.html"]}
+    starts = {
+        "trs": ["/zfxxgk/zfxxgknb/"],
+        "gdpost": ["/xxgk/xxgknb/index.html"],
+        "gkmlpt": ["/gkmlpt/annualreport#2629"],
+        "hanweb": ["/col/col1229850470/index.html"],
+        "shtml_uuid": ["/qy/gknb/list.shtml"],
+        "vsb": ["/zfxxgk/zfxxgknb.htm"],
+        "nextlink": ["/nb/list-1.html"],
+    }
     portal.start_paths = list(starts[f])
     if f == "hanweb":
         portal.start_paths.append("/module/xxgk/xxgkAnnualReport.jsp?area=001008003012020&fbtime=2024")
@@ -109,6 +118,7 @@ def _attachment(portal: Portal, item: Item, kind: str) -> Attachment:
 
 # ---- pages -----------------------------------------------------------------------------------
 
+
 def _text(portal: Portal, item: Item) -> str:
     return report_text(item.base, item.agency.name, item.year, item.title)
 
@@ -123,13 +133,15 @@ def _head(portal: Portal, item: Item, charset: str = "utf-8") -> str:
     if portal.family == "nextlink":
         return f'<meta charset="{charset}"><title>{html.escape(item.title)}</title>'
     pub = item.published
-    return (f'<meta charset="{charset}">'
-            f'<meta name="SiteName" content="{portal.county}人民政府">'
-            f'<meta name="ColumnName" content="政府信息公开年报">'
-            f'<meta name="ArticleTitle" content="{html.escape(item.title)}">'
-            f'<meta name="PubDate" content="{pub:%Y-%m-%d} 09:{item.id % 60:02d}">'
-            f'<meta name="ContentSource" content="{html.escape(_publisher(portal, item))}">'
-            f'<title>{html.escape(item.title)}_政府信息公开年报_{portal.county}人民政府</title>')
+    return (
+        f'<meta charset="{charset}">'
+        f'<meta name="SiteName" content="{portal.county}人民政府">'
+        f'<meta name="ColumnName" content="政府信息公开年报">'
+        f'<meta name="ArticleTitle" content="{html.escape(item.title)}">'
+        f'<meta name="PubDate" content="{pub:%Y-%m-%d} 09:{item.id % 60:02d}">'
+        f'<meta name="ContentSource" content="{html.escape(_publisher(portal, item))}">'
+        f"<title>{html.escape(item.title)}_政府信息公开年报_{portal.county}人民政府</title>"
+    )
 
 
 def _catalog(portal: Portal, item: Item) -> str:
@@ -138,30 +150,41 @@ def _catalog(portal: Portal, item: Item) -> str:
     pub, when = _publisher(portal, item), f"{item.published:%Y-%m-%d}"
     f = portal.family
     if f in ("trs", "gkmlpt", "gdpost"):
-        return ('<div class="xxgk_detail_head"><table>'
-                f'<tr><td>索 引 号：</td><td>{index_no}</td><td>主题分类：</td><td>政府信息公开年报</td></tr>'
-                f'<tr><td>发布机构：</td><td>{pub}</td><td>成文日期：</td><td>{when}</td></tr>'
-                f'<tr><td>文　　号：</td><td></td><td>发布日期：</td><td>{when}</td></tr></table></div>')
+        return (
+            '<div class="xxgk_detail_head"><table>'
+            f"<tr><td>索 引 号：</td><td>{index_no}</td><td>主题分类：</td><td>政府信息公开年报</td></tr>"
+            f"<tr><td>发布机构：</td><td>{pub}</td><td>成文日期：</td><td>{when}</td></tr>"
+            f"<tr><td>文　　号：</td><td></td><td>发布日期：</td><td>{when}</td></tr></table></div>"
+        )
     if f == "hanweb":
-        return ('<table class="xxgk_table">'
-                f'<tr><th>索 引 号：</th><td>{index_no}</td><th>主题分类：</th><td>综合政务/其他</td></tr>'
-                f'<tr><th>发布机构：</th><td>{pub}</td><th>公开日期：</th><td>{when}</td></tr></table>')
+        return (
+            '<table class="xxgk_table">'
+            f"<tr><th>索 引 号：</th><td>{index_no}</td><th>主题分类：</th><td>综合政务/其他</td></tr>"
+            f"<tr><th>发布机构：</th><td>{pub}</td><th>公开日期：</th><td>{when}</td></tr></table>"
+        )
     if f == "shtml_uuid":
-        return (f'<ul class="xxgk-info"><li><span>索引号：</span><em>{index_no}</em></li>'
-                f'<li><span>发布机构：</span><em>{pub}</em></li><li><span>发布日期：</span><em>{when}</em></li></ul>')
+        return (
+            f'<ul class="xxgk-info"><li><span>索引号：</span><em>{index_no}</em></li>'
+            f"<li><span>发布机构：</span><em>{pub}</em></li><li><span>发布日期：</span><em>{when}</em></li></ul>"
+        )
     if f == "vsb":
-        return (f'<div class="dtl-list"><ul><li>索引号：<em>{index_no}</em></li><li>发布机构：<em>{pub}</em></li>'
-                f'<li>成文日期：<em>{when}</em></li></ul></div>')
+        return (
+            f'<div class="dtl-list"><ul><li>索引号：<em>{index_no}</em></li><li>发布机构：<em>{pub}</em></li>'
+            f"<li>成文日期：<em>{when}</em></li></ul></div>"
+        )
     return f'<div class="info">发布时间：{when} 10:{item.id % 60:02d} 来源：{pub} 字体：[ 大 中 小 ]</div>'
 
 
-_BODY = {"trs": '<div class="TRS_Editor">{}</div>', "gdpost": '<div class="article-content">{}</div>',
-         "gkmlpt": '<div class="article-content">{}</div>',
-         "hanweb": '<div id="zoom"><!--ZJEG_RSS.content.begin--><meta name="ContentStart">{}'
-                   '<meta name="ContentEnd"><!--ZJEG_RSS.content.end--></div>',
-         "shtml_uuid": '<div class="conTxt">{}</div>',
-         "vsb": '<div id="vsb_content"><div class="v_news_content">{}</div></div>',
-         "nextlink": '<div class="content">{}</div>'}
+_BODY = {
+    "trs": '<div class="TRS_Editor">{}</div>',
+    "gdpost": '<div class="article-content">{}</div>',
+    "gkmlpt": '<div class="article-content">{}</div>',
+    "hanweb": '<div id="zoom"><!--ZJEG_RSS.content.begin--><meta name="ContentStart">{}'
+    '<meta name="ContentEnd"><!--ZJEG_RSS.content.end--></div>',
+    "shtml_uuid": '<div class="conTxt">{}</div>',
+    "vsb": '<div id="vsb_content"><div class="v_news_content">{}</div></div>',
+    "nextlink": '<div class="content">{}</div>',
+}
 
 
 def _attachment_links(portal: Portal, item: Item) -> str:
@@ -175,9 +198,11 @@ def _attachment_links(portal: Portal, item: Item) -> str:
 def _detail(portal: Portal, item: Item, body: str, tail: str = "") -> str:
     charset = "gb2312" if item.special == "gbk" else "utf-8"
     content = _BODY[portal.family].format(body + _attachment_links(portal, item) + tail)
-    return (f"<!DOCTYPE html><html><head>{_head(portal, item, charset)}</head><body>"
-            f'<div class="nav">首页 &gt; 政府信息公开 &gt; 政府信息公开年报</div>{_catalog(portal, item)}'
-            f'<h1 class="article-title">{html.escape(item.title)}</h1>{content}</body></html>')
+    return (
+        f"<!DOCTYPE html><html><head>{_head(portal, item, charset)}</head><body>"
+        f'<div class="nav">首页 &gt; 政府信息公开 &gt; 政府信息公开年报</div>{_catalog(portal, item)}'
+        f'<h1 class="article-title">{html.escape(item.title)}</h1>{content}</body></html>'
+    )
 
 
 def _report_pages(portal: Portal, item: Item) -> dict[str, Route]:
@@ -197,8 +222,13 @@ def _report_pages(portal: Portal, item: Item) -> dict[str, Route]:
         out[item.path] = Route(handler=lambda r, s=item.special: (200, {ACTION: s}, b""))
         return out
     if item.special == "truncate":
-        out[item.path] = Route(handler=lambda r: (200, {ACTION: "truncate", "Content-Type": "text/html; charset=utf-8"},
-                                                  _detail(portal, item, to_html_body(text)).encode()[:2000]))
+        out[item.path] = Route(
+            handler=lambda r: (
+                200,
+                {ACTION: "truncate", "Content-Type": "text/html; charset=utf-8"},
+                _detail(portal, item, to_html_body(text)).encode()[:2000],
+            )
+        )
         return out
     if item.special == "gzip_bomb":
         out[item.path] = Route(lambda: _gzip_bomb(), content_type="text/html; charset=utf-8")
@@ -227,7 +257,7 @@ def _report_pages(portal: Portal, item: Item) -> dict[str, Route]:
     else:
         body = to_html_body(body_text)
     page = lambda: _detail(portal, item, body)
-    if item.special == "gbk":       # GBK bytes under a header that says UTF-8
+    if item.special == "gbk":  # GBK bytes under a header that says UTF-8
         out[item.path] = Route(lambda: page().encode("gb18030"), content_type="text/html; charset=utf-8")
     elif item.special == "retry_after":
         out[item.path] = Route(handler=_retry_after(page))
@@ -251,6 +281,7 @@ def _busy_then(route: Route):
         if route.handler is not None:
             return route.handler(request)
         return 200, {"Content-Type": route.content_type, **route.headers}, route.body()
+
     return handler
 
 
@@ -262,6 +293,7 @@ def _retry_after(page: Callable[[], str]):
         if hits["n"] == 1:
             return 503, {"Retry-After": "1", "Content-Type": "text/html"}, b"<html><body>Service busy</body></html>"
         return 200, {"Content-Type": "text/html; charset=utf-8"}, page().encode()
+
     return handler
 
 
@@ -280,20 +312,28 @@ def _attachment_bytes(portal: Portal, item: Item, kind: str) -> bytes:
             zf.writestr("说明.txt", "本压缩包内为年度报告PDF版。")
         return buf.getvalue()
     size = FAULT_BIG_BYTES if portal.fault == "items" else OVERSIZE_BYTES
-    return b"%PDF-1.4\n" + b"0" * size                    # "big": larger than the crawl allows
+    return b"%PDF-1.4\n" + b"0" * size  # "big": larger than the crawl allows
 
 
-_CTYPES = {"pdf": "application/pdf", "big": "application/pdf", "doc": "application/msword", "zip": "application/zip",
-           "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+_CTYPES = {
+    "pdf": "application/pdf",
+    "big": "application/pdf",
+    "doc": "application/msword",
+    "zip": "application/zip",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 
 
 def _home(portal: Portal) -> bytes:
-    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{portal.county}人民政府门户网站</title></head>'
-            f'<body><h1>{portal.county}人民政府</h1><ul><li><a href="/">首页</a></li>'
-            f'<li><a href="/zwgk/">政务公开</a></li></ul><p>欢迎访问</p></body></html>').encode()
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{portal.county}人民政府门户网站</title></head>'
+        f'<body><h1>{portal.county}人民政府</h1><ul><li><a href="/">首页</a></li>'
+        f'<li><a href="/zwgk/">政务公开</a></li></ul><p>欢迎访问</p></body></html>'
+    ).encode()
 
 
 # ---- lists ------------------------------------------------------------------------------------
+
 
 def _listed(portal: Portal) -> list[tuple[Item, str]]:
     """Entries in list order (newest first): item and the URL path the list links to."""
@@ -302,28 +342,35 @@ def _listed(portal: Portal) -> list[tuple[Item, str]]:
         out.append((item, item.path))
         if item.special == "wap":
             out.append((item, item.path.replace(".html", "_wap.html")))
-        if portal.fault == "many_urls" and item.report:       # the same page under several URLs
+        if portal.fault == "many_urls" and item.report:  # the same page under several URLs
             out += [(item, f"{item.path}?sid={hex32(item.id, k)[:12]}") for k in range(3)]
-    if portal.fault == "offsite":        # report-like links leaving the portal, to the Internet and inside
-        for k, target in enumerate(("http://evil.example.com/nb/{n}.html", "http://10.0.0.8/nb/{n}.html",
-                                    "http://169.254.169.254/latest/meta-data/{n}.html")):
+    if portal.fault == "offsite":  # report-like links leaving the portal, to the Internet and inside
+        for k, target in enumerate(
+            (
+                "http://evil.example.com/nb/{n}.html",
+                "http://10.0.0.8/nb/{n}.html",
+                "http://169.254.169.254/latest/meta-data/{n}.html",
+            )
+        ):
             decoy = next(i for i in portal.items if i.report)
             out.insert(k, (decoy, target.format(n=decoy.id + 90 + k)))
     return out
 
 
 def _chunks(entries: list, size: int) -> list[list]:
-    return [entries[i:i + size] for i in range(0, len(entries), size)] or [[]]
+    return [entries[i : i + size] for i in range(0, len(entries), size)] or [[]]
 
 
 def _shown(title: str, limit: int = 24) -> str:
-    return title if len(title) <= limit else title[:limit - 4] + "…"
+    return title if len(title) <= limit else title[: limit - 4] + "…"
 
 
 def _page(portal: Portal, inner: str) -> bytes:
-    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="ColumnName" content="政府信息公开年报">'
-            f'<title>政府信息公开年报_{portal.county}人民政府</title></head><body>'
-            f'<div class="nav"><a href="/">首页</a> <a href="/zwgk/">政务公开</a></div>{inner}</body></html>').encode()
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="ColumnName" content="政府信息公开年报">'
+        f"<title>政府信息公开年报_{portal.county}人民政府</title></head><body>"
+        f'<div class="nav"><a href="/">首页</a> <a href="/zwgk/">政务公开</a></div>{inner}</body></html>'
+    ).encode()
 
 
 def _paged(portal: Portal, page: Callable[[int, int, list], tuple[str, str]]) -> dict[str, Route]:
@@ -333,7 +380,8 @@ def _paged(portal: Portal, page: Callable[[int, int, list], tuple[str, str]]) ->
     out = {}
     for k, chunk in enumerate(pages):
         path, inner = page(k, len(pages), chunk)
-        out[path] = Route(lambda b=_page(portal, inner): b)
+        body = _page(portal, inner)
+        out[path] = Route(lambda b=body: b)
     return out
 
 
@@ -341,12 +389,19 @@ def _trs_lists(portal: Portal) -> dict[str, Route]:
     def page(k: int, total: int, chunk: list) -> tuple[str, str]:
         rows = "".join(
             f'<li><a href="./{path.split("/zfxxgknb/", 1)[1]}" target="_blank" title="{html.escape(item.title)}">'
-            f'{html.escape(_shown(item.title))}<span>{item.published:%Y-%m-%d}</span></a></li>' for item, path in chunk)
-        script = (f'<script>var currentPage = {k}; var countPage = {total};'
-                  f'createPageHTML(countPage, currentPage, "index", "html");</script>')
+            f"{html.escape(_shown(item.title))}<span>{item.published:%Y-%m-%d}</span></a></li>"
+            for item, path in chunk
+        )
+        script = (
+            f"<script>var currentPage = {k}; var countPage = {total};"
+            f'createPageHTML(countPage, currentPage, "index", "html");</script>'
+        )
         name = "index.html" if k == 0 else f"index_{k}.html"
-        return (f"/zfxxgk/zfxxgknb/{name}",
-                f'<div class="overview_right"><ul class="list">{rows}</ul><div class="page">{script}</div></div>')
+        return (
+            f"/zfxxgk/zfxxgknb/{name}",
+            f'<div class="overview_right"><ul class="list">{rows}</ul><div class="page">{script}</div></div>',
+        )
+
     out = _paged(portal, page)
     out["/zfxxgk/zfxxgknb/"] = out["/zfxxgk/zfxxgknb/index.html"]
     return out
@@ -354,20 +409,27 @@ def _trs_lists(portal: Portal) -> dict[str, Route]:
 
 def _gdpost_lists(portal: Portal) -> dict[str, Route]:
     def page(k: int, total: int, chunk: list) -> tuple[str, str]:
-        rows = "".join(f'<li><a href="{portal.url(path)}" title="{html.escape(item.title)}" target="_blank">'
-                       f'{html.escape(_shown(item.title))}</a><span class="time">{item.published:%Y-%m-%d}</span></li>'
-                       for item, path in chunk)
-        pager = " ".join(f'<a href="{"index.html" if n == 1 else f"index_{n}.html"}">{n}</a>'
-                         for n in range(1, total + 1))
-        return (f"/xxgk/xxgknb/{'index.html' if k == 0 else f'index_{k + 1}.html'}",
-                f'<div class="news_list"><ul>{rows}</ul></div><div class="page">{pager}</div>')
+        rows = "".join(
+            f'<li><a href="{portal.url(path)}" title="{html.escape(item.title)}" target="_blank">'
+            f'{html.escape(_shown(item.title))}</a><span class="time">{item.published:%Y-%m-%d}</span></li>'
+            for item, path in chunk
+        )
+        pager = " ".join(f'<a href="{"index.html" if n == 1 else f"index_{n}.html"}">{n}</a>' for n in range(1, total + 1))
+        return (
+            f"/xxgk/xxgknb/{'index.html' if k == 0 else f'index_{k + 1}.html'}",
+            f'<div class="news_list"><ul>{rows}</ul></div><div class="page">{pager}</div>',
+        )
+
     return _paged(portal, page)
 
 
 def _gkmlpt_lists(portal: Portal) -> dict[str, Route]:
-    shell = _page(portal, "<div id=\"app\"></div><script>window._CONFIG = { SID: '175', "
-                          "TREE: [ {\"id\": 2629, \"name\": \"政府信息公开年报\"} ] };</script>"
-                          '<script src="/gkmlpt/static/js/app.js"></script>')
+    shell = _page(
+        portal,
+        "<div id=\"app\"></div><script>window._CONFIG = { SID: '175', "
+        'TREE: [ {"id": 2629, "name": "政府信息公开年报"} ] };</script>'
+        '<script src="/gkmlpt/static/js/app.js"></script>',
+    )
     entries = _listed(portal)
     size = PER_PAGE["gkmlpt"]
 
@@ -375,12 +437,21 @@ def _gkmlpt_lists(portal: Portal) -> dict[str, Route]:
         if request.args.get("sid") != "175":
             return 200, {"Content-Type": "application/json"}, b'{"total": 0, "articles": []}'
         page = max(1, int(request.args.get("page", "1") or 1))
-        chunk = entries[(page - 1) * size: page * size]
-        articles = [{"id": item.id, "title": item.title, "url": portal.url(path), "publisher": _publisher(portal, item),
-                     "display_publish_time": int(_epoch(item.published)), "create_time": int(_epoch(item.published))}
-                    for item, path in chunk]
+        chunk = entries[(page - 1) * size : page * size]
+        articles = [
+            {
+                "id": item.id,
+                "title": item.title,
+                "url": portal.url(path),
+                "publisher": _publisher(portal, item),
+                "display_publish_time": int(_epoch(item.published)),
+                "create_time": int(_epoch(item.published)),
+            }
+            for item, path in chunk
+        ]
         data = json.dumps({"total": len(entries), "articles": articles}, ensure_ascii=False).encode()
         return 200, {"Content-Type": "application/json;charset=UTF-8"}, data
+
     return {"/gkmlpt/annualreport": Route(lambda: shell), "/gkmlpt/api/all/2629": Route(handler=api)}
 
 
@@ -389,20 +460,25 @@ def _epoch(day: date) -> float:
 
 
 def _hanweb_record(item: Item, path: str) -> str:
-    return (f'<record><![CDATA[<li><a href="{path}" target="_blank" title="{html.escape(item.title)}">'
-            f'{html.escape(_shown(item.title))}</a><span>{item.published:%Y-%m-%d}</span></li>]]></record>')
+    return (
+        f'<record><![CDATA[<li><a href="{path}" target="_blank" title="{html.escape(item.title)}">'
+        f"{html.escape(_shown(item.title))}</a><span>{item.published:%Y-%m-%d}</span></li>]]></record>"
+    )
 
 
 def _hanweb_lists(portal: Portal) -> dict[str, Route]:
     entries = _listed(portal)
     per = PER_PAGE["hanweb"]
     first = "".join(_hanweb_record(i, p) for i, p in entries[:per])
-    col = _page(portal, f'<div id="8461222"><script type="text/xml"><datastore><recordset>{first}</recordset>'
-                        f'</datastore></script></div><script src="/module/web/jpage/jpage.js"></script>'
-                        f"<script>$(function(){{ $('#8461222').jpage({{ proxyUrl:'/module/web/jpage/dataproxy.jsp', "
-                        f"perPage:{per}, totalRecord:{len(entries)}, ajaxParam:{{col:1, appid:1, webid:3214, path:'/', "
-                        f"columnid:1229850470, sourceContentType:1, unitid:8461222, webname:'{portal.county}人民政府', "
-                        f"permissiontype:0}} }}); }});</script>")
+    col = _page(
+        portal,
+        f'<div id="8461222"><script type="text/xml"><datastore><recordset>{first}</recordset>'
+        f'</datastore></script></div><script src="/module/web/jpage/jpage.js"></script>'
+        f"<script>$(function(){{ $('#8461222').jpage({{ proxyUrl:'/module/web/jpage/dataproxy.jsp', "
+        f"perPage:{per}, totalRecord:{len(entries)}, ajaxParam:{{col:1, appid:1, webid:3214, path:'/', "
+        f"columnid:1229850470, sourceContentType:1, unitid:8461222, webname:'{portal.county}人民政府', "
+        f"permissiontype:0}} }}); }});</script>",
+    )
 
     def proxy(request: Request):
         if request.args.get("columnid") != "1229850470" or request.args.get("unitid") != "8461222":
@@ -412,94 +488,142 @@ def _hanweb_lists(portal: Portal) -> dict[str, Route]:
             start, end = (page - 1) * per + 1, page * per
         else:
             start, end = int(request.args.get("startrecord", 1)), int(request.args.get("endrecord", per))
-        records = "".join(_hanweb_record(i, p) for i, p in entries[start - 1:end])
+        records = "".join(_hanweb_record(i, p) for i, p in entries[start - 1 : end])
         pages = -(-len(entries) // per)
-        xml = (f"<?xml version='1.0' encoding='UTF-8'?><datastore><nextgroup><![CDATA[<a href=\"/module/web/jpage/"
-               f"dataproxy.jsp?page=1\"></a>]]></nextgroup><recordset>{records}</recordset>"
-               f"<totalrecord>{len(entries)}</totalrecord><totalpage>{pages}</totalpage></datastore>")
+        xml = (
+            f"<?xml version='1.0' encoding='UTF-8'?><datastore><nextgroup><![CDATA[<a href=\"/module/web/jpage/"
+            f'dataproxy.jsp?page=1"></a>]]></nextgroup><recordset>{records}</recordset>'
+            f"<totalrecord>{len(entries)}</totalrecord><totalpage>{pages}</totalpage></datastore>"
+        )
         return 200, {"Content-Type": "text/xml;charset=UTF-8"}, xml.encode()
 
     year = [(i, p) for i, p in entries if i.report and i.year == 2024]
-    rows = "".join(f'<tr class="tr_main_value_odd"><td><a href="{p}" title="{html.escape(i.title)}">'
-                   f'{html.escape(i.title)}</a></td><td>{i.published:%Y-%m-%d}</td></tr>' for i, p in year)
+    rows = "".join(
+        f'<tr class="tr_main_value_odd"><td><a href="{p}" title="{html.escape(i.title)}">'
+        f"{html.escape(i.title)}</a></td><td>{i.published:%Y-%m-%d}</td></tr>"
+        for i, p in year
+    )
     annual = _page(portal, f'<table class="xxgk_annual">{rows}</table>')
-    return {"/col/col1229850470/index.html": Route(lambda: col),
-            "/module/web/jpage/dataproxy.jsp": Route(handler=proxy),
-            "/module/xxgk/xxgkAnnualReport.jsp": Route(lambda: annual)}
+    return {
+        "/col/col1229850470/index.html": Route(lambda: col),
+        "/module/web/jpage/dataproxy.jsp": Route(handler=proxy),
+        "/module/xxgk/xxgkAnnualReport.jsp": Route(lambda: annual),
+    }
 
 
 def _shtml_lists(portal: Portal) -> dict[str, Route]:
     def page(k: int, total: int, chunk: list) -> tuple[str, str]:
-        rows = "".join(f'<li><a href="{path}" target="_blank">{html.escape(_shown(item.title, 22))}</a>'
-                       f'<span class="date">{item.published:%Y-%m-%d}</span></li>' for item, path in chunk)
+        rows = "".join(
+            f'<li><a href="{path}" target="_blank">{html.escape(_shown(item.title, 22))}</a>'
+            f'<span class="date">{item.published:%Y-%m-%d}</span></li>'
+            for item, path in chunk
+        )
         nxt = f'<a href="list_{k + 2}.shtml">下一页</a>' if k + 1 < total else ""
-        return (f"/qy/gknb/{'list.shtml' if k == 0 else f'list_{k + 1}.shtml'}",
-                f'<div class="cont_right"><ul>{rows}</ul><div class="pages">{nxt}</div></div>')
+        return (
+            f"/qy/gknb/{'list.shtml' if k == 0 else f'list_{k + 1}.shtml'}",
+            f'<div class="cont_right"><ul>{rows}</ul><div class="pages">{nxt}</div></div>',
+        )
+
     return _paged(portal, page)
 
 
 def _vsb_lists(portal: Portal) -> dict[str, Route]:
     def page(k: int, total: int, chunk: list) -> tuple[str, str]:
-        number = total - k                          # zfxxgknb.htm, then zfxxgknb/{total-1}.htm … zfxxgknb/1.htm
+        number = total - k  # zfxxgknb.htm, then zfxxgknb/{total-1}.htm … zfxxgknb/1.htm
         up = "../" if k == 0 else "../../"
-        rows = "".join(f'<li id="line_u5_{j}"><a href="{up}info/1005/{item.id}.htm" title="{html.escape(item.title)}">'
-                       f'{html.escape(_shown(item.title))}</a><span>{item.published:%Y-%m-%d}</span></li>'
-                       for j, (item, path) in enumerate(chunk))
+        rows = "".join(
+            f'<li id="line_u5_{j}"><a href="{up}info/1005/{item.id}.htm" title="{html.escape(item.title)}">'
+            f"{html.escape(_shown(item.title))}</a><span>{item.published:%Y-%m-%d}</span></li>"
+            for j, (item, path) in enumerate(chunk)
+        )
         prefix = "zfxxgknb/" if k == 0 else ""
         nxt = f'<span class="p_next"><a href="{prefix}{number - 1}.htm">下页</a></span>' if number > 1 else ""
-        pager = (f'<div class="pb_sys_common"><span class="p_pages">{nxt}<span class="p_last">'
-                 f'<a href="{prefix}1.htm">尾页</a></span></span><span class="p_t">共{total}页</span>'
-                 f'<a href="javascript:;" onclick="_simple_list_gotopage_fun({total},\'u5_goto\',2)">跳转</a></div>')
-        return ("/zfxxgk/zfxxgknb.htm" if k == 0 else f"/zfxxgk/zfxxgknb/{number}.htm",
-                f'<ul class="list">{rows}</ul>{pager}')
+        pager = (
+            f'<div class="pb_sys_common"><span class="p_pages">{nxt}<span class="p_last">'
+            f'<a href="{prefix}1.htm">尾页</a></span></span><span class="p_t">共{total}页</span>'
+            f'<a href="javascript:;" onclick="_simple_list_gotopage_fun({total},\'u5_goto\',2)">跳转</a></div>'
+        )
+        return ("/zfxxgk/zfxxgknb.htm" if k == 0 else f"/zfxxgk/zfxxgknb/{number}.htm", f'<ul class="list">{rows}</ul>{pager}')
+
     return _paged(portal, page)
 
 
 def _nextlink_lists(portal: Portal) -> dict[str, Route]:
     def page(k: int, total: int, chunk: list) -> tuple[str, str]:
-        rows = "".join(f'<tr><td><a href="{path}">{html.escape(item.title)}</a></td><td>{item.published:%Y-%m-%d}</td></tr>'
-                       for item, path in chunk)
+        rows = "".join(
+            f'<tr><td><a href="{path}">{html.escape(item.title)}</a></td><td>{item.published:%Y-%m-%d}</td></tr>'
+            for item, path in chunk
+        )
         nxt = f'<a href="list-{k + 2}.html">下一页</a>' if k + 1 < total else ""
         if not nxt and portal.fault == "calendar":
             nxt = '<a href="cal-1.html">下一页</a>'
         return f"/nb/list-{k + 1}.html", f'<table class="list">{rows}</table><div class="pager">{nxt}</div>'
+
     out = _paged(portal, page)
-    if portal.fault == "calendar":      # empty pages, each linking to the next, for ever
+    if portal.fault == "calendar":  # empty pages, each linking to the next, for ever
         for n in range(1, CALENDAR_PAGES + 1):
-            out[f"/nb/cal-{n}.html"] = Route(lambda n=n: _page(portal, f'<table class="list"></table><div class="pager">'
-                                                                       f'<a href="cal-{n + 1}.html">下一页</a></div>'))
+            out[f"/nb/cal-{n}.html"] = Route(
+                lambda n=n: _page(
+                    portal, f'<table class="list"></table><div class="pager"><a href="cal-{n + 1}.html">下一页</a></div>'
+                )
+            )
     return out
 
 
-_LISTS = {"trs": _trs_lists, "gdpost": _gdpost_lists, "gkmlpt": _gkmlpt_lists, "hanweb": _hanweb_lists,
-          "shtml_uuid": _shtml_lists, "vsb": _vsb_lists, "nextlink": _nextlink_lists}
+_LISTS = {
+    "trs": _trs_lists,
+    "gdpost": _gdpost_lists,
+    "gkmlpt": _gkmlpt_lists,
+    "hanweb": _hanweb_lists,
+    "shtml_uuid": _shtml_lists,
+    "vsb": _vsb_lists,
+    "nextlink": _nextlink_lists,
+}
 
 
 def _hostile(portal: Portal) -> dict[str, Route]:
     if portal.hostile == "waf521":
-        script = (b"<html><script>document.cookie=('_')+('_jsl_clearance_s')+('=')+(-~[]+'6975')+('|0|')+"
-                  b"'x%3D';location.href=location.pathname+location.search</script></html>")
-        return {"*": Route(handler=lambda r: (521, {"Set-Cookie": "__jsluid_h=8a5c0b3e; path=/; HttpOnly",
-                                                    "Content-Type": "text/html"}, script))}
+        script = (
+            b"<html><script>document.cookie=('_')+('_jsl_clearance_s')+('=')+(-~[]+'6975')+('|0|')+"
+            b"'x%3D';location.href=location.pathname+location.search</script></html>"
+        )
+        return {
+            "*": Route(
+                handler=lambda r: (
+                    521,
+                    {"Set-Cookie": "__jsluid_h=8a5c0b3e; path=/; HttpOnly", "Content-Type": "text/html"},
+                    script,
+                )
+            )
+        }
     if portal.hostile == "waf412":
-        script = (b'<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"><script>'
-                  b"$_ts=window['$_ts'];if(!$_ts)$_ts={};$_ts.nsd=41532;$_ts.cd='qExcrrAlEa3mqqqqqo';"
-                  b"(function(){var _$a=0,_$b=[[5,1,2]];})();</script></head><body></body></html>")
-        return {"*": Route(handler=lambda r: (412, {"Set-Cookie": "FSSBBIl1UgzbN7N80S=x8pc1V; Path=/",
-                                                    "Content-Type": "text/html"}, script))}
+        script = (
+            b'<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"><script>'
+            b"$_ts=window['$_ts'];if(!$_ts)$_ts={};$_ts.nsd=41532;$_ts.cd='qExcrrAlEa3mqqqqqo';"
+            b"(function(){var _$a=0,_$b=[[5,1,2]];})();</script></head><body></body></html>"
+        )
+        return {
+            "*": Route(
+                handler=lambda r: (412, {"Set-Cookie": "FSSBBIl1UgzbN7N80S=x8pc1V; Path=/", "Content-Type": "text/html"}, script)
+            )
+        }
     return {}
 
 
 def routes(portal: Portal) -> tuple[dict[str, Route], str]:
     """All routes of a portal's host (path → Route; ``*`` answers every path) and its robots.txt."""
-    robots = "User-agent: *\nDisallow: /\n" if portal.hostile == "robots" else \
-        "User-agent: *\nDisallow: /admin/\nDisallow: /search/\n"
+    robots = (
+        "User-agent: *\nDisallow: /\n" if portal.hostile == "robots" else "User-agent: *\nDisallow: /admin/\nDisallow: /search/\n"
+    )
     out = _hostile(portal)
     if out:
         return out, robots
     if portal.fault == "err500":
-        return {"*": Route(handler=lambda r: (500, {"Content-Type": "text/html"},
-                                              b"<html><body>500 Internal Server Error</body></html>"))}, robots
+        return {
+            "*": Route(
+                handler=lambda r: (500, {"Content-Type": "text/html"}, b"<html><body>500 Internal Server Error</body></html>")
+            )
+        }, robots
     out = {"/": Route(lambda: _home(portal))}
     out.update(_LISTS[portal.family](portal))
     downloads: dict[str, Route] = {}
@@ -507,16 +631,18 @@ def routes(portal: Portal) -> tuple[dict[str, Route], str]:
         for path, route in _report_pages(portal, item).items():
             out[path] = route
         for a in item.attachments:
-            route = Route(lambda i=item, k=a.kind: _attachment_bytes(portal, i, k), _CTYPES[a.kind],
-                          needs_referer=portal.family == "vsb")
+            route = Route(
+                lambda i=item, k=a.kind: _attachment_bytes(portal, i, k), _CTYPES[a.kind], needs_referer=portal.family == "vsb"
+            )
             if portal.family in ("hanweb", "vsb"):
                 downloads[a.path] = route
             else:
                 out[a.path] = route
-    if portal.fault == "err503":          # the first list page is busy twice, then answers
+    if portal.fault == "err503":  # the first list page is busy twice, then answers
         path = portal.start_paths[0].split("#")[0].split("?")[0]
         out[path] = Route(handler=_busy_then(out[path]))
     if downloads:
+
         def download(request: Request, table=downloads):
             key = request.path + "?" + "&".join(f"{k}={quote(v, safe='.')}" for k, v in request.args.items())
             route = table.get(key)
@@ -525,8 +651,12 @@ def routes(portal: Portal) -> tuple[dict[str, Route], str]:
             if route.needs_referer and not request.headers.get("referer"):
                 return 403, {"Content-Type": "text/html"}, b"<html><body>403 Forbidden: no Referer</body></html>"
             name = quote(next(a.name for i in portal.items for a in i.attachments if a.path == key))
-            return 200, {"Content-Type": route.content_type,
-                         "Content-Disposition": f"attachment; filename*=UTF-8''{name}"}, route.body()
+            return (
+                200,
+                {"Content-Type": route.content_type, "Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+                route.body(),
+            )
+
         path = "/module/download/downfile.jsp" if portal.family == "hanweb" else "/system/_content/download.jsp"
         out[path] = Route(handler=download)
     return out, robots

@@ -32,8 +32,10 @@ class Host:
 
 
 def _spam_page() -> bytes:
-    return ('<html><head><meta charset="utf-8"><title>bet365亚洲官网</title></head><body>'
-            '<p>政府信息公开工作年度报告 最新娱乐平台</p></body></html>').encode()
+    return (
+        '<html><head><meta charset="utf-8"><title>bet365亚洲官网</title></head><body>'
+        "<p>政府信息公开工作年度报告 最新娱乐平台</p></body></html>"
+    ).encode()
 
 
 class Portals:
@@ -45,7 +47,7 @@ class Portals:
             table, robots = routes(portal)
             self.hosts[portal.ip] = Host(table, robots)
         self.hosts[SPAM_IP] = Host({"*": Route(_spam_page)}, "User-agent: *\nAllow: /\n")
-        self.log: list[tuple] = []   # ip, method, uri, status, time, user-agent, referer
+        self.log: list[tuple] = []  # ip, method, uri, status, time, user-agent, referer
 
     def answer(self, ip: str, request: Request) -> tuple[int, dict[str, str], bytes]:
         if ip == CONTROL_IP:
@@ -55,7 +57,7 @@ class Portals:
         host = self.hosts.get(ip)
         if host is None:
             return 404, {}, b""
-        if request.path == "/__fault__/redirect":          # a redirect to wherever ?to= says (SSRF tests)
+        if request.path == "/__fault__/redirect":  # a redirect to wherever ?to= says (SSRF tests)
             return 302, {"Location": request.args.get("to", "/")}, b""
         if request.path == "/robots.txt" and "*" not in host.routes:
             return 200, {"Content-Type": "text/plain"}, host.robots.encode()
@@ -68,7 +70,8 @@ class Portals:
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
         headers = {"Content-Type": route.content_type, "ETag": etag, "Last-Modified": LAST_MODIFIED, **route.headers}
         if request.headers.get("if-none-match") == etag or (
-                "if-none-match" not in request.headers and request.headers.get("if-modified-since") == LAST_MODIFIED):
+            "if-none-match" not in request.headers and request.headers.get("if-modified-since") == LAST_MODIFIED
+        ):
             return 304, {"ETag": etag}, b""
         return 200, headers, body
 
@@ -83,17 +86,28 @@ def serve(world: World, port: int) -> None:
     class Root(resource.Resource):
         isLeaf = True
 
-        def render(self, req):  # noqa: N802 (twisted API)
+        def render(self, req):
             args = {k.decode("latin-1"): v[0].decode("utf-8", "replace") for k, v in req.args.items()}
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in req.requestHeaders.getAllRawHeaders()
-                       for v in v[:1]}
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in req.requestHeaders.getAllRawHeaders() for v in v[:1]
+            }
             ip = req.getHost().host
             status, out_headers, body = portals.answer(
-                ip, Request(req.method.decode(), req.path.decode("utf-8", "replace"), args, headers))
-            portals.log.append((ip, req.method.decode(), req.uri.decode("latin-1"), status, time.time(),
-                                headers.get("user-agent", ""), headers.get("referer", "")))
+                ip, Request(req.method.decode(), req.path.decode("utf-8", "replace"), args, headers)
+            )
+            portals.log.append(
+                (
+                    ip,
+                    req.method.decode(),
+                    req.uri.decode("latin-1"),
+                    status,
+                    time.time(),
+                    headers.get("user-agent", ""),
+                    headers.get("referer", ""),
+                )
+            )
             action = out_headers.pop(ACTION, None)
-            if action == "hang":                 # never answered: the client's timeout must end it
+            if action == "hang":  # never answered: the client's timeout must end it
                 hanging.append(req)
                 return server.NOT_DONE_YET
             if action == "reset":
@@ -102,7 +116,7 @@ def serve(world: World, port: int) -> None:
             req.setResponseCode(status)
             for name, value in out_headers.items():
                 req.setHeader(name, value)
-            if action == "truncate":             # promises twice the bytes it sends, then hangs up
+            if action == "truncate":  # promises twice the bytes it sends, then hangs up
                 req.setHeader("Content-Length", str(len(body) * 2))
                 req.write(body)
                 req.transport.loseConnection()
@@ -128,10 +142,15 @@ class MockServer:
         self.port = 0
         self.world: World | None = None
 
-    def __enter__(self) -> "MockServer":
+    def __enter__(self) -> MockServer:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen([sys.executable, "-m", "crawler.mock.server", "--world", self.kind],
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "crawler.mock.server", "--world", self.kind],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         line = self.process.stdout.readline()
         if not line.startswith("READY "):
             err = self.process.stderr.read()
@@ -143,6 +162,7 @@ class MockServer:
 
     def stats(self) -> list[tuple]:
         import urllib.request
+
         with urllib.request.urlopen(f"http://{CONTROL_IP}:{self.port}/__mock__/stats", timeout=30) as r:
             return [tuple(x) for x in json.load(r)]
 
@@ -166,6 +186,7 @@ def main() -> None:
 
 def _free_port() -> int:
     import socket
+
     with socket.socket() as s:
         s.bind((CONTROL_IP, 0))
         return s.getsockname()[1]

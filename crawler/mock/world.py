@@ -20,15 +20,26 @@ from .corpus import BaseText, base_texts
 FAMILIES = ("trs", "gdpost", "gkmlpt", "hanweb", "shtml_uuid", "vsb", "nextlink")
 _A = "青临白石东西南北安永长平新清金云玉兴"
 _B = "山江河水阳川宁丰城源溪林"
-DEPARTMENTS = [("住房和城乡建设局", "住建局"), ("财政局", None), ("教育局", None), ("民政局", None),
-               ("自然资源局", "自然资源局"), ("交通运输局", "交通局"), ("卫生健康委员会", "卫健委"),
-               ("市场监督管理局", "市场监管局"), ("生态环境分局", None), ("农业农村局", "农业农村局")]
+DEPARTMENTS = [
+    ("住房和城乡建设局", "住建局"),
+    ("财政局", None),
+    ("教育局", None),
+    ("民政局", None),
+    ("自然资源局", "自然资源局"),
+    ("交通运输局", "交通局"),
+    ("卫生健康委员会", "卫健委"),
+    ("市场监督管理局", "市场监管局"),
+    ("生态环境分局", None),
+    ("农业农村局", "农业农村局"),
+]
 TOWNS = ["城关镇", "河口镇", "新华街道", "东关街道", "白杨乡"]
-DISTRACTORS = ["关于做好{y}年政府信息公开工作年度报告编制发布工作的通知",
-               "《{county}{y}年政府信息公开工作年度报告》解读",
-               "{county}{y1}年政务公开工作要点",
-               "关于召开全县政务公开工作推进会的通知",
-               "图解：{county}{y}年政府信息公开工作年度报告"]
+DISTRACTORS = [
+    "关于做好{y}年政府信息公开工作年度报告编制发布工作的通知",
+    "《{county}{y}年政府信息公开工作年度报告》解读",
+    "{county}{y1}年政务公开工作要点",
+    "关于召开全县政务公开工作推进会的通知",
+    "图解：{county}{y}年政府信息公开工作年度报告",
+]
 PDF_BASES = ("seed003.txt",)
 HTML_BASES = ("seed000.txt", "seed001.txt", "seed003.txt", "seed004.txt", "realdoc04.txt")
 
@@ -36,44 +47,47 @@ HTML_BASES = ("seed000.txt", "seed001.txt", "seed003.txt", "seed004.txt", "reald
 # report pages a crawl cannot read: never archived, always a recorded problem
 UNREADABLE = ("soft404", "offhost", "loop", "hang", "reset", "truncate", "gzip_bomb")
 # soak worlds: each faulty portal injects one of these
-FAULTS = ("err500",       # every request answered 500 (no Retry-After): the portal is down
-          "err503",       # the list answers 503 (no Retry-After), then 500 + Retry-After, then recovers
-          "items",        # report pages that hang, reset, truncate, gzip-bomb, loop; a 50 MB attachment
-          "charset",      # every report page GBK under a header saying UTF-8
-          "calendar",     # the list pages on forever through empty calendar pages
-          "many_urls",    # every report linked under several URLs
-          "offsite")      # report-like links to other domains and to private addresses
+FAULTS = (
+    "err500",  # every request answered 500 (no Retry-After): the portal is down
+    "err503",  # the list answers 503 (no Retry-After), then 500 + Retry-After, then recovers
+    "items",  # report pages that hang, reset, truncate, gzip-bomb, loop; a 50 MB attachment
+    "charset",  # every report page GBK under a header saying UTF-8
+    "calendar",  # the list pages on forever through empty calendar pages
+    "many_urls",  # every report linked under several URLs
+    "offsite",
+)  # report-like links to other domains and to private addresses
 
 
 def ip_for(index: int) -> str:
     return f"127.42.{index // 250}.{index % 250 + 1}"
 
 
-SPAM_IP = "127.42.250.1"       # a spam mirror cloning government paths, outside every portal
+SPAM_IP = "127.42.250.1"  # a spam mirror cloning government paths, outside every portal
 
 
 @dataclass
 class Attachment:
     path: str
     name: str
-    kind: str                   # pdf, docx, doc, zip, big
+    kind: str  # pdf, docx, doc, zip, big
     text: str = ""
 
 
 @dataclass
 class Item:
     """One entry of a 年报 column: a report or a distractor."""
+
     id: int
     title: str
     published: date
-    listed_title: str = ""       # as the list shows it (may be cut short with …)
+    listed_title: str = ""  # as the list shows it (may be cut short with …)
     report: bool = True
     agency: Agency | None = None
     year: int | None = None
     base: BaseText | None = None
-    fmt: str = "html"           # html, pdf, docx, doc, zip, image, multipage
-    title_agency: bool = True    # the title names the agency (else only ContentSource does)
-    special: str | None = None   # gbk, wap, multipage, image, doc, zip, soft404, offhost, loop, retry_after, oversize
+    fmt: str = "html"  # html, pdf, docx, doc, zip, image, multipage
+    title_agency: bool = True  # the title names the agency (else only ContentSource does)
+    special: str | None = None  # gbk, wap, multipage, image, doc, zip, soft404, offhost, loop, retry_after, oversize
     path: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
@@ -91,8 +105,8 @@ class Portal:
     agencies: list[Agency]
     items: list[Item]
     start_paths: list[str]
-    hostile: str | None = None   # robots, waf521, waf412
-    fault: str | None = None     # soak worlds: a fault this portal injects (see FAULTS)
+    hostile: str | None = None  # robots, waf521, waf412
+    fault: str | None = None  # soak worlds: a fault this portal injects (see FAULTS)
 
     def url(self, path: str) -> str:
         return f"http://{self.ip}:{self.port}{path}"
@@ -105,10 +119,16 @@ class Portal:
         out = []
         for item in self.items:
             if item.report and item.special not in UNREADABLE and not self.hostile and self.fault != "err500":
-                out.append({"url": self.url(item.path), "agency_id": item.agency.id, "year": item.year,
-                            "published": item.published.isoformat(),
-                            "attachments": sorted(self.url(a.path) for a in item.attachments),
-                            "parts": [self.url(p) for p in item.parts]})
+                out.append(
+                    {
+                        "url": self.url(item.path),
+                        "agency_id": item.agency.id,
+                        "year": item.year,
+                        "published": item.published.isoformat(),
+                        "attachments": sorted(self.url(a.path) for a in item.attachments),
+                        "parts": [self.url(p) for p in item.parts],
+                    }
+                )
         return out
 
     def expected_problems(self) -> list[tuple[str, str]]:
@@ -161,8 +181,16 @@ def _title(agency: Agency, year: int, variant: int, county: str) -> tuple[str, b
     return f"{name}{year}年政府信息公开工作年度报告", True
 
 
-def _county(index: int, port: int, family: str, rng: random.Random, n_departments: int,
-            years: tuple[int, ...], hostile: str | None = None, county: str | None = None) -> Portal:
+def _county(
+    index: int,
+    port: int,
+    family: str,
+    rng: random.Random,
+    n_departments: int,
+    years: tuple[int, ...],
+    hostile: str | None = None,
+    county: str | None = None,
+) -> Portal:
     if county is None:
         county = _A[index % len(_A)] + _B[(index // len(_A)) % len(_B)] + ("县" if index % 3 else "区")
         if index >= len(_A) * len(_B):
@@ -182,11 +210,19 @@ def _county(index: int, port: int, family: str, rng: random.Random, n_department
             deadline = date(year + 1, 3, 31) if agency.level == "government" else date(year + 1, 1, 31)
             published = deadline - timedelta(days=rng.randint(0, 28))
             if rng.random() < 0.08:
-                published = deadline + timedelta(days=rng.randint(3, 60))          # a late one
+                published = deadline + timedelta(days=rng.randint(3, 60))  # a late one
             title, names = _title(agency, year, (k + year + index) % 6, county)
             bases = [b for n, b in base_texts().items() if n in HTML_BASES]
-            item = Item(next_id, title, published, report=True, agency=agency, year=year,
-                        base=bases[(k + index) % len(bases)], title_agency=names)
+            item = Item(
+                next_id,
+                title,
+                published,
+                report=True,
+                agency=agency,
+                year=year,
+                base=bases[(k + index) % len(bases)],
+                title_agency=names,
+            )
             fmt_cycle = ("html", "html", "pdf", "docx", "html", "pdf")
             item.fmt = fmt_cycle[(k + year) % len(fmt_cycle)]
             if item.fmt == "pdf":
@@ -194,12 +230,12 @@ def _county(index: int, port: int, family: str, rng: random.Random, n_department
             next_id += 1
             items.append(item)
         for d, pattern in enumerate(DISTRACTORS[: 2 + index % 3]):
-            items.append(Item(next_id, pattern.format(y=year, y1=year + 1, county=county),
-                              date(year + 1, 1, 5 + d), report=False))
+            items.append(
+                Item(next_id, pattern.format(y=year, y1=year + 1, county=county), date(year + 1, 1, 5 + d), report=False)
+            )
             next_id += 1
     items.sort(key=lambda i: (i.published, i.id), reverse=True)
-    return Portal(f"{family}-{index}", family, family, ip_for(index), port, county, gov, agencies, items, [],
-                  hostile)
+    return Portal(f"{family}-{index}", family, family, ip_for(index), port, county, gov, agencies, items, [], hostile)
 
 
 def _special(portal: Portal, special: str, fmt: str | None = None) -> Item:
@@ -219,7 +255,7 @@ def build_world(kind: str, port: int) -> World:
     if kind.startswith("bench:"):
         for i in range(int(kind.split(":", 1)[1])):
             portals.append(_county(i, port, FAMILIES[i % len(FAMILIES)], rng, 4, (2023, 2024)))
-    elif kind.startswith("soak:"):              # soak:N — every fifth portal injects a fault
+    elif kind.startswith("soak:"):  # soak:N — every fifth portal injects a fault
         for i in range(int(kind.split(":", 1)[1])):
             fault = FAULTS[(i // 5) % len(FAULTS)] if i % 5 == 0 else None
             family = "nextlink" if fault in ("calendar", "offsite", "many_urls") else FAMILIES[i % len(FAMILIES)]
@@ -244,19 +280,33 @@ def build_world(kind: str, port: int) -> World:
             portals.append(_county(len(portals), port, "nextlink", rng, 1, (2024,), hostile))
             portals[-1].id = f"{hostile}-{len(portals) - 1}"
         trs, gd, hanweb, fengquan = portals[0], portals[1], portals[3], portals[6]
-        silent = portals[4].agencies[-1]            # a township that reported for 2023 and then fell silent
+        silent = portals[4].agencies[-1]  # a township that reported for 2023 and then fell silent
         portals[4].items = [i for i in portals[4].items if not (i.agency is silent and i.year == 2024)]
-        for portal, special, fmt in ((trs, "gbk", None), (trs, "wap", None), (trs, "multipage", "multipage"),
-                                     (gd, "image", "image"), (hanweb, "zip", "zip"),
-                                     *((fengquan, s, None) for s in ("soft404", "offhost", "loop", "retry_after",
-                                                                     "oversize"))):
+        for portal, special, fmt in (
+            (trs, "gbk", None),
+            (trs, "wap", None),
+            (trs, "multipage", "multipage"),
+            (gd, "image", "image"),
+            (hanweb, "zip", "zip"),
+            *((fengquan, s, None) for s in ("soft404", "offhost", "loop", "retry_after", "oversize")),
+        ):
             _special(portal, special, fmt)
         # seed 004 is 凤泉区人民政府's own 2021 report; the portal also carries it as a Word 97 file
         gov = fengquan.owner
-        fengquan.items.append(Item(fengquan.items[-1].id + 500, f"{gov.name}2021年政府信息公开工作年度报告",
-                                   date(2022, 3, 28), agency=gov, year=2021,
-                                   base=base_texts()["seed004.txt"], fmt="doc", special="doc"))
+        fengquan.items.append(
+            Item(
+                fengquan.items[-1].id + 500,
+                f"{gov.name}2021年政府信息公开工作年度报告",
+                date(2022, 3, 28),
+                agency=gov,
+                year=2021,
+                base=base_texts()["seed004.txt"],
+                fmt="doc",
+                special="doc",
+            )
+        )
     from .families import assign_paths
+
     for portal in portals:
         assign_paths(portal)
     return World(port, portals)
@@ -268,16 +318,26 @@ def hex32(*parts: object) -> str:
 
 def config_yaml(world: World, delay: float = 0.0, concurrency: int = 32, **crawl: float) -> str:
     """A config.yaml for the mock world, as a user would write it for the real portals."""
-    settings = {"delay": delay, "concurrency": concurrency, "per_host": 1, "timeout": 10, "retries": 2,
-                "max_download_mb": 2, "retry_after_max": 10, **crawl}
+    settings = {
+        "delay": delay,
+        "concurrency": concurrency,
+        "per_host": 1,
+        "timeout": 10,
+        "retries": 2,
+        "max_download_mb": 2,
+        "retry_after_max": 10,
+        **crawl,
+    }
     lines = ['contact: "nianbao demo <nianbao@example.org>"', "crawl:"]
     lines += [f"  {k}: {v}" for k, v in settings.items()]
     lines.append('  allow_networks: ["127.42.0.0/16"]     # the mock portals live on loopback: allowed here only')
     lines.append("portals:")
     for p in world.portals:
         urls = ", ".join(f'"{u}"' for u in p.start_urls)
-        lines.append(f"  - {{id: {p.id}, name: {p.county}政府信息公开年报, family: {p.configured_family}, "
-                     f"owner: {p.owner.id}, start_urls: [{urls}]}}")
+        lines.append(
+            f"  - {{id: {p.id}, name: {p.county}政府信息公开年报, family: {p.configured_family}, "
+            f"owner: {p.owner.id}, start_urls: [{urls}]}}"
+        )
     lines.append("agencies:")
     for a in world.agencies:
         extra = f", parent: {a.parent}" if a.parent else ""

@@ -12,8 +12,14 @@ from datetime import date
 from pathlib import Path
 
 import scrapy
-from scrapy.exceptions import (CannotResolveHostError, DownloadConnectionRefusedError, DownloadFailedError,
-                               DownloadTimeoutError, IgnoreRequest, ResponseDataLossError)
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
@@ -50,11 +56,16 @@ def apply_config(settings, config: Config) -> None:
     """Politeness and limits from config.yaml's ``crawl:`` section."""
     c = config.crawl
     values = {
-        "DOWNLOAD_DELAY": c.delay, "AUTOTHROTTLE_START_DELAY": c.delay,
-        "CONCURRENT_REQUESTS": c.concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": c.per_host,
-        "DOWNLOAD_TIMEOUT": c.timeout, "RETRY_TIMES": c.retries,
-        "DOWNLOAD_MAXSIZE": int(c.max_download_mb * 1024 * 1024), "REDIRECT_MAX_TIMES": c.max_redirects,
-        "NIANBAO_RETRY_AFTER_MAX": c.retry_after_max, "NIANBAO_ALLOW_NETWORKS": list(c.allow_networks),
+        "DOWNLOAD_DELAY": c.delay,
+        "AUTOTHROTTLE_START_DELAY": c.delay,
+        "CONCURRENT_REQUESTS": c.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": c.per_host,
+        "DOWNLOAD_TIMEOUT": c.timeout,
+        "RETRY_TIMES": c.retries,
+        "DOWNLOAD_MAXSIZE": int(c.max_download_mb * 1024 * 1024),
+        "REDIRECT_MAX_TIMES": c.max_redirects,
+        "NIANBAO_RETRY_AFTER_MAX": c.retry_after_max,
+        "NIANBAO_ALLOW_NETWORKS": list(c.allow_networks),
     }
     if config.contact:
         values["USER_AGENT"] = f"{settings.get('USER_AGENT_BASE')} contact: {config.contact}"
@@ -87,8 +98,8 @@ class PortalSpider(scrapy.Spider):
         spider.store = BlobStore(data / "blobs")
         spider.this_year = date.today().year
         spider.requested = set()
-        spider.walked = set()                  # portals whose list was read to its last page
-        spider.listed = set()                  # entry URLs seen on list pages in this crawl
+        spider.walked = set()  # portals whose list was read to its last page
+        spider.listed = set()  # entry URLs seen on list pages in this crawl
         spider.revalidate_days = spider.config.crawl.revalidate_days
         spider.max_list_pages = spider.config.crawl.max_list_pages
         return spider
@@ -110,8 +121,14 @@ class PortalSpider(scrapy.Spider):
     def _list_request(self, portal: Portal, follow: Follow, family: str, page_no: int) -> Request:
         meta = self._meta(portal, "list", family=family, context=follow.context, page_no=page_no)
         if follow.method == "POST":
-            return scrapy.FormRequest(follow.url, formdata=follow.formdata or {}, callback=self.parse_list,
-                                      errback=self.on_error, meta=meta, dont_filter=True)
+            return scrapy.FormRequest(
+                follow.url,
+                formdata=follow.formdata or {},
+                callback=self.parse_list,
+                errback=self.on_error,
+                meta=meta,
+                dont_filter=True,
+            )
         return Request(follow.url, callback=self.parse_list, errback=self.on_error, meta=meta, dont_filter=True)
 
     def _fetch(self, url: str, portal: Portal, role: str, callback, **meta) -> Request | None:
@@ -150,9 +167,20 @@ class PortalSpider(scrapy.Spider):
         meta = response.meta
         headers = _headers(response)
         referer = response.request.headers.get(b"Referer") if response.request else None
-        return Fetched(meta["portal"], meta["role"], response.url, response.status, headers, response.body, now(),
-                       meta.get("report_url"), meta.get("link_name"), (meta.get("redirect_urls") or [response.url])[0],
-                       referer.decode("latin-1") if referer else None, **extra)
+        return Fetched(
+            meta["portal"],
+            meta["role"],
+            response.url,
+            response.status,
+            headers,
+            response.body,
+            now(),
+            meta.get("report_url"),
+            meta.get("link_name"),
+            (meta.get("redirect_urls") or [response.url])[0],
+            referer.decode("latin-1") if referer else None,
+            **extra,
+        )
 
     def _blocked(self, response: Response) -> Problem | None:
         cookies = b"; ".join(response.headers.getlist(b"Set-Cookie")).decode("latin-1")
@@ -160,21 +188,24 @@ class PortalSpider(scrapy.Spider):
         if verdict is None:
             return None
         self.crawler.stats.inc_value("nianbao/blocked")
-        return self._problem(response.meta, "blocked", response.url,
-                             f"{verdict} challenge (HTTP {response.status}, {len(response.body)} bytes); not answered")
+        return self._problem(
+            response.meta,
+            "blocked",
+            response.url,
+            f"{verdict} challenge (HTTP {response.status}, {len(response.body)} bytes); not answered",
+        )
 
     def _problem(self, meta: dict, kind: str, url: str, detail: str) -> Problem:
         self.crawler.stats.inc_value("nianbao/problems")
         self.crawler.stats.inc_value(f"nianbao/problems/{kind}")
         agency_id = year = None
         entry: Entry | None = meta.get("entry")
-        if entry is not None:           # a listed report whose page failed: the title says whose it was
+        if entry is not None:  # a listed report whose page failed: the title says whose it was
             verdict = judge(entry.title, self.this_year)
             who = self.index.attribute(verdict.agency, [], self.portals[meta["portal"]])
             if verdict.kind == "report" and who.source == "title" and who.agency_id:
                 agency_id, year = who.agency_id, verdict.year
-        return Problem(meta["portal"], kind, url, detail, meta.get("role", "?"), now(), meta.get("report_url"),
-                       agency_id, year)
+        return Problem(meta["portal"], kind, url, detail, meta.get("role", "?"), now(), meta.get("report_url"), agency_id, year)
 
     def parse_list(self, response: Response):
         portal = self.portals[response.meta["portal"]]
@@ -195,7 +226,7 @@ class PortalSpider(scrapy.Spider):
         for entry in listing.entries:
             try:
                 request = self._entry_request(portal, entry)
-            except ValueError as e:         # a malformed link must not cost the rest of the page
+            except ValueError as e:  # a malformed link must not cost the rest of the page
                 yield self._problem(response.meta, "bad_link", entry.url, f"{entry.title!r}: {e}")
                 continue
             if request is not None:
@@ -214,8 +245,12 @@ class PortalSpider(scrapy.Spider):
         if listing.follow and endless:
             self.crawler.stats.inc_value("nianbao/list/repeated_page")
         elif listing.follow and page_no >= self.max_list_pages:
-            yield self._problem(response.meta, "list_limit", response.url,
-                                f"stopped after crawl.max_list_pages = {self.max_list_pages} list pages")
+            yield self._problem(
+                response.meta,
+                "list_limit",
+                response.url,
+                f"stopped after crawl.max_list_pages = {self.max_list_pages} list pages",
+            )
         if stop_early and listing.follow:
             self.crawler.stats.inc_value("nianbao/list/stopped_early")
 
@@ -246,9 +281,12 @@ class PortalSpider(scrapy.Spider):
             response.meta["role"] = "other"
             yield self._capture(response)
             if judge(entry.title, self.this_year).kind == "report":
-                yield self._problem(response.meta, "soft_404", response.url,
-                                    f"listed as {entry.title!r} but the page is not a report "
-                                    f"(page title {page.html_title[:60]!r})")
+                yield self._problem(
+                    response.meta,
+                    "soft_404",
+                    response.url,
+                    f"listed as {entry.title!r} but the page is not a report (page title {page.html_title[:60]!r})",
+                )
             return
         yield self._capture(response)
         who = self.index.attribute(verdict.agency, info.publishers, portal)
@@ -257,27 +295,49 @@ class PortalSpider(scrapy.Spider):
             if request is not None:
                 yield request
         for link in info.attachments:
-            request = self._fetch(link.url, portal, "attachment", self.parse_source,
-                                  report_url=response.url, link_name=link.name)
+            request = self._fetch(link.url, portal, "attachment", self.parse_source, report_url=response.url, link_name=link.name)
             if request is not None:
                 yield request
         self.crawler.stats.inc_value("nianbao/reports")
-        yield ReportFound(portal.id, response.url, title, verdict.year, who.agency_id, who.agency_name,
-                          who.source, info.published, info.published_source, info.index_no, entry.title,
-                          entry.date, info.parts, [{"url": a.url, "name": a.name, "kind": a.kind} for a in info.attachments],
-                          info.images)
+        yield ReportFound(
+            portal.id,
+            response.url,
+            title,
+            verdict.year,
+            who.agency_id,
+            who.agency_name,
+            who.source,
+            info.published,
+            info.published_source,
+            info.index_no,
+            entry.title,
+            entry.date,
+            info.parts,
+            [{"url": a.url, "name": a.name, "kind": a.kind} for a in info.attachments],
+            info.images,
+        )
 
     def _not_modified(self, response: Response) -> Capture:
         """A revalidated page or attachment (304): still published as archived; recorded as a
         capture of the archived bytes (evidence it was there at this time)."""
         meta = response.meta
         before = self.state.get(response.url) or {}
-        self.state.record(response.url, portal=meta["portal"], role=meta["role"], status=304,
-                          report_url=meta.get("report_url"))
+        self.state.record(response.url, portal=meta["portal"], role=meta["role"], status=304, report_url=meta.get("report_url"))
         self.crawler.stats.inc_value(f"nianbao/{meta['role']}/not_modified")
         headers = _headers(response)
-        return Capture(meta["portal"], meta["role"], response.url, 304, headers, now(), before.get("sha256"), 0,
-                       before.get("kind") or "unknown", meta.get("report_url"), meta.get("link_name"))
+        return Capture(
+            meta["portal"],
+            meta["role"],
+            response.url,
+            304,
+            headers,
+            now(),
+            before.get("sha256"),
+            0,
+            before.get("kind") or "unknown",
+            meta.get("report_url"),
+            meta.get("link_name"),
+        )
 
     def parse_source(self, response: Response):
         if response.status == 304:
@@ -291,7 +351,7 @@ class PortalSpider(scrapy.Spider):
         request = failure.request
         meta = request.meta
         exc = failure.value
-        listed = (meta.get("redirect_urls") or [request.url])[0]     # problems are filed under the URL as listed
+        listed = (meta.get("redirect_urls") or [request.url])[0]  # problems are filed under the URL as listed
         self.crawler.stats.inc_value(f"nianbao/errors/{type(exc).__name__}")
         if isinstance(exc, HttpError):
             response = exc.response
@@ -310,19 +370,26 @@ class PortalSpider(scrapy.Spider):
         elif isinstance(exc, IgnoreRequest) and "robots" in str(exc):
             yield self._problem(meta, "robots_disallowed", listed, "robots.txt forbids it; not fetched")
         elif isinstance(exc, IgnoreRequest) and "redirections" in str(exc):
-            yield self._problem(meta, "redirect_loop", listed,
-                                f"more than {self.settings.getint('REDIRECT_MAX_TIMES')} redirects (last {request.url})")
+            yield self._problem(
+                meta,
+                "redirect_loop",
+                listed,
+                f"more than {self.settings.getint('REDIRECT_MAX_TIMES')} redirects (last {request.url})",
+            )
         elif "maxsize" in repr(exc).lower() or "max size" in str(exc).lower() or meta.get("oversize"):
             yield self._problem(meta, "oversize", request.url, str(exc))
         elif isinstance(exc, (DownloadTimeoutError, TimeoutError, TCPTimedOutError)):
             yield self._problem(meta, "timeout", request.url, f"{type(exc).__name__}: {exc}")
         elif isinstance(exc, ResponseDataLossError):
-            yield self._problem(meta, "truncated", request.url, "the connection closed before the promised "
-                                                                "Content-Length arrived; nothing of it kept")
+            yield self._problem(
+                meta,
+                "truncated",
+                request.url,
+                "the connection closed before the promised Content-Length arrived; nothing of it kept",
+            )
         elif isinstance(exc, DownloadFailedError):
             yield self._problem(meta, "connection_lost", request.url, f"{type(exc).__name__}: {exc}")
-        elif isinstance(exc, (DNSLookupError, ConnectionRefusedError, CannotResolveHostError,
-                              DownloadConnectionRefusedError)):
+        elif isinstance(exc, (DNSLookupError, ConnectionRefusedError, CannotResolveHostError, DownloadConnectionRefusedError)):
             yield self._problem(meta, "unreachable", request.url, f"{type(exc).__name__}: {exc}")
         else:
             yield self._problem(meta, "fetch_error", request.url, f"{type(exc).__name__}: {exc}")
