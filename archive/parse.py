@@ -31,7 +31,8 @@ def _ordered(cells: dict) -> dict:
 def parse_document(doc: Document) -> Report:
     identity = identify(doc)
     regions = split_regions(doc.lines)
-    results = parse_tables(regions)
+    # a text excerpt can end in the middle of a row; a PDF page cannot
+    results = parse_tables(regions, None if doc.format != "pdf" else len(doc.lines))
     cells: dict = {}
     findings: list[Finding] = []
     for result in results:

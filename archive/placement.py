@@ -35,6 +35,9 @@ class Slot:
     cell: int  # index of the cell in the line (-1: split out of a cell)
     span: Span | None = None  # horizontal extent, comparable within one space
     space: int | None = None  # the coordinate space (page, table) the span belongs to
+    # how the cell was delimited: "grid" (a table's own cell, between separators), "soft"
+    # (a line of its own), "part" (split out of a cell at spaces), "free" (placed by geometry)
+    origin: str = "free"
 
     @property
     def filled(self) -> bool:
@@ -54,32 +57,66 @@ class Placement:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Position:
+    """Where a column was printed: its header cell's extent, or where its fully printed
+    values sit (their left edges, centres and right edges agree, however they are aligned)."""
+
+    centre: float
+    left: float
+    right: float
+    from_header: bool
+
+    def holds(self, span: Span, tolerance: float) -> bool:
+        left, right = span
+        centre = (left + right) / 2
+        if self.from_header:
+            return self.left - tolerance <= centre <= self.right + tolerance
+        return min(abs(left - self.left), abs(centre - self.centre), abs(right - self.right)) <= tolerance
+
+
 @dataclass
 class Anchors:
     """Where each column of a table was printed: by the header's labels and by fully printed rows."""
 
     header: dict[tuple[int, str], Span] = field(default_factory=dict)  # (space, column) → header cell extent
-    data: dict[tuple[int, str], list[float]] = field(default_factory=dict)  # (space, column) → value centres
+    data: dict[tuple[int, str], list[Span]] = field(default_factory=dict)  # (space, column) → value extents
 
     def learn(self, columns: tuple[str, ...], slots: list[Slot]) -> None:
         for column, slot in zip(columns, slots):
             if slot.span is not None and slot.space is not None:
-                self.data.setdefault((slot.space, column), []).append(slot.centre)
+                self.data.setdefault((slot.space, column), []).append(slot.span)
 
-    def centres(self, space: int, columns: tuple[str, ...]) -> list[float] | None:
-        """Each column's centre in ``space``, header first, else fully printed rows; None if unknown."""
-        for source in (self._header_centres(space, columns), self._data_centres(space, columns)):
-            if source is not None and all(a < b for a, b in zip(source, source[1:])):
+    def positions(self, space: int, columns: tuple[str, ...]) -> list[Position] | None:
+        """Each column's position in ``space``, header first, else fully printed rows; None if unknown."""
+        for source in (self._from_header(space, columns), self._from_data(space, columns)):
+            if source is not None and all(a.centre < b.centre for a, b in zip(source, source[1:])):
                 return source
         return None
 
-    def _header_centres(self, space: int, columns: tuple[str, ...]) -> list[float] | None:
+    def _from_header(self, space: int, columns: tuple[str, ...]) -> list[Position] | None:
         spans = [self.header.get((space, c)) for c in columns]
-        return None if None in spans else [(a + b) / 2 for a, b in spans]
+        if None in spans:
+            return None
+        return [Position((a + b) / 2, a, b, True) for a, b in spans]
 
-    def _data_centres(self, space: int, columns: tuple[str, ...]) -> list[float] | None:
+    def _from_data(self, space: int, columns: tuple[str, ...]) -> list[Position] | None:
+        """Column positions from fully printed rows, when those rows agree: each column's
+        values sit within half a column of each other (a rendering that does not keep
+        columns aligned — rows shifted by omitted merged cells — gives no positions)."""
         seen = [self.data.get((space, c)) for c in columns]
-        return None if any(not s for s in seen) else [median(s) for s in seen]
+        if any(not s for s in seen):
+            return None
+        out = [
+            Position(median((a + b) / 2 for a, b in spans), median(a for a, _ in spans), median(b for _, b in spans), False)
+            for spans in seen
+        ]
+        gaps = [b.centre - a.centre for a, b in zip(out, out[1:])]
+        if not gaps or min(gaps) <= 0:
+            return None
+        if any(max((a + b) / 2 for a, b in spans) - min((a + b) / 2 for a, b in spans) > min(gaps) / 2 for spans in seen):
+            return None
+        return out
 
 
 @dataclass
@@ -112,18 +149,20 @@ def windows(slots: list[Slot], n: int) -> list[int]:
 
 
 def by_geometry(
-    slots: list[Slot], columns: tuple[str, ...], centres: list[float], label: Slot | None, separated: bool
+    slots: list[Slot], columns: tuple[str, ...], positions: list[Position], label: Slot | None, separated: bool
 ) -> Placement | None:
-    """Each filled slot under the column whose band its centre falls in; None when any
-    value falls outside the table's columns, two values share a column, or the label
-    itself sits in a value column (the row's cells are not where the header says).
-    A column with nothing printed in it is blank; where the rendering keeps empty
-    cells, only a column with an empty cell is blank and one with no cell at all is
-    not printed."""
-    if len(centres) == 1:
+    """Each filled slot under the column whose band its centre falls in, when it also sits
+    where that column's cells sit; None when any value falls outside the table's columns or
+    away from where its column is printed (a rendering that shifted it), two values share
+    a column, or the label itself sits in a value column. A column with nothing printed in
+    it is blank; where the rendering keeps empty cells, only a column with an empty cell is
+    blank and one with no cell at all is not printed."""
+    if len(positions) == 1:
         return None
+    centres = [p.centre for p in positions]
     gaps = [b - a for a, b in zip(centres, centres[1:])]
     half = min(gaps) / 2
+    tolerance = min(gaps) / 4
     bounds = [centres[0] - half, *((a + b) / 2 for a, b in zip(centres, centres[1:])), centres[-1] + half]
 
     def band(x: float) -> int | None:
@@ -139,7 +178,7 @@ def by_geometry(
         if not slot.filled:
             continue
         i = band(slot.centre)
-        if i is None or columns[i] in out:
+        if i is None or columns[i] in out or not positions[i].holds(slot.span, tolerance):
             return None
         out[columns[i]] = slot
     blank: dict[str, Slot] = {}
@@ -188,9 +227,9 @@ def place(
         return Placement(dict(zip(columns, filled)))
     space = filled[0].space
     if space is not None and all(s.span is not None and s.space == space for s in filled):
-        centres = anchors.centres(space, columns)
-        if centres is not None:
-            placed = by_geometry(slots, columns, centres, label, separated)
+        positions = anchors.positions(space, columns)
+        if positions is not None:
+            placed = by_geometry(slots, columns, positions, label, separated)
             if placed is not None:
                 return placed
     if len(filled) > n:
@@ -203,16 +242,16 @@ def place(
 def _by_separators(slots: list[Slot], columns: tuple[str, ...], offsets: Offsets) -> Placement:
     n, k = len(columns), len(slots)
     if k < n:
-        # The row ends early. Which of its columns were not printed cannot be known; its
-        # cells are its first columns only when that cannot put a number in a wrong cell:
-        # every value it prints is the same (a row of zeros that lost a cell).
+        # The row ends early: with its separators printed, its cells are its first columns
+        # and the ones after its last cell were not printed (the contract's "short row"),
+        # unless this rendering puts empty cells between labels and values.
         lead = offsets.everywhere() or 0
         if lead and all(not s.filled for s in slots[:lead]):
             slots = slots[lead:]
-        if len({s.text.strip() for s in slots}) > 1:
-            return Placement(reason=f"只印出 {k} 个单元格（应有 {n} 个），无法确定缺少的是哪一列")
         return Placement(dict(zip(columns, slots)), missing=columns[len(slots) :])
     fits = windows(slots, n)
+    if not fits:
+        return Placement(reason=f"数值分散在 {k} 个单元格中，超出该行的 {n} 列")
     choice = fits[0] if len(fits) == 1 else None
     if choice is None:
         readings = {tuple(s.text for s in slots[o : o + n]) for o in fits}
@@ -221,6 +260,8 @@ def _by_separators(slots: list[Slot], columns: tuple[str, ...], offsets: Offsets
             choice = fits[0]
         elif learnt is not None and learnt in fits:
             choice = learnt
+        elif offsets.everywhere() in fits:
+            choice = offsets.everywhere()  # every unambiguous row of this table starts this far from its label
         elif not offsets.seen and 0 in fits:
             choice = 0  # no merged-cell padding anywhere in this table: cells follow the label
         else:

@@ -40,6 +40,10 @@ def glyph_lines(glyphs: list[Glyph], page: int | None = None, space: int = 0) ->
     return [_line(glyphs, heights, idx, page, space) for idx in rows]
 
 
+def _numeric(ch: str) -> bool:
+    return ch.isdigit() or ch in ".,%-+－—/"
+
+
 def _line(glyphs: list[Glyph], heights: list[float], idx: list[int], page: int | None, space: int) -> Line:
     idx.sort(key=lambda i: glyphs[i][0])
     h = median(heights[i] for i in idx)
@@ -47,11 +51,14 @@ def _line(glyphs: list[Glyph], heights: list[float], idx: list[int], page: int |
     spans: list[tuple[float, float]] = []
     text: list[str] = []
     start = prev_right = None
+    prev_ch = ""
     for i in idx:
         left, right, _, _, ch = glyphs[i]
         if prev_right is not None:
             gap = left - prev_right
-            if gap > max(1.5 * h, 6.0):  # a column gap: the cell ends here
+            # a column gap ends the cell; so does any visible gap between two numbers
+            # (digits of one number touch, and narrow number columns sit close together)
+            if gap > max(1.5 * h, 6.0) or (gap > 0.3 * h and _numeric(ch) and _numeric(prev_ch)):
                 cells.append("".join(text).strip())
                 spans.append((start, prev_right))
                 text, start = [], None
@@ -60,6 +67,7 @@ def _line(glyphs: list[Glyph], heights: list[float], idx: list[int], page: int |
         if start is None:
             start = left
         text.append(ch)
+        prev_ch = ch
         prev_right = max(right, prev_right if prev_right is not None else right)
     cells.append("".join(text).strip())
     spans.append((start, prev_right))
