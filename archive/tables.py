@@ -490,6 +490,11 @@ def _fill_rows(result: TableResult, items: list[Item], columns_of, last_line: in
     rows = [(r, result.rows[r.key]) for r in table.rows if r.key in result.rows]
     for row, parsed in rows:
         learn(parsed.values, columns_of(row), anchors, offsets, _separated(parsed.values, soft_blanks))
+        filled = [v for v in parsed.values if v.filled]
+        if len(filled) == len(columns_of(row)):
+            Anchors(header=_header_before(header, parsed.line), misleading=anchors.misleading).check_header(
+                columns_of(row), filled
+            )
     short: dict[str, list[str]] = {}
     for row, parsed in rows:
         columns = columns_of(row)
@@ -497,7 +502,7 @@ def _fill_rows(result: TableResult, items: list[Item], columns_of, last_line: in
             continue  # a label cut off at the end, or rows whose values went unattributed: not known blank
         values = _cut_off(parsed.values, len(columns), last_line)
         separated = _separated(values, soft_blanks)
-        here = Anchors(header=_header_before(header, parsed.line), data=anchors.data)
+        here = Anchors(header=_header_before(header, parsed.line), data=anchors.data, misleading=anchors.misleading)
         placement = place(values, columns, here, offsets, parsed.label, separated)
         if not parsed.values:
             placement = Placement({c: Slot("", parsed.line, -1) for c in columns})

@@ -184,7 +184,8 @@ def extract_xlsx(data: bytes) -> Document:
         # a blank cell has no XML at all: every row runs to the sheet's last used column
         width = max((max(cells) + 1 for _, cells in rows), default=0)
         for r, cells in rows:
-            covered = {c for (r0, r1, c0, c1) in merged if r0 <= r <= r1 for c in range(c0, c1 + 1)} - set(cells)
+            # a merged range is one cell at its top-left corner; the rest of it is covered
+            covered = {c for (r0, r1, c0, c1) in merged if r0 <= r <= r1 for c in range(c0 + (r == r0), c1 + 1)} - set(cells)
             columns = [c for c in range(width) if c not in covered]
             spans = [(float(c), float(_merged_end(merged, r, c) + 1)) for c in columns]
             lines.append(Line([cells.get(c, "") for c in columns], hard=True, spans=spans, space=number, grid=True))
