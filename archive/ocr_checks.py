@@ -43,7 +43,12 @@ def gate(findings: list[Finding], tables: set[str]) -> list[Finding]:
     out = []
     for f in findings:
         if f.severity == "error" and f.where.split(".", 1)[0] in tables:
-            f = Finding("ocr.check_cells", severity, f.where, f"OCR 识别的数字未通过核对，可能是识别错误，请对照原件核对单元格（{f.rule}）：{f.message}")
+            f = Finding(
+                "ocr.check_cells",
+                severity,
+                f.where,
+                f"OCR 识别的数字未通过核对，可能是识别错误，请对照原件核对单元格（{f.rule}）：{f.message}",
+            )
         out.append(f)
     return out
 
@@ -59,7 +64,12 @@ def ocr_findings(doc: Document, info: OcrInfo, scores: dict[str, float], cells: 
     if info.pages:
         where = f"第 {_numbers(info.pages)} 页" if doc.format == "pdf" else f"{len(info.pages)} 幅图片"
         out.append(
-            Finding("ocr.read", RULES_BY_ID["ocr.read"].severity, "document", f"{where}为扫描图像，文字和数字由 OCR 识别，引用前请对照原件")
+            Finding(
+                "ocr.read",
+                RULES_BY_ID["ocr.read"].severity,
+                "document",
+                f"{where}为扫描图像，文字和数字由 OCR 识别，引用前请对照原件",
+            )
         )
     if info.skipped:
         out.append(
@@ -67,11 +77,14 @@ def ocr_findings(doc: Document, info: OcrInfo, scores: dict[str, float], cells: 
                 "ocr.page_limit",
                 RULES_BY_ID["ocr.page_limit"].severity,
                 "document",
-                f"超过每份文件 OCR {len(info.pages)} {unit}的上限，另有 {len(info.skipped)} {unit}扫描件未识别（第 {_numbers(info.skipped)} {unit}）",
+                f"超过每份文件 OCR {len(info.pages)} {unit}的上限，"
+                f"另有 {len(info.skipped)} {unit}扫描件未识别（第 {_numbers(info.skipped)} {unit}）",
             )
         )
     for error in info.errors:
-        out.append(Finding("ocr.image_unreadable", RULES_BY_ID["ocr.image_unreadable"].severity, "document", f"图片无法读取：{error}"))
+        out.append(
+            Finding("ocr.image_unreadable", RULES_BY_ID["ocr.image_unreadable"].severity, "document", f"图片无法读取：{error}")
+        )
     for key, score in scores.items():
         if score < LOW_SCORE:
             value = cells.get(key)

@@ -85,7 +85,7 @@ def _no_text(doc: Document) -> str | None:
     info = doc.ocr
     if info is not None and info.unavailable:
         return f"扫描件（没有文字层）：{info.unavailable}"
-    if info is not None and not info.pages and info.skipped:
+    if info is not None and not info.pages and info.skipped and not doc.has_text_layer:
         return "扫描件（没有文字层）：OCR 页数上限为 0，未识别"
     if not doc.has_text_layer and info is None:
         return "PDF 没有文字层，也没有可识别的图像"
@@ -100,9 +100,7 @@ def _mark_ocr(report: Report, doc: Document, info: OcrInfo) -> None:
     report.findings += ocr_findings(doc, info, scores, report.cells)
 
 
-def parse_bytes(
-    data: bytes, name: str | None = None, content_type: str | None = None, ocr: OcrOptions | None = None
-) -> Report:
+def parse_bytes(data: bytes, name: str | None = None, content_type: str | None = None, ocr: OcrOptions | None = None) -> Report:
     return parse_document(extract(data, name, content_type, ocr))
 
 

@@ -94,9 +94,7 @@ def ocr_cache(blob_root: str | Path) -> OcrCache:
     return OcrCache(Path(blob_root).parent / "ocr")
 
 
-def _documents(
-    sources: list[Source], blobs: BlobStore, ocr: OcrOptions
-) -> tuple[list[tuple[Source, Document]], list[str]]:
+def _documents(sources: list[Source], blobs: BlobStore, ocr: OcrOptions) -> tuple[list[tuple[Source, Document]], list[str]]:
     """One document per source; a page and its continuation pages are joined into one."""
     docs: list[tuple[Source, Document]] = []
     errors = []

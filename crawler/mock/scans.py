@@ -13,6 +13,8 @@ import math
 import random
 import zipfile
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import pypdfium2 as pdfium
 from PIL import Image, ImageDraw, ImageFilter
@@ -131,7 +133,7 @@ def docx_with_picture(paragraphs: list[str], picture: bytes, width_px: int, heig
         '<pic:pic xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture">'
         '<pic:nvPicPr><pic:cNvPr id="1" name="table.png"/><pic:cNvPicPr/></pic:nvPicPr>'
         '<pic:blipFill><a:blip xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:embed="rIdPic1"/>'
-        '<a:stretch><a:fillRect/></a:stretch></pic:blipFill>'
+        "<a:stretch><a:fillRect/></a:stretch></pic:blipFill>"
         f'<pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm>'
         '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic></a:graphicData></a:graphic>'
         "</wp:inline></w:drawing></w:r></w:p>"
@@ -147,7 +149,9 @@ def docx_with_picture(paragraphs: list[str], picture: bytes, width_px: int, heig
         '<Relationship Id="rIdPic1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" '
         'Target="media/image1.png"/></Relationships>'
     )
-    types = _CONTENT_TYPES.replace("<Default Extension=\"xml\"", '<Default Extension="png" ContentType="image/png"/><Default Extension="xml"')
+    types = _CONTENT_TYPES.replace(
+        '<Default Extension="xml"', '<Default Extension="png" ContentType="image/png"/><Default Extension="xml"'
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("[Content_Types].xml", types)
@@ -156,3 +160,22 @@ def docx_with_picture(paragraphs: list[str], picture: bytes, width_px: int, heig
         zf.writestr("word/_rels/document.xml.rels", rels)
         zf.writestr("word/media/image1.png", picture)
     return buf.getvalue()
+
+
+# ---- the mock portals' scanned reports ----------------------------------------------------------
+
+REAL_PDF = Path(__file__).parent / "data" / "realdoc02.pdf"  # 淮安市洪泽区人民政府 2024 (tests/fixtures/realdocs/02)
+TABLE_PAGES = [1, 2, 3]  # its pages with the three tables (0-based)
+PHOTO = Damage(rotate=1.5, noise=0.001, jpeg=60, name="photo")  # a page photographed askew, speckled, recompressed
+
+
+@cache
+def scanned_report() -> bytes:
+    """The real report's table pages as an image-only PDF (a clean office scan)."""
+    return image_pdf(page_images(REAL_PDF.read_bytes(), TABLE_PAGES))
+
+
+@cache
+def photographed_page() -> bytes:
+    """The real report's 表三 page as a JPG, askew and noisy."""
+    return image_bytes(damage(page_images(REAL_PDF.read_bytes(), [TABLE_PAGES[1]])[0], PHOTO), "JPEG")
