@@ -20,6 +20,7 @@ EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the data directory; try again
 log = logging.getLogger("nianbao.schedule")
 
 REPORT_SUFFIXES = {".pdf", ".html", ".htm", ".shtml", ".txt", ".md", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et"}
+REPORT_SUFFIXES |= {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"}  # scanned pages, read by OCR
 
 
 def _expand(paths: tuple[str, ...]) -> list[Path]:
@@ -43,15 +44,46 @@ def cli() -> None:
     """nianbao（年报）：政府信息公开工作年度报告的归档、解析与核查。"""
 
 
+_OCR_PAGES = click.option(
+    "--ocr-pages",
+    type=click.IntRange(min=0),
+    envvar="NIANBAO_OCR_MAX_PAGES",
+    show_envvar=True,
+    help="At most this many scanned pages read by OCR per document (default 30; 0: no OCR).",
+)
+
+
+def _ocr_progress(path: Path):
+    """A progress line for the OCR of one file, drawn once OCR starts (it is slow)."""
+    from archive.progress import Progress
+
+    bar: list[Progress] = []
+
+    def on_page(done: int) -> None:
+        if not bar:
+            bar.append(Progress(f"OCR 识别 {path.name}", unit=" 页"))
+        bar[0].update(done, force=True)
+
+    return on_page, bar
+
+
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="One contract object per line (JSON Lines).")
-def parse(files: tuple[str, ...], as_json: bool) -> None:
-    """Parse annual reports (PDF, HTML, DOCX, DOC/WPS, XLSX, text) into the standard tables.
+@_OCR_PAGES
+def parse(files: tuple[str, ...], as_json: bool, ocr_pages: int | None) -> None:
+    """Parse annual reports (PDF, HTML, DOCX, DOC/WPS, XLSX, text, scanned images) into the standard tables.
 
     FILES may be files or directories. Unreadable files are reported on stderr
-    and make the exit status 1; the others are still parsed.
+    and make the exit status 1; the others are still parsed. Scanned pages (a PDF
+    page without text, JPG/PNG/TIFF, pictures in Word files) are read by OCR; with
+    --json, the cells OCR read and their scores are under the additive key "ocr".
+
+    Example:
+
+        nianbao parse report.pdf scans/ --json > reports.jsonl
     """
+    from archive.extract import OcrOptions
     from archive.parse import parse_file
     from archive.render import render
 
@@ -60,18 +92,25 @@ def parse(files: tuple[str, ...], as_json: bool) -> None:
     if not paths:
         raise click.UsageError("no report files found")
     for i, path in enumerate(paths):
+        on_page, bar = _ocr_progress(path)
+        ocr = OcrOptions(on_page=on_page)
+        if ocr_pages is not None:
+            ocr.max_pages = ocr_pages
+        report = None
         try:
-            report = parse_file(path)
+            report = parse_file(path, ocr)
         except NianbaoError as e:
             failed += 1
             click.echo(f"nianbao: {path}: {e}", err=True)
-            continue
         except Exception as e:  # a bug must not cost the rest of the batch, nor show a traceback
             failed += 1
             click.echo(f"nianbao: {path}: internal error, please report it: {type(e).__name__}: {e}", err=True)
+        if bar:
+            bar[0].close(f"{len(report.ocr['pages'])} 页" if report and report.ocr else "中断")
+        if report is None:
             continue
         if as_json:
-            click.echo(json.dumps(report.to_contract(), ensure_ascii=False))
+            click.echo(json.dumps(report.to_json(), ensure_ascii=False))
         else:
             if i:
                 click.echo()
@@ -205,16 +244,28 @@ def serve(data_dir: str, host: str, port: int) -> None:
 @cli.command()
 @_DATA
 @click.option("--workers", type=int, default=0, help="Parsing processes (default: one per core but one).")
-def reparse(data_dir: str, workers: int) -> None:
-    """Re-run the current parser over every stored report (and ingest pending ones)."""
+@_OCR_PAGES
+def reparse(data_dir: str, workers: int, ocr_pages: int | None) -> None:
+    """Re-run the current parser over every stored report (and ingest pending ones).
+
+    Scanned pages OCR read before are taken from its cache (data/ocr), not read again.
+
+    Example:
+
+        nianbao reparse --data data --workers 2
+    """
     from archive.ingest import default_workers, ingest
     from archive.ingest import reparse as run_reparse
+    from archive.progress import Progress
 
     db = _archive(data_dir)
     workers = workers or default_workers()
-    pending = ingest(db, Path(data_dir) / "blobs", workers=workers)
-    count = run_reparse(db, Path(data_dir) / "blobs", workers=workers)
-    click.echo(f"重新解析 {count} 份年报（另入库待处理 {pending.reports} 份）")
+    bar = Progress("重新解析", unit=" 份")
+    show = lambda result, total: bar.update(result.reports, total, result.ocr_note())
+    pending = ingest(db, Path(data_dir) / "blobs", workers=workers, ocr_max_pages=ocr_pages)
+    done = run_reparse(db, Path(data_dir) / "blobs", workers=workers, on_progress=show, ocr_max_pages=ocr_pages)
+    note = "，" + done.ocr_note() if done.ocr_pages else ""
+    bar.close(f"{done.reports} 份年报（另入库待处理 {pending.reports} 份{note}）")
 
 
 @cli.command("export")

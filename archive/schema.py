@@ -57,15 +57,17 @@ def _labels(db: sqlite_utils.Database) -> None:
     )
 
 
-def _cells_view(db: sqlite_utils.Database) -> None:
+def _cells_view(db: sqlite_utils.Database, ocr: bool = False) -> None:
+    """One row per printed cell; with ``ocr``, each cell's OCR score (null: not read by OCR)."""
+    score = (lambda t, c: f", json_extract([{t}].ocr, '$.' || {c}) as ocr_score") if ocr else (lambda t, c: "")
     parts = [
-        f"select report_id, '{t.key}' as table_name, row, '{c.key}' as \"column\", [{c.key}] as value "
-        f"from [{t.key}] where [{c.key}] is not null"
+        f"select report_id, '{t.key}' as table_name, row, '{c.key}' as \"column\", [{c.key}] as value"
+        f"{score(t.key, repr(c.key))} from [{t.key}] where [{c.key}] is not null"
         for t in TABLES
         for c in t.columns
     ]
     parts += [
-        f"select report_id, '{t.key}', row, j.value, null from [{t.key}], json_each([{t.key}].blanks) j "
+        f"select report_id, '{t.key}', row, j.value, null{score(t.key, 'j.value')} from [{t.key}], json_each([{t.key}].blanks) j "
         f"where [{t.key}].blanks is not null"
         for t in TABLES
     ]
@@ -362,7 +364,17 @@ def _v8(db: sqlite_utils.Database) -> None:
     db["problems"].create_index(["url"], if_not_exists=True)
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8)
+def _v9(db: sqlite_utils.Database) -> None:
+    """Scanned reports read by OCR: each wide-table row keeps the OCR score of each cell
+    OCR read (``ocr``, JSON column → score, like ``blanks``), the cells view shows it
+    (``ocr_score``), and each report lists the pages OCR read (``ocr_pages``, JSON)."""
+    for table in TABLES:
+        db[table.key].add_column("ocr", str)
+    db["reports"].add_column("ocr_pages", str)
+    _cells_view(db, ocr=True)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9)
 VERSION = len(MIGRATIONS)
 
 

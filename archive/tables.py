@@ -87,7 +87,7 @@ class TableResult:
     cells: dict[str, int | float | None] = field(default_factory=dict)
     origins: dict[str, tuple[int, int]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
-    undecided: int = 0  # cells whose column could not be decided (null)
+    undecided: set[str] = field(default_factory=set)  # cells whose column could not be decided (null)
     unattributed: int = 0  # groups of values given to no row
 
 
@@ -468,7 +468,7 @@ def _write(result: TableResult, parsed: ParsedRow, placement: Placement, columns
     if placement.reason is not None:
         for column in columns:
             result.cells[f"{prefix}.{column}"] = None
-        result.undecided += len(columns)
+            result.undecided.add(f"{prefix}.{column}")
         shown = " ".join(v.text for v in parsed.values if v.filled)
         result.findings.append(
             Finding("row.unplaced", "warning", f"{prefix}.*", f"“{parsed.row.label}”一行（{shown}）：{placement.reason}")
@@ -670,7 +670,7 @@ def _parse_appeals(lines) -> TableResult:
     if placement.reason is not None:
         for key in keys:
             result.cells[f"appeals.{key}"] = None
-        result.undecided += len(keys)
+            result.undecided.add(f"appeals.{key}")
         result.findings.append(Finding("row.unplaced", "warning", "appeals.*.*", f"行政复议、行政诉讼表：{placement.reason}"))
         return result
     for key, slot in placement.cells.items():

@@ -357,6 +357,11 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("narrative.requests_carried_forward", "warning", "正文所述结转下年度数与表三不符"),
     RuleInfo("narrative.review_total", "warning", "正文所述行政复议件数与表四不符"),
     RuleInfo("narrative.suit_total", "warning", "正文所述行政诉讼件数与表四不符"),
-    RuleInfo("document.no_text", "warning", "文件没有文字层（扫描件），未做 OCR"),
+    RuleInfo("document.no_text", "warning", "文件没有文字层（扫描件），也未能由 OCR 识别"),
+    RuleInfo("ocr.read", "info", "部分或全部页面为扫描图像，文字和数字由 OCR 识别，引用前请对照原件"),
+    RuleInfo("ocr.check_cells", "warning", "OCR 识别的表格未通过勾稽核对：可能是识别错误而非报告本身有误，请对照原件核对单元格"),
+    RuleInfo("ocr.low_score", "warning", "该单元格的 OCR 识别置信度低，请对照原件核对"),
+    RuleInfo("ocr.page_limit", "warning", "扫描页数超过每份文件的 OCR 页数上限，其余页面未识别"),
+    RuleInfo("ocr.image_unreadable", "warning", "文件中的图片无法解码，未能识别"),
 )
 RULES_BY_ID = {r.id: r for r in RULES}
