@@ -392,6 +392,7 @@ def _alert_parts(db: sqlite_utils.Database) -> None:
     )
     db["alert_parts"].create_index(["channel", "status"], if_not_exists=True)
     db["alert_parts"].create_index(["digest_id"], if_not_exists=True)
+    db["alert_parts"].create_index(["channel", "tried_ts"], if_not_exists=True)
     db["alert_part_findings"].create(
         {"part_id": int, "finding_key": str, "state": str},
         pk=("part_id", "finding_key"),

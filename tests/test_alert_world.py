@@ -234,6 +234,22 @@ def test_every_channel_gets_its_findings_once_in_order_within_its_limits(world, 
     assert {name: len(robot.accepted) for name, robot in robots.robots.items()} == before and len(inbox.messages) == 1
 
 
+def test_a_dry_run_shows_the_messages_and_changes_nothing(world, robots, tmp_path, monkeypatch):
+    url, wecom = robots.add("wecom")
+    monkeypatch.setenv("NB_WECOM_URL", url)
+    config = tmp_path / "alerts.yaml"
+    config.write_text(
+        "portals: []\nagencies: []\nalerts:\n  log: false\n  webhooks:\n    - {name: city, kind: wecom, url_env: NB_WECOM_URL}\n"
+    )
+    command = ["check", "--data", str(world.root), "--config", str(config), "--year", "2024", "--today", "2025-06-01"]
+    first = CliRunner().invoke(cli, [*command, "--alert", "--dry-run"])
+    assert first.exit_code == 0, first.output
+    assert re.search(r"—— 将发送到 city（\d+ 条消息，317 条提醒）——", first.stdout) and "年报核查提醒 · 详情 1/" in first.stdout
+    again = CliRunner().invoke(cli, [*command, "--alert", "--dry-run"])
+    assert again.stdout == first.stdout and wecom.accepted == []
+    assert world.db.execute("select count(*) from alert_parts").fetchone()[0] == 0
+
+
 def test_a_refused_part_is_the_only_one_sent_on_the_next_run(world, robots, tmp_path, monkeypatch):
     url, wecom = robots.add("wecom")
     refused = []

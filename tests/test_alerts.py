@@ -25,7 +25,7 @@ from servers import Inbox, free_port
 from archive import ingest
 from archive.alert_limits import LIMITS
 from archive.alert_text import Line, Style, pack, place, summary_text
-from archive.alert_transport import measure, request
+from archive.alert_transport import Refusal, measure, post, request
 from archive.alerts import AlertConfig, EmailChannel, LogChannel, Route, WebhookChannel, alert, pending
 from archive.compliance import check_year, record
 from archive.deadlines import Deadlines
@@ -271,6 +271,34 @@ def test_routes_by_region_level_and_agency(tmp_path):
     assert {r["key"] for r in pending(feeder.db, "x", route=Route(agencies=("d1-0",)))} == {"missing:d1-0:2024"}
 
 
+@pytest.mark.parametrize(
+    "kind, text, code",
+    [
+        ("wecom", "字" * 1366, "40058"),  # 4098 bytes of content
+        ("dingtalk", "字" * 6660, "460101"),  # a body over 20000 bytes
+        ("feishu", "字" * 6660, "9499"),
+    ],
+)
+def test_the_strict_robots_refuse_what_production_refuses(robots, kind, text, code):
+    url, robot = robots.add(kind)
+    with pytest.raises(Refusal) as refused:
+        post(kind, *request(kind, url, None, _part("年报", text), robots.clock.time()))
+    assert f"（{code}：" in refused.value.reason and robot.accepted == []
+    post(kind, *request(kind, url, None, _part("年报", "字" * 1000), robots.clock.time()))  # within the limit: accepted
+    assert len(robot.accepted) == 1
+
+
+def test_a_bad_signature_stops_the_channel(feeder, robots, monkeypatch):
+    monkeypatch.setenv("WRONG_SECRET", "SEC-not-the-robots")
+    _check(feeder)
+    for kind, code in (("dingtalk", "310000"), ("feishu", "19021")):
+        url, robot = robots.add(kind, secret="SEC-the-robots")
+        result = alert(feeder.db, AlertConfig([WebhookChannel(url, kind, "WRONG_SECRET", kind)]), "t1", clock=robots.clock)[kind]
+        assert result.untold == 2 and result.sent == 0 and robot.accepted == [] and robot.answers == [int(code)]
+        assert f"（{code}：" in result.errors[0] and result.errors[1] == "其余 1 条消息本次未发送"  # not tried: it would fail too
+        assert "SEC-not-the-robots" not in str(result)
+
+
 def test_a_robot_answering_without_its_code_is_not_success(feeder, robots):
     url, robot = robots.add("wecom")
     robot.refuse_once(lambda body: "详情 1/1" in body["markdown"]["content"], 200, {"result": "ok"})  # HTTP 200, no errcode
@@ -297,6 +325,19 @@ def test_pacing_keeps_every_robot_under_its_rate_limit(tmp_path, robots):
             for count, seconds in LIMITS[channel.kind].windows:
                 assert sum(t - seconds < u <= t for u in robot.arrivals[: i + 1]) <= count
     assert sum(robots.clock.slept) > 60  # at 20 a minute, the robots took minutes of (simulated) time
+
+
+def test_pacing_carries_over_to_the_next_run(tmp_path, robots):
+    feeder = _county(tmp_path, 10, 20)
+    url, robot = robots.add("wecom")
+    config = AlertConfig([WebhookChannel(url, "wecom", name="w", max_bytes=2048)])
+    first = alert(feeder.db, config, "t1", clock=robots.clock)["w"]
+    assert first.ok and 14 <= first.sent <= 20  # a minute's worth, or nearly
+    feeder.db.execute("update agencies set retired = '2024-06-30' where id like 'd%'")  # 200 findings resolved
+    _check(feeder)
+    second = alert(feeder.db, config, "t2", clock=robots.clock)["w"]  # a new run, the same minute
+    assert second.ok and second.told == 200 and second.sent > 5
+    assert set(robot.answers) == {0}  # the new run knew what the last one had sent: never refused
 
 
 def test_too_fast_is_waited_for_and_sent_again(feeder, robots):
