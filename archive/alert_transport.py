@@ -57,7 +57,7 @@ class Secrets:
             parts = urllib.parse.urlsplit(url)
         except ValueError:
             return
-        self.values |= {v for _, v in urllib.parse.parse_qsl(parts.query) if v}
+        self.values |= {v for _, v in urllib.parse.parse_qsl(parts.query) if len(v) >= 6}
         self.values |= {p for p in parts.path.split("/") if len(p) >= 8}  # tokens in the path (Feishu hooks)
         if parts.password:
             self.values.add(parts.password)
@@ -194,31 +194,32 @@ _OPENER = urllib.request.build_opener(_NoRedirect)
 _CODE_FIELDS = {"wecom": "errcode", "dingtalk": "errcode", "feishu": "code"}
 
 
-def _verdict(kind: str, answer: bytes) -> None:
-    """A robot answers HTTP 200 whether it accepted the message or not: read its code. An answer
-    without one is not taken for success."""
-    field = _CODE_FIELDS.get(kind)
-    if field is None:
-        return
+def _robot_code(kind: str, answer: bytes) -> tuple[int, str] | None:
+    """The robot's own code and message in an answer, or None when it carries none."""
     try:
         data = json.loads(answer)
-        code = int(data[field])
+        return int(data[_CODE_FIELDS[kind]]), str(data.get("errmsg") or data.get("msg") or "")[:300]
     except (ValueError, KeyError, TypeError):
-        raise Refusal(f"机器人的应答无法识别：{answer[:200].decode('utf-8', 'replace')!r}") from None
-    if code == 0:
-        return
+        return None
+
+
+def _refused_by_robot(kind: str, code: int, message: str, status: str = "") -> Refusal:
     limits = LIMITS[kind]
-    message = str(data.get("errmsg") or data.get("msg") or "")[:300]
-    raise Refusal(f"机器人拒绝（{code}：{message}）", retry=code in limits.retry_codes, fatal=code in limits.fatal_codes)
+    return Refusal(f"{status}机器人拒绝（{code}：{message}）", retry=code in limits.retry_codes, fatal=code in limits.fatal_codes)
 
 
 def post(kind: str, url: str, body: bytes, timeout: float = 30) -> None:
-    """Send one request; returns when the receiver accepted it, raises Refusal otherwise."""
+    """Send one request; returns when the receiver accepted it, raises Refusal otherwise. Robots
+    answer HTTP 200 whether they accepted the message or not: their code is read, and an answer
+    without one is not taken for success."""
     req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json; charset=utf-8"})
     try:
         with _OPENER.open(req, timeout=timeout) as response:
             answer = response.read(65536)
     except urllib.error.HTTPError as e:
+        said = _robot_code(kind, e.read(65536) if e.fp else b"") if kind in _CODE_FIELDS else None
+        if said and said[0]:  # a robot's refusal sent with an HTTP error status: its code decides
+            raise _refused_by_robot(kind, *said, status=f"HTTP {e.code}，") from None
         wait = e.headers.get("Retry-After") if e.headers else None
         raise Refusal(
             f"HTTP {e.code}",
@@ -229,7 +230,13 @@ def post(kind: str, url: str, body: bytes, timeout: float = 30) -> None:
     except (OSError, ValueError, http.client.HTTPException) as e:  # unreachable, refused, timed out, TLS: nothing will pass now
         reason = getattr(e, "reason", None) or e
         raise Refusal(f"无法连接：{type(reason).__name__}: {reason}", fatal=True, reached=False) from None
-    _verdict(kind, answer)
+    if kind not in _CODE_FIELDS:
+        return
+    said = _robot_code(kind, answer)
+    if said is None:
+        raise Refusal(f"机器人的应答无法识别：{answer[:200].decode('utf-8', 'replace')!r}")
+    if said[0]:
+        raise _refused_by_robot(kind, *said)
 
 
 class Mailer:

@@ -9,7 +9,7 @@ import logging
 from datetime import date
 
 import pytest
-from archive_helpers import Feeder
+from archive_helpers import Feeder, office_mail
 from click.testing import CliRunner
 
 from archive import ingest
@@ -126,12 +126,7 @@ def test_robot_answers_and_redirects_are_scrubbed_and_not_followed(feeder, robot
 
 def test_smtp_errors_never_show_the_password(feeder, smtp, monkeypatch):
     controller, inbox = smtp
-    monkeypatch.setenv("SMTP_USER", "office")
-    monkeypatch.setenv("SMTP_PASS", "wrong-PASS-5e2b")
-    channel = EmailChannel(
-        "127.0.0.1", controller.port, "n@example.gov.cn", ("o@example.gov.cn",), "none", "SMTP_USER", "SMTP_PASS"
-    )
-    result = alert(feeder.db, AlertConfig([channel]), "t1")["email"]
+    result = alert(feeder.db, AlertConfig([office_mail(controller.port, monkeypatch, "wrong-PASS-5e2b")]), "t1")["email"]
     assert "SMTPAuthenticationError" in result.errors[0] and "wrong-PASS-5e2b" not in str(result) and inbox.messages == []
     remote = EmailChannel("192.0.2.1", 25, "n@example.gov.cn", ("o@example.gov.cn",), "none", "SMTP_USER", "SMTP_PASS")
     refused = alert(feeder.db, AlertConfig([remote]), "t2")["email"]  # built in code, not from a config: refused too

@@ -19,7 +19,7 @@ from datetime import date
 
 import pytest
 from aiosmtpd.controller import Controller
-from archive_helpers import Feeder
+from archive_helpers import Feeder, office_mail
 from servers import Inbox, free_port
 
 from archive import ingest
@@ -65,12 +65,7 @@ def _county(tmp_path, regions: int, departments: int) -> Feeder:
 
 def test_email_digest_once_then_resolution(feeder, smtp, monkeypatch):
     controller, inbox = smtp
-    monkeypatch.setenv("SMTP_USER", "office")
-    monkeypatch.setenv("SMTP_PASS", "s3cret")
-    channel = EmailChannel(
-        "127.0.0.1", controller.port, "nianbao@example.gov.cn", ("office@example.gov.cn",), "none", "SMTP_USER", "SMTP_PASS"
-    )
-    config = AlertConfig([channel])
+    config = AlertConfig([office_mail(controller.port, monkeypatch)])
     _check(feeder)
     first = alert(feeder.db, config, "t1")["email"]
     assert (first.told, first.sent, first.ok) == (2, 1, True)
@@ -345,10 +340,18 @@ def test_too_fast_is_waited_for_and_sent_again(feeder, robots):
     wecom.busy(20, robots.clock.time())  # another sender just used up this minute
     d_url, ding = robots.add("dingtalk")
     ding.throttled_until = robots.clock.time() + 600  # DingTalk's 10-minute penalty is running
+    f_url, feishu = robots.add("feishu")
+    feishu.refuse_once(lambda body: True, 400, {"code": 11232, "msg": "frequency limited"})  # said with HTTP 400
     _check(feeder)
-    config = AlertConfig([WebhookChannel(url, "wecom", name="w"), WebhookChannel(d_url, "dingtalk", name="d")])
+    config = AlertConfig(
+        [
+            WebhookChannel(url, "wecom", name="w"),
+            WebhookChannel(d_url, "dingtalk", name="d"),
+            WebhookChannel(f_url, "feishu", name="f"),
+        ]
+    )
     results = alert(feeder.db, config, "t1", clock=robots.clock)
-    assert results["w"].ok and results["d"].ok
+    assert results["w"].ok and results["d"].ok and results["f"].ok and len(feishu.accepted) == 2
     assert wecom.answers[0] == 45009 and wecom.answers[-1] == 0 and len(wecom.accepted) == 2
     assert ding.answers[:2] == [130101, 130101] and len(ding.accepted) == 2
     assert 600 in robots.clock.slept  # the documented penalty was waited out
