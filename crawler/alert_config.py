@@ -114,10 +114,10 @@ def _email(r: _Reader, node: yaml.Node, where: str, name: str, agencies: dict[st
     )
 
 
-def _webhook_url(r: _Reader, h: dict, where: str) -> str:
+def _webhook_url(r: _Reader, node: yaml.Node, h: dict, where: str) -> str:
     if ("url" in h) == ("url_env" in h):
         raise r.fail(
-            h.get("url") or h.get("url_env"),
+            node,
             where,
             "give exactly one of url or url_env (robot URLs carry their token: prefer url_env)",
         )
@@ -142,7 +142,7 @@ def _webhook(r: _Reader, node: yaml.Node, where: str, index: int, agencies: dict
     kind = r.string(h["kind"], f"{where}.kind") if "kind" in h else "generic"
     if kind not in WEBHOOK_KINDS:
         raise r.fail(h["kind"], f"{where}.kind", f"unknown {kind!r} (known: {', '.join(WEBHOOK_KINDS)})")
-    url = _webhook_url(r, h, where)
+    url = _webhook_url(r, node, h, where)
     if "secret_env" in h and kind not in SIGNED_KINDS:
         raise r.fail(h["secret_env"], f"{where}.secret_env", f"{kind} webhooks are not signed (only {', '.join(SIGNED_KINDS)})")
     return WebhookChannel(
