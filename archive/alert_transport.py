@@ -43,6 +43,7 @@ class Refusal(Exception):
         self.fatal = fatal  # nothing else will pass this run (bad token, signature, connection)
         self.wait = wait  # the receiver's own Retry-After, if it gave one
         self.reached = reached  # the receiver saw the request (it counts toward its rate limit)
+        self.tried: float | None = None  # when it did (set by the sender)
 
 
 class Secrets:

@@ -245,27 +245,36 @@ def _send_parts(db, channel, kind: str, queue: list[dict], now: str, clock: Cloc
             url, key = webhook_url(channel.url, secrets), secret(channel.secret_env, secrets)
             send = lambda part: post(kind, *request(kind, url, key, _message(part), clock.time()))
         for done, part in enumerate(queue):
-            for attempt in itertools.count():
-                pacer.wait()
-                try:
-                    send(part)
-                except Refusal as refusal:
-                    tried = pacer.record() if refusal.reached else None
-                    if refusal.retry and attempt < len(limits.backoff):
-                        pacer.sleep(max(limits.backoff[attempt], min(refusal.wait or 0, 600)))
-                        continue
-                    reason = secrets.scrub(refusal.reason)
-                    alert_ledger.refused(db, part, reason, tried)
-                    result.failed += 1
-                    result.errors.append(f"{_part_name(part, kind)}：{reason}")
-                    if refusal.fatal or refusal.retry:  # nothing else would pass now
-                        if len(queue) > done + 1:
-                            result.errors.append(f"其余 {len(queue) - done - 1} 条消息本次未发送")
-                        return
-                    break
-                result.told += alert_ledger.sent(db, part, channel.name, now, pacer.record(), part["payload"].get("title", ""))
-                result.sent += 1
-                break
+            try:
+                tried = _attempt(part, send, pacer, limits.backoff)
+            except Refusal as refusal:
+                reason = secrets.scrub(refusal.reason)
+                alert_ledger.refused(db, part, reason, refusal.tried)
+                result.failed += 1
+                result.errors.append(f"{_part_name(part, kind)}：{reason}")
+                if refusal.fatal or refusal.retry:  # nothing else would pass now
+                    if len(queue) > done + 1:
+                        result.errors.append(f"其余 {len(queue) - done - 1} 条消息本次未发送")
+                    return
+                continue
+            result.told += alert_ledger.sent(db, part, channel.name, now, tried, part["payload"].get("title", ""))
+            result.sent += 1
+
+
+def _attempt(part: dict, send, pacer: Pacer, backoff: tuple[float, ...]) -> float:
+    """Send one part, paced, waiting and sending again while the receiver says "too fast"
+    (as long as the kind's backoff lasts). Returns when it was accepted; raises the last
+    Refusal (with ``tried``: when the receiver saw it, if it did)."""
+    for attempt in itertools.count():
+        pacer.wait()
+        try:
+            send(part)
+            return pacer.record()
+        except Refusal as refusal:
+            refusal.tried = pacer.record() if refusal.reached else None
+            if not (refusal.retry and attempt < len(backoff)):
+                raise
+            pacer.sleep(max(backoff[attempt], min(refusal.wait or 0, 600)))
 
 
 def _message(part: dict) -> dict:
