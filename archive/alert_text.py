@@ -174,6 +174,7 @@ def summary_text(
     parts: int,
     style: Style,
     fits: Callable[[str], bool],
+    per_run: int | None = None,
 ) -> str:
     """The first message: what is new, the open findings in the channel's scope by kind and by
     region (the counts ``nianbao check`` gives), and links to the archive. Regions are rolled up
@@ -185,9 +186,11 @@ def summary_text(
     told = "，".join(f"{title} {news[n]} 条" for n, title in NEWS if news[n]) or "没有新内容"
     head = [
         style.heading(f"年报核查提醒 · {year_text} · {scope.label}"),
-        f"- 本次提醒：{told}；详情 {parts} 条消息随后发送" if parts else f"- 本次提醒：{told}",
+        f"- 本次提醒：{told}" + (f"；详情 {parts} 条消息随后发送" if parts else ""),
         f"- 当前问题（共 {sum(all_kinds.values())} 条）：{counts_text(all_kinds) or '无'}",
     ]
+    if per_run and parts >= per_run:  # the summary is one of the run's messages too
+        head.append(f"- 每次运行最多发送 {per_run} 条消息，其余详情在以后的运行中继续发送")
     links = [style.link(label, url) for label, url in scope.links]
     for digits, limit_lines in ((6, None), (4, None), (2, None), (2, 20), (2, 5), (2, 0)):
         body = [style.bold("按地区")] + _region_lines(totals, digits, limit_lines) if totals else []

@@ -81,6 +81,7 @@ class WebhookChannel:
     name: str = "webhook"
     route: Route = Route()
     max_bytes: int | None = None  # lower than the kind's limit (never higher for a robot)
+    max_messages: int | None = None  # per run (default: the kind's; the rest wait for the next run)
 
 
 @dataclass(frozen=True)
@@ -105,12 +106,14 @@ class Delivery:
     sent: int = 0  # messages accepted in this run
     failed: int = 0  # messages refused in this run
     untold: int = 0  # findings still waiting for this channel (sent again next run)
+    deferred: int = 0  # messages left for the next run by the per-run limit (not a failure)
     errors: list[str] = field(default_factory=list)
     preview: list[str] = field(default_factory=list)  # a dry run: the messages it would send
 
     @property
     def ok(self) -> bool:
-        return not self.errors and not self.untold
+        """Everything arrived, or what did not is only waiting for the per-run limit."""
+        return not self.errors and (not self.untold or self.deferred > 0)
 
 
 def channel_kind(channel) -> str:
@@ -126,6 +129,10 @@ def _limit(channel, kind: str) -> int:
     if kind == "generic" and own:
         return own
     return min(own or LIMITS[kind].max_bytes, LIMITS[kind].max_bytes)
+
+
+def _per_run(channel, kind: str) -> int | None:
+    return getattr(channel, "max_messages", None) or LIMITS[kind].per_run
 
 
 def pending(db: sqlite_utils.Database, channel: str, year: int | None = None, route: Route = Route()) -> list[dict]:
@@ -208,7 +215,8 @@ def _plan(db, config: AlertConfig, channel, kind: str, rows: list[dict]) -> tupl
     signed = bool(getattr(channel, "secret_env", None))
     size = lambda text, part_rows: measure(kind, signed, subject, text, part_rows)
     details = pack(lambda i, n: style.heading(f"年报核查提醒 · 详情 {i}/{n}"), detail_lines(rows, style), style, size, limit)
-    summary = summary_text(years, scope, news, totals, len(details), style, lambda text: size(text, []) <= limit)
+    fits = lambda text: size(text, []) <= limit
+    summary = summary_text(years, scope, news, totals, len(details), style, fits, _per_run(channel, kind))
     parts = [PlannedPart(0, len(details), "summary", {"title": subject, "text": summary}, [])]
     for number, (text, part_rows) in enumerate(details, 1):
         payload = {"title": subject, "text": text}
@@ -233,6 +241,9 @@ def _preview(channel, kind: str, part: dict) -> str:
 
 def _send_parts(db, channel, kind: str, queue: list[dict], now: str, clock: Clock, result: Delivery, secrets: Secrets) -> None:
     limits = LIMITS[kind]
+    per_run = _per_run(channel, kind)
+    if per_run and len(queue) > per_run:
+        queue, result.deferred = queue[:per_run], len(queue) - per_run
     since = clock.time() - max((s for _, s in limits.windows), default=0.0)
     pacer = Pacer(limits.windows, clock, alert_ledger.recent_tries(db, channel.name, since))
     with contextlib.ExitStack() as stack:
@@ -334,7 +345,10 @@ def report_lines(results: dict[str, Delivery]) -> tuple[list[str], list[str]]:
     out, err = [], []
     for name, r in results.items():
         if r.ok:
-            out.append(f"提醒 {name}：已告知 {r.told} 条（{r.sent} 条消息）" if r.sent else f"提醒 {name}：没有新内容")
+            line = f"提醒 {name}：已告知 {r.told} 条（{r.sent} 条消息）" if r.sent else f"提醒 {name}：没有新内容"
+            if r.deferred:
+                line += f"；其余 {r.untold} 条的 {r.deferred} 条消息超出每次运行的条数上限，下次运行继续发送"
+            out.append(line)
             continue
         err.append(
             f"提醒 {name}：{r.untold} 条未送达（下次运行重发），本次已告知 {r.told} 条（{r.sent} 条消息送达，{r.failed} 条被拒）"

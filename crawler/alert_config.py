@@ -138,7 +138,7 @@ def _webhook_url(r: _Reader, node: yaml.Node, h: dict, where: str) -> str:
 
 
 def _webhook(r: _Reader, node: yaml.Node, where: str, index: int, agencies: dict[str, Agency]) -> WebhookChannel:
-    h = r.mapping(node, where, set(), {"kind", "url", "url_env", "secret_env", "name", "max_bytes"} | ROUTE_KEYS)
+    h = r.mapping(node, where, set(), {"kind", "url", "url_env", "secret_env", "name", "max_bytes", "max_messages"} | ROUTE_KEYS)
     kind = r.string(h["kind"], f"{where}.kind") if "kind" in h else "generic"
     if kind not in WEBHOOK_KINDS:
         raise r.fail(h["kind"], f"{where}.kind", f"unknown {kind!r} (known: {', '.join(WEBHOOK_KINDS)})")
@@ -152,6 +152,7 @@ def _webhook(r: _Reader, node: yaml.Node, where: str, index: int, agencies: dict
         r.string(h["name"], f"{where}.name") if "name" in h else f"{kind}-{index}",
         _route(r, h, where, agencies),
         _max_bytes(r, h, where, kind),
+        int(r.number(h["max_messages"], f"{where}.max_messages", 1, 10000)) if "max_messages" in h else None,
     )
 
 

@@ -335,6 +335,23 @@ def test_pacing_carries_over_to_the_next_run(tmp_path, robots):
     assert set(robot.answers) == {0}  # the new run knew what the last one had sent: never refused
 
 
+def test_a_large_digest_continues_on_the_next_runs(tmp_path, robots):
+    from archive.alerts import report_lines
+
+    feeder = _county(tmp_path, 4, 20)  # 84 findings
+    url, robot = robots.add("wecom")
+    config = AlertConfig([WebhookChannel(url, "wecom", name="w", max_bytes=1500, max_messages=3)])
+    runs = []
+    while not runs or runs[-1].sent:
+        runs.append(alert(feeder.db, config, f"t{len(runs)}", clock=robots.clock)["w"])
+    assert [r.sent for r in runs[:-1]][:2] == [3, 3] and all(r.ok for r in runs) and runs[-1].untold == 0
+    assert runs[0].deferred == len(robot.accepted) - 3 and "每次运行最多发送 3 条消息" in robot.texts()[0]
+    assert "下次运行继续发送" in report_lines({"w": runs[0]})[0][0] and report_lines({"w": runs[0]})[1] == []
+    assert sorted(r["key"] for r in feeder.db.query("select finding_key as key from alerts_sent")) == sorted(
+        r["key"] for r in feeder.db.query("select key from compliance")
+    )
+
+
 def test_too_fast_is_waited_for_and_sent_again(feeder, robots):
     url, wecom = robots.add("wecom")
     wecom.busy(20, robots.clock.time())  # another sender just used up this minute
