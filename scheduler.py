@@ -281,7 +281,17 @@ def _deadlines(config_path: str):
 def check(
     data_dir: str, config_path: str, year: int, region: str, as_json: bool, fail_on: str, today, send_alerts: bool, dry_run: bool
 ) -> None:
-    """Missing, late, replaced, unreachable, unparseable, inconsistent and cross-year findings for a year."""
+    """Missing, late, replaced, unreachable, unparseable, inconsistent and cross-year findings for a year.
+
+    With --alert each configured channel gets what it has not been told yet; the
+    exit status is 3 when an alert did not arrive (it is sent again next time).
+
+    Example:
+
+    \b
+        nianbao check --year 2024 --region 4107
+        nianbao check --year 2024 --alert --dry-run
+    """
     from datetime import date
 
     from archive.compliance import KIND_NAMES, KINDS, check_year, record
@@ -396,7 +406,13 @@ def run(
 ) -> None:
     """One full cycle, for cron: crawl → archive → check → alert.
 
-    Refused (exit status 75) while another run holds the data directory.
+    Refused (exit status 75) while another run holds the data directory; exit
+    status 3 when an alert did not arrive (it is sent again by the next run).
+
+    Example:
+
+    \b
+        nianbao run --config config.yaml --data data
     """
     from archive.compliance import KIND_NAMES, KINDS
     from archive.lock import RunLocked

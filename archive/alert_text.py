@@ -12,7 +12,7 @@ from .compliance import KIND_NAMES, KINDS
 
 NEWS = (("new", "新发现"), ("changed", "有变化"), ("resolved", "已解决"))
 LEVEL_NAMES = {"government": "政府", "department": "部门", "township": "乡镇"}
-_MARKDOWN_SPECIALS = str.maketrans({"*": "＊", "_": "＿", "[": "［", "]": "］", "<": "＜", ">": "＞", "`": "｀", "#": "＃"})
+_MARKDOWN_SPECIALS = str.maketrans({"*": "＊", "[": "［", "]": "］", "<": "＜", ">": "＞", "`": "｀", "#": "＃"})
 
 
 def place(region: str | None) -> str:

@@ -391,5 +391,24 @@ def test_a_part_whose_finding_changed_before_it_was_sent_is_never_sent_stale(fee
     assert feeder.db.execute("select count(*) from alert_parts where status = 'superseded'").fetchone()[0] == 1
 
 
+def test_text_from_the_archive_cannot_carry_markup_into_a_robot_message():
+    from archive.alert_text import finding_line
+
+    row = {
+        "region": "410702",
+        "kind": "unparseable",
+        "agency_name": "某局**[点此领取](http://evil.example/)**\n# 通知",
+        "agency_key": "x",
+        "year": 2024,
+        "detail": '<font color="warning">failed</font>',
+        "confidence": "high",
+        "evidence": "http://p.example.gov.cn/a (1).html",
+    }
+    line = finding_line(row, Style(markdown=True))
+    assert "\n" not in line and "](http://evil" not in line and "<font" not in line and "**" not in line
+    assert line.endswith("[原文](http://p.example.gov.cn/a%20%281%29.html)")  # the one link is ours
+    assert "[点此领取](http://evil.example/)" in finding_line(row, Style(markdown=False))  # plain text: shown as written
+
+
 def test_places_are_rendered_in_one_function():
     assert place("410702") == "410702" and place(None) == "无区划"
