@@ -38,7 +38,8 @@ class Pacer:
         self.clock = clock
         longest = max((s for _, s in windows), default=0.0)
         now = clock.time()
-        self.history = sorted(t for t in history if t > now - longest)
+        # times after now (the clock was set back since) are dropped: a wait never exceeds one window
+        self.history = sorted(t for t in history if now - longest < t <= now)
         self.waited = 0.0
 
     def wait(self) -> None:
