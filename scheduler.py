@@ -17,6 +17,7 @@ import click
 from archive.errors import NianbaoError
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the data directory; try again later
+EXIT_UNDELIVERED = 3  # some alerts did not arrive (they are sent again by the next run)
 log = logging.getLogger("nianbao.schedule")
 
 REPORT_SUFFIXES = {".pdf", ".html", ".htm", ".shtml", ".txt", ".md", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et"}
@@ -331,7 +332,17 @@ def _deadlines(config_path: str):
 def check(
     data_dir: str, config_path: str, year: int, region: str, as_json: bool, fail_on: str, today, send_alerts: bool, dry_run: bool
 ) -> None:
-    """Missing, late, replaced, unreachable, unparseable, inconsistent and cross-year findings for a year."""
+    """Missing, late, replaced, unreachable, unparseable, inconsistent and cross-year findings for a year.
+
+    With --alert each configured channel gets what it has not been told yet; the
+    exit status is 3 when an alert did not arrive (it is sent again next time).
+
+    Example:
+
+    \b
+        nianbao check --year 2024 --region 4107
+        nianbao check --year 2024 --alert --dry-run
+    """
     from datetime import date
 
     from archive.compliance import KIND_NAMES, KINDS, check_year, record
@@ -360,29 +371,37 @@ def check(
             flag = "" if f.confidence == "high" else f"（可信度 {f.confidence}）"
             click.echo("  " + fit(f.agency_name or f.agency_key, 30) + f.detail + flag)
         click.echo("\n" + _counts_line(year, findings))
-    if send_alerts:
-        _send_alerts(db, config_path, year, dry_run)
+    if send_alerts and not _send_alerts(db, config_path, year, dry_run):
+        sys.exit(EXIT_UNDELIVERED)
     if any(f.kind in wanted for f in findings):
         sys.exit(1)
 
 
-def _send_alerts(db, config_path: str, year: int | None, dry_run: bool) -> None:
+def _send_alerts(db, config_path: str, year: int | None, dry_run: bool) -> bool:
     from archive.alerts import AlertConfig, alert
     from archive.store import now
     from crawler.config import load_config
 
     config = load_config(config_path).alerts if Path(config_path).exists() else AlertConfig()
-    _echo_alerts(alert(db, config, now(), year, dry_run), dry_run)
+    return _echo_alerts(alert(db, config, now(), year, dry_run), dry_run)
 
 
-def _echo_alerts(results: dict[str, dict], dry_run: bool) -> None:
-    for channel, result in results.items():
-        if "error" in result:
-            click.echo(f"提醒 {channel}：发送失败（下次重试）：{result['error']}", err=True)
-        elif dry_run and result.get("would_send"):
-            click.echo(f"\n—— 将发送到 {channel}（{result['would_send']} 条）——\n{result['text']}")
-        else:
-            click.echo(f"提醒 {channel}：{result['sent']} 条", err=True)
+def _echo_alerts(results: dict, dry_run: bool) -> bool:
+    """Say what each channel got and what did not arrive; False when something did not."""
+    from archive.alerts import report_lines
+
+    if dry_run:
+        for name, result in results.items():
+            if result.preview:
+                click.echo(f"\n—— 将发送到 {name}（{len(result.preview)} 条消息，{result.untold} 条提醒）——")
+                click.echo("\n\n".join(result.preview))
+        return True
+    out, err = report_lines(results)
+    for line in out:
+        click.echo(line)
+    for line in err:
+        click.echo(line, err=True)
+    return not err
 
 
 def _counts_line(year: int, findings) -> str:
@@ -438,7 +457,13 @@ def run(
 ) -> None:
     """One full cycle, for cron: crawl → archive → check → alert.
 
-    Refused (exit status 75) while another run holds the data directory.
+    Refused (exit status 75) while another run holds the data directory; exit
+    status 3 when an alert did not arrive (it is sent again by the next run).
+
+    Example:
+
+    \b
+        nianbao run --config config.yaml --data data
     """
     from archive.compliance import KIND_NAMES, KINDS
     from archive.lock import RunLocked
@@ -478,7 +503,8 @@ def run(
     for f in sorted(result.findings, key=lambda f: (KINDS.index(f.kind), f.region or "", f.agency_name or "")):
         if f.key in news:
             click.echo(f"  {KIND_NAMES[f.kind]}  {f.agency_name or f.agency_key}：{f.detail}")
-    _echo_alerts(result.alerts, dry_run)
+    if not _echo_alerts(result.alerts, dry_run):
+        sys.exit(EXIT_UNDELIVERED)
 
 
 # ---- APScheduler ---------------------------------------------------------------
@@ -496,6 +522,8 @@ def cycle_job(config_path: str, data_dir: str) -> int:
     _child = None
     if code == EXIT_LOCKED:
         log.warning("另一次运行尚未结束，本次跳过")
+    elif code == EXIT_UNDELIVERED:
+        log.error("运行结束，但有提醒未送达（下次运行重发）")
     elif code:
         log.error("运行失败（退出码 %s），下次按计划重试", code)
     else:

@@ -224,6 +224,13 @@ def metadata(blob_url: str = "/-/capture/") -> dict:
         "labels": {"title": "表格标签（国家模板）", "facets": ["table_name", "template"]},
         "report_text": {"title": "年报全文", "fts_table": "report_text_fts", "fts_pk": "report_id"},
         "alerts_sent": {"title": "已发送提醒"},
+        "alert_digests": {"title": "提醒批次", "description": "每个渠道每次计划发送的提醒：摘要一条，详情分若干部分。"},
+        "alert_parts": {
+            "title": "提醒消息",
+            "description": "每条消息的发送状态：pending 待发送（被拒绝的下次重发）、sent 已送达、superseded 内容已过时未发送。",
+            "facets": ["channel", "status", "role"],
+        },
+        "alert_part_findings": {"title": "提醒消息所含问题"},
         "apscheduler_jobs": {"hidden": True},  # nianbao schedule's job store (pickled state)
     }
     for table in TABLES:

@@ -374,7 +374,47 @@ def _v9(db: sqlite_utils.Database) -> None:
     _cells_view(db, ocr=True)
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9)
+def _v10(db: sqlite_utils.Database) -> None:
+    """Alerts delivered per part: each planned digest (a summary and numbered detail messages,
+    each within its channel's limits) and which findings each part carries. A finding is told
+    on a channel (``alerts_sent``) only when every part carrying it was accepted; a refused
+    part waits for the next run, the parts that arrived are not sent again."""
+    db["alert_digests"].create(
+        {"id": int, "channel": str, "year": int, "created_at": str, "subject": str, "findings": int, "parts": int}, pk="id"
+    )
+    db["alert_parts"].create(
+        {
+            "id": int,
+            "digest_id": int,
+            "channel": str,
+            "number": int,  # 0: the summary; 1 … total: the details
+            "total": int,
+            "role": str,  # summary | detail
+            "payload": str,  # JSON of what is sent; cleared once accepted
+            "status": str,  # pending | sent | superseded (a finding in it changed before it was sent)
+            "attempts": int,
+            "tried_ts": float,  # the last try, in seconds since the epoch (pacing across runs)
+            "sent_at": str,
+            "error": str,  # the last refusal, secrets removed
+        },
+        pk="id",
+        foreign_keys=[("digest_id", "alert_digests", "id")],
+        not_null={"channel", "status", "role"},
+        defaults={"attempts": 0},
+    )
+    db["alert_parts"].create_index(["channel", "status"], if_not_exists=True)
+    db["alert_parts"].create_index(["digest_id"], if_not_exists=True)
+    db["alert_parts"].create_index(["channel", "tried_ts"], if_not_exists=True)
+    db["alert_part_findings"].create(
+        {"part_id": int, "finding_key": str, "state": str},
+        pk=("part_id", "finding_key"),
+        foreign_keys=[("part_id", "alert_parts", "id")],
+    )
+    db["alert_part_findings"].create_index(["finding_key"], if_not_exists=True)
+    db["alerts_sent"].create_index(["channel", "finding_key"], if_not_exists=True)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10)
 VERSION = len(MIGRATIONS)
 
 
