@@ -32,6 +32,10 @@ class IngestResult:
     ocr_pages: int = 0  # scanned pages (or images) OCR read, from its cache or not
     ocr_seconds: float = 0.0  # CPU seconds OCR spent
 
+    def add(self, other: IngestResult) -> None:
+        for name, value in vars(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
     def add_ocr(self, parsed: Parsed) -> None:
         self.ocr_pages += parsed.ocr_pages
         self.ocr_seconds += parsed.ocr_seconds
@@ -105,6 +109,11 @@ def sync_portals(db: sqlite_utils.Database, listed: dict[str, list[str]]) -> Non
         )
 
 
+def _insert(record: dict) -> str:
+    """A record with a key (one that arrived over a queue) is stored once however often it is delivered."""
+    return "insert or ignore" if record.get("record_key") else "insert"
+
+
 def record_capture(db: sqlite_utils.Database, run_id: int | None, c: dict) -> None:
     """One fetched response (already in the blob store) and the ZIP members inside it."""
     with db.atomic():
@@ -113,35 +122,11 @@ def record_capture(db: sqlite_utils.Database, run_id: int | None, c: dict) -> No
                 "insert or ignore into documents (sha256, size, kind, first_seen) values (?, ?, ?, ?)",
                 [c["sha256"], c["size"], c["kind"], c["fetched_at"]],
             )
-            for m in c.get("members") or []:
-                if m.get("sha256"):
-                    db.execute(
-                        "insert or ignore into documents (sha256, size, kind, first_seen) values (?, ?, ?, ?)",
-                        [m["sha256"], m["size"], m["kind"], c["fetched_at"]],
-                    )
-                    db.execute(
-                        "insert or ignore into zip_members (zip_sha256, name, sha256) values (?, ?, ?)",
-                        [c["sha256"], m["name"], m["sha256"]],
-                    )
-                elif m.get("error"):  # a member not unpacked (bomb, corrupt): said, not lost silently
-                    record_problem(
-                        db,
-                        run_id,
-                        {
-                            "portal": c["portal"],
-                            "kind": "zip_member",
-                            "url": c["url"],
-                            "detail": f"{m['name'] or 'ZIP'}: {m['error']}",
-                            "role": c["role"],
-                            "at": c["fetched_at"],
-                            "report_url": c.get("report_url"),
-                        },
-                    )
         # plain SQL: sqlite-utils' insert() reads the table's schema on every call, and a
         # crawl records every response here while the reactor waits
-        db.conn.execute(
-            "insert into captures (run_id, portal, role, url, requested_url, status, fetched_at, sha256, headers, "
-            "referer, report_url, link_name) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        inserted = db.conn.execute(
+            f"{_insert(c)} into captures (run_id, portal, role, url, requested_url, status, fetched_at, sha256, headers, "
+            "referer, report_url, link_name, record_key) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 run_id,
                 c["portal"],
@@ -155,11 +140,38 @@ def record_capture(db: sqlite_utils.Database, run_id: int | None, c: dict) -> No
                 c.get("referer"),
                 c.get("report_url"),
                 c.get("link_name"),
+                c.get("record_key"),
             ],
-        )
+        ).rowcount
+        if not inserted:  # delivered before: its members are recorded too
+            return
+        for m in c.get("members") or []:
+            if m.get("sha256"):
+                db.execute(
+                    "insert or ignore into documents (sha256, size, kind, first_seen) values (?, ?, ?, ?)",
+                    [m["sha256"], m["size"], m["kind"], c["fetched_at"]],
+                )
+                db.execute(
+                    "insert or ignore into zip_members (zip_sha256, name, sha256) values (?, ?, ?)",
+                    [c["sha256"], m["name"], m["sha256"]],
+                )
+            elif m.get("error"):  # a member not unpacked (bomb, corrupt): said, not lost silently
+                record_problem(
+                    db,
+                    run_id,
+                    {
+                        "portal": c["portal"],
+                        "kind": "zip_member",
+                        "url": c["url"],
+                        "detail": f"{m['name'] or 'ZIP'}: {m['error']}",
+                        "role": c["role"],
+                        "at": c["fetched_at"],
+                        "report_url": c.get("report_url"),
+                    },
+                )
 
 
-_PROBLEM = ("portal", "kind", "url", "detail", "role", "at", "report_url", "agency_id", "year")
+_PROBLEM = ("portal", "kind", "url", "detail", "role", "at", "report_url", "agency_id", "year", "record_key")
 _SIGHTING = (
     "portal",
     "url",
@@ -174,12 +186,13 @@ _SIGHTING = (
     "listed_title",
     "listed_date",
     "images",
+    "record_key",
 )
 
 
 def record_problem(db: sqlite_utils.Database, run_id: int | None, p: dict) -> None:
     db.execute(
-        f"insert into problems (run_id, {', '.join(_PROBLEM)}) values (?{', ?' * len(_PROBLEM)})",
+        f"{_insert(p)} into problems (run_id, {', '.join(_PROBLEM)}) values (?{', ?' * len(_PROBLEM)})",
         [run_id, *(p.get(k) for k in _PROBLEM)],
     )
 
@@ -192,7 +205,7 @@ def record_sighting(db: sqlite_utils.Database, run_id: int | None, r: dict, seen
         seen_at or now(),
     ]
     return db.execute(
-        f"insert into sightings ({', '.join(_SIGHTING)}, run_id, parts, attachments, seen_at) "
+        f"{_insert(r)} into sightings ({', '.join(_SIGHTING)}, run_id, parts, attachments, seen_at) "
         f"values ({', '.join('?' * len(values))})",
         values,
     ).lastrowid
@@ -247,6 +260,11 @@ def ingest_pending(db: sqlite_utils.Database, blob_root: str | Path, workers: in
     """What a crawl does when its fetching is over: every pending sighting parsed and
     stored; returns the figures for the crawl's stats."""
     started = time.monotonic()
+    return ingest_figures(ingest_with_progress(db, blob_root, workers, progress), time.monotonic() - started)
+
+
+def ingest_with_progress(db: sqlite_utils.Database, blob_root: str | Path, workers: int, progress: bool) -> IngestResult:
+    """``ingest``, with a progress bar when asked for (and a closing line)."""
     bar = Progress("解析入库", unit=" 份") if progress else None
     result = ingest(
         db, blob_root, workers=workers, on_progress=(lambda r, total: bar.update(r.reports, total, r.ocr_note())) if bar else None
@@ -254,8 +272,13 @@ def ingest_pending(db: sqlite_utils.Database, blob_root: str | Path, workers: in
     if bar is not None:
         note = "，" + result.ocr_note() if result.ocr_pages else ""
         bar.close(f"{result.reports} 份（新版本 {result.new_versions}，无法解析 {result.failed}{note}）")
+    return result
+
+
+def ingest_figures(result: IngestResult, seconds: float) -> dict:
+    """An ingest's figures, for a crawl's stats."""
     return {
-        "nianbao/archive/ingest_seconds": round(time.monotonic() - started, 2),
+        "nianbao/archive/ingest_seconds": round(seconds, 2),
         "nianbao/archive/reports_stored": result.reports,
         "nianbao/archive/new_versions": result.new_versions,
         "nianbao/archive/unreadable": result.failed,

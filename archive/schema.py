@@ -414,7 +414,16 @@ def _v10(db: sqlite_utils.Database) -> None:
     db["alerts_sent"].create_index(["channel", "finding_key"], if_not_exists=True)
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10)
+def _v11(db: sqlite_utils.Database) -> None:
+    """Records that arrive over a queue (``archive.stream``) carry a key: a record delivered
+    twice (a worker or the ingest writer killed before its acknowledgement) is stored once.
+    Records written directly by a local crawl have none (NULL keys never collide)."""
+    for table in ("captures", "problems", "sightings"):
+        db[table].add_column("record_key", str)
+        db.execute(f"create unique index if not exists {table}_record_key on {table}(record_key)")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11)
 VERSION = len(MIGRATIONS)
 
 

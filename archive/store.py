@@ -15,8 +15,10 @@ Every write for one report happens in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -30,6 +32,20 @@ from .template import APPLICANT_COLUMNS, TABLES, TABLES_BY_KEY
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@contextlib.contextmanager
+def immediate(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A write transaction that takes the write lock at its start (``BEGIN IMMEDIATE``): one
+    that reads first and writes later would fail at once, not wait, when another process
+    (the crawl's record writer) committed in between."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
 
 
 def agency_key(agency_id: str | None, agency_name: str | None) -> str:
@@ -166,7 +182,7 @@ def store_report(db: sqlite_utils.Database, sighting: dict, sources: list[Source
     key = agency_key(sighting.get("agency_id"), sighting.get("agency_name") or (report.agency if report else None))
     digest = content_hash(parsed)
     seen = sighting["seen_at"]
-    with db.atomic():
+    with immediate(db):
         versions = list(
             db.query(
                 "select id, version, content_hash, is_current, first_seen from reports "

@@ -1,6 +1,6 @@
 """The item pipeline: keep every raw capture (bytes by hash) and remember what was
-fetched; record captures, problems and report sightings in the archive, and at
-the end of the crawl parse and store the reports it found."""
+fetched; record captures, problems and report sightings in the archive (or on
+its stream, for a queued job) as their sources arrive."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from pathlib import PurePosixPath
 from archive import ingest
 from archive.extract import ZIP_ERRORS, sniff
 from archive.schema import open_archive
+from archive.store import now
 
 from .detail import ATTACHMENT_TYPES
+from .hold import ReportHold
 from .items import Capture, Fetched, Problem, ReportFound
 
 MAX_ZIP_MEMBERS = 200
@@ -110,21 +112,73 @@ def _members(body: bytes, spider) -> list[dict]:
     return out
 
 
+RECORDS = {Capture: "capture", Problem: "problem", ReportFound: "sighting"}
+
+
+class ArchiveSink:
+    """Records into the archive on this machine, one short transaction per batch."""
+
+    RECORDERS = {"capture": ingest.record_capture, "problem": ingest.record_problem, "sighting": ingest.record_sighting}
+
+    def __init__(self, crawler):
+        spider = crawler.spider
+        self.db = open_archive(spider.data_dir / "archive.db")
+        # a crawl the runner started (it parses and stores the reports), or one of its own (`scrapy crawl`)
+        self.run_id = crawler.settings.getint("NIANBAO_RUN_ID") or ingest.begin_crawl(
+            self.db, spider.config, list(spider.portals)
+        )
+
+    def write(self, batch: list[tuple[str, dict]]) -> None:
+        with self.db.atomic():
+            for kind, fields in batch:
+                self.RECORDERS[kind](self.db, self.run_id, fields)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class StreamSink:
+    """Records to the archive's stream (a queued job: ``archive.stream``); a report page
+    counts as archived in the job's state once its sighting is published."""
+
+    def __init__(self, crawler):
+        from redis import Redis
+
+        from archive.stream import RecordPublisher
+
+        self.state = crawler.spider.state
+        self.publisher = RecordPublisher(
+            Redis.from_url(crawler.settings.get("NIANBAO_QUEUE")), crawler.settings.getint("NIANBAO_RUN_ID")
+        )
+
+    def write(self, batch: list[tuple[str, dict]]) -> None:
+        seen = now()
+        batch = [(kind, {**fields, "seen_at": seen} if kind == "sighting" else fields) for kind, fields in batch]
+        self.publisher.publish(batch)
+        for kind, fields in batch:
+            if kind == "sighting":
+                self.state.mark_sighted(fields["portal"], fields["url"])
+
+    def close(self) -> None:
+        pass
+
+
 class ArchivePipeline:
     """The crawl's one item pipeline (one pass through Scrapy's pipeline machinery per
-    item, which is most of a crawl's CPU): fetched bytes stored by hash, captures,
-    problems and report sightings recorded in the archive in batched transactions;
-    when the spider closes, every pending sighting is parsed (worker processes) and
-    stored, one transaction per report."""
+    item, which is most of a crawl's CPU): fetched bytes stored by hash; captures,
+    problems and report sightings recorded in batches, in the archive (a crawl on this
+    machine) or on the archive's stream (a queued job). A sighting is held back until
+    its sources are in (``crawler.hold``), so every recorded sighting can be parsed at
+    once, while the crawl goes on (``archive.follow``)."""
 
     BATCH_ITEMS = 200  # items per archive transaction …
     BATCH_SECONDS = 2.0  # … or this long, whichever comes first
 
     def __init__(self, crawler):
         self.crawler = crawler
-        self.db = None
-        self.run_id: int | None = None
-        self._batch: list[tuple] = []
+        self.sink: ArchiveSink | StreamSink | None = None
+        self.hold: ReportHold | None = None
+        self._batch: list[tuple[str, dict]] = []
         self._batch_started = 0.0
 
     @classmethod
@@ -133,59 +187,52 @@ class ArchivePipeline:
 
     def open_spider(self, spider=None):
         spider = self.crawler.spider
-        self.db = open_archive(spider.data_dir / "archive.db")
-        run_id = self.crawler.settings.getint("NIANBAO_RUN_ID")
-        if run_id:  # one shard of a crawl the parent process has started
-            self.run_id = run_id
-            return
-        self.run_id = ingest.begin_crawl(self.db, spider.config, list(spider.portals))
+        self.sink = StreamSink(self.crawler) if self.crawler.settings.get("NIANBAO_QUEUE") else ArchiveSink(self.crawler)
+        self.hold = ReportHold(spider.state, spider.revalidate_days)
 
     def process_item(self, item):
         if isinstance(item, Fetched):
             item = store_capture(item, self.crawler.spider)
-        if not isinstance(item, (Capture, Problem, ReportFound)):
+        kind = RECORDS.get(type(item))
+        if kind is None:
             return item
         if not self._batch:
             self._batch_started = time.monotonic()
-        record = (
-            ingest.record_capture
-            if isinstance(item, Capture)
-            else ingest.record_problem
-            if isinstance(item, Problem)
-            else ingest.record_sighting
-        )
-        self._batch.append((record, vars(item)))  # shallow: the record functions only read it
+        if isinstance(item, ReportFound):
+            ready = self.hold.hold(item)
+        else:
+            self._batch.append((kind, vars(item)))  # shallow: the record functions only read it
+            ready = self.hold.outcome(item.url, getattr(item, "requested_url", None))
+        self._batch += [("sighting", vars(r)) for r in ready]
         if len(self._batch) >= self.BATCH_ITEMS or time.monotonic() - self._batch_started >= self.BATCH_SECONDS:
             self.flush()
         return item
 
     def flush(self) -> None:
-        """Write the batch to the archive in one short transaction, then the crawl state's:
-        what the state calls fetched is always in the archive (a crash loses at most one
-        batch of both, refetched next run). The write lock is held for milliseconds, not
-        for the batch's two seconds: shards of one crawl share the archive."""
+        """Write the batch in one short transaction (or one stream append), then the crawl
+        state's: what the state calls fetched is always recorded (a crash loses at most
+        one batch of both, refetched next run). The archive's write lock is held for
+        milliseconds, not for the batch's two seconds: other writers share the archive."""
         batch, self._batch = self._batch, []
         if batch:
-            with self.db.atomic():
-                for record, fields in batch:
-                    record(self.db, self.run_id, fields)
+            self.sink.write(batch)
         self.crawler.spider.state.commit()
 
     def close_spider(self, spider=None):
         spider = self.crawler.spider
+        self._batch += [("sighting", vars(r)) for r in self.hold.rest()]
         self.flush()
-        if self.crawler.settings.getint("NIANBAO_RUN_ID"):  # the parent ingests once all shards are done
-            self.db.close()
+        if self.crawler.settings.getint("NIANBAO_RUN_ID"):  # the runner parses and stores the reports
+            self.sink.close()
             return
-        settings = self.crawler.settings
-        stats = self.crawler.stats
+        db, settings, stats = self.sink.db, self.crawler.settings, self.crawler.stats
         figures = ingest.ingest_pending(
-            self.db,
+            db,
             spider.store.root,
             settings.getint("NIANBAO_PARSE_WORKERS") or ingest.default_workers(),
             settings.getbool("NIANBAO_PROGRESS"),
         )
         for key, value in figures.items():
             stats.set_value(key, value)
-        ingest.finish_run(self.db, self.run_id, stats.get_stats())
-        self.db.close()
+        ingest.finish_run(db, self.sink.run_id, stats.get_stats())
+        db.close()

@@ -1,10 +1,12 @@
-"""Run the crawl: in this process, or sharded over several (Scrapy's reactor runs once
-per process, and one process is CPU-bound near 160 pages/s).
+"""Run the crawl: in this process, sharded over several (Scrapy's reactor runs once
+per process, and one process is CPU-bound near 160 pages/s), or as jobs on a
+queue run by workers on any number of machines (``crawler.queue``).
 
 Sharding keeps politeness intact: portals that share a host always go to the
 same process, so per-host delay and concurrency hold; the global concurrency
 is divided between the shards. The shards record into one crawl run; the
-reports they found are parsed and stored once, here, when all are done.
+reports they find are parsed and stored while the crawl goes on, by a
+follower process (``archive.follow``), so the crawl's end is nearly the end.
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from archive import ingest
 from archive.errors import NianbaoError
+from archive.follow import Follower
+from archive.progress import Progress
+from archive.schema import open_archive
 
 from .config import Config, load_config
 from .state import CrawlState
@@ -63,23 +69,50 @@ def crawl(
     feed: str | Path | None = None,
     log_level: str = "WARNING",
     workers: int | None = None,
+    queue: str | None = None,
     **overrides,
 ) -> tuple[dict, Path | None]:
     """Crawl the configured portals into the archive (DATA/archive.db, DATA/blobs); return
     Scrapy's stats and the JSON Lines feed written, if one was asked for (the archive
-    holds the same records; a feed costs a JSON encoding of every item)."""
+    holds the same records; a feed costs a JSON encoding of every item). With ``queue``
+    (a Redis URL) the crawl runs as jobs on the queue's workers (no feed), and this
+    process writes their records into the archive as they arrive."""
     config = load_config(config_path)  # fails here, cleanly, before Scrapy starts
     ids = portals or list(config.portals)
     for portal_id in ids:
         config.portal(portal_id)
-    n = workers or config.crawl.workers or auto_workers(len(ids))
-    groups = shards(config, ids, n)
-    if len(groups) > 1:
-        return _sharded(config, Path(config_path), Path(data_dir), groups, feed, log_level, overrides)
-    return _in_process(config_path, data_dir, portals, feed, log_level, overrides)
+    data_dir = Path(data_dir)
+    progress = bool(overrides.pop("NIANBAO_PROGRESS", False))
+    if queue:
+        from .queue import crawl_on_queue
+
+        return crawl_on_queue(config, Path(config_path), data_dir, queue, ids, log_level, progress, workers), None
+    groups = shards(config, ids, workers or config.crawl.workers or auto_workers(len(ids)))
+    db = open_archive(data_dir / "archive.db")
+    run_id = ingest.begin_crawl(db, config, ids)
+    CrawlState(data_dir / "state.sqlite").close()  # created once, not raced for by the shards
+    overrides["NIANBAO_RUN_ID"] = run_id
+    failed: list[int] = []
+    parse_workers = int(overrides.get("NIANBAO_PARSE_WORKERS") or 0) or ingest.default_workers()
+    with Follower(data_dir / "archive.db", data_dir / "blobs", parse_workers, progress) as follower:
+        if len(groups) > 1:
+            stats, feed, failed = _sharded(data_dir, Path(config_path), groups, feed, log_level, overrides, run_id, progress)
+        else:
+            stats, feed = run_scrapy(config_path, data_dir, portals, feed, log_level, {**overrides, "NIANBAO_PROGRESS": progress})
+        stats.update(follower.finish())
+    ingest.finish_run(db, run_id, stats)
+    db.close()
+    if failed:
+        raise NianbaoError(
+            f"{len(failed)} of {len(groups)} crawl processes failed (portals: "
+            f"{', '.join(p for i in failed for p in groups[i])}); what was fetched is archived, "
+            "but the crawl is incomplete: run it again"
+        )
+    return stats, feed
 
 
-def _in_process(config_path, data_dir, portals, feed, log_level, overrides) -> tuple[dict, Path | None]:
+def run_scrapy(config_path, data_dir, portals, feed, log_level, overrides) -> tuple[dict, Path | None]:
+    """One Scrapy crawl in this process (once per process: Twisted's reactor cannot restart)."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
 
@@ -106,19 +139,13 @@ def _in_process(config_path, data_dir, portals, feed, log_level, overrides) -> t
 
 
 def _sharded(
-    config: Config, config_path: Path, data_dir: Path, groups: list[list[str]], feed, log_level: str, overrides: dict
-) -> tuple[dict, Path | None]:
-    from archive import ingest
-    from archive.progress import Progress
-    from archive.schema import open_archive
-
+    data_dir: Path, config_path: Path, groups: list[list[str]], feed, log_level: str, overrides: dict, run_id: int, progress: bool
+) -> tuple[dict, Path | None, list[int]]:
+    """One child process per group; returns the summed stats, the feed and the groups whose process failed."""
     from .progress import crawl_summary
 
-    progress = bool(overrides.pop("NIANBAO_PROGRESS", False))
     db = open_archive(data_dir / "archive.db")
-    run_id = ingest.begin_crawl(db, config, [p for g in groups for p in g])
-    CrawlState(data_dir / "state.sqlite").close()  # created once, not raced for by the shards
-    concurrency = -(-config.crawl.concurrency // len(groups))
+    concurrency = -(-load_config(config_path).crawl.concurrency // len(groups))
     with tempfile.TemporaryDirectory(prefix="nianbao-shards-") as tmp:
         children = []
         for i, group in enumerate(groups):
@@ -129,7 +156,7 @@ def _sharded(
                 "log_level": log_level,
                 "stats": f"{tmp}/stats-{i}.json",
                 "feed": f"{tmp}/feed-{i}.jsonl" if feed else None,
-                "settings": {**overrides, "NIANBAO_RUN_ID": run_id, "CONCURRENT_REQUESTS": concurrency},
+                "settings": {**overrides, "CONCURRENT_REQUESTS": concurrency},
             }
             children.append(subprocess.Popen([sys.executable, "-m", "crawler.runner", json.dumps(job)]))
         bar = Progress("抓取", unit=" 个网址") if progress else None
@@ -138,6 +165,7 @@ def _sharded(
                 done = db.execute("select count(*) from captures where run_id = ?", [run_id]).fetchone()[0]
                 bar.update(done, None, f"{sum(c.poll() is not None for c in children)}/{len(children)} 个抓取进程结束")
             time.sleep(0.5)
+        db.close()
         failed = [i for i, c in enumerate(children) if c.returncode]
         stats: dict = {}
         for i in range(len(groups)):
@@ -156,23 +184,12 @@ def _sharded(
         bar.close(f"{crawl_summary(stats)}（{len(groups)} 个进程）")
     stats["nianbao/crawl_processes"] = len(groups)
     stats["nianbao/crawl_processes_failed"] = len(failed)
-    # what a failed shard found is stored too; but the crawl is incomplete, and says so
-    stats.update(ingest.ingest_pending(db, data_dir / "blobs", ingest.default_workers(), progress))
-    ingest.finish_run(db, run_id, stats)
-    db.close()
-    if failed:
-        raise NianbaoError(
-            f"{len(failed)} of {len(groups)} crawl processes failed (exit status "
-            f"{', '.join(str(children[i].returncode) for i in failed)}; portals: "
-            f"{', '.join(p for i in failed for p in groups[i])}); what was fetched is archived, "
-            "but the crawl is incomplete: run it again"
-        )
-    return stats, feed
+    return stats, feed, failed
 
 
 def _shard_main(job: dict) -> None:
     """One shard (a child process): crawl its portals, write numeric stats for the parent."""
-    stats, _ = _in_process(job["config"], job["data"], job["portals"], job["feed"], job["log_level"], job["settings"])
+    stats, _ = run_scrapy(job["config"], job["data"], job["portals"], job["feed"], job["log_level"], job["settings"])
     Path(job["stats"]).write_text(
         json.dumps({k: v for k, v in stats.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
     )

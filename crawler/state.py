@@ -16,6 +16,16 @@ from pathlib import Path
 import sqlite_utils
 
 
+def fresh(row: dict | None, max_age_days: float) -> bool:
+    """Whether a URL's state row says it was fetched (or confirmed unchanged) recently enough."""
+    return bool(row) and row["status"] in (200, 304) and time.time() - row["checked_at"] < max_age_days * 86400
+
+
+def pending_row(pending: dict[str, dict], url: str, values: dict) -> dict:
+    """A URL's state row as ``record`` updates it (kept until the next commit)."""
+    return {**pending.get(url, {}), "url": url, "checked_at": time.time(), **values}
+
+
 class CrawlState:
     def __init__(self, path: str | Path):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -48,14 +58,14 @@ class CrawlState:
         return rows[0] if rows else None
 
     def fresh(self, row: dict | None, max_age_days: float) -> bool:
-        return bool(row) and row["status"] in (200, 304) and time.time() - row["checked_at"] < max_age_days * 86400
+        return fresh(row, max_age_days)
 
     def record(self, url: str, **values) -> None:
         """Kept in memory until the next ``commit`` (which the archive pipeline calls right
         after committing the same captures to the archive, so a crash never leaves a URL
         marked fetched here but missing from the archive). Writes are short transactions:
         shards of one crawl share this file."""
-        self._pending[url] = {**self._pending.get(url, {}), "url": url, "checked_at": time.time(), **values}
+        self._pending[url] = pending_row(self._pending, url, values)
 
     def commit(self) -> None:
         rows, self._pending = list(self._pending.values()), {}

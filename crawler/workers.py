@@ -19,31 +19,17 @@ Two adjustments to RQ's defaults, both through its documented worker class:
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 import socket
 import sys
 
 from redis import Redis
 from rq import Queue, Worker
 
+from archive.follow import die_with_parent
+
 CRAWL_QUEUE = "nianbao-crawl"
 MONITOR_SECONDS = 5  # how often a worker checks on its work horse and renews the job's heartbeat
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """Ask the kernel to SIGKILL this process when its parent (the worker) dies (Linux)."""
-    if not sys.platform.startswith("linux"):
-        return
-    parent = os.getppid()
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the worker died before the request took effect
-        os._exit(1)
 
 
 class CrawlWorker(Worker):
@@ -53,7 +39,7 @@ class CrawlWorker(Worker):
         return 3 * self.job_monitoring_interval
 
     def main_work_horse(self, job, queue) -> None:
-        _die_with_parent()
+        die_with_parent()
         super().main_work_horse(job, queue)
 
 

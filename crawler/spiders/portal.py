@@ -25,7 +25,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
-from archive.blobs import BlobStore
 from archive.store import now
 
 from .. import blocking
@@ -38,7 +37,7 @@ from ..items import Capture, Fetched, Problem, ReportFound
 from ..middlewares import OutOfScope
 from ..page import Page
 from ..selection import judge
-from ..state import ArchivedReports, CrawlState
+from ..shared_state import crawl_stores
 
 
 def _mentions(page: Page, listed_title: str) -> bool:
@@ -93,9 +92,7 @@ class PortalSpider(scrapy.Spider):
         spider.portals = {i: spider.config.portal(i) for i in ids}
         spider.index = AgencyIndex(spider.config.agencies)
         spider.data_dir = data = Path(crawler.settings.get("NIANBAO_DATA_DIR"))
-        spider.state = CrawlState(data / "state.sqlite")
-        spider.archived = ArchivedReports(data / "archive.db")
-        spider.store = BlobStore(data / "blobs")
+        spider.state, spider.archived, spider.store = crawl_stores(crawler.settings, data, ids)
         spider.this_year = date.today().year
         spider.requested = set()
         spider.walked = set()  # portals whose list was read to its last page

@@ -1,0 +1,97 @@
+"""Reports parsed and stored while the crawl goes on.
+
+A crawl records a report's sighting once everything it fetches for that report
+has arrived (``crawler.pipelines``), so every pending sighting is ready to parse.
+The follower is a child process that parses and stores pending sightings as they
+appear (``ingest.ingest``, the same code as after a crawl), so a slow parse
+(OCR of a scan) never holds up fetching, and when the crawl ends only the last
+few reports are left. It is the archive's second writer beside the crawl's
+record writer; both hold SQLite's write lock for milliseconds at a time.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from . import ingest
+from .errors import NianbaoError
+from .schema import open_archive
+
+POLL_SECONDS = 0.5
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux): a helper
+    process must not go on writing after the process that started it was killed."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _follow(db_path: str, blob_root: str, workers: int, done, out, progress: bool) -> None:
+    die_with_parent()
+    db = open_archive(db_path)
+    total = ingest.IngestResult()
+    started = time.monotonic()
+    while not done.is_set():
+        result = ingest.ingest(db, blob_root, workers=workers)
+        total.add(result)
+        if not result.reports:
+            done.wait(POLL_SECONDS)
+    ended = time.monotonic()  # the crawl is over: what is left is parsed with a progress bar
+    total.add(ingest.ingest_with_progress(db, blob_root, workers, progress))
+    db.close()
+    figures = ingest.ingest_figures(total, time.monotonic() - started)
+    figures["nianbao/archive/after_crawl_seconds"] = round(time.monotonic() - ended, 2)
+    out.send(figures)
+
+
+class Follower:
+    """``with Follower(db, blobs, workers) as f: …crawl…; figures = f.finish()``."""
+
+    def __init__(self, db_path: str | Path, blob_root: str | Path, workers: int, progress: bool = False):
+        context = multiprocessing.get_context("spawn")  # nothing of the crawl's process (a reactor) inherited
+        self._done = context.Event()
+        self._recv, self._send = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_follow,
+            args=(str(db_path), str(blob_root), workers, self._done, self._send, progress),
+            name="nianbao-follow",
+            daemon=True,
+        )
+
+    def __enter__(self) -> Follower:
+        self._process.start()
+        self._send.close()  # the child's end only: its death then ends the wait in finish()
+        return self
+
+    def finish(self) -> dict:
+        """Tell the follower the crawl is over; wait until every pending report is stored."""
+        self._done.set()
+        try:
+            figures = self._recv.recv()
+        except EOFError:
+            raise NianbaoError(
+                f"解析入库进程意外退出（退出码 {self._process.exitcode}）：已抓取的内容都在归档中，"
+                "待解析的年报由下次运行（或 nianbao reparse）处理"
+            ) from None
+        self._process.join()
+        return figures
+
+    def __exit__(self, *exc) -> None:
+        if self._process.is_alive():  # the crawl failed before finish(): nothing more to wait for
+            self._process.terminate()
+            self._process.join()
