@@ -120,6 +120,16 @@ def parse(files: tuple[str, ...], as_json: bool, ocr_pages: int | None) -> None:
         sys.exit(1)
 
 
+_QUEUE = click.option(
+    "--queue",
+    metavar="REDIS_URL",
+    envvar="NIANBAO_QUEUE",
+    show_envvar=True,
+    help="Run the crawl as jobs on this queue (redis://host:6379/0), worked by `nianbao worker` on any machine; "
+    "this process writes the archive. Without it, everything runs here.",
+)
+
+
 @cli.command("crawl")
 @click.option(
     "--config",
@@ -142,20 +152,41 @@ def parse(files: tuple[str, ...], as_json: bool, ocr_pages: int | None) -> None:
 @click.option(
     "--workers",
     type=int,
-    help="Crawl processes (default: crawl.workers in the config, else one per core once there are 50 portals per process).",
+    help="Crawl processes (default: crawl.workers in the config, else one per core once there are 50 portals per process); "
+    "with --queue, jobs (default: one per worker listening).",
 )
+@_QUEUE
 @click.option("--log-level", default="WARNING", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
 def crawl_command(
-    config_path: str, portals: tuple[str, ...], data_dir: str, feed: str | None, workers: int | None, log_level: str
+    config_path: str,
+    portals: tuple[str, ...],
+    data_dir: str,
+    feed: str | None,
+    workers: int | None,
+    queue: str | None,
+    log_level: str,
 ) -> None:
-    """Crawl the configured portals' 年报 columns (politely; incremental on a second run)."""
+    """Crawl the configured portals' 年报 columns (politely; incremental on a second run).
+
+    Reports are parsed and stored while the crawl goes on. With --queue the crawl
+    runs on the queue's workers, and this process writes their records into the
+    archive as they arrive (progress shows the jobs done).
+
+    Example:
+
+    \b
+        nianbao crawl --config config.yaml --data data
+        nianbao crawl --queue redis://10.0.0.5:6379/0 --data data
+    """
     from archive.lock import RunLock, RunLocked
     from crawler.runner import crawl
 
+    if queue and feed:
+        raise click.UsageError("--feed is not available with --queue (the archive holds every record)")
     try:
         with RunLock(data_dir):
             stats, feed_path = crawl(
-                config_path, data_dir, list(portals) or None, feed, log_level, workers, NIANBAO_PROGRESS=True
+                config_path, data_dir, list(portals) or None, feed, log_level, workers, queue, NIANBAO_PROGRESS=True
             )
     except RunLocked as e:
         click.echo(f"nianbao: {e}", err=True)
@@ -444,6 +475,7 @@ _CONFIG = click.option(
 @click.option("--portal", "portals", multiple=True, help="Only this portal id (repeatable).")
 @click.option("--no-alert", is_flag=True, help="Check, but send no alerts.")
 @click.option("--dry-run", is_flag=True, help="Show the alerts that would be sent, send nothing.")
+@_QUEUE
 @click.option("--log-level", default="WARNING", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
 def run(
     config_path: str,
@@ -453,17 +485,20 @@ def run(
     portals: tuple[str, ...],
     no_alert: bool,
     dry_run: bool,
+    queue: str | None,
     log_level: str,
 ) -> None:
     """One full cycle, for cron: crawl → archive → check → alert.
 
     Refused (exit status 75) while another run holds the data directory; exit
     status 3 when an alert did not arrive (it is sent again by the next run).
+    With --queue the crawl runs on the queue's workers (see `nianbao worker`).
 
     Example:
 
     \b
         nianbao run --config config.yaml --data data
+        nianbao run --config config.yaml --data data --queue redis://10.0.0.5:6379/0
     """
     from archive.compliance import KIND_NAMES, KINDS
     from archive.lock import RunLocked
@@ -479,6 +514,7 @@ def run(
             dry_run,
             list(portals) or None,
             log_level=log_level,
+            queue=queue,
         )
     except RunLocked as e:
         click.echo(f"nianbao: {e}", err=True)
@@ -507,17 +543,63 @@ def run(
         sys.exit(EXIT_UNDELIVERED)
 
 
+@cli.command()
+@click.option(
+    "--queue",
+    metavar="REDIS_URL",
+    envvar="NIANBAO_QUEUE",
+    show_envvar=True,
+    required=True,
+    help="The queue to work (redis://host:6379/0), as this machine reaches it.",
+)
+@click.option(
+    "--blobs",
+    type=click.Path(file_okay=False),
+    envvar="NIANBAO_BLOBS",
+    show_envvar=True,
+    help="The shared capture store as this machine mounts it (default: the path the crawl names, the archive machine's).",
+)
+@click.option("--name", help="This worker's name (default: host name and process id).")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(queue: str, blobs: str | None, name: str | None, burst: bool) -> None:
+    """Work the crawl jobs of a queue, one at a time, each in its own process (start one per machine or core).
+
+    A job holds a lease on each host it crawls, so the per-host delay holds across
+    all workers; a job lost with its worker (a crash, kill -9) is run again by
+    another. SIGTERM (or Ctrl-C) lets the current job finish first.
+
+    Example:
+
+    \b
+        nianbao worker --queue redis://10.0.0.5:6379/0 --blobs /mnt/nianbao/blobs
+    """
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from crawler.jobs import BLOBS_ENV, QUEUE_ENV
+    from crawler.workers import CRAWL_QUEUE, run_worker
+
+    os.environ[QUEUE_ENV] = queue  # the job's work horse reaches Redis the way this worker does
+    if blobs:
+        os.environ[BLOBS_ENV] = str(Path(blobs).resolve())
+    try:
+        run_worker(queue, [CRAWL_QUEUE], burst, name)
+    except RedisConnectionError as e:
+        raise click.ClickException(f"无法连接队列 {queue}：{e}") from None
+
+
 # ---- APScheduler ---------------------------------------------------------------
 
 _child: subprocess.Popen | None = None
 
 
-def cycle_job(config_path: str, data_dir: str) -> int:
+def cycle_job(config_path: str, data_dir: str, queue: str | None = None) -> int:
     """A scheduled cycle: ``nianbao run`` in a child process (Scrapy's reactor runs once
-    per process, and a scheduler that lives for years should not keep a crawl's memory)."""
+    per process, and a scheduler that lives for years should not keep a crawl's memory);
+    with a queue, the sweep is enqueued for the workers and the child writes the archive."""
     global _child
-    log.info("开始运行：nianbao run --config %s --data %s", config_path, data_dir)
-    _child = subprocess.Popen([sys.executable, "-m", "scheduler", "run", "--config", config_path, "--data", data_dir])
+    args = ["run", "--config", config_path, "--data", data_dir] + (["--queue", queue] if queue else [])
+    log.info("开始运行：nianbao %s", " ".join(args))
+    _child = subprocess.Popen([sys.executable, "-m", "scheduler", *args])
     code = _child.wait()
     _child = None
     if code == EXIT_LOCKED:
@@ -536,7 +618,7 @@ def _last_run(db) -> datetime | None:
     return datetime.fromisoformat(row[0]) if row and row[0] else None
 
 
-def start_scheduler(config_path: str, data_dir: str):
+def start_scheduler(config_path: str, data_dir: str, queue: str | None = None):
     """A started APScheduler whose jobs (kept in the archive) match the config, with a
     run missed during downtime made up once. Returns (scheduler, what it did)."""
     from zoneinfo import ZoneInfo
@@ -569,7 +651,7 @@ def start_scheduler(config_path: str, data_dir: str):
         },
     )
     scheduler.start(paused=True)
-    args = [str(Path(config_path).resolve()), str(Path(data_dir).resolve())]
+    args = [str(Path(config_path).resolve()), str(Path(data_dir).resolve())] + ([queue] if queue else [])
     wanted = {spec.id for spec in specs}
     for job in scheduler.get_jobs():
         if job.id not in wanted:
@@ -605,16 +687,24 @@ def start_scheduler(config_path: str, data_dir: str):
 @cli.command()
 @_CONFIG
 @_DATA
-def schedule(config_path: str, data_dir: str) -> None:
+@_QUEUE
+def schedule(config_path: str, data_dir: str, queue: str | None) -> None:
     """Run the yearly calendar (APScheduler; jobs kept in the archive) until SIGTERM or Ctrl-C.
 
     Each job is one `nianbao run`. A run missed while this was not running is made
-    up once at start-up (within schedule.misfire_grace_days).
+    up once at start-up (within schedule.misfire_grace_days). With --queue each
+    sweep is enqueued for the queue's workers.
+
+    Example:
+
+    \b
+        nianbao schedule --config config.yaml --data data
+        nianbao schedule --config config.yaml --data data --queue redis://10.0.0.5:6379/0
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
-        scheduler, done = start_scheduler(config_path, data_dir)
+        scheduler, done = start_scheduler(config_path, data_dir, queue)
     except NianbaoError as e:
         raise click.ClickException(str(e)) from None
     stop = threading.Event()

@@ -44,6 +44,7 @@ def run_cycle(
     portals: list[str] | None = None,
     progress: bool = True,
     log_level: str = "WARNING",
+    queue: str | None = None,
 ) -> CycleResult:
     """Raises ``RunLocked`` when another run holds ``data_dir`` and ``ConfigError``
     for a bad config (before anything is fetched)."""
@@ -52,7 +53,7 @@ def run_cycle(
     year = year or reporting_year(today)
     config = load_config(config_path)
     with RunLock(data_dir):
-        stats, _ = crawl(config_path, data_dir, portals, log_level=log_level, NIANBAO_PROGRESS=progress)
+        stats, _ = crawl(config_path, data_dir, portals, log_level=log_level, queue=queue, NIANBAO_PROGRESS=progress)
         db = open_archive(Path(data_dir) / "archive.db")
         try:
             run_id = db.execute("select max(id) from crawl_runs").fetchone()[0]

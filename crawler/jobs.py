@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
+import time
 from pathlib import Path
 
 from redis import Redis
@@ -35,7 +36,9 @@ def crawl_job(payload: dict) -> dict:
         config = load_config(config_path)
         hosts = [h for p in payload["portals"] for h in config.portal(p).hosts]
         leases = HostLeases(Redis.from_url(queue), hosts, config.crawl.delay)
-        leases.acquire()
+        waited = time.monotonic()
+        leases.acquire()  # another job on one of these hosts (a crawl beside this one, a lost job's run) ends first
+        waited = time.monotonic() - waited
         try:
             settings = {
                 **payload.get("settings", {}),
@@ -47,5 +50,6 @@ def crawl_job(payload: dict) -> dict:
         finally:
             leases.release()
     out = {k: v for k, v in stats.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    out["nianbao/queue/lease_wait_seconds"] = round(waited, 2)
     out["worker"] = os.environ.get("RQ_WORKER_ID") or socket.gethostname()
     return out

@@ -95,3 +95,34 @@ class Feeder:
 
     def count(self, table: str, where: str = "1") -> int:
         return self.db.execute(f"select count(*) from {table} where {where}").fetchone()[0]
+
+
+def assert_archived_once(db_path: Path, world) -> None:
+    """After a crawl (however often killed and resumed): every report the mock world holds
+    is archived once, nothing half-written or left pending, no capture recorded twice,
+    and SQLite's integrity checks pass."""
+    db = open_archive(db_path)
+    assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+    assert db.execute("pragma foreign_key_check").fetchall() == []
+    expected = {(e["agency_id"], e["year"]) for p in world.portals for e in p.expected_reports()}
+    current = db.execute(
+        "select agency_id, year, count(*) from reports where is_current = 1 and agency_id is not null group by 1, 2"
+    ).fetchall()
+    assert {(a, y) for a, y, _ in current} == expected  # every report…
+    assert all(n == 1 for _, _, n in current)  # …once
+    assert db.execute("select count(*) from reports where version > 1").fetchone()[0] == 0
+    assert db.execute("select count(*) from sightings where ingested_at is null").fetchone()[0] == 0
+    # no capture twice: the same response (run, URL, role, status, bytes) is one row
+    twice = db.execute(
+        "select count(*) from (select 1 from captures group by run_id, url, requested_url, role, status, sha256 having count(*) > 1)"
+    ).fetchone()[0]
+    assert twice == 0
+    # nothing half-written: every stored report has its cells and text, or says why not
+    assert (
+        db.execute(
+            "select count(*) from reports r where parse_status = 'ok' and not exists "
+            "(select 1 from report_text t where t.report_id = r.id)"
+        ).fetchone()[0]
+        == 0
+    )
+    db.close()

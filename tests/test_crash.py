@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from archive_helpers import assert_archived_once
+
 from archive.schema import open_archive
 from crawler.mock.world import config_yaml
 
@@ -45,25 +47,7 @@ def _kill_when(config: Path, data: Path, sql: str, at_least: int) -> None:
 def _finish_and_check(config: Path, data: Path, mock) -> None:
     out = subprocess.run([sys.executable, "-c", RUN, str(config), str(data)], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    db = open_archive(data / "archive.db")
-    assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
-    assert db.execute("pragma foreign_key_check").fetchall() == []
-    expected = {(e["agency_id"], e["year"]) for p in mock.world.portals for e in p.expected_reports()}
-    current = db.execute(
-        "select agency_id, year, count(*) from reports where is_current = 1 and agency_id is not null group by 1, 2"
-    ).fetchall()
-    assert {(a, y) for a, y, _ in current} == expected  # every report…
-    assert all(n == 1 for _, _, n in current)  # …once
-    assert db.execute("select count(*) from reports where version > 1").fetchone()[0] == 0
-    assert db.execute("select count(*) from sightings where ingested_at is null").fetchone()[0] == 0
-    # nothing half-written: every stored report has its cells and text, or says why not
-    assert (
-        db.execute(
-            "select count(*) from reports r where parse_status = 'ok' and not exists "
-            "(select 1 from report_text t where t.report_id = r.id)"
-        ).fetchone()[0]
-        == 0
-    )
+    assert_archived_once(data / "archive.db", mock.world)
 
 
 def test_kill_during_the_crawl_then_resume(tmp_path, mock):

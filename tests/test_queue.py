@@ -1,0 +1,215 @@
+"""Crawls on the queue: a real redis-server, real `nianbao worker` processes and the
+`nianbao crawl --queue` writer, against the mock portals (real HTTP on loopback).
+
+Workers are killed with SIGKILL in the middle of their jobs, the writer between its
+commit and its acknowledgement; every report must still be archived exactly once,
+no capture twice, and no host asked twice within the configured delay by anyone.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from archive_helpers import assert_archived_once
+from redis import Redis
+from rq import Queue, Worker
+
+from archive.schema import open_archive
+from crawler.mock.server import MockServer
+from crawler.mock.world import config_yaml
+from crawler.redis_server import RedisServer
+from crawler.workers import CRAWL_QUEUE
+
+DELAY = 0.5
+# Scrapy spaces a host's requests from when it sends them, the mock logs when it answers:
+# on a loaded machine the two differ by up to about this much (two crawlers at once on a
+# host would show gaps near zero)
+SLACK = 0.15
+TIMEOUT = 420  # generous: the machine is shared
+
+
+@pytest.fixture
+def world(tmp_path):
+    with MockServer("test") as mock, RedisServer(tmp_path / "redis") as redis:
+        config = tmp_path / "config.yaml"
+        config.write_text(config_yaml(mock.world, delay=DELAY), encoding="utf-8")
+        workers = Workers(redis.url, tmp_path / "logs")
+        try:
+            yield mock, redis, config, workers
+        finally:
+            workers.stop()
+
+
+class Workers:
+    """`nianbao worker` processes, by name."""
+
+    def __init__(self, url: str, logs: Path):
+        self.url = url
+        self.logs = logs
+        logs.mkdir(exist_ok=True)
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str) -> None:
+        log = open(self.logs / f"{name}.log", "w")
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "scheduler", "worker", "--queue", self.url, "--name", name], stdout=log, stderr=log
+        )
+
+    def registered(self) -> int:
+        return len(Worker.all(queue=Queue(CRAWL_QUEUE, connection=Redis.from_url(self.url))))
+
+    def busy(self) -> list[str]:
+        workers = Worker.all(queue=Queue(CRAWL_QUEUE, connection=Redis.from_url(self.url)))
+        return [w.name for w in workers if w.get_state() == "busy" and self.procs[w.name].poll() is None]
+
+    def kill(self, name: str) -> None:
+        self.procs[name].send_signal(signal.SIGKILL)
+        self.procs[name].wait()
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+
+
+NIANBAO = (sys.executable, "-m", "scheduler")
+
+
+def _crawl(config: Path, data: Path, url: str, *options: str, command=NIANBAO, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [*command, "crawl", "--config", str(config), "--data", str(data), "--queue", url, "--log-level", "ERROR", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+def _count(data: Path, sql: str) -> int:
+    path = data / "archive.db"
+    if not path.exists():
+        return 0
+    db = open_archive(path, migrate=False)
+    try:
+        return db.execute(sql).fetchone()[0]
+    except Exception:  # the schema is still being created
+        return 0
+    finally:
+        db.close()
+
+
+def _wait_for(what, timeout: float = TIMEOUT, poll: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while not (result := what()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(poll)
+    return result
+
+
+def assert_polite(log: list[tuple], delay: float) -> None:
+    """No host was asked twice within the delay, whichever process asked (timer slack allowed)."""
+    by_host = defaultdict(list)
+    for ip, *_, at, _ua, _ref in log:
+        by_host[ip].append(at)
+    gaps = [b - a for times in by_host.values() for a, b in zip(sorted(times), sorted(times)[1:])]
+    assert gaps and min(gaps) >= delay - SLACK, f"a host asked again after {min(gaps):.3f} s (delay {delay} s)"
+
+
+def test_workers_killed_mid_job_lose_nothing_and_stay_polite(world, tmp_path):
+    mock, redis, config, workers = world
+    data = tmp_path / "data"
+    for name in ("w1", "w2", "w3"):
+        workers.start(name)
+    _wait_for(lambda: workers.registered() == 3, 60)
+    crawl = _crawl(config, data, redis.url, "--workers", "3")
+    # several moments: early (lists being walked), then with reports arriving
+    for n, (sql, at_least) in enumerate(
+        [
+            ("select count(*) from captures", 5),
+            ("select count(*) from sightings", 8),
+        ]
+    ):
+        _wait_for(lambda sql=sql, at_least=at_least: _count(data, sql) >= at_least or crawl.poll() is not None)
+        assert crawl.poll() is None, "the crawl ended before a worker could be killed"
+        victim = _wait_for(lambda: workers.busy())[0]
+        workers.kill(victim)
+        workers.start(f"spare{n}")
+    out, err = crawl.communicate(timeout=TIMEOUT)
+    assert crawl.returncode == 0, err[-3000:]
+    assert_archived_once(data / "archive.db", mock.world)
+    assert_polite(mock.stats(), DELAY)
+    db = open_archive(data / "archive.db")
+    run = db.execute("select finished_at, stats from crawl_runs").fetchone()
+    assert run[0] is not None and '"nianbao/queue/jobs": 3' in run[1]
+    db.close()
+    assert not list(tmp_path.rglob("state.sqlite"))  # the crawl state lives in Redis, with the jobs
+
+    # the next crawl is incremental wherever its jobs land: the state travelled
+    first = len(mock.stats())
+    again = _crawl(config, data, redis.url)
+    _, err = again.communicate(timeout=TIMEOUT)
+    assert again.returncode == 0, err[-3000:]
+    assert len(mock.stats()) - first < first * 0.25
+    assert_archived_once(data / "archive.db", mock.world)
+
+
+def test_a_job_delivered_twice_runs_once_at_a_time(world, tmp_path):
+    """The same portals enqueued twice at once (as a retried job beside its first run would
+    be): the host leases make the second wait, so each host sees one crawler at a time."""
+    from archive import ingest
+    from crawler.config import load_config
+    from crawler.queue import enqueue_crawl
+    from crawler.runner import shards
+
+    mock, redis, config, workers = world
+    data = tmp_path / "data"
+    cfg = load_config(config)
+    portals = ["trs-0", "vsb-5"]
+    db = open_archive(data / "archive.db")
+    run_id = ingest.begin_crawl(db, cfg, portals)
+    db.close()
+    groups = shards(cfg, portals, 1)
+    workers.start("w1")
+    workers.start("w2")
+    _wait_for(lambda: workers.registered() == 2, 60)  # both idle: each takes one of the jobs at once
+    jobs = [enqueue_crawl(redis.url, cfg, config, data / "blobs", run_id, groups, "ERROR")[0] for _ in range(2)]
+    _wait_for(lambda: all(j.get_status(refresh=True) in ("finished", "failed") for j in jobs), TIMEOUT, 0.5)
+    assert [j.get_status() for j in jobs] == ["finished", "finished"]
+    waits = sorted(j.return_value()["nianbao/queue/lease_wait_seconds"] for j in jobs)
+    assert waits[0] < 5 and waits[1] > 2  # both started at once; the second waited for the first's leases
+    assert_polite(mock.stats(), DELAY)
+
+
+def test_writer_killed_between_commit_and_acknowledgement_makes_no_duplicate(world, tmp_path):
+    mock, redis, config, workers = world
+    data = tmp_path / "data"
+    workers.start("w1")
+    workers.start("w2")
+    _wait_for(lambda: workers.registered() == 2, 60)
+    # the writer dies right after its first commit, before acknowledging what it wrote
+    crash = (
+        "import os, signal, archive.stream as s; "
+        "s.RecordWriter.ack = lambda self, messages: os.kill(os.getpid(), signal.SIGKILL); "
+        "from scheduler import cli; cli()"
+    )
+    killed = _crawl(config, data, redis.url, command=(sys.executable, "-c", crash))
+    killed.communicate(timeout=TIMEOUT)
+    assert killed.returncode == -signal.SIGKILL
+    committed = _count(data, "select count(*) from captures")
+    assert committed > 0
+    pending = Redis.from_url(redis.url).xpending("nianbao:records", "archive")["pending"]
+    assert pending > 0  # committed, never acknowledged: delivered again to the next writer
+    again = _crawl(config, data, redis.url)
+    _, err = again.communicate(timeout=TIMEOUT)
+    assert again.returncode == 0, err[-3000:]
+    # the first crawl's jobs went on without their writer; the second writer took their records
+    _wait_for(lambda: Redis.from_url(redis.url).xlen("nianbao:records") == 0 or None, 60)
+    assert_archived_once(data / "archive.db", mock.world)
+    assert_polite(mock.stats(), DELAY)
