@@ -3,9 +3,9 @@
 A crawl records a report's sighting once everything it fetches for that report
 has arrived (``crawler.pipelines``), so every pending sighting is ready to parse.
 The follower is a child process that parses and stores pending sightings as they
-appear (``ingest.ingest``, the same code as after a crawl), so a slow parse
-(OCR of a scan) never holds up fetching, and when the crawl ends only the last
-few reports are left. It is the archive's second writer beside the crawl's
+appear (``ingest.ingest``, the same code as after a crawl), at a lower CPU
+priority, so a slow parse (OCR of a scan) never holds up fetching, and when the
+crawl ends only what the crawl's idle CPU could not absorb is left. It is the archive's second writer beside the crawl's
 record writer; both hold SQLite's write lock for milliseconds at a time.
 """
 
@@ -24,6 +24,7 @@ from .errors import NianbaoError
 from .schema import open_archive
 
 POLL_SECONDS = 0.5
+NICENESS = 10  # parsing takes the CPU the crawl leaves: a crawl waits on its delays, parsing never holds it up
 _PR_SET_PDEATHSIG = 1
 
 
@@ -43,6 +44,7 @@ def die_with_parent() -> None:
 
 def _follow(db_path: str, blob_root: str, workers: int, done, out, progress: bool) -> None:
     die_with_parent()
+    os.nice(NICENESS)
     db = open_archive(db_path)
     total = ingest.IngestResult()
     started = time.monotonic()
@@ -51,12 +53,9 @@ def _follow(db_path: str, blob_root: str, workers: int, done, out, progress: boo
         total.add(result)
         if not result.reports:
             done.wait(POLL_SECONDS)
-    ended = time.monotonic()  # the crawl is over: what is left is parsed with a progress bar
-    total.add(ingest.ingest_with_progress(db, blob_root, workers, progress))
+    total.add(ingest.ingest_with_progress(db, blob_root, workers, progress))  # the crawl is over: the rest
     db.close()
-    figures = ingest.ingest_figures(total, time.monotonic() - started)
-    figures["nianbao/archive/after_crawl_seconds"] = round(time.monotonic() - ended, 2)
-    out.send(figures)
+    out.send(ingest.ingest_figures(total, time.monotonic() - started))
 
 
 class Follower:
@@ -80,6 +79,7 @@ class Follower:
 
     def finish(self) -> dict:
         """Tell the follower the crawl is over; wait until every pending report is stored."""
+        ended = time.monotonic()
         self._done.set()
         try:
             figures = self._recv.recv()
@@ -89,6 +89,7 @@ class Follower:
                 "待解析的年报由下次运行（或 nianbao reparse）处理"
             ) from None
         self._process.join()
+        figures["nianbao/archive/after_crawl_seconds"] = round(time.monotonic() - ended, 2)
         return figures
 
     def __exit__(self, *exc) -> None:
