@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import resource
 import signal
 import sys
 import time
@@ -55,7 +56,10 @@ def _follow(db_path: str, blob_root: str, workers: int, done, out, progress: boo
             done.wait(POLL_SECONDS)
     total.add(ingest.ingest_with_progress(db, blob_root, workers, progress))  # the crawl is over: the rest
     db.close()
-    out.send(ingest.ingest_figures(total, time.monotonic() - started))
+    figures = ingest.ingest_figures(total, time.monotonic() - started)
+    used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    figures["nianbao/archive/cpu_seconds"] = round(sum(u.ru_utime + u.ru_stime for u in used), 2)
+    out.send(figures)
 
 
 class Follower:

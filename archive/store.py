@@ -38,7 +38,12 @@ def now() -> str:
 def immediate(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """A write transaction that takes the write lock at its start (``BEGIN IMMEDIATE``): one
     that reads first and writes later would fail at once, not wait, when another process
-    (the crawl's record writer) committed in between."""
+    (the crawl's record writer) committed in between. Inside a caller's transaction, a
+    savepoint of it."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         yield db

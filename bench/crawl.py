@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -83,14 +84,22 @@ class MemoryPeak:
         self._thread.join()
 
 
+def cpu_of_children() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def run_crawl(config: Path, data: Path, queue: str = "", workers: list[int] = ()) -> tuple[dict, float, MemoryPeak]:
     started = time.monotonic()
+    cpu = cpu_of_children()
     child = subprocess.Popen([sys.executable, "-c", RUN, str(config), str(data), queue], stdout=subprocess.PIPE, text=True)
     with MemoryPeak([child.pid, *workers]) as memory:
         out, _ = child.communicate()
     if child.returncode:
         raise SystemExit(f"the crawl failed (exit status {child.returncode})")
-    return json.loads(out.strip().splitlines()[-1]), time.monotonic() - started, memory
+    stats = json.loads(out.strip().splitlines()[-1])
+    stats["cpu"] = cpu_of_children() - cpu  # with workers: counted once they are stopped (see main)
+    return stats, time.monotonic() - started, memory
 
 
 def start_workers(url: str, n: int, logs: Path) -> list[subprocess.Popen]:
@@ -126,6 +135,11 @@ def describe(label: str, log: list[tuple], stats: dict, elapsed: float, memory: 
     workers = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("nianbao/queue/requests/")}
     if workers:
         print("requests per worker       " + ", ".join(f"{w} {n}" for w, n in sorted(workers.items())))
+    parse_cpu = stats.get("nianbao/archive/cpu_seconds", 0)
+    print(
+        f"CPU                       parse and store {parse_cpu:.0f} s, everything else {stats['cpu'] - parse_cpu:.0f} s "
+        f"(crawl processes, workers); {os.cpu_count()} cores × 1.3 × bound = {os.cpu_count() * 1.3 * bound:.0f} s"
+    )
     print(f"peak memory               largest process {memory.largest:.0f} MB; all processes together {memory.total:.0f} MB")
 
 
@@ -157,10 +171,12 @@ def main() -> None:
             with RedisServer(tmp / f"redis-{n}") as redis:
                 before = len(mock.stats())
                 workers = start_workers(redis.url, n, tmp)
+                cpu = cpu_of_children()
                 try:
                     stats, elapsed, memory = run_crawl(config, tmp / f"data-queue-{n}", redis.url, [w.pid for w in workers])
                 finally:
                     stop_workers(workers)
+                stats["cpu"] = cpu_of_children() - cpu
                 describe(f"--queue, {n} worker(s)", mock.stats()[before:], stats, elapsed, memory, args, expected)
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
 

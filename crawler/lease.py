@@ -50,7 +50,7 @@ return held
 
 
 class HostLeases:
-    def __init__(self, redis: Redis, hosts: list[str], delay: float, ttl: float = 30.0):
+    def __init__(self, redis: Redis, hosts: list[str], delay: float, ttl: float = 15.0):
         self.redis = redis
         self.keys = [PREFIX + h for h in sorted(set(hosts))]
         self.delay = delay

@@ -21,14 +21,13 @@ from rq import Queue, Retry, Worker
 from rq.job import Job, JobStatus
 
 from archive import ingest
-from archive.errors import NianbaoError
 from archive.follow import Follower
 from archive.progress import Progress
 from archive.schema import open_archive
 from archive.stream import RecordWriter
 
 from .config import Config
-from .runner import shards
+from .runner import close_run, shards
 from .workers import CRAWL_QUEUE
 
 JOB_TIMEOUT = 24 * 3600  # a province's crawl fits; a hung job is ended (and retried) after this
@@ -109,14 +108,8 @@ def crawl_on_queue(
     failed = [j for j in enqueued if j.get_status(refresh=True) != JobStatus.FINISHED]
     stats["nianbao/queue/jobs"] = len(enqueued)
     stats["nianbao/queue/jobs_failed"] = len(failed)
-    ingest.finish_run(db, run_id, stats)
-    db.close()
-    if failed:
-        raise NianbaoError(
-            f"{len(failed)} of {len(enqueued)} queued crawl jobs failed after {RETRIES} retries "
-            f"(portals: {', '.join(p for j in failed for p in j.args[0]['portals'])}); what was fetched is archived, "
-            "but the crawl is incomplete: run it again (see `rq info` for the jobs' errors)"
-        )
+    what = f"queued crawl jobs (each tried {RETRIES + 1} times; `rq info` shows their errors)"
+    close_run(db, run_id, stats, [j.args[0]["portals"] for j in failed], len(enqueued), what)
     return stats
 
 

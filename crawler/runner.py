@@ -100,15 +100,20 @@ def crawl(
         else:
             stats, feed = run_scrapy(config_path, data_dir, portals, feed, log_level, {**overrides, "NIANBAO_PROGRESS": progress})
         stats.update(follower.finish())
+    close_run(db, run_id, stats, [groups[i] for i in failed], len(groups), "crawl processes")
+    return stats, feed
+
+
+def close_run(db, run_id: int, stats: dict, failed: list[list[str]], parts: int, what: str) -> None:
+    """The crawl run closed with its stats; a crawl some of whose parts failed says so, after
+    archiving what they fetched."""
     ingest.finish_run(db, run_id, stats)
     db.close()
     if failed:
         raise NianbaoError(
-            f"{len(failed)} of {len(groups)} crawl processes failed (portals: "
-            f"{', '.join(p for i in failed for p in groups[i])}); what was fetched is archived, "
-            "but the crawl is incomplete: run it again"
+            f"{len(failed)} of {parts} {what} failed (portals: {', '.join(p for group in failed for p in group)}); "
+            "what was fetched is archived, but the crawl is incomplete: run it again"
         )
-    return stats, feed
 
 
 def run_scrapy(config_path, data_dir, portals, feed, log_level, overrides) -> tuple[dict, Path | None]:

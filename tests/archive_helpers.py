@@ -97,6 +97,20 @@ class Feeder:
         return self.db.execute(f"select count(*) from {table} where {where}").fetchone()[0]
 
 
+def count_in_archive(data: Path, sql: str) -> int:
+    """A count from a crawl's archive while a crawl may be writing it (0 before it exists)."""
+    path = data / "archive.db"
+    if not path.exists():
+        return 0
+    db = open_archive(path, migrate=False)
+    try:
+        return db.execute(sql).fetchone()[0]
+    except Exception:  # the schema is still being created
+        return 0
+    finally:
+        db.close()
+
+
 def assert_archived_once(db_path: Path, world) -> None:
     """After a crawl (however often killed and resumed): every report the mock world holds
     is archived once, nothing half-written or left pending, no capture recorded twice,

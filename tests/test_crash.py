@@ -10,25 +10,11 @@ import sys
 import time
 from pathlib import Path
 
-from archive_helpers import assert_archived_once
+from archive_helpers import assert_archived_once, count_in_archive
 
-from archive.schema import open_archive
 from crawler.mock.world import config_yaml
 
 RUN = "import sys; from crawler.runner import crawl; crawl(sys.argv[1], sys.argv[2], log_level='ERROR')"
-
-
-def _count(data: Path, sql: str) -> int:
-    path = data / "archive.db"
-    if not path.exists():
-        return 0
-    db = open_archive(path, migrate=False)
-    try:
-        return db.execute(sql).fetchone()[0]
-    except Exception:  # the schema is still being created
-        return 0
-    finally:
-        db.close()
 
 
 def _kill_when(config: Path, data: Path, sql: str, at_least: int) -> None:
@@ -36,7 +22,7 @@ def _kill_when(config: Path, data: Path, sql: str, at_least: int) -> None:
         [sys.executable, "-c", RUN, str(config), str(data)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.monotonic() + 120
-    while _count(data, sql) < at_least:
+    while count_in_archive(data, sql) < at_least:
         assert child.poll() is None, "the crawl ended before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(0.05)
@@ -54,7 +40,7 @@ def test_kill_during_the_crawl_then_resume(tmp_path, mock):
     config = tmp_path / "config.yaml"
     config.write_text(config_yaml(mock.world, delay=0.2), encoding="utf-8")
     _kill_when(config, tmp_path / "data", "select count(*) from captures where role = 'report'", 10)
-    assert _count(tmp_path / "data", "select count(*) from crawl_runs where finished_at is null") == 1
+    assert count_in_archive(tmp_path / "data", "select count(*) from crawl_runs where finished_at is null") == 1
     _finish_and_check(config, tmp_path / "data", mock)
 
 
@@ -62,6 +48,6 @@ def test_kill_while_reports_are_being_stored_then_resume(tmp_path, mock):
     config = tmp_path / "config.yaml"
     config.write_text(config_yaml(mock.world), encoding="utf-8")
     _kill_when(config, tmp_path / "data", "select count(*) from sightings where ingested_at is not null", 5)
-    pending = _count(tmp_path / "data", "select count(*) from sightings where ingested_at is null")
+    pending = count_in_archive(tmp_path / "data", "select count(*) from sightings where ingested_at is null")
     assert pending > 0  # killed half-way through storing
     _finish_and_check(config, tmp_path / "data", mock)

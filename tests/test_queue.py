@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from archive_helpers import assert_archived_once
+from archive_helpers import assert_archived_once, count_in_archive
 from redis import Redis
 from rq import Queue, Worker
 
@@ -97,19 +97,6 @@ def _crawl(config: Path, data: Path, url: str, *options: str, command=NIANBAO, *
     )
 
 
-def _count(data: Path, sql: str) -> int:
-    path = data / "archive.db"
-    if not path.exists():
-        return 0
-    db = open_archive(path, migrate=False)
-    try:
-        return db.execute(sql).fetchone()[0]
-    except Exception:  # the schema is still being created
-        return 0
-    finally:
-        db.close()
-
-
 def _wait_for(what, timeout: float = TIMEOUT, poll: float = 0.1):
     deadline = time.monotonic() + timeout
     while not (result := what()):
@@ -141,7 +128,7 @@ def test_workers_killed_mid_job_lose_nothing_and_stay_polite(world, tmp_path):
             ("select count(*) from sightings", 8),
         ]
     ):
-        _wait_for(lambda sql=sql, at_least=at_least: _count(data, sql) >= at_least or crawl.poll() is not None)
+        _wait_for(lambda sql=sql, at_least=at_least: count_in_archive(data, sql) >= at_least or crawl.poll() is not None)
         assert crawl.poll() is None, "the crawl ended before a worker could be killed"
         victim = _wait_for(lambda: workers.busy())[0]
         workers.kill(victim)
@@ -207,7 +194,7 @@ def test_writer_killed_between_commit_and_acknowledgement_makes_no_duplicate(wor
     killed = _crawl(config, data, redis.url, command=(sys.executable, "-c", crash))
     killed.communicate(timeout=TIMEOUT)
     assert killed.returncode == -signal.SIGKILL
-    committed = _count(data, "select count(*) from captures")
+    committed = count_in_archive(data, "select count(*) from captures")
     assert committed > 0
     pending = Redis.from_url(redis.url).xpending("nianbao:records", "archive")["pending"]
     assert pending > 0  # committed, never acknowledged: delivered again to the next writer
@@ -218,3 +205,19 @@ def test_writer_killed_between_commit_and_acknowledgement_makes_no_duplicate(wor
     _wait_for(lambda: Redis.from_url(redis.url).xlen("nianbao:records") == 0 or None, 60)
     assert_archived_once(data / "archive.db", mock.world)
     assert_polite(mock.stats(), DELAY)
+
+
+def test_schedule_enqueues_the_sweeps_for_the_workers(world, tmp_path):
+    from test_schedule import Scheduler, _config
+
+    mock, redis, _, workers = world
+    config = _config(tmp_path, mock, '  misfire_grace_days: 0\n  jobs:\n    - {id: tick, cron: "*/2 * * * * *"}\n')
+    workers.start("w1")
+    scheduler = Scheduler(config, tmp_path / "data", "--queue", redis.url)
+    scheduler.wait_for("开始运行：nianbao run .*--queue", timeout=60)
+    scheduler.wait_for("运行结束", timeout=TIMEOUT)
+    assert scheduler.stop() == 0
+    db = open_archive(tmp_path / "data" / "archive.db")
+    run = db.execute("select stats, reports from crawl_runs where finished_at is not null order by id").fetchone()
+    assert '"nianbao/queue/jobs": 1' in run[0] and run[1] > 0  # crawled by the worker, archived here
+    db.close()

@@ -86,10 +86,10 @@ def test_missed_fire_with_a_frozen_clock():
 class Scheduler:
     """``nianbao schedule`` as a real child process, its log read line by line."""
 
-    def __init__(self, config: Path, data: Path):
+    def __init__(self, config: Path, data: Path, *options: str):
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "scheduler", "schedule", "--config", str(config), "--data", str(data)],
+            [sys.executable, "-m", "scheduler", "schedule", "--config", str(config), "--data", str(data), *options],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
