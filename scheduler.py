@@ -560,18 +560,24 @@ def run(
     help="The shared capture store as this machine mounts it (default: the path the crawl names, the archive machine's).",
 )
 @click.option("--name", help="This worker's name (default: host name and process id).")
+@click.option(
+    "--parse", "parse_jobs", is_flag=True, help="Parse reports for the archive instead of crawling (at a lower CPU priority)."
+)
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker(queue: str, blobs: str | None, name: str | None, burst: bool) -> None:
+def worker(queue: str, blobs: str | None, name: str | None, parse_jobs: bool, burst: bool) -> None:
     """Work the crawl jobs of a queue, one at a time, each in its own process (start one per machine or core).
 
     A job holds a lease on each host it crawls, so the per-host delay holds across
     all workers; a job lost with its worker (a crash, kill -9) is run again by
-    another. SIGTERM (or Ctrl-C) lets the current job finish first.
+    another. With --parse the worker parses reports the crawl found instead (a
+    crawl uses under half a core per worker: a parse worker beside the crawl
+    workers uses the rest). SIGTERM (or Ctrl-C) lets the current job finish first.
 
     Example:
 
     \b
         nianbao worker --queue redis://10.0.0.5:6379/0 --blobs /mnt/nianbao/blobs
+        nianbao worker --queue redis://10.0.0.5:6379/0 --blobs /mnt/nianbao/blobs --parse
     """
     from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -581,8 +587,15 @@ def worker(queue: str, blobs: str | None, name: str | None, burst: bool) -> None
     os.environ[QUEUE_ENV] = queue  # the job's work horse reaches Redis the way this worker does
     if blobs:
         os.environ[BLOBS_ENV] = str(Path(blobs).resolve())
+    queues = [CRAWL_QUEUE]
+    if parse_jobs:
+        from archive.follow import NICENESS
+        from archive.remote_parse import PARSE_QUEUE  # loaded once here: each job's process inherits the parser
+
+        os.nice(NICENESS)
+        queues = [PARSE_QUEUE]
     try:
-        run_worker(queue, [CRAWL_QUEUE], burst, name)
+        run_worker(queue, queues, burst, name)
     except RedisConnectionError as e:
         raise click.ClickException(f"无法连接队列 {queue}：{e}") from None
 

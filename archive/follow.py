@@ -43,17 +43,26 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def _follow(db_path: str, blob_root: str, workers: int, done, out, progress: bool) -> None:
+def _follow(db_path: str, blob_root: str, workers: int, done, out, progress: bool, queue: str | None) -> None:
     die_with_parent()
     os.nice(NICENESS)
     db = open_archive(db_path)
     total = ingest.IngestResult()
     started = time.monotonic()
-    while not done.is_set():
-        result = ingest.ingest(db, blob_root, workers=workers)
+    remote = None
+    if queue:  # a queued crawl: parse workers on other machines take the parsing, when there are any
+        from .remote_parse import RemoteParsing
+
+        remote = RemoteParsing(queue, db, blob_root)
+    while not done.is_set() or (remote is not None and remote.outstanding()):
+        if remote is not None and (remote.outstanding() or remote.workers()):
+            sent = 0 if done.is_set() else remote.dispatch()
+            result = remote.collect()
+        else:
+            sent, result = 0, ingest.ingest(db, blob_root, workers=workers)
         total.add(result)
-        if not result.reports:
-            done.wait(POLL_SECONDS)
+        if not result.reports and not sent:
+            time.sleep(POLL_SECONDS)
     total.add(ingest.ingest_with_progress(db, blob_root, workers, progress))  # the crawl is over: the rest
     db.close()
     figures = ingest.ingest_figures(total, time.monotonic() - started)
@@ -65,13 +74,15 @@ def _follow(db_path: str, blob_root: str, workers: int, done, out, progress: boo
 class Follower:
     """``with Follower(db, blobs, workers) as f: …crawl…; figures = f.finish()``."""
 
-    def __init__(self, db_path: str | Path, blob_root: str | Path, workers: int, progress: bool = False):
+    def __init__(
+        self, db_path: str | Path, blob_root: str | Path, workers: int, progress: bool = False, queue: str | None = None
+    ):
         context = multiprocessing.get_context("spawn")  # nothing of the crawl's process (a reactor) inherited
         self._done = context.Event()
         self._recv, self._send = context.Pipe(duplex=False)
         self._process = context.Process(
             target=_follow,
-            args=(str(db_path), str(blob_root), workers, self._done, self._send, progress),
+            args=(str(db_path), str(blob_root), workers, self._done, self._send, progress, queue),
             name="nianbao-follow",
             daemon=True,
         )

@@ -31,6 +31,7 @@ class IngestResult:
     failed: int = 0  # with no readable source (capture kept, reason recorded)
     ocr_pages: int = 0  # scanned pages (or images) OCR read, from its cache or not
     ocr_seconds: float = 0.0  # CPU seconds OCR spent
+    remote: int = 0  # of the reports, parsed by parse workers (``archive.remote_parse``)
 
     def add(self, other: IngestResult) -> None:
         for name, value in vars(other).items():
@@ -214,16 +215,18 @@ def record_sighting(db: sqlite_utils.Database, run_id: int | None, r: dict, seen
 Job = tuple[str, list[Source], int | None]  # blob root, sources, OCR page limit (None: the default)
 
 
-def _parse_job(job: Job) -> Parsed:
+def parse_sighting(job: Job) -> Parsed:
+    """Parse one sighting's sources: the one call every parse goes through (in this process, a
+    pool of them, or a parse worker on another machine: ``archive.remote_parse``)."""
     return parse_sources(*job)
 
 
 def _parallel(jobs: list[Job], workers: int) -> Iterator[Parsed]:
     if workers <= 1 or len(jobs) < 4:
-        yield from map(_parse_job, jobs)
+        yield from map(parse_sighting, jobs)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_parse_job, jobs, chunksize=8)
+        yield from pool.map(parse_sighting, jobs, chunksize=8)
 
 
 def default_workers() -> int:
@@ -284,6 +287,7 @@ def ingest_figures(result: IngestResult, seconds: float) -> dict:
         "nianbao/archive/unreadable": result.failed,
         "nianbao/archive/ocr_pages": result.ocr_pages,
         "nianbao/archive/ocr_seconds": round(result.ocr_seconds, 2),
+        "nianbao/archive/parsed_remotely": result.remote,
     }
 
 

@@ -11,7 +11,7 @@ found is parsed and stored (crawl + archive; reports are parsed while the crawl
 goes on). Target: ≤ 1.3 × bound; an unchanged second run ≤ 10 % of the first
 run's requests. With ``--queue`` the same crawl also runs on a real redis-server
 with 1, 2, 3 … ``nianbao worker`` processes (`nianbao crawl --queue`), side by
-side, for ratios measured under the same load: per run the time against the
+side (``--parsers P`` adds parse workers), for ratios measured under the same load: per run the time against the
 bound, the requests each worker made and the peak memory (largest process, and
 all of the crawl's processes together at their peak).
 """
@@ -102,12 +102,13 @@ def run_crawl(config: Path, data: Path, queue: str = "", workers: list[int] = ()
     return stats, time.monotonic() - started, memory
 
 
-def start_workers(url: str, n: int, logs: Path) -> list[subprocess.Popen]:
+def start_workers(url: str, n: int, logs: Path, parsers: int = 0) -> list[subprocess.Popen]:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     procs = []
-    for i in range(n):
-        log = open(logs / f"worker-{n}-{i}.log", "w")
-        cmd = [sys.executable, "-m", "scheduler", "worker", "--queue", url, "--name", f"bench-{n}-{i}"]
+    for i in range(n + parsers):
+        name = f"bench-{n}-{i}" if i < n else f"bench-{n}-parse-{i - n}"
+        log = open(logs / f"{name}.log", "w")
+        cmd = [sys.executable, "-m", "scheduler", "worker", "--queue", url, "--name", name] + (["--parse"] if i >= n else [])
         procs.append(subprocess.Popen(cmd, stdout=log, stderr=log, env=env))
     time.sleep(3)  # registered before the crawl counts them
     return procs
@@ -140,6 +141,8 @@ def describe(label: str, log: list[tuple], stats: dict, elapsed: float, memory: 
         f"CPU                       parse and store {parse_cpu:.0f} s, everything else {stats['cpu'] - parse_cpu:.0f} s "
         f"(crawl processes, workers); {os.cpu_count()} cores × 1.3 × bound = {os.cpu_count() * 1.3 * bound:.0f} s"
     )
+    if stats.get("nianbao/archive/parsed_remotely"):
+        print(f"parsed by parse workers   {stats['nianbao/archive/parsed_remotely']} reports")
     print(f"peak memory               largest process {memory.largest:.0f} MB; all processes together {memory.total:.0f} MB")
 
 
@@ -149,6 +152,7 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=1.0)
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--queue", default="", help="also crawl on a queue with these worker counts, e.g. 1,2,3")
+    parser.add_argument("--parsers", type=int, default=0, help="with --queue: parse workers beside the crawl workers")
     parser.add_argument("--no-second", action="store_true", help="skip the unchanged second run")
     args = parser.parse_args()
     load = os.getloadavg()
@@ -170,14 +174,22 @@ def main() -> None:
         for n in [int(x) for x in args.queue.split(",") if x]:
             with RedisServer(tmp / f"redis-{n}") as redis:
                 before = len(mock.stats())
-                workers = start_workers(redis.url, n, tmp)
+                workers = start_workers(redis.url, n, tmp, args.parsers)
                 cpu = cpu_of_children()
                 try:
                     stats, elapsed, memory = run_crawl(config, tmp / f"data-queue-{n}", redis.url, [w.pid for w in workers])
                 finally:
                     stop_workers(workers)
                 stats["cpu"] = cpu_of_children() - cpu
-                describe(f"--queue, {n} worker(s)", mock.stats()[before:], stats, elapsed, memory, args, expected)
+                describe(
+                    f"--queue, {n} worker(s)" + (f" and {args.parsers} parse worker(s)" if args.parsers else ""),
+                    mock.stats()[before:],
+                    stats,
+                    elapsed,
+                    memory,
+                    args,
+                    expected,
+                )
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
 
 

@@ -88,7 +88,8 @@ def crawl_on_queue(
     writer = RecordWriter(redis, db)
     written: dict[str, int] = {}
     bar = Progress("抓取（队列）", unit=" 个任务") if progress else None
-    with Follower(data_dir / "archive.db", blobs, parse_workers or ingest.default_workers(), progress) as follower:
+    workers = parse_workers or ingest.default_workers()
+    with Follower(data_dir / "archive.db", blobs, workers, progress, queue_url) as follower:
         while True:
             counts = writer.step(block_ms=500)
             for kind, n in counts.items():

@@ -8,6 +8,7 @@ no capture twice, and no host asked twice within the configured delay by anyone.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -60,10 +61,10 @@ class Workers:
         logs.mkdir(exist_ok=True)
         self.procs: dict[str, subprocess.Popen] = {}
 
-    def start(self, name: str) -> None:
+    def start(self, name: str, *options: str) -> None:
         log = open(self.logs / f"{name}.log", "w")
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "scheduler", "worker", "--queue", self.url, "--name", name], stdout=log, stderr=log
+            [sys.executable, "-m", "scheduler", "worker", "--queue", self.url, "--name", name, *options], stdout=log, stderr=log
         )
 
     def registered(self) -> int:
@@ -119,6 +120,7 @@ def test_workers_killed_mid_job_lose_nothing_and_stay_polite(world, tmp_path):
     data = tmp_path / "data"
     for name in ("w1", "w2", "w3"):
         workers.start(name)
+    workers.start("parser", "--parse")  # reports parsed by a parse worker, stored by the writer
     _wait_for(lambda: workers.registered() == 3, 60)
     crawl = _crawl(config, data, redis.url, "--workers", "3")
     # several moments: early (lists being walked), then with reports arriving
@@ -139,7 +141,9 @@ def test_workers_killed_mid_job_lose_nothing_and_stay_polite(world, tmp_path):
     assert_polite(mock.stats(), DELAY)
     db = open_archive(data / "archive.db")
     run = db.execute("select finished_at, stats from crawl_runs").fetchone()
-    assert run[0] is not None and '"nianbao/queue/jobs": 3' in run[1]
+    stats = json.loads(run[1])
+    assert run[0] is not None and stats["nianbao/queue/jobs"] == 3
+    assert stats["nianbao/archive/parsed_remotely"] > 0
     db.close()
     assert not list(tmp_path.rglob("state.sqlite"))  # the crawl state lives in Redis, with the jobs
 

@@ -1,0 +1,97 @@
+"""Reports parsed on other machines: batches of sightings on the parse queue, worked by
+``nianbao worker --parse`` processes, their results stored by the archive's writer.
+
+Parsing is the costly part of archiving (about 30 ms a report, seconds a page for
+OCR); a queued crawl's writer sends the ready sightings' sources to the parse
+workers when there are any, so the archive's machine only stores. A parse job
+reads the shared capture store, calls ``ingest.parse_sighting`` (the same call
+as a local parse) and returns the results. A batch whose job failed for good
+(its worker lost more than ``RETRIES`` times) is parsed here instead; one stored
+twice would change nothing (``store.store_report`` is idempotent per sighting).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlite_utils
+from redis import Redis
+from rq import Queue, Retry, Worker
+from rq.job import Job, JobStatus
+
+from . import ingest
+from .sources import Parsed, Source, sighting_sources
+from .store import store_report
+
+PARSE_QUEUE = "nianbao-parse"
+BATCH = 16  # sightings per job: a job's fork and bookkeeping cost less than a millisecond a report
+RETRIES = 2
+JOB_TIMEOUT = 3600  # OCR of a batch of long scans fits
+ENDED = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
+
+
+def parse_batch(blob_root: str, items: list[tuple[int, list[Source]]], ocr_max_pages: int | None) -> list[tuple[int, Parsed]]:
+    """The parse job: each sighting's sources parsed, from the capture store as this machine mounts it."""
+    root = os.environ.get("NIANBAO_BLOBS") or blob_root
+    return [(sighting_id, ingest.parse_sighting((root, sources, ocr_max_pages))) for sighting_id, sources in items]
+
+
+class RemoteParsing:
+    def __init__(self, redis_url: str, db: sqlite_utils.Database, blob_root: str | Path, ocr_max_pages: int | None = None):
+        self.queue = Queue(PARSE_QUEUE, connection=Redis.from_url(redis_url))
+        self.db = db
+        self.blob_root = str(blob_root)
+        self.ocr_max_pages = ocr_max_pages
+        self.jobs: dict[str, tuple[Job, list[tuple[dict, list[Source]]]]] = {}
+        self.last_id = 0  # sightings are sent in id order, each once
+
+    def workers(self) -> int:
+        return len(Worker.all(queue=self.queue))
+
+    def dispatch(self) -> int:
+        """Send the pending sightings not sent yet, in batches; how many were sent."""
+        query = "select * from sightings where ingested_at is null and id > ? order by id"
+        rows = list(self.db.query(query, [self.last_id]))
+        for start in range(0, len(rows), BATCH):
+            batch = [(s, sighting_sources(self.db, s)) for s in rows[start : start + BATCH]]
+            job = self.queue.enqueue(
+                "archive.remote_parse.parse_batch",
+                self.blob_root,
+                [(s["id"], sources) for s, sources in batch],
+                self.ocr_max_pages,
+                job_timeout=JOB_TIMEOUT,
+                retry=Retry(max=RETRIES),
+                result_ttl=600,
+                failure_ttl=7 * 86400,
+            )
+            self.jobs[job.id] = (job, batch)
+        self.last_id = max([self.last_id, *(s["id"] for s in rows)])
+        return len(rows)
+
+    def collect(self) -> ingest.IngestResult:
+        """Store what the parse workers have returned; parse here the batches they failed."""
+        result = ingest.IngestResult()
+        alive = self.workers() > 0  # with none left, nobody would retry a lost batch
+        for job_id, (job, batch) in list(self.jobs.items()):
+            status = job.get_status(refresh=True)
+            if status == JobStatus.FINISHED:
+                parsed = dict(job.return_value())
+            elif status in ENDED or not alive:
+                if status not in ENDED:
+                    job.cancel()
+                parsed = {s["id"]: ingest.parse_sighting((self.blob_root, sources, self.ocr_max_pages)) for s, sources in batch}
+            else:
+                continue
+            for sighting, sources in batch:
+                p = parsed[sighting["id"]]
+                result.new_versions += store_report(self.db, sighting, sources, p).new_version
+                result.reports += 1
+                result.failed += p.report is None
+                result.add_ocr(p)
+            result.remote += status == JobStatus.FINISHED and len(batch)
+            del self.jobs[job_id]
+        return result
+
+    def outstanding(self) -> int:
+        return len(self.jobs)
