@@ -24,6 +24,17 @@ REPORT_SUFFIXES = {".pdf", ".html", ".htm", ".shtml", ".txt", ".md", ".doc", ".d
 REPORT_SUFFIXES |= {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"}  # scanned pages, read by OCR
 
 
+def shown_queue(url: str) -> str:
+    """A queue's address as printed or logged: its password replaced by ***."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl()
+
+
 def _expand(paths: tuple[str, ...]) -> list[Path]:
     """Files as given, and report files under directories (sorted, recursive; READMEs skipped)."""
     out: list[Path] = []
@@ -597,7 +608,7 @@ def worker(queue: str, blobs: str | None, name: str | None, parse_jobs: bool, bu
     try:
         run_worker(queue, queues, burst, name)
     except RedisConnectionError as e:
-        raise click.ClickException(f"无法连接队列 {queue}：{e}") from None
+        raise click.ClickException(f"无法连接队列 {shown_queue(queue)}：{e}") from None
 
 
 # ---- APScheduler ---------------------------------------------------------------
@@ -605,14 +616,17 @@ def worker(queue: str, blobs: str | None, name: str | None, parse_jobs: bool, bu
 _child: subprocess.Popen | None = None
 
 
-def cycle_job(config_path: str, data_dir: str, queue: str | None = None) -> int:
+def cycle_job(config_path: str, data_dir: str) -> int:
     """A scheduled cycle: ``nianbao run`` in a child process (Scrapy's reactor runs once
-    per process, and a scheduler that lives for years should not keep a crawl's memory);
-    with a queue, the sweep is enqueued for the workers and the child writes the archive."""
+    per process, and a scheduler that lives for years should not keep a crawl's memory).
+    With a queue (``NIANBAO_QUEUE``, inherited: never on a command line or in the job
+    store, since it may hold a password) the sweep is enqueued for the workers."""
     global _child
-    args = ["run", "--config", config_path, "--data", data_dir] + (["--queue", queue] if queue else [])
-    log.info("开始运行：nianbao %s", " ".join(args))
-    _child = subprocess.Popen([sys.executable, "-m", "scheduler", *args])
+    queue = os.environ.get("NIANBAO_QUEUE")
+    log.info(
+        "开始运行：nianbao run --config %s --data %s%s", config_path, data_dir, f"（队列 {shown_queue(queue)}）" if queue else ""
+    )
+    _child = subprocess.Popen([sys.executable, "-m", "scheduler", "run", "--config", config_path, "--data", data_dir])
     code = _child.wait()
     _child = None
     if code == EXIT_LOCKED:
@@ -631,7 +645,7 @@ def _last_run(db) -> datetime | None:
     return datetime.fromisoformat(row[0]) if row and row[0] else None
 
 
-def start_scheduler(config_path: str, data_dir: str, queue: str | None = None):
+def start_scheduler(config_path: str, data_dir: str):
     """A started APScheduler whose jobs (kept in the archive) match the config, with a
     run missed during downtime made up once. Returns (scheduler, what it did)."""
     from zoneinfo import ZoneInfo
@@ -664,7 +678,7 @@ def start_scheduler(config_path: str, data_dir: str, queue: str | None = None):
         },
     )
     scheduler.start(paused=True)
-    args = [str(Path(config_path).resolve()), str(Path(data_dir).resolve())] + ([queue] if queue else [])
+    args = [str(Path(config_path).resolve()), str(Path(data_dir).resolve())]
     wanted = {spec.id for spec in specs}
     for job in scheduler.get_jobs():
         if job.id not in wanted:
@@ -717,7 +731,9 @@ def schedule(config_path: str, data_dir: str, queue: str | None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
-        scheduler, done = start_scheduler(config_path, data_dir, queue)
+        if queue:
+            os.environ["NIANBAO_QUEUE"] = queue  # each run's child process inherits it
+        scheduler, done = start_scheduler(config_path, data_dir)
     except NianbaoError as e:
         raise click.ClickException(str(e)) from None
     stop = threading.Event()

@@ -218,10 +218,18 @@ def test_schedule_enqueues_the_sweeps_for_the_workers(world, tmp_path):
     config = _config(tmp_path, mock, '  misfire_grace_days: 0\n  jobs:\n    - {id: tick, cron: "*/2 * * * * *"}\n')
     workers.start("w1")
     scheduler = Scheduler(config, tmp_path / "data", "--queue", redis.url)
-    scheduler.wait_for("开始运行：nianbao run .*--queue", timeout=60)
+    scheduler.wait_for("开始运行：nianbao run .*（队列 redis://127.0.0.1", timeout=60)
     scheduler.wait_for("运行结束", timeout=TIMEOUT)
     assert scheduler.stop() == 0
     db = open_archive(tmp_path / "data" / "archive.db")
     run = db.execute("select stats, reports from crawl_runs where finished_at is not null order by id").fetchone()
     assert '"nianbao/queue/jobs": 1' in run[0] and run[1] > 0  # crawled by the worker, archived here
     db.close()
+
+
+def test_a_queue_password_is_never_shown():
+    from scheduler import shown_queue
+
+    assert shown_queue("redis://:s3cret@10.0.0.5:6379/0") == "redis://:***@10.0.0.5:6379/0"
+    assert shown_queue("redis://nb:s3cret@queue.example/1") == "redis://nb:***@queue.example/1"
+    assert shown_queue("redis://10.0.0.5:6379/0") == "redis://10.0.0.5:6379/0"
