@@ -59,7 +59,8 @@ def parse_document(doc: Document) -> Report:
                         f"有“{result.table.title}”部分，但没有可读的表格（可能是图片或附件）",
                     )
                 )
-    checks = check_report(cells)
+    uncertain = frozenset(r.table.key for r in results if r.unattributed or r.undecided)
+    checks = check_report(cells, uncertain)
     in_tables = {i for lines in regions.values() for i, _ in lines}
     prose = [line.text for i, line in enumerate(doc.lines) if i not in in_tables]
     facts = narrative_facts(prose)

@@ -146,6 +146,8 @@ def _table_start(line: Line, current: str | None) -> str | bool:
         key = compact(line.text)
         if "行政复议" in key and "行政诉讼" in key and len(key) <= 40:
             return "appeals"
+        if keys and keys[0] == "行政复议":  # the appeals header's first cell, one cell per line
+            return "appeals"
     return False
 
 

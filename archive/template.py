@@ -345,10 +345,11 @@ class RuleInfo:
 # findings table, Datasette and the docs read.
 RULES: tuple[RuleInfo, ...] = (
     *(RuleInfo(r.id, r.severity, r.description) for r in SUM_RULES),
-    RuleInfo("check.incomplete", "info", "某条规则因空白单元格未能核对（空白不按 0 计）"),
+    RuleInfo("check.incomplete", "info", "某条规则未能核对：含空白单元格（空白不按 0 计），或表中有数值未能对应到行或列"),
     RuleInfo("values.nonneg", "error", "件数和金额不得为负数（只有 2019 格式的“本年增/减”可为负）"),
     RuleInfo("row.short", "warning", "该行印出的数值少于表格列数，缺失的单元格不计"),
     RuleInfo("row.unattributed", "warning", "表格中有一组数值无法对应到任何行"),
+    RuleInfo("row.unplaced", "warning", "该行数值所在的列无法确定（如空白单元格未保留），相关单元格记为空，不作猜测"),
     RuleInfo("table.blank", "warning", "表格存在但全部单元格为空"),
     RuleInfo("table.missing", "warning", "报告有该部分标题但没有可读的表格（可能为图片或附件）"),
     RuleInfo("narrative.requests_new", "error", "正文所述收到申请数与表三“本年新收”总数不符"),
