@@ -59,7 +59,7 @@ class Row:
     def column_keys(self, template: str, table: Table) -> tuple[str, ...]:
         if self.columns:
             return self.columns.get(template) or next(iter(self.columns.values()))
-        return tuple(c.key for c in table.columns)
+        return table.column_keys
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,10 @@ class Table:
     columns: tuple[Column, ...]
     groups: tuple[str, ...] = ()
     description: str = ""
+
+    @property
+    def column_keys(self) -> tuple[str, ...]:
+        return _COLUMN_KEYS[self.key]
 
     def row(self, key: str) -> Row:
         return _ROWS[self.key][key]
@@ -274,6 +278,7 @@ TABLES: tuple[Table, ...] = (DISCLOSURE, REQUESTS, APPEALS)
 TABLES_BY_KEY = _index(TABLES)
 _ROWS = {t.key: _index(t.rows) for t in TABLES}
 _COLUMNS = {t.key: _index(t.columns) for t in TABLES}
+_COLUMN_KEYS = {t.key: tuple(c.key for c in t.columns) for t in TABLES}
 # Printed order of every possible cell key (both templates), for sorting output.
 CELL_ORDER = {
     f"{t.key}.{r.key}.{c.key}": i for i, (t, r, c) in enumerate((t, r, c) for t in TABLES for r in t.rows for c in t.columns)

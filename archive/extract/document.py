@@ -36,7 +36,7 @@ class Line:
 
     @property
     def text(self) -> str:
-        return " ".join(c for c in self.cells if c)
+        return " ".join(filter(None, self.cells))
 
 
 @dataclass
