@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from archive.errors import NianbaoError
+from archive.isolation import Budget
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the data directory; try again later
 log = logging.getLogger("nianbao.schedule")
@@ -43,15 +44,46 @@ def cli() -> None:
     """nianbao（年报）：政府信息公开工作年度报告的归档、解析与核查。"""
 
 
+def _budget_options(fn):
+    """--wall-seconds, --cpu-seconds, --memory-mb: one document's parse budget."""
+    default = Budget()
+    for name, kind, what in reversed(
+        (
+            ("--wall-seconds", float, f"Wall-clock seconds one document's parse may take (default {default.wall_seconds:g})."),
+            ("--cpu-seconds", float, f"CPU seconds one document's parse may use (default {default.cpu_seconds:g})."),
+            ("--memory-mb", int, f"Address space of a parse worker, in MB (default {default.memory_mb})."),
+        )
+    ):
+        fn = click.option(name, type=click.FloatRange(min=1) if kind is float else click.IntRange(min=256), help=what)(fn)
+    return fn
+
+
+def _budget(base, wall_seconds: float | None, cpu_seconds: float | None, memory_mb: int | None):
+    """``base`` (the config's parse budget) with the options given on the command line."""
+    from dataclasses import replace
+
+    given = {"wall_seconds": wall_seconds, "cpu_seconds": cpu_seconds, "memory_mb": memory_mb}
+    return replace(base, **{k: v for k, v in given.items() if v is not None})
+
+
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="One contract object per line (JSON Lines).")
-def parse(files: tuple[str, ...], as_json: bool) -> None:
+@_budget_options
+def parse(files: tuple[str, ...], as_json: bool, wall_seconds, cpu_seconds, memory_mb) -> None:
     """Parse annual reports (PDF, HTML, DOCX, DOC/WPS, XLSX, text) into the standard tables.
 
-    FILES may be files or directories. Unreadable files are reported on stderr
-    and make the exit status 1; the others are still parsed.
+    FILES may be files or directories. Each file is parsed in a worker process
+    under a budget (time, CPU, memory): a file that is unreadable, exceeds the
+    budget or crashes its worker is reported on stderr and makes the exit
+    status 1; the others are still parsed.
+
+    Example:
+
+        nianbao parse report.pdf
+        nianbao parse --json --cpu-seconds 300 reports/ > out.jsonl
     """
+    from archive.isolation import Isolated
     from archive.parse import parse_file
     from archive.render import render
 
@@ -59,25 +91,26 @@ def parse(files: tuple[str, ...], as_json: bool) -> None:
     paths = _expand(files)
     if not paths:
         raise click.UsageError("no report files found")
-    for i, path in enumerate(paths):
-        try:
-            report = parse_file(path)
-        except NianbaoError as e:
-            failed += 1
-            click.echo(f"nianbao: {path}: {e}", err=True)
-            continue
-        except Exception as e:  # a bug must not cost the rest of the batch, nor show a traceback
-            failed += 1
-            click.echo(f"nianbao: {path}: internal error, please report it: {type(e).__name__}: {e}", err=True)
-            continue
-        if as_json:
-            click.echo(json.dumps(report.to_contract(), ensure_ascii=False))
-        else:
-            if i:
-                click.echo()
-            click.echo(render(report, str(path)))
+    with Isolated(_budget(Budget(), wall_seconds, cpu_seconds, memory_mb)) as pool:
+        for i, path in enumerate(paths):
+            try:
+                report = pool.submit(parse_file, path).result().result()
+            except NianbaoError as e:
+                failed += 1
+                click.echo(f"nianbao: {path}: {e}", err=True)
+                continue
+            _echo_report(report, path, i, as_json, render)
     if failed:
         sys.exit(1)
+
+
+def _echo_report(report, path: Path, i: int, as_json: bool, render) -> None:
+    if as_json:
+        click.echo(json.dumps(report.to_contract(), ensure_ascii=False))
+    else:
+        if i:
+            click.echo()
+        click.echo(render(report, str(path)))
 
 
 @cli.command("crawl")
@@ -126,6 +159,17 @@ def crawl_command(
         f"{stats.get('nianbao/reports', 0)} reports, {stats.get('downloader/request_count', 0)} requests; "
         f"archive: {Path(data_dir) / 'archive.db'}" + (f"; feed: {feed_path}" if feed_path else "")
     )
+    _exit_if_unstored(stats)
+
+
+def _exit_if_unstored(stats: dict) -> None:
+    """Exit status 1, saying how many and why, when reports found could not be stored."""
+    from crawler.cycle import unstored_text
+
+    text = unstored_text(stats)
+    if text:
+        click.echo(f"nianbao: 归档不完整：{text}；已抓取的内容不会丢失，腾出空间或排除故障后再次运行即可补存", err=True)
+        sys.exit(1)
 
 
 @cli.command()
@@ -204,17 +248,49 @@ def serve(data_dir: str, host: str, port: int) -> None:
 
 @cli.command()
 @_DATA
-@click.option("--workers", type=int, default=0, help="Parsing processes (default: one per core but one).")
-def reparse(data_dir: str, workers: int) -> None:
-    """Re-run the current parser over every stored report (and ingest pending ones)."""
+@click.option(
+    "--config",
+    "config_path",
+    default="config.yaml",
+    show_default=True,
+    type=click.Path(),
+    help="The parse budget (parse: section; defaults when the file is absent).",
+)
+@click.option("--workers", type=int, default=0, help="Parsing processes (default: parse.workers, else one per core but one).")
+@_budget_options
+def reparse(data_dir: str, config_path: str, workers: int, wall_seconds, cpu_seconds, memory_mb) -> None:
+    """Re-run the current parser over every stored report (and ingest pending ones).
+
+    A report one of whose documents exceeds the parse budget keeps its earlier
+    parse (unless that one had failed too); raise the budget to read it.
+
+    Example:
+
+        nianbao reparse --data data/
+        nianbao reparse --data data/ --cpu-seconds 600 --memory-mb 4096
+    """
     from archive.ingest import default_workers, ingest
     from archive.ingest import reparse as run_reparse
+    from crawler.config import load_config
 
+    config = None
+    if Path(config_path).exists():
+        try:
+            config = load_config(config_path)
+        except NianbaoError as e:
+            raise click.ClickException(str(e)) from None
+    budget = _budget(config.parse if config else Budget(), wall_seconds, cpu_seconds, memory_mb)
+    workers = workers or (config.parse_workers if config else 0) or default_workers()
     db = _archive(data_dir)
-    workers = workers or default_workers()
-    pending = ingest(db, Path(data_dir) / "blobs", workers=workers)
-    count = run_reparse(db, Path(data_dir) / "blobs", workers=workers)
-    click.echo(f"重新解析 {count} 份年报（另入库待处理 {pending.reports} 份）")
+    pending = ingest(db, Path(data_dir) / "blobs", workers=workers, budget=budget)
+    result = run_reparse(db, Path(data_dir) / "blobs", workers=workers, budget=budget)
+    click.echo(
+        f"重新解析 {result.reports} 份年报（另入库待处理 {pending.reports} 份）"
+        + (f"；{result.kept} 份因超出解析预算保留原解析结果" if result.kept else "")
+    )
+    if pending.unstored:
+        click.echo(f"nianbao: {pending.unstored} 份年报仍未能入库", err=True)
+        sys.exit(1)
 
 
 @cli.command("export")
@@ -283,7 +359,7 @@ def check(
     """Missing, late, replaced, unreachable, unparseable, inconsistent and cross-year findings for a year."""
     from datetime import date
 
-    from archive.compliance import KIND_NAMES, KINDS, check_year, record
+    from archive.compliance import KIND_NAMES, KINDS, archive_gap, check_year, record
     from archive.store import now
 
     wanted = {k.strip() for k in fail_on.split(",") if k.strip()}
@@ -294,6 +370,9 @@ def check(
     db = _archive(data_dir)
     findings = check_year(db, year, _deadlines(config_path), today.date() if today else date.today(), region)
     record(db, year, findings, now(), region)
+    gap = archive_gap(db)
+    if gap:
+        click.echo(f"注意：归档不完整（{gap}），相关机关记为“已抓取未入库”，不计为缺报", err=True)
     findings.sort(key=lambda f: (f.region or "", KINDS.index(f.kind), f.agency_name or ""))
     if as_json:
         for f in findings:
@@ -309,7 +388,9 @@ def check(
             flag = "" if f.confidence == "high" else f"（可信度 {f.confidence}）"
             click.echo("  " + fit(f.agency_name or f.agency_key, 30) + f.detail + flag)
         click.echo("\n" + _counts_line(year, findings))
-    if send_alerts:
+    if send_alerts and gap:
+        click.echo("提醒暂缓：归档完整后（下次运行）再发送", err=True)
+    elif send_alerts:
         _send_alerts(db, config_path, year, dry_run)
     if any(f.kind in wanted for f in findings):
         sys.exit(1)
@@ -411,9 +492,12 @@ def run(
         raise click.ClickException(str(e)) from None
     stats = result.stats
     problems = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("nianbao/problems/")}
+    recovered = stats.get("nianbao/archive/recovered", 0)
     click.echo(
         f"运行完成（{result.seconds:.0f} 秒，抓取批次 {result.run_id}）：{stats.get('downloader/request_count', 0)} 次请求，"
         f"年报 {stats.get('nianbao/reports', 0)} 份，入库 {stats.get('nianbao/archive/reports_stored', 0)} 份"
+        + (f"（其中 {recovered} 份为此前中断的运行所抓取）" if recovered else "")
+        + (f"，超出解析预算的文件 {stats['nianbao/archive/over_budget']} 个" if stats.get("nianbao/archive/over_budget") else "")
         + (
             f"，抓取问题 {sum(problems.values())} 个（" + "，".join(f"{k} {v}" for k, v in sorted(problems.items())) + "）"
             if problems
@@ -428,6 +512,9 @@ def run(
         if f.key in news:
             click.echo(f"  {KIND_NAMES[f.kind]}  {f.agency_name or f.agency_key}：{f.detail}")
     _echo_alerts(result.alerts, dry_run)
+    if result.gap and not no_alert:
+        click.echo(f"提醒暂缓：归档不完整（{result.gap}），归档完整后（下次运行）再发送", err=True)
+    _exit_if_unstored(stats)
 
 
 # ---- APScheduler ---------------------------------------------------------------

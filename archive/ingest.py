@@ -1,62 +1,153 @@
 """Crawl output into the archive: captures, problems and report sightings are
-recorded as they arrive; each sighting is then parsed (in worker processes)
-and stored, one transaction per report.
+recorded as they arrive; each sighting is then parsed (each of its documents in
+a worker process, under the parse budget: :mod:`archive.isolation`) and
+stored, one transaction per report.
 
 A sighting stays pending (``ingested_at`` null) until it is stored, so a
 crawl killed half-way leaves nothing half-written: the next ``ingest`` picks
-the pending ones up. Ingesting the same sighting twice changes nothing.
+the pending ones up. Ingesting the same sighting twice changes nothing. A
+document that exceeds its budget or kills its worker makes its report
+``unparseable`` with the reason (the capture is kept); a sighting whose parse
+was interrupted ``Budget.attempts`` times (the ingest itself killed) is parked
+the same way. A sighting that cannot be stored (a full disk) stays pending,
+is counted and said: it is found, not missing.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import socket
+import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
 
+from .isolation import Budget, Isolated, default_workers
 from .progress import Progress
-from .sources import Parsed, Source, parse_sources, sighting_sources
+from .sources import Parsed, Piece, Source, choose, documents, parse_document_sources, sighting_sources, unfinished
 from .store import diff_cells, now, report_cells, store_report, write_parse
+from .tree import tree_depths
+
+__all__ = ["default_workers", "ingest", "ingest_pending", "reparse", "begin_crawl", "finish_run"]
 
 
 @dataclass
 class IngestResult:
     reports: int = 0  # sightings stored
     new_versions: int = 0  # of which created a new report version
-    failed: int = 0  # with no readable source (capture kept, reason recorded)
+    failed: int = 0  # with no readable document (capture kept, reason recorded)
+    over_budget: int = 0  # documents that exceeded the parse budget or killed their worker
+    parked: int = 0  # sightings stored unparsed after too many interrupted parses
+    recovered: int = 0  # sightings an earlier, interrupted run had found
+    unstored: int = 0  # sightings still pending: found, but not in the archive
+    reasons: Counter = field(default_factory=Counter)  # why they could not be stored
+
+
+class StorageFailed(Exception):
+    """Writing to the archive failed (a full disk …): the rest of the ingest would fail alike."""
+
+
+def storage_reason(e: BaseException) -> str:
+    """What a failed archive write means, for users."""
+    text = str(e).lower()
+    if (isinstance(e, OSError) and e.errno == errno.ENOSPC) or "disk is full" in text or "database or disk is full" in text:
+        return "磁盘空间不足"
+    if isinstance(e, OSError) and e.errno == errno.EDQUOT:
+        return "磁盘配额已满"
+    if "readonly" in text or "read-only" in text or (isinstance(e, OSError) and e.errno in (errno.EROFS, errno.EACCES)):
+        return "归档只读或无写入权限"
+    return f"写入归档失败（{type(e).__name__}: {str(e)[:120]}）"
 
 
 def begin_crawl(db: sqlite_utils.Database, config, portals: list[str]) -> int:
     """A crawl's start in the archive: the config's registry and portal listings synced,
-    a crawl run opened (its id returned)."""
+    runs left open by a killed process closed as interrupted, a crawl run opened (its id
+    returned)."""
     sync_agencies(db, config.agencies.values())
     sync_portals(db, {p.id: config.listed_on(p) for p in config.portals.values()})
+    close_interrupted(db)
     return start_run(db, portals)
 
 
 def start_run(db: sqlite_utils.Database, portals: list[str]) -> int:
-    return db["crawl_runs"].insert({"started_at": now(), "portals": json.dumps(portals)}).last_pk
+    return (
+        db["crawl_runs"]
+        .insert(
+            {
+                "started_at": now(),
+                "portals": json.dumps(portals),
+                "status": "running",
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+            }
+        )
+        .last_pk
+    )
 
 
-def finish_run(db: sqlite_utils.Database, run_id: int, stats: dict) -> None:
-    counts = {
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def _counts(db: sqlite_utils.Database, run_id: int) -> dict:
+    return {
         t: db.execute(f"select count(*) from {t} where run_id = ?", [run_id]).fetchone()[0]
         for t in ("captures", "problems", "sightings")
     }
+
+
+def close_interrupted(db: sqlite_utils.Database) -> list[int]:
+    """Close the runs whose process is gone without finishing them (killed, power cut):
+    status ``interrupted``, with what they had recorded; the ids returned. What they found
+    but did not store is stored by the next ingest, and counted there as recovered."""
+    host = socket.gethostname()
+    closed = []
+    for run in db.query("select id, pid, host from crawl_runs where status = 'running'"):
+        if run["host"] in (None, host) and not _alive(run["pid"]):
+            counts = _counts(db, run["id"])
+            db["crawl_runs"].update(
+                run["id"],
+                {
+                    "status": "interrupted",
+                    "finished_at": now(),
+                    "captures": counts["captures"],
+                    "reports": counts["sightings"],
+                    "problems": counts["problems"],
+                },
+            )
+            closed.append(run["id"])
+    return closed
+
+
+def finish_run(db: sqlite_utils.Database, run_id: int, stats: dict) -> None:
+    counts = _counts(db, run_id)
+    unstored = stats.get("nianbao/archive/unstored", 0) + stats.get("nianbao/archive/write_errors", 0)
     db["crawl_runs"].update(
         run_id,
         {
             "finished_at": now(),
+            "status": "incomplete" if unstored else "finished",
             "stats": json.dumps(stats, default=str),
             "requests": stats.get("downloader/request_count"),
             "captures": counts["captures"],
             "reports": counts["sightings"],
             "problems": counts["problems"],
+            "unstored": unstored,
+            "recovered": stats.get("nianbao/archive/recovered", 0),
         },
     )
 
@@ -75,14 +166,10 @@ def sync_agencies(db: sqlite_utils.Database, agencies: Iterable) -> None:
         }
         for a in agencies
     ]
-    parents = {r["id"]: r["parent_id"] for r in rows}
-
-    def depth(agency_id: str) -> int:  # the config has no parent cycles (validated)
-        return 0 if not parents.get(agency_id) else 1 + depth(parents[agency_id])
-
+    depth = tree_depths({r["id"]: r["parent_id"] for r in rows})
     with db.atomic():
         # parents first, whatever order the config lists them in
-        db["agencies"].upsert_all(sorted(rows, key=lambda r: depth(r["id"])), pk="id")
+        db["agencies"].upsert_all(sorted(rows, key=lambda r: depth[r["id"]]), pk="id")
 
 
 def sync_portals(db: sqlite_utils.Database, listed: dict[str, list[str]]) -> None:
@@ -188,20 +275,28 @@ def record_sighting(db: sqlite_utils.Database, run_id: int | None, r: dict, seen
     ).lastrowid
 
 
-def _parse_job(job: tuple[str, list[Source]]) -> Parsed:
-    return parse_sources(*job)
+def _parked(attempts: int, archived: bool) -> Parsed:
+    if not archived:
+        return Parsed(None, None, errors=[f"已搁置：{attempts} 次入库时页面均未存档（写入失败），不再等待"])
+    return Parsed(
+        None,
+        None,
+        errors=[f"已搁置：解析 {attempts} 次均被中断（进程被终止），不再自动重试；可用 nianbao reparse 在更大的解析预算下重试"],
+    )
 
 
-def _parallel(jobs: list[tuple[str, list[Source]]], workers: int) -> Iterator[Parsed]:
-    if workers <= 1 or len(jobs) < 4:
-        yield from map(_parse_job, jobs)
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_parse_job, jobs, chunksize=8)
+def _pending_ids(db: sqlite_utils.Database) -> list[int]:
+    """Pending sightings, those with the fewest interrupted parses first (a document that
+    keeps killing the ingest does not hold up the others), then oldest first."""
+    return [i for (i,) in db.execute("select id from sightings where ingested_at is null order by parse_attempts, seen_at, id")]
 
 
-def default_workers() -> int:
-    return max(1, (os.cpu_count() or 2) - 1)
+@dataclass
+class _Report:
+    sighting: dict
+    sources: list[Source]
+    groups: list[list[Source]]
+    pieces: dict[int, Piece] = field(default_factory=dict)
 
 
 def ingest(
@@ -210,69 +305,177 @@ def ingest(
     workers: int = 1,
     batch: int = 256,
     on_progress: Callable[[int, int], None] | None = None,
+    budget: Budget | None = None,
+    run_id: int | None = None,
 ) -> IngestResult:
-    """Parse and store every pending sighting, oldest first (``on_progress(done, total)``
-    after each one)."""
+    """Parse and store every pending sighting (``on_progress(done, total)`` after each one).
+    Each document is parsed in a worker process under ``budget``; ``run_id`` is the run
+    storing them (sightings of other runs count as recovered)."""
+    budget = budget or Budget()
     result = IngestResult()
-    total = db.execute("select count(*) from sightings where ingested_at is null").fetchone()[0]
-    while True:
-        sightings = list(db.query("select * from sightings where ingested_at is null order by seen_at, id limit ?", [batch]))
-        if not sightings:
-            return result
-        jobs = [(str(blob_root), sighting_sources(db, s)) for s in sightings]
-        for sighting, (_, sources), parsed in zip(sightings, jobs, _parallel(jobs, workers)):
-            result.new_versions += store_report(db, sighting, sources, parsed).new_version
-            result.reports += 1
-            result.failed += parsed.report is None
-            if on_progress is not None:
-                on_progress(result.reports, max(total, result.reports))
+    ids = _pending_ids(db)
+    done = 0
+
+    def store(report: _Report, parsed: Parsed) -> None:
+        nonlocal done
+        stored = store_report(db, report.sighting, report.sources, parsed)
+        result.reports += 1
+        result.new_versions += stored.new_version
+        result.failed += parsed.report is None
+        result.recovered += run_id is not None and report.sighting["run_id"] not in (None, run_id)
+        done += 1
+        if on_progress is not None:
+            on_progress(done, len(ids))
+
+    try:
+        with Isolated(budget, workers) as pool:
+            for at in range(0, len(ids), batch):
+                chunk = ids[at : at + batch]
+                marks = ",".join("?" * len(chunk))
+                reports: dict[int, _Report] = {}
+                for sighting in db.query(f"select * from sightings where id in ({marks}) and ingested_at is null", chunk):
+                    sources = sighting_sources(db, sighting)
+                    report = _Report(sighting, sources, documents(sources))
+                    if sighting["parse_attempts"] >= budget.attempts:
+                        result.parked += 1
+                        _write(store, report, _parked(sighting["parse_attempts"], bool(sources)))
+                    elif not sources:  # its page was never archived (a failed write): found, not stored
+                        _charge(db, (sighting["id"], 0))
+                        result.reasons["页面未能存档"] += 1
+                    else:
+                        reports[sighting["id"]] = report
+                jobs = (
+                    ((sid, i), parse_document_sources, (str(blob_root), group))
+                    for sid, r in reports.items()
+                    for i, group in enumerate(r.groups)
+                )
+                for (sid, i), outcome in pool.run(jobs, on_submit=lambda key: _charge(db, key)):
+                    report = reports[sid]
+                    if outcome.value is not None:
+                        piece = outcome.value
+                    else:
+                        piece = unfinished(report.groups[i], outcome.limit or str(outcome.error))
+                        piece.limit = outcome.limit is not None
+                    result.over_budget += piece.limit
+                    report.pieces[i] = piece
+                    if len(report.pieces) == len(report.groups):
+                        _write(store, report, choose([report.pieces[k] for k in sorted(report.pieces)]))
+    except StorageFailed as e:
+        result.reasons[storage_reason(e.__cause__ or e)] += 1
+    result.unstored = db.execute("select count(*) from sightings where ingested_at is null").fetchone()[0]
+    if result.unstored > sum(result.reasons.values()):
+        result.reasons["未处理"] += result.unstored - sum(result.reasons.values())
+    return result
 
 
-def ingest_pending(db: sqlite_utils.Database, blob_root: str | Path, workers: int, progress: bool = False) -> dict:
+def _charge(db: sqlite_utils.Database, key: tuple[int, int]) -> None:
+    """Count a parse attempt on the sighting before its first document goes to a worker."""
+    sighting_id, group = key
+    if group == 0:
+        try:
+            with db.atomic():
+                db.execute("update sightings set parse_attempts = parse_attempts + 1 where id = ?", [sighting_id])
+        except (sqlite3.Error, OSError) as e:
+            raise StorageFailed(str(e)) from e
+
+
+def _write(store: Callable[[_Report, Parsed], None], report: _Report, parsed: Parsed) -> None:
+    try:
+        store(report, parsed)
+    except (sqlite3.Error, OSError) as e:
+        raise StorageFailed(str(e)) from e
+
+
+def ingest_pending(
+    db: sqlite_utils.Database,
+    blob_root: str | Path,
+    workers: int,
+    progress: bool = False,
+    budget: Budget | None = None,
+    run_id: int | None = None,
+) -> dict:
     """What a crawl does when its fetching is over: every pending sighting parsed and
     stored; returns the figures for the crawl's stats."""
     started = time.monotonic()
     bar = Progress("解析入库", unit=" 份") if progress else None
-    result = ingest(db, blob_root, workers=workers, on_progress=bar.update if bar else None)
+    result = ingest(db, blob_root, workers=workers, on_progress=bar.update if bar else None, budget=budget, run_id=run_id)
     if bar is not None:
-        bar.close(f"{result.reports} 份（新版本 {result.new_versions}，无法解析 {result.failed}）")
+        bar.close(
+            f"{result.reports} 份（新版本 {result.new_versions}，无法解析 {result.failed}"
+            + (f"，超出解析预算的文件 {result.over_budget}" if result.over_budget else "")
+            + (f"，未能入库 {result.unstored}" if result.unstored else "")
+            + "）"
+        )
     return {
         "nianbao/archive/ingest_seconds": round(time.monotonic() - started, 2),
         "nianbao/archive/reports_stored": result.reports,
         "nianbao/archive/new_versions": result.new_versions,
         "nianbao/archive/unreadable": result.failed,
+        "nianbao/archive/over_budget": result.over_budget,
+        "nianbao/archive/parked": result.parked,
+        "nianbao/archive/recovered": result.recovered,
+        "nianbao/archive/unstored": result.unstored,
+        **{f"nianbao/archive/unstored_reasons/{reason}": n for reason, n in result.reasons.items()},
     }
 
 
-def reparse(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1) -> int:
+@dataclass
+class ReparseResult:
+    reports: int = 0  # report versions reparsed
+    kept: int = 0  # kept as they were: a document exceeded the budget this time
+
+
+def reparse(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1, budget: Budget | None = None) -> ReparseResult:
     """Re-run the current parser over every report version's stored sources, in place
     (ids, versions and first-seen dates stay; cells, findings, text and each
-    version's list of changed cells are rewritten)."""
-    reports = list(db.query("select id, agency_key, year, supersedes_id from reports order by id"))
-    jobs = []
-    for r in reports:
+    version's list of changed cells are rewritten). A report one of whose documents
+    exceeds the budget keeps its earlier parse, unless that one had failed too."""
+    result = ReparseResult()
+    reports = {r["id"]: r for r in db.query("select id, agency_key, year, supersedes_id, parse_status from reports order by id")}
+    groups: dict[int, list[list[Source]]] = {}
+    for report_id in reports:
         rows = db.query(
             "select role, url, sha256, kind from report_sources where report_id = ? "
             "order by case role when 'page' then 0 when 'part' then 1 else 2 end, url",
-            [r["id"]],
+            [report_id],
         )
-        jobs.append(
-            (
-                str(blob_root),
-                [
-                    Source(s["role"], s["url"], s["sha256"], s["kind"], s["url"].rsplit("#", 1)[-1].rsplit("/", 1)[-1])
-                    for s in rows
-                ],
-            )
+        groups[report_id] = documents(
+            [Source(s["role"], s["url"], s["sha256"], s["kind"], s["url"].rsplit("#", 1)[-1].rsplit("/", 1)[-1]) for s in rows]
         )
-    for r, (_, _sources), parsed in zip(reports, jobs, _parallel(jobs, workers)):
-        with db.atomic():
-            write_parse(db, r["id"], parsed, r["agency_key"], r["year"])
-            db.execute(
-                "update report_sources set used = (sha256 = ? and url = ?) where report_id = ?",
-                [parsed.used.sha256 if parsed.used else None, parsed.used.url if parsed.used else None, r["id"]],
-            )
-            if r["supersedes_id"]:  # versions are in id order: the earlier one is reparsed already
+    pieces: dict[int, dict[int, Piece]] = {report_id: {} for report_id in reports}
+    jobs = (((rid, i), parse_document_sources, (str(blob_root), g)) for rid, gs in groups.items() for i, g in enumerate(gs))
+    with Isolated(budget, workers) as pool:
+        for (rid, i), outcome in pool.run(jobs):
+            if outcome.value is None:
+                piece = unfinished(groups[rid][i], outcome.limit or str(outcome.error))
+                piece.limit = outcome.limit is not None
+            else:
+                piece = outcome.value
+            pieces[rid][i] = piece
+            if len(pieces[rid]) == len(groups[rid]):
+                if _rewrite(db, reports[rid], choose([pieces[rid][k] for k in sorted(pieces[rid])]), pieces[rid].values()):
+                    result.reports += 1
+                else:
+                    result.kept += 1
+    for r in reports.values():  # reports without sources: parsed as nothing, alike
+        if not groups[r["id"]]:
+            _rewrite(db, r, Parsed(None, None), [])
+            result.reports += 1
+    with db.atomic():  # each version's changes against the one before, now that all are reparsed
+        for r in reports.values():
+            if r["supersedes_id"]:
                 changes = diff_cells(report_cells(db, r["supersedes_id"]), report_cells(db, r["id"]))
                 db["reports"].update(r["id"], {"changed_cells": json.dumps(changes, ensure_ascii=False)})
-    return len(reports)
+    return result
+
+
+def _rewrite(db: sqlite_utils.Database, report: dict, parsed: Parsed, pieces: Iterable[Piece]) -> bool:
+    if any(p.limit for p in pieces) and report["parse_status"] != "failed":
+        return False
+    with db.atomic():
+        write_parse(db, report["id"], parsed, report["agency_key"], report["year"])
+        db.execute(
+            "update report_sources set used = (sha256 = ? and url = ?) where report_id = ?",
+            [parsed.used.sha256 if parsed.used else None, parsed.used.url if parsed.used else None, report["id"]],
+        )
+    return True

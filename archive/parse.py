@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .extract import Document, extract
+from .extract import Document, extract, read_file
 from .metadata import identify
 from .narrative import check_narrative, narrative_facts
 from .report import Finding, Report
@@ -49,6 +49,8 @@ def parse_document(doc: Document) -> Report:
                 "PDF 没有文字层（扫描件），无法读取表格；未做 OCR",
             )
         )
+    for cut in doc.cuts:
+        findings.append(Finding("document.truncated", RULES_BY_ID["document.truncated"].severity, "document", cut))
     is_report = bool(cells) or identity.title is not None
     if is_report:
         for result in results:
@@ -86,11 +88,4 @@ def parse_bytes(data: bytes, name: str | None = None, content_type: str | None =
 
 
 def parse_file(path: str | Path) -> Report:
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        from .errors import ExtractError
-
-        raise ExtractError(f"cannot read file ({e.strerror})") from None
-    return parse_bytes(data, path.name)
+    return parse_bytes(read_file(path), Path(path).name)

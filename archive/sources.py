@@ -4,8 +4,10 @@ A report seen on a portal may have several sources: its page (with
 continuation pages), its attachments, the report files inside a ZIP. Each is
 extracted and parsed; the one yielding the most table cells supplies the
 numbers, the others stay recorded as the same report's sources.
-``parse_sources`` touches only the blob store, so it can run in a worker
-process while the crawl goes on.
+Each document (a page with its continuation pages, an attachment, a ZIP
+member) is one job for :mod:`archive.isolation`: it touches only the blob
+store, runs in a worker process under the parse budget, and a document that
+fails or overruns costs only itself.
 """
 
 from __future__ import annotations
@@ -86,33 +88,65 @@ def sighting_sources(db: sqlite_utils.Database, sighting: dict) -> list[Source]:
     return out
 
 
-def _documents(sources: list[Source], blobs: BlobStore) -> tuple[list[tuple[Source, Document]], list[str]]:
-    """One document per source; a page and its continuation pages are joined into one."""
-    docs: list[tuple[Source, Document]] = []
-    errors = []
+def documents(sources: list[Source]) -> list[list[Source]]:
+    """The report's documents, each parsed on its own (one job, one budget): a page with
+    its continuation pages, then each attachment or ZIP member."""
+    groups: list[list[Source]] = []
     for source in sources:
+        if source.role == "part" and groups and groups[-1][0].role == "page":
+            groups[-1].append(source)
+        else:
+            groups.append([source])
+    return groups
+
+
+@dataclass
+class Piece:
+    """The parse of one document."""
+
+    source: Source  # its first source (the page of a page with continuation pages)
+    report: Report | None
+    text: str = ""
+    errors: list[str] = field(default_factory=list)
+    limit: bool = False  # the document exceeded its parse budget (or killed its worker)
+
+
+def parse_document_sources(blob_root: str | Path, group: list[Source]) -> Piece:
+    """Extract and parse one document (a worker's job: it touches only the blob store)."""
+    blobs = BlobStore(blob_root)
+    doc: Document | None = None
+    errors = []
+    for source in group:
         try:
-            doc = extract(blobs.get(source.sha256), source.name)
+            part = extract(blobs.get(source.sha256), source.name)
         except (NianbaoError, FileNotFoundError) as e:
             errors.append(f"{source.role} {source.url}: {e}")
             continue
-        if source.role == "part" and docs and docs[-1][0].role == "page":
-            docs[-1][1].lines.extend(doc.lines)
+        if doc is None:
+            doc = part
         else:
-            docs.append((source, doc))
-    return docs, errors
+            doc.lines.extend(part.lines)
+            doc.cuts.extend(part.cuts)
+    if doc is None:
+        return Piece(group[0], None, errors=errors)
+    try:
+        report = parse_document(doc)
+    except NianbaoError as e:
+        return Piece(group[0], None, errors=[*errors, f"{group[0].role} {group[0].url}: {e}"])
+    return Piece(group[0], report, "\n".join(line.text for line in doc.lines), errors)
 
 
-def parse_sources(blob_root: str | Path, sources: list[Source]) -> Parsed:
-    docs, errors = _documents(sources, BlobStore(blob_root))
-    best = Parsed(None, None, errors=errors)
-    for source, doc in docs:
-        try:
-            report = parse_document(doc)
-        except NianbaoError as e:
-            best.errors.append(f"{source.role} {source.url}: {e}")
-            continue
-        if best.report is None or len(report.cells) > len(best.report.cells):
-            best.report, best.used = report, source
-            best.text = "\n".join(line.text for line in doc.lines)
+def unfinished(group: list[Source], reason: str) -> Piece:
+    """A document whose parse did not finish: over budget, or its worker died."""
+    return Piece(group[0], None, errors=[f"{group[0].role} {group[0].url}: {reason}"], limit=True)
+
+
+def choose(pieces: list[Piece]) -> Parsed:
+    """The report's parse: the document yielding the most table cells supplies it; every
+    document's errors are kept."""
+    best = Parsed(None, None)
+    for piece in pieces:
+        best.errors += piece.errors
+        if piece.report is not None and (best.report is None or len(piece.report.cells) > len(best.report.cells)):
+            best.report, best.used, best.text = piece.report, piece.source, piece.text
     return best

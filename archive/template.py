@@ -358,5 +358,6 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("narrative.review_total", "warning", "正文所述行政复议件数与表四不符"),
     RuleInfo("narrative.suit_total", "warning", "正文所述行政诉讼件数与表四不符"),
     RuleInfo("document.no_text", "warning", "文件没有文字层（扫描件），未做 OCR"),
+    RuleInfo("document.truncated", "warning", "文件超出读取上限（页数、字符、行数或嵌套层数），只读取了一部分"),
 )
 RULES_BY_ID = {r.id: r for r in RULES}

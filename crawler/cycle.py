@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from archive.alerts import alert
-from archive.compliance import ComplianceFinding, check_year, record
+from archive.compliance import ComplianceFinding, archive_gap, check_year, record
 from archive.lock import RunLock
 from archive.schema import open_archive
 from archive.store import now
@@ -27,6 +27,17 @@ class CycleResult:
     changes: dict[str, list[dict]]
     alerts: dict[str, dict] = field(default_factory=dict)
     seconds: float = 0.0
+    gap: str | None = None  # why the archive is incomplete (alerts were held), or None
+
+
+def unstored_text(stats: dict) -> str | None:
+    """What a crawl's stats say could not be stored, for users: "12 项未能入库（磁盘空间不足 12）"."""
+    count = stats.get("nianbao/archive/unstored", 0) + stats.get("nianbao/archive/write_errors", 0)
+    if not count:
+        return None
+    prefix = "nianbao/archive/unstored_reasons/"
+    reasons = "，".join(f"{k[len(prefix) :]} {v}" for k, v in sorted(stats.items()) if k.startswith(prefix) and v)
+    return f"{count} 项未能入库" + (f"（{reasons}）" if reasons else "")
 
 
 def reporting_year(today: date) -> int:
@@ -58,7 +69,9 @@ def run_cycle(
             run_id = db.execute("select max(id) from crawl_runs").fetchone()[0]
             findings = check_year(db, year, config.deadlines, today)
             changes = record(db, year, findings, now())
-            sent = alert(db, config.alerts, now(), year, dry_run) if send_alerts else {}
+            # an incomplete archive holds the alerts: they go out, complete, with the next run
+            gap = archive_gap(db) or unstored_text(stats)
+            sent = alert(db, config.alerts, now(), year, dry_run) if send_alerts and gap is None else {}
         finally:
             db.close()
-    return CycleResult(year, run_id, stats, findings, changes, sent, time.monotonic() - started)
+    return CycleResult(year, run_id, stats, findings, changes, sent, time.monotonic() - started, gap)

@@ -37,6 +37,9 @@ class Document:
     meta: dict[str, str] = field(default_factory=dict)
     pages: int | None = None
     has_text_layer: bool = True
+    # what was not read, and why (a bound was reached): each one becomes a
+    # ``document.truncated`` finding, so a cut document never reads as a whole one
+    cuts: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:

@@ -110,17 +110,34 @@ def extract_docx(data: bytes) -> Document:
 
 # --------------------------------------------------------------------------- XLSX
 
-_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
+_CELL_REF = re.compile(r"([A-Z]{1,3})\d")
+MAX_COLUMNS = 16_384  # Excel's last column, XFD
+MAX_GAP = 32  # blank cells kept between two cells present; a wider gap is closed up to this
 
 
-def _col_index(ref: str) -> int:
+def _col_index(ref: str | None) -> int | None:
+    """The 0-based column of a cell reference such as ``AB12``; None when the reference
+    is missing, malformed or beyond Excel's last column."""
     m = _CELL_REF.match(ref or "")
     if not m:
-        return -1
+        return None
     n = 0
     for ch in m.group(1):
         n = n * 26 + ord(ch) - 64
-    return n - 1
+    return n - 1 if n <= MAX_COLUMNS else None
+
+
+def _row_cells(cells: dict[int, str]) -> list[str]:
+    """A row's cells in column order, blanks between them kept but each gap at most
+    ``MAX_GAP`` wide: the row's length is bounded by the cells present, not by how far
+    right the last one claims to be."""
+    out: list[str] = []
+    previous = -1
+    for column in sorted(cells):
+        out += [""] * min(column - previous - 1, MAX_GAP)
+        out.append(cells[column])
+        previous = column
+    return out
 
 
 def extract_xlsx(data: bytes) -> Document:
@@ -133,22 +150,32 @@ def extract_xlsx(data: bytes) -> Document:
     if not sheets:
         raise ExtractError("corrupt Excel file (no worksheets)")
     lines: list[Line] = []
+    outside = 0
     for name in sheets:
         for row in _read_xml(zf, name).iter(S + "row"):
             cells: dict[int, str] = {}
+            column = -1
             for c in row.iter(S + "c"):
+                ref = c.get("r")
+                # a cell without a reference follows the one before it (the reference is optional)
+                column = column + 1 if ref is None else _col_index(ref)
+                if column is None:
+                    outside += 1
+                    column = max(cells, default=-1)
+                    continue
                 v = c.find(S + "v")
                 if c.get("t") == "inlineStr":
                     text = "".join(t.text or "" for t in c.iter(S + "t"))
                 elif v is None or v.text is None:
                     continue
                 elif c.get("t") == "s":
-                    k = int(v.text)
+                    index = v.text.strip()
+                    k = int(index) if index.isdecimal() and len(index) < 10 else -1
                     text = shared[k] if 0 <= k < len(shared) else ""
                 else:
                     text = v.text
-                cells[_col_index(c.get("r"))] = " ".join(text.split())
+                cells[column] = " ".join(text.split())
             if any(cells.values()):
-                width = max(cells) + 1
-                lines.append(Line([cells.get(i, "") for i in range(width)], hard=True))
-    return Document(lines=lines, format="xlsx")
+                lines.append(Line(_row_cells(cells), hard=True))
+    cuts = [f"{outside} 个单元格的位置无效或超出 Excel 的列范围（XFD），未读取"] if outside else []
+    return Document(lines=lines, format="xlsx", cuts=cuts)

@@ -6,12 +6,22 @@ comes from geometry, not from ruling lines, which is what makes this ~30×
 faster than pdfplumber's ``find_tables()`` (see ``bench/parse.py``). Wrapped
 labels and values printed beside the middle of a wrapped label come out as
 separate lines; the parser joins them.
+
+Bounds, each cut recorded on the document: before PDFium sees the file, every
+compressed stream that is not an image is inflated into nothing, counting, and
+a file whose streams inflate past ``MAX_STREAM_BYTES`` (one) or
+``MAX_STREAMS_BYTES`` (all) is refused (a decompression bomb); at most
+``MAX_PAGES`` pages are read; a page with more than ``MAX_PAGE_OBJECTS``
+objects (nested forms counted: a "glyph bomb" draws one form from another
+millions of times) or ``MAX_PAGE_CHARS`` glyphs is skipped, and reading stops
+after ``MAX_CHARS`` glyphs in all.
 """
 
 from __future__ import annotations
 
 import ctypes
 import re
+import zlib
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -21,6 +31,12 @@ from .document import Document, Line
 from .layout import Glyph, glyph_lines
 
 MAX_PAGES = 500
+MAX_PAGE_OBJECTS = 100_000  # a dense real page has a few thousand
+MAX_PAGE_CHARS = 50_000  # an A4 page in 5-point type holds about 25,000
+MAX_CHARS = 2_000_000
+MAX_STREAM_BYTES = 64 * 1024 * 1024  # a content stream, font or object stream, inflated
+MAX_STREAMS_BYTES = 512 * 1024 * 1024
+_STREAM = re.compile(rb"(?<!end)stream\r?\n")
 _PAGE_NUMBER = re.compile(r"^(?:[-—–_\s]*\d{1,4}[-—–_\s]*|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+)$")
 
 
@@ -43,9 +59,66 @@ def _page_chars(textpage) -> list[Glyph]:
     return chars
 
 
+def _inflated_size(data: bytes, start: int, limit: int) -> int:
+    """How many bytes the zlib stream at ``start`` inflates to, counted up to ``limit + 1``
+    in 1 MB steps (nothing is kept)."""
+    inflater = zlib.decompressobj()
+    view = memoryview(data)
+    size = 0
+    try:
+        for at in range(start, len(data), 1 << 16):
+            pending = view[at : at + (1 << 16)]
+            while size <= limit:
+                size += len(inflater.decompress(pending, min(1 << 20, limit + 1 - size)))
+                pending = inflater.unconsumed_tail
+                if not pending or inflater.eof:
+                    break
+            if inflater.eof or size > limit:
+                break
+    except zlib.error:  # not zlib data after all, or corrupt: PDFium will judge
+        pass
+    return size
+
+
+def _check_streams(data: bytes) -> None:
+    """Refuse a decompression bomb before PDFium inflates it in memory. Images are not
+    inflated to read text, and a scan's page images are legitimately large: skipped."""
+    total = 0
+    for m in _STREAM.finditer(data):
+        head = data[max(0, m.start() - 1024) : m.start()]
+        head = head[head.rfind(b" obj") + 1 :]  # the stream's dictionary
+        if b"Flate" not in head or b"/Image" in head:
+            continue
+        size = _inflated_size(data, m.end(), MAX_STREAM_BYTES)
+        if size > MAX_STREAM_BYTES:
+            raise ExtractError(f"PDF 中有一个数据流解压后超过 {MAX_STREAM_BYTES // 2**20} MB（解压炸弹？），拒绝读取")
+        total += size
+        if total > MAX_STREAMS_BYTES:
+            raise ExtractError(f"PDF 的数据流解压后合计超过 {MAX_STREAMS_BYTES // 2**20} MB（解压炸弹？），拒绝读取")
+
+
+def _too_many_objects(page) -> bool:
+    """More than ``MAX_PAGE_OBJECTS`` objects on the page, forms' contents counted
+    (without loading its text, which would cost gigabytes for a glyph bomb)."""
+    count = pdfium_c.FPDFPage_CountObjects(page.raw)
+    if count > MAX_PAGE_OBJECTS:
+        return True
+    stack = [pdfium_c.FPDFPage_GetObject(page.raw, i) for i in range(count)]
+    while stack:
+        obj = stack.pop()
+        if pdfium_c.FPDFPageObj_GetType(obj) == pdfium_c.FPDF_PAGEOBJ_FORM:
+            inner = pdfium_c.FPDFFormObj_CountObjects(obj)
+            count += inner
+            if count > MAX_PAGE_OBJECTS:
+                return True
+            stack.extend(pdfium_c.FPDFFormObj_GetObject(obj, i) for i in range(inner))
+    return False
+
+
 def extract_pdf(data: bytes) -> Document:
     if not data:
         raise ExtractError("empty file")
+    _check_streams(data)
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as e:
@@ -54,16 +127,31 @@ def extract_pdf(data: bytes) -> Document:
             raise ExtractError("encrypted PDF (password required)") from None
         raise ExtractError(f"corrupt or unreadable PDF ({msg})") from None
     lines: list[Line] = []
+    cuts: list[str] = []
     total_chars = 0
+    skipped = False  # a page skipped for its size: there is a text layer, too much of it
     try:
         pages = len(pdf)
         for p in range(min(pages, MAX_PAGES)):
+            if total_chars > MAX_CHARS:
+                cuts.append(f"PDF 字符超过 {MAX_CHARS} 个，第 {p + 1}–{pages} 页未读取")
+                break
             page = pdf[p]
-            textpage = page.get_textpage()
             try:
-                chars = _page_chars(textpage)
+                if _too_many_objects(page):
+                    skipped = True
+                    cuts.append(f"第 {p + 1} 页的对象超过 {MAX_PAGE_OBJECTS} 个（嵌套绘制？），未读取")
+                    continue
+                textpage = page.get_textpage()
+                try:
+                    if pdfium_c.FPDFText_CountChars(textpage.raw) > MAX_PAGE_CHARS:
+                        skipped = True
+                        cuts.append(f"第 {p + 1} 页的字符超过 {MAX_PAGE_CHARS} 个，未读取")
+                        continue
+                    chars = _page_chars(textpage)
+                finally:
+                    textpage.close()
             finally:
-                textpage.close()
                 page.close()
             total_chars += len(chars)
             page_lines = glyph_lines(chars, page=p + 1)
@@ -75,5 +163,8 @@ def extract_pdf(data: bytes) -> Document:
         raise ExtractError(f"corrupt PDF page ({e})") from None
     finally:
         pdf.close()
-    meta = {"truncated_pages": str(pages - MAX_PAGES)} if pages > MAX_PAGES else {}
-    return Document(lines=lines, format="pdf", pages=pages, has_text_layer=total_chars > 0, meta=meta)
+    meta = {}
+    if pages > MAX_PAGES:
+        meta["truncated_pages"] = str(pages - MAX_PAGES)
+        cuts.append(f"PDF 共 {pages} 页，只读取前 {MAX_PAGES} 页")
+    return Document(lines=lines, format="pdf", pages=pages, has_text_layer=total_chars > 0 or skipped, meta=meta, cuts=cuts)
