@@ -150,10 +150,15 @@ def _unstored(db: sqlite_utils.Database, year: int) -> dict[str, int]:
     )
 
 
-def _incomplete_portals(db: sqlite_utils.Database, latest: dict[str, int]) -> dict[str, dict]:
-    """Portals whose latest crawl could not write everything it found: portal → that run."""
-    runs = {r["id"]: r for r in db.query("select id, started_at, unstored from crawl_runs where status = 'incomplete'")}
-    return {portal: runs[run_id] for portal, run_id in latest.items() if run_id in runs}
+def _unfinished_crawls(db: sqlite_utils.Database) -> dict[str, dict]:
+    """Portals whose latest crawl did not end with everything stored: ``incomplete``
+    (writes failed), or still ``running`` (going on now, or its end could not be
+    written): portal → that run."""
+    latest: dict[str, dict] = {}
+    for run in db.query("select id, started_at, status, unstored, portals from crawl_runs order by id"):
+        for portal in json.loads(run["portals"] or "[]"):
+            latest[portal] = run
+    return {portal: run for portal, run in latest.items() if run["status"] in ("incomplete", "running")}
 
 
 def archive_gap(db: sqlite_utils.Database) -> str | None:
@@ -165,6 +170,8 @@ def archive_gap(db: sqlite_utils.Database) -> str | None:
         return f"{pending} 份已抓取的年报尚未入库"
     if last and last[1] == "incomplete":
         return f"最近一次抓取（批次 {last[0]}）有 {last[2]} 项未能写入归档"
+    if last and last[1] == "running":
+        return f"最近一次抓取（批次 {last[0]}）尚未正常结束"
     return None
 
 
@@ -174,7 +181,7 @@ def check_year(
     findings: list[ComplianceFinding] = []
     latest = _latest_runs(db)
     blocked, read = _blocked_portals(db, latest), _read_portals(db)
-    unstored, incomplete = _unstored(db, year), _incomplete_portals(db, latest)
+    unstored, unfinished = _unstored(db, year), _unfinished_crawls(db)
     for agency in _expected(db, year, region):
         key = agency["agency_key"]
         due = deadlines.due(year, agency["level"], agency["region"])
@@ -192,7 +199,7 @@ def check_year(
                 continue
             portals = [p for (p,) in db.execute("select portal from agency_portals where agency_id = ?", [key])]
             down = [blocked[p] for p in portals if p in blocked]
-            cut = [(p, incomplete[p]) for p in portals if p in incomplete]
+            cut = [(p, unfinished[p]) for p in portals if p in unfinished]
             if key in unstored:
                 findings.append(
                     ComplianceFinding(
@@ -203,13 +210,17 @@ def check_year(
                 )
             elif cut:
                 portal, run = cut[0]
+                what = (
+                    f"有 {run['unstored']} 项未能写入归档"
+                    if run["status"] == "incomplete"
+                    else "尚未正常结束（正在进行，或结束时写入失败）"
+                )
                 findings.append(
                     ComplianceFinding(
                         "unstored",
                         **base,
                         confidence="low",
-                        detail=f"门户 {portal} 最近一次抓取（{run['started_at'][:10]}）有 {run['unstored']} 项未能写入归档，"
-                        "无法确认是否已发布，不计为缺报",
+                        detail=f"门户 {portal} 最近一次抓取（{run['started_at'][:10]}）{what}，无法确认是否已发布，不计为缺报",
                     )
                 )
             elif down and len(down) == len(portals):

@@ -47,6 +47,8 @@ class IngestResult:
     recovered: int = 0  # sightings an earlier, interrupted run had found
     unstored: int = 0  # sightings still pending: found, but not in the archive
     reasons: Counter = field(default_factory=Counter)  # why they could not be stored
+    peak_mb: float = 0.0  # the largest peak memory of one document's parse
+    slowest: float = 0.0  # the longest wall time of one document's parse (seconds)
 
 
 class StorageFailed(Exception):
@@ -135,7 +137,7 @@ def close_interrupted(db: sqlite_utils.Database) -> list[int]:
 
 def finish_run(db: sqlite_utils.Database, run_id: int, stats: dict) -> None:
     counts = _counts(db, run_id)
-    unstored = stats.get("nianbao/archive/unstored", 0) + stats.get("nianbao/archive/write_errors", 0)
+    unstored = sum(stats.get(f"nianbao/archive/{k}", 0) for k in ("unstored", "write_errors"))
     db["crawl_runs"].update(
         run_id,
         {
@@ -351,6 +353,9 @@ def ingest(
                 )
                 for (sid, i), outcome in pool.run(jobs, on_submit=lambda key: _charge(db, key)):
                     report = reports[sid]
+                    if outcome.usage is not None:
+                        result.peak_mb = max(result.peak_mb, outcome.usage.peak_mb)
+                        result.slowest = max(result.slowest, outcome.usage.wall_seconds)
                     if outcome.value is not None:
                         piece = outcome.value
                     else:
@@ -360,11 +365,13 @@ def ingest(
                     report.pieces[i] = piece
                     if len(report.pieces) == len(report.groups):
                         _write(store, report, choose([report.pieces[k] for k in sorted(report.pieces)]))
-    except StorageFailed as e:
-        result.reasons[storage_reason(e.__cause__ or e)] += 1
+    except StorageFailed as e:  # the rest would fail alike: they stay pending, for this reason
+        stopped = storage_reason(e.__cause__ or e)
+    else:
+        stopped = "未处理"
     result.unstored = db.execute("select count(*) from sightings where ingested_at is null").fetchone()[0]
     if result.unstored > sum(result.reasons.values()):
-        result.reasons["未处理"] += result.unstored - sum(result.reasons.values())
+        result.reasons[stopped] += result.unstored - sum(result.reasons.values())
     return result
 
 
@@ -412,6 +419,8 @@ def ingest_pending(
         "nianbao/archive/new_versions": result.new_versions,
         "nianbao/archive/unreadable": result.failed,
         "nianbao/archive/over_budget": result.over_budget,
+        "nianbao/archive/parse_peak_mb": round(result.peak_mb),
+        "nianbao/archive/parse_slowest_seconds": round(result.slowest, 2),
         "nianbao/archive/parked": result.parked,
         "nianbao/archive/recovered": result.recovered,
         "nianbao/archive/unstored": result.unstored,

@@ -143,10 +143,20 @@ def unfinished(group: list[Source], reason: str) -> Piece:
 
 def choose(pieces: list[Piece]) -> Parsed:
     """The report's parse: the document yielding the most table cells supplies it; every
-    document's errors are kept."""
+    document's errors, and what the others could not read, are kept."""
     best = Parsed(None, None)
+    chosen = None
     for piece in pieces:
         best.errors += piece.errors
-        if piece.report is not None and (best.report is None or len(piece.report.cells) > len(best.report.cells)):
-            best.report, best.used, best.text = piece.report, piece.source, piece.text
+        if piece.report is not None and (chosen is None or len(piece.report.cells) > len(chosen.report.cells)):
+            chosen = piece
+    if chosen is not None:
+        best.report, best.used, best.text = chosen.report, chosen.source, chosen.text
+    for piece in pieces:  # what the other documents could not read is said too (the chosen one's are findings)
+        if piece is not chosen and piece.report is not None:
+            best.errors += [
+                f"{piece.source.role} {piece.source.url}: {f.message}"
+                for f in piece.report.findings
+                if f.rule == "document.truncated"
+            ]
     return best

@@ -178,9 +178,9 @@ class _Reader:
         return node.value
 
 
-def _url(r: _Reader, value: str, node: yaml.Node, where: str, allowed: tuple[Network, ...] = ()) -> str:
-    """An http(s) URL with a valid host and port; an internal address only inside
-    ``crawl.allow_networks``."""
+def _url(r: _Reader, value: str, node: yaml.Node, where: str, allowed: tuple[Network, ...] | None = None) -> str:
+    """An http(s) URL with a valid host and port; for a URL the crawl fetches (``allowed``
+    given), an internal address only inside ``crawl.allow_networks``."""
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 — raises for a port out of range or not a number
@@ -192,15 +192,17 @@ def _url(r: _Reader, value: str, node: yaml.Node, where: str, allowed: tuple[Net
     return value
 
 
-def _host(r: _Reader, host: str, node: yaml.Node, where: str, allowed: tuple[Network, ...]) -> str:
-    """A host name (letters, digits, '-' and dots; IDN as punycode) or an IP address that
-    the crawl may reach."""
+def _host(r: _Reader, host: str, node: yaml.Node, where: str, allowed: tuple[Network, ...] | None) -> str:
+    """A host name (letters, digits, '-' and dots; IDN as punycode) or an IP address (one
+    the crawl may reach, when ``allowed`` is given)."""
     host = host.lower().strip("[]")
     try:
         ipaddress.ip_address(host)
     except ValueError:
         if not _HOSTNAME.match(host):
             raise r.fail(node, where, f"{host!r} is not a host name (no wildcards; IDN hosts as punycode, xn--…)") from None
+        return host
+    if allowed is None:
         return host
     from .addresses import refusal  # Scrapy's resolver comes with it: only when a config names an IP
 

@@ -31,13 +31,16 @@ class CycleResult:
 
 
 def unstored_text(stats: dict) -> str | None:
-    """What a crawl's stats say could not be stored, for users: "12 项未能入库（磁盘空间不足 12）"."""
-    count = stats.get("nianbao/archive/unstored", 0) + stats.get("nianbao/archive/write_errors", 0)
-    if not count:
+    """What a crawl's stats say could not be stored, for users, e.g.
+    "12 份年报未能入库，40 条抓取记录未能写入（磁盘空间不足 52）"; None when nothing."""
+    reports = stats.get("nianbao/archive/unstored", 0) + stats.get("nianbao/archive/lost_reports", 0)
+    records = stats.get("nianbao/archive/write_errors", 0)
+    if not reports and not records:
         return None
     prefix = "nianbao/archive/unstored_reasons/"
     reasons = "，".join(f"{k[len(prefix) :]} {v}" for k, v in sorted(stats.items()) if k.startswith(prefix) and v)
-    return f"{count} 项未能入库" + (f"（{reasons}）" if reasons else "")
+    parts = [f"{reports} 份年报未能入库"] + ([f"{records} 条抓取记录未能写入"] if records else [])
+    return "，".join(parts) + (f"（{reasons}）" if reasons else "")
 
 
 def reporting_year(today: date) -> int:

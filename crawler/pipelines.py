@@ -151,7 +151,7 @@ class ArchivePipeline:
                 item = store_capture(item, self.crawler.spider)
             except OSError as e:  # a full disk: the URL stays unfetched in the crawl state, asked again next run
                 self._write_failed(e, 1)
-                raise DropItem(f"capture not stored: {ingest.storage_reason(e)}") from None
+                raise DropItem(f"capture not stored: {ingest.storage_reason(e)}", log_level="DEBUG") from None
         if not isinstance(item, (Capture, Problem, ReportFound)):
             return item
         if not self._batch:
@@ -184,16 +184,19 @@ class ArchivePipeline:
             # nothing of the batch is kept, in the archive or the crawl state: its URLs are
             # fetched again next run
             self.crawler.spider.state.forget()
-            self._write_failed(e, len(batch))
+            reports = sum(record is ingest.record_sighting for record, _ in batch)
+            self._write_failed(e, len(batch), reports)
 
-    def _write_failed(self, error: BaseException, items: int) -> None:
-        """A write to the archive failed: counted (the run exits non-zero and says why)."""
+    def _write_failed(self, error: BaseException, records: int, reports: int = 0) -> None:
+        """A write to the archive failed: counted (the run exits non-zero and says how many
+        and why); ``reports`` of the ``records`` were reports found."""
         reason = ingest.storage_reason(error)
         stats = self.crawler.stats
         if not stats.get_value("nianbao/archive/write_errors"):
             log.error("写入归档失败：%s（%s）", reason, error)
-        stats.inc_value("nianbao/archive/write_errors", items)
-        stats.inc_value(f"nianbao/archive/unstored_reasons/{reason}", items)
+        stats.inc_value("nianbao/archive/write_errors", max(records, 1))
+        stats.inc_value("nianbao/archive/lost_reports", reports)
+        stats.inc_value(f"nianbao/archive/unstored_reasons/{reason}", max(records, 1))
 
     def close_spider(self, spider=None):
         spider = self.crawler.spider

@@ -54,8 +54,11 @@ FAULTS = (
     "charset",  # every report page GBK under a header saying UTF-8
     "calendar",  # the list pages on forever through empty calendar pages
     "many_urls",  # every report linked under several URLs
-    "offsite",
-)  # report-like links to other domains and to private addresses
+    "offsite",  # report-like links to other domains and to private addresses
+    "poison",  # three reports whose only file is hostile: see POISON
+)
+# attachments that once stopped the archive (issue 13), by kind → file extension
+POISON = {"poison_xlsx": "xlsx", "glyph_pdf": "pdf", "bomb_pdf": "pdf"}
 
 
 def ip_for(index: int) -> str:
@@ -85,9 +88,10 @@ class Item:
     agency: Agency | None = None
     year: int | None = None
     base: BaseText | None = None
-    fmt: str = "html"  # html, pdf, docx, doc, zip, image, multipage
+    fmt: str = "html"  # html, pdf, docx, doc, zip, image, multipage, poison
     title_agency: bool = True  # the title names the agency (else only ContentSource does)
-    special: str | None = None  # gbk, wap, multipage, image, doc, zip, soft404, offhost, loop, retry_after, oversize
+    special: str | None = None  # gbk, wap, multipage, image, doc, zip, soft404, offhost, loop, retry_after, oversize,
+    # or a POISON kind
     path: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
@@ -249,7 +253,9 @@ def _special(portal: Portal, special: str, fmt: str | None = None) -> Item:
 
 
 def build_world(kind: str, port: int) -> World:
-    """``demo``/``test``: one county per family plus the hostile cases; ``bench:N``: N counties."""
+    """``demo``/``test``: one county per family plus the hostile cases; ``bench:N``: N counties;
+    ``soak:N``: N counties, every fifth one faulty; ``poison``: four counties, one serving
+    hostile documents."""
     rng = random.Random(20251121)
     portals: list[Portal] = []
     if kind.startswith("bench:"):
@@ -269,6 +275,15 @@ def build_world(kind: str, port: int) -> World:
                 for item in portal.items:
                     if item.report and item.fmt == "html" and item.special is None:
                         item.special = "gbk"
+            elif fault == "poison":
+                for poison in POISON:
+                    _special(portal, poison, "poison")
+    elif kind == "poison":  # three healthy counties and one portal serving poison beside its good reports
+        for i in range(4):
+            portals.append(_county(i, port, FAMILIES[i], rng, 3, (2023, 2024)))
+        portals[-1].fault = "poison"
+        for poison in POISON:
+            _special(portals[-1], poison, "poison")
     else:
         for i, family in enumerate(FAMILIES):
             county = "凤泉区" if family == "nextlink" else None

@@ -8,6 +8,7 @@ default ``config.yaml``), or ``nianbao crawl``.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
@@ -116,10 +117,13 @@ class PortalSpider(scrapy.Spider):
         # a list walked to its end counts only once the crawl has finished: a killed or
         # stopped crawl (or one whose writes failed) has not archived every entry it listed,
         # and the next run must page on
-        if reason == "finished" and not self.crawler.stats.get_value("nianbao/archive/write_errors"):
-            for portal_id in self.walked:
-                self.state.mark_listing_complete(portal_id)
-        self.state.close()
+        try:
+            if reason == "finished" and not self.crawler.stats.get_value("nianbao/archive/write_errors"):
+                for portal_id in self.walked:
+                    self.state.mark_listing_complete(portal_id)
+            self.state.close()
+        except (sqlite3.Error, OSError) as e:  # a full disk: what was not committed is fetched again next run
+            self.logger.error("抓取状态未能保存：%s", e)
 
     # ---- requests -------------------------------------------------------------------------
 
