@@ -36,10 +36,11 @@ def small_disk(tmp_path):
             pytest.fail(f"cannot mount a tmpfs: {mounted.stderr}")
         pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
     yield data
-    for _ in range(100):  # the run's parse workers may take a moment to let go
+    for _ in range(50):  # the run's parse workers may take a moment to let go
         if subprocess.run(["umount", str(data)], capture_output=True).returncode == 0:
-            break
+            return
         time.sleep(0.2)
+    subprocess.run(["umount", "--lazy", str(data)], check=True)
 
 
 def _run(config: Path, data: Path) -> subprocess.CompletedProcess:
@@ -100,6 +101,7 @@ def test_a_full_disk_fails_loudly_calls_nobody_missing_and_loses_nothing(tmp_pat
     assert runs[-1]["recovered"] == pending  # what the failed run found, stored by this one
     assert len(received) == 1  # the held alerts go out, complete
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+    db.close()
 
 
 def test_sqlite_full_leaves_reports_pending_and_found(tmp_path):

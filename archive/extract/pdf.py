@@ -14,7 +14,8 @@ a file whose streams inflate past ``MAX_STREAM_BYTES`` (one) or
 ``MAX_PAGES`` pages are read; a page with more than ``MAX_PAGE_OBJECTS``
 objects (nested forms counted: a "glyph bomb" draws one form from another
 millions of times) or ``MAX_PAGE_CHARS`` glyphs is skipped, and reading stops
-after ``MAX_CHARS`` glyphs in all.
+once the pages seen held ``MAX_OBJECTS`` objects or ``MAX_CHARS`` glyphs in
+all, read or skipped: pages × glyphs is bounded, not only each page.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from .layout import Glyph, glyph_lines
 MAX_PAGES = 500
 MAX_PAGE_OBJECTS = 100_000  # a dense real page has a few thousand
 MAX_PAGE_CHARS = 50_000  # an A4 page in 5-point type holds about 25,000
-MAX_CHARS = 2_000_000
+MAX_OBJECTS = 2_000_000
+MAX_CHARS = 1_000_000  # a 500-page report of dense text; Python lays out about 150,000 a second
 MAX_STREAM_BYTES = 64 * 1024 * 1024  # a content stream, font or object stream, inflated
 MAX_STREAMS_BYTES = 512 * 1024 * 1024
 _STREAM = re.compile(rb"(?<!end)stream\r?\n")
@@ -97,12 +99,12 @@ def _check_streams(data: bytes) -> None:
             raise ExtractError(f"PDF 的数据流解压后合计超过 {MAX_STREAMS_BYTES // 2**20} MB（解压炸弹？），拒绝读取")
 
 
-def _too_many_objects(page) -> bool:
-    """More than ``MAX_PAGE_OBJECTS`` objects on the page, forms' contents counted
+def _object_count(page) -> int:
+    """The page's objects, forms' contents counted, up to just past ``MAX_PAGE_OBJECTS``
     (without loading its text, which would cost gigabytes for a glyph bomb)."""
     count = pdfium_c.FPDFPage_CountObjects(page.raw)
     if count > MAX_PAGE_OBJECTS:
-        return True
+        return count
     stack = [pdfium_c.FPDFPage_GetObject(page.raw, i) for i in range(count)]
     while stack:
         obj = stack.pop()
@@ -110,9 +112,9 @@ def _too_many_objects(page) -> bool:
             inner = pdfium_c.FPDFFormObj_CountObjects(obj)
             count += inner
             if count > MAX_PAGE_OBJECTS:
-                return True
+                return count
             stack.extend(pdfium_c.FPDFFormObj_GetObject(obj, i) for i in range(inner))
-    return False
+    return count
 
 
 def extract_pdf(data: bytes) -> Document:
@@ -128,24 +130,28 @@ def extract_pdf(data: bytes) -> Document:
         raise ExtractError(f"corrupt or unreadable PDF ({msg})") from None
     lines: list[Line] = []
     cuts: list[str] = []
-    total_chars = 0
-    skipped = False  # a page skipped for its size: there is a text layer, too much of it
+    total_objects = total_chars = 0  # on the pages seen, read or skipped
+    crowded = False  # a page skipped for its objects: not a scan, whatever its text
     try:
         pages = len(pdf)
         for p in range(min(pages, MAX_PAGES)):
-            if total_chars > MAX_CHARS:
-                cuts.append(f"PDF 字符超过 {MAX_CHARS} 个，第 {p + 1}–{pages} 页未读取")
+            if total_chars > MAX_CHARS or total_objects > MAX_OBJECTS:
+                what = f"字符超过 {MAX_CHARS} 个" if total_chars > MAX_CHARS else f"对象超过 {MAX_OBJECTS} 个"
+                cuts.append(f"PDF 前 {p} 页的{what}，第 {p + 1}–{pages} 页未读取")
                 break
             page = pdf[p]
             try:
-                if _too_many_objects(page):
-                    skipped = True
+                objects = _object_count(page)
+                total_objects += objects
+                if objects > MAX_PAGE_OBJECTS:
+                    crowded = True
                     cuts.append(f"第 {p + 1} 页的对象超过 {MAX_PAGE_OBJECTS} 个（嵌套绘制？），未读取")
                     continue
                 textpage = page.get_textpage()
                 try:
-                    if pdfium_c.FPDFText_CountChars(textpage.raw) > MAX_PAGE_CHARS:
-                        skipped = True
+                    count = pdfium_c.FPDFText_CountChars(textpage.raw)
+                    if count > MAX_PAGE_CHARS:
+                        total_chars += count
                         cuts.append(f"第 {p + 1} 页的字符超过 {MAX_PAGE_CHARS} 个，未读取")
                         continue
                     chars = _page_chars(textpage)
@@ -167,4 +173,4 @@ def extract_pdf(data: bytes) -> Document:
     if pages > MAX_PAGES:
         meta["truncated_pages"] = str(pages - MAX_PAGES)
         cuts.append(f"PDF 共 {pages} 页，只读取前 {MAX_PAGES} 页")
-    return Document(lines=lines, format="pdf", pages=pages, has_text_layer=total_chars > 0 or skipped, meta=meta, cuts=cuts)
+    return Document(lines=lines, format="pdf", pages=pages, has_text_layer=total_chars > 0 or crowded, meta=meta, cuts=cuts)

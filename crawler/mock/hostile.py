@@ -63,15 +63,15 @@ def _stream(data: bytes, extra: bytes = b"", compress: bool = False) -> bytes:
 _FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
 
 
-def glyph_bomb_pdf(levels: int = 7, fanout: int = 10) -> bytes:
-    """A page drawing a form that draws the form below it ``fanout`` times, ``levels``
-    deep: a 4 KB file with ``fanout ** levels`` lines of text on one page."""
-    # objects: 1 catalog, 2 pages, 3 page, 4 font, 5… forms (5 the innermost)
-    first = 5
+def glyph_bomb_pdf(levels: int = 7, fanout: int = 10, pages: int = 1) -> bytes:
+    """``pages`` pages, each drawing a form that draws the form below it ``fanout`` times,
+    ``levels`` deep: a 4 KB file with ``fanout ** levels`` lines of text per page."""
+    # objects: 1 catalog, 2 pages, 3 font, 4… forms (4 the innermost), then the content, then the pages
+    first = 4
     forms = [
         _stream(
             b"BT /F1 8 Tf 10 10 Td (2024 nian bao 12345) Tj ET",
-            b" /Type /XObject /Subtype /Form /BBox [0 0 600 800] /Resources << /Font << /F1 4 0 R >> >>",
+            b" /Type /XObject /Subtype /Form /BBox [0 0 600 800] /Resources << /Font << /F1 3 0 R >> >>",
         )
     ]
     for level in range(1, levels):
@@ -85,15 +85,19 @@ def glyph_bomb_pdf(levels: int = 7, fanout: int = 10) -> bytes:
         )
     top = first + levels - 1
     content = first + levels
+    kids = [content + 1 + k for k in range(pages)]
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /X %d 0 R >> >> "
+        b"/Contents %d 0 R >>" % (top, content)
+    )
     return _pdf(
         [
             b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /X %d 0 R >> >> "
-            b"/Contents %d 0 R >>" % (top, content),
+            b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), pages),
             _FONT,
             *forms,
             _stream(b"/X Do"),
+            *([page] * pages),
         ]
     )
 
