@@ -14,12 +14,16 @@ import time
 from pathlib import Path
 
 import pytest
+from archive_helpers import Feeder, html
 
+from archive import ingest
+from archive.isolation import Budget
 from archive.schema import open_archive
 from crawler.mock.server import MockServer
 from crawler.mock.world import POISON, config_yaml
 
 BUDGET = {"wall_seconds": 120, "cpu_seconds": 30, "memory_mb": 1024}
+SEED_001 = (Path(__file__).parent / "fixtures" / "seeds" / "001_924043a2ff6d2acf.txt").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +101,22 @@ def test_poison_documents_cost_only_themselves(tmp_path, poison_world):
     assert new <= ok
     assert {i: n for i, n in db.execute("select id, parse_attempts from sightings") if i in attempts} == attempts
     assert db.execute("select count(*) from sightings where ingested_at is null").fetchone()[0] == 0
+
+
+def test_a_report_whose_parse_keeps_being_interrupted_is_parked_and_goes_last(tmp_path):
+    feeder = Feeder(tmp_path)
+    feeder.capture("http://a/1.html", html(SEED_001), "html")
+    stuck = feeder.sight("http://a/1.html", year=2024)
+    feeder.capture("http://a/2.html", html(SEED_001), "html")
+    feeder.sight("http://a/2.html", year=2024, agency_id="hq", agency_name="红旗区人民政府")
+    # as if the ingest had been killed while parsing it, as many times as the budget allows
+    feeder.db.execute("update sightings set parse_attempts = 3 where id = ?", [stuck])
+    assert ingest._pending_ids(feeder.db)[-1] == stuck  # it no longer holds up the queue
+    result = ingest.ingest(feeder.db, feeder.blobs.root, budget=Budget(attempts=3))
+    assert result.reports == 2 and result.parked == 1 and result.unstored == 0
+    parked = feeder.db.execute(
+        "select r.parse_status, r.parse_error from reports r join sightings s on s.report_id = r.id where s.id = ?", [stuck]
+    ).fetchone()
+    assert parked[0] == "failed" and "已搁置" in parked[1]
+    other = feeder.db.execute("select parse_status from reports where agency_id = 'hq'").fetchone()[0]
+    assert other == "ok"

@@ -343,7 +343,7 @@ def config_yaml(world: World, delay: float = 0.0, concurrency: int = 32, **crawl
         "retry_after_max": 10,
         **crawl,
     }
-    lines = ['contact: "nianbao demo <nianbao@example.org>"', "crawl:"]
+    lines = ['contact: "年报演示 nianbao demo <nianbao@example.org>"', "crawl:"]
     lines += [f"  {k}: {v}" for k, v in settings.items()]
     lines.append('  allow_networks: ["127.42.0.0/16"]     # the mock portals live on loopback: allowed here only')
     lines.append("portals:")
