@@ -65,7 +65,7 @@ class JobCrashed(NianbaoError):
 class Usage:
     cpu_seconds: float
     wall_seconds: float
-    peak_mb: float  # the job's peak resident memory (the worker's own, when it could not be reset)
+    peak_mb: float  # the worker's peak resident memory during the job (what it held before included)
 
 
 @dataclass
