@@ -200,6 +200,16 @@ def _archive(data_dir: str):
         raise click.ClickException(str(e)) from None
 
 
+_CONFIG = click.option(
+    "--config",
+    "config_path",
+    default="config.yaml",
+    show_default=True,
+    type=click.Path(),
+    help="Portals, agencies, deadlines, alerts and schedule.",
+)
+
+
 _DATA = click.option(
     "--data", "data_dir", default="data", show_default=True, type=click.Path(), help="The data directory (archive.db and blobs/)."
 )
@@ -248,14 +258,7 @@ def serve(data_dir: str, host: str, port: int) -> None:
 
 @cli.command()
 @_DATA
-@click.option(
-    "--config",
-    "config_path",
-    default="config.yaml",
-    show_default=True,
-    type=click.Path(),
-    help="The parse budget (parse: section; defaults when the file is absent).",
-)
+@_CONFIG
 @click.option("--workers", type=int, default=0, help="Parsing processes (default: parse.workers, else one per core but one).")
 @_budget_options
 def reparse(data_dir: str, config_path: str, workers: int, wall_seconds, cpu_seconds, memory_mb) -> None:
@@ -435,16 +438,6 @@ def search(data_dir: str, query: str) -> None:
 
     for r in run_search(_archive(data_dir), query):
         click.echo(f"{r['year']}  {r['agency_name'] or '?'}  v{r['version']}{'' if r['is_current'] else '（旧版）'}  {r['url']}")
-
-
-_CONFIG = click.option(
-    "--config",
-    "config_path",
-    default="config.yaml",
-    show_default=True,
-    type=click.Path(),
-    help="Portals, agencies, deadlines, alerts and schedule.",
-)
 
 
 @cli.command()

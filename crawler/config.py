@@ -424,12 +424,16 @@ def _crawl(r: _Reader, node: yaml.Node | None) -> CrawlSettings:
             except ValueError:
                 raise r.fail(net_node, "crawl.allow_networks", f"{text!r} is not an IP network (e.g. 127.0.0.0/8)") from None
         values["allow_networks"] = tuple(t for t, _ in nets)
-    for key, value_node in f.items():
-        if isinstance(getattr(CrawlSettings, key), int):
-            values[key] = r.integer(value_node, f"crawl.{key}", *limits[key])
-        else:
-            values[key] = r.number(value_node, f"crawl.{key}", *limits[key])
+    whole = {key for key in limits if isinstance(getattr(CrawlSettings, key), int)}
+    values.update(_numbers(r, f, "crawl", limits, whole))
     return CrawlSettings(**values)
+
+
+def _numbers(r: _Reader, fields: dict[str, yaml.Node], section: str, limits: dict, whole: set[str]) -> dict:
+    """A section's numbers, each within its limits; those in ``whole`` whole numbers."""
+    return {
+        key: (r.integer if key in whole else r.number)(node, f"{section}.{key}", *limits[key]) for key, node in fields.items()
+    }
 
 
 def _parse(r: _Reader, node: yaml.Node | None) -> tuple[Budget, int]:
@@ -444,13 +448,7 @@ def _parse(r: _Reader, node: yaml.Node | None) -> tuple[Budget, int]:
         "attempts": (1, 100),
         "workers": (0, 256),
     }
-    f = r.mapping(node, "parse", set(), set(limits))
-    values: dict = {}
-    for key, value_node in f.items():
-        if key in ("memory_mb", "attempts", "workers"):
-            values[key] = r.integer(value_node, f"parse.{key}", *limits[key])
-        else:
-            values[key] = r.number(value_node, f"parse.{key}", *limits[key])
+    values = _numbers(r, r.mapping(node, "parse", set(), set(limits)), "parse", limits, {"memory_mb", "attempts", "workers"})
     workers = values.pop("workers", 0)
     return Budget(**values), workers
 

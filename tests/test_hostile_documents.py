@@ -23,7 +23,7 @@ from archive.extract.pdf import MAX_PAGES
 from archive.isolation import Budget, Isolated
 from archive.parse import parse_bytes, parse_file
 from crawler.mock import hostile
-from crawler.mock.documents import to_docx
+from crawler.mock.documents import pdf_file, to_docx
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = {
@@ -190,7 +190,7 @@ def test_decompression_bomb_is_refused_before_it_is_inflated():
 
 def test_large_page_images_of_a_scan_are_not_taken_for_a_bomb():
     image = zlib.compress(b"\xff" * (100 * 1024 * 1024))  # a white 100 MB bitmap: 100 KB packed
-    pdf = hostile._pdf(
+    pdf = pdf_file(
         [
             b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -254,3 +254,10 @@ def test_special_and_oversized_files_are_refused_before_reading(tmp_path):
             assert outcome.limit is None
             with pytest.raises(ExtractError, match=message):
                 outcome.result()
+
+
+def test_a_docx_whose_xml_tree_would_take_a_gigabyte_is_refused():
+    data = hostile.wide_docx()  # 6 MB packed, 54 MB of XML (not a zip bomb by ratio): once 1 GB of memory
+    assert len(data) < 8 * 1024 * 1024
+    with pytest.raises(ExtractError, match="uncompressed"):
+        _bounded(data, "wide.docx")

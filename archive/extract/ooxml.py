@@ -21,7 +21,7 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 # what zipfile raises for a corrupt archive besides BadZipFile (found by bench/fuzz.py)
 ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error)
-MAX_MEMBER = 64 * 1024 * 1024  # uncompressed bytes of one XML part
+MAX_MEMBER = 32 * 1024 * 1024  # uncompressed bytes of one XML part: its lxml tree takes about 20 times that
 MAX_RATIO = 200  # uncompressed / compressed
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 

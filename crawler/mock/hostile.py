@@ -9,8 +9,11 @@ gigabytes of memory to read.
 from __future__ import annotations
 
 import io
+import random
 import zipfile
 import zlib
+
+from .documents import docx_file, pdf_file
 
 
 def _xlsx(sheet: str) -> bytes:
@@ -37,20 +40,6 @@ def poison_xlsx() -> bytes:
     """One cell at column ZZZZZZZ (8 billion columns to the right): a row padded out to
     its column index never ends."""
     return _xlsx('<row r="1"><c r="A1" t="inlineStr"><is><t>年报</t></is></c><c r="ZZZZZZZ1"><v>1</v></c></row>')
-
-
-def _pdf(objects: list[bytes]) -> bytes:
-    """A PDF file of numbered objects (1 is the catalog) with a correct xref table."""
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 def _stream(data: bytes, extra: bytes = b"", compress: bool = False) -> bytes:
@@ -90,7 +79,7 @@ def glyph_bomb_pdf(levels: int = 7, fanout: int = 10, pages: int = 1) -> bytes:
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /X %d 0 R >> >> "
         b"/Contents %d 0 R >>" % (top, content)
     )
-    return _pdf(
+    return pdf_file(
         [
             b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), pages),
@@ -110,7 +99,7 @@ def deflate_bomb_pdf(megabytes: int = 1024) -> bytes:
     chunk = op * (1024 * 1024 // len(op))
     packed = [packer.compress(chunk) for _ in range(megabytes)]
     data = b"".join(packed) + packer.flush()
-    return _pdf(
+    return pdf_file(
         [
             b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -121,19 +110,11 @@ def deflate_bomb_pdf(megabytes: int = 1024) -> bytes:
     )
 
 
-def wide_docx(paragraphs: int = 600_000) -> bytes:
-    """A Word file of hundreds of thousands of tiny paragraphs (a few MB packed): its XML
-    tree alone takes about a gigabyte."""
-    from .documents import _CONTENT_TYPES, _RELS, _W
-
-    body = "<w:p><w:r><w:t>1</w:t></w:r></w:p>" * paragraphs
-    document = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {_W}><w:body>{body}</w:body></w:document>'
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        zf.writestr("_rels/.rels", _RELS)
-        zf.writestr("word/document.xml", document)
-    return buf.getvalue()
+def wide_docx(paragraphs: int = 1_400_000) -> bytes:
+    """A Word file of over a million short paragraphs of varied numbers (a few MB packed,
+    under the zip-bomb ratio): its XML tree alone takes gigabytes."""
+    rng = random.Random(13)
+    return docx_file("".join(f"<w:p><w:r><w:t>{rng.randrange(10**6)}</w:t></w:r></w:p>" for _ in range(paragraphs)))
 
 
 def long_text(megabytes: int = 6) -> bytes:
