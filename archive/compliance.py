@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 import sqlite_utils
 
 from .deadlines import Deadlines
+from .runs import unfinished_runs
 
 KINDS = ("missing", "unreachable", "unstored", "late", "replaced", "unparseable", "inconsistent", "cross_year")
 KIND_NAMES = {
@@ -150,15 +152,15 @@ def _unstored(db: sqlite_utils.Database, year: int) -> dict[str, int]:
     )
 
 
-def _unfinished_crawls(db: sqlite_utils.Database) -> dict[str, dict]:
-    """Portals whose latest crawl did not end with everything stored: ``incomplete``
-    (writes failed), or still ``running`` (going on now, or its end could not be
-    written): portal → that run."""
+def _unfinished_crawls(db: sqlite_utils.Database, also: Iterable[int]) -> dict[str, dict]:
+    """Portals whose latest crawl did not end with everything stored (archive.runs):
+    portal → that run."""
+    unfinished = unfinished_runs(db, also)
     latest: dict[str, dict] = {}
     for run in db.query("select id, started_at, status, unstored, portals from crawl_runs order by id"):
         for portal in json.loads(run["portals"] or "[]"):
             latest[portal] = run
-    return {portal: run for portal, run in latest.items() if run["status"] in ("incomplete", "running")}
+    return {portal: run for portal, run in latest.items() if run["id"] in unfinished}
 
 
 def archive_gap(db: sqlite_utils.Database) -> str | None:
@@ -170,18 +172,25 @@ def archive_gap(db: sqlite_utils.Database) -> str | None:
         return f"{pending} 份已抓取的年报尚未入库"
     if last and last[1] == "incomplete":
         return f"最近一次抓取（批次 {last[0]}）有 {last[2]} 项未能写入归档"
-    if last and last[1] == "running":
-        return f"最近一次抓取（批次 {last[0]}）尚未正常结束"
+    if last and last[0] in unfinished_runs(db):
+        return f"最近一次抓取（批次 {last[0]}）未能正常结束"
     return None
 
 
 def check_year(
-    db: sqlite_utils.Database, year: int, deadlines: Deadlines, today: date, region: str = ""
+    db: sqlite_utils.Database,
+    year: int,
+    deadlines: Deadlines,
+    today: date,
+    region: str = "",
+    unfinished: Iterable[int] = (),
 ) -> list[ComplianceFinding]:
+    """The year's findings; ``unfinished``: crawl runs known not to have stored all they
+    found (beyond those the archive records as such)."""
     findings: list[ComplianceFinding] = []
     latest = _latest_runs(db)
     blocked, read = _blocked_portals(db, latest), _read_portals(db)
-    unstored, unfinished = _unstored(db, year), _unfinished_crawls(db)
+    unstored, cut_short = _unstored(db, year), _unfinished_crawls(db, unfinished)
     for agency in _expected(db, year, region):
         key = agency["agency_key"]
         due = deadlines.due(year, agency["level"], agency["region"])
@@ -199,7 +208,7 @@ def check_year(
                 continue
             portals = [p for (p,) in db.execute("select portal from agency_portals where agency_id = ?", [key])]
             down = [blocked[p] for p in portals if p in blocked]
-            cut = [(p, unfinished[p]) for p in portals if p in unfinished]
+            cut = [(p, cut_short[p]) for p in portals if p in cut_short]
             if key in unstored:
                 findings.append(
                     ComplianceFinding(
@@ -213,7 +222,7 @@ def check_year(
                 what = (
                     f"有 {run['unstored']} 项未能写入归档"
                     if run["status"] == "incomplete"
-                    else "尚未正常结束（正在进行，或结束时写入失败）"
+                    else "未能正常结束（写入失败或进程中断）"
                 )
                 findings.append(
                     ComplianceFinding(

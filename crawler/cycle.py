@@ -70,10 +70,11 @@ def run_cycle(
         db = open_archive(Path(data_dir) / "archive.db")
         try:
             run_id = db.execute("select max(id) from crawl_runs").fetchone()[0]
-            findings = check_year(db, year, config.deadlines, today)
+            failed = unstored_text(stats)  # this crawl could not store all it found (its end may not be written either)
+            findings = check_year(db, year, config.deadlines, today, unfinished=[run_id] if failed else [])
             changes = record(db, year, findings, now())
             # an incomplete archive holds the alerts: they go out, complete, with the next run
-            gap = archive_gap(db) or unstored_text(stats)
+            gap = archive_gap(db) or failed
             sent = alert(db, config.alerts, now(), year, dry_run) if send_alerts and gap is None else {}
         finally:
             db.close()
