@@ -178,9 +178,8 @@ class _Reader:
         return node.value
 
 
-def _url(r: _Reader, value: str, node: yaml.Node, where: str, allowed: tuple[Network, ...] | None = None) -> str:
-    """An http(s) URL with a valid host and port; for a URL the crawl fetches (``allowed``
-    given), an internal address only inside ``crawl.allow_networks``."""
+def _url(r: _Reader, value: str, node: yaml.Node, where: str) -> str:
+    """An http(s) URL with a valid host name or IP address and a valid port."""
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 — raises for a port out of range or not a number
@@ -188,7 +187,7 @@ def _url(r: _Reader, value: str, node: yaml.Node, where: str, allowed: tuple[Net
         raise r.fail(node, where, f"not a valid URL: {value!r} ({e})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise r.fail(node, where, f"not an http(s) URL: {value!r}")
-    _host(r, parts.hostname, node, where, allowed)
+    _host(r, parts.hostname, node, where, None)
     return value
 
 
@@ -372,7 +371,9 @@ def _portal(r: _Reader, node: yaml.Node, where: str, allowed: tuple[Network, ...
     portal_id = r.string(f["id"], f"{where}.id")
     if not _ID.match(portal_id):
         raise r.fail(f["id"], f"{where}.id", f"{portal_id!r}: use lower-case letters, digits, '-', '_' or '.'")
-    urls = [_url(r, u, n, f"{where}.start_urls", allowed) for u, n in r.strings(f["start_urls"], f"{where}.start_urls")]
+    # an internal address in a start URL is refused when requested (forbidden_address: the portal is
+    # unreachable, the rest of the crawl goes on); an extra host widens the crawl's scope: checked here
+    urls = [_url(r, u, n, f"{where}.start_urls") for u, n in r.strings(f["start_urls"], f"{where}.start_urls")]
     if not urls:
         raise r.fail(f["start_urls"], f"{where}.start_urls", "at least one URL is needed")
     family = r.string(f["family"], f"{where}.family") if "family" in f else "auto"
