@@ -181,6 +181,13 @@ def test_glyph_bomb_beyond_the_bounds_is_stopped_by_the_budget():
     assert outcome.limit is not None  # PDFium's page load alone would take gigabytes: the worker ends, not the caller
 
 
+def test_a_form_that_draws_itself_is_stopped_by_the_budget():
+    # found by bench/fuzz.py: PDFium recurses through the page's resources until memory runs out
+    with Isolated(Budget(wall_seconds=900, cpu_seconds=30, memory_mb=768)) as pool:
+        outcome = pool.submit(parse_bytes, hostile.self_drawing_pdf(), "self.pdf").result()
+    assert outcome.limit is not None and "768 MB" in outcome.limit
+
+
 def test_decompression_bomb_is_refused_before_it_is_inflated():
     data = hostile.deflate_bomb_pdf(400)
     assert len(data) < 2 * 1024 * 1024

@@ -9,8 +9,9 @@ separate lines; the parser joins them.
 
 Bounds, each cut recorded on the document: before PDFium sees the file, every
 compressed stream that is not an image is inflated into nothing, counting, and
-a file whose streams inflate past ``MAX_STREAM_BYTES`` (one) or
-``MAX_STREAMS_BYTES`` (all) is refused (a decompression bomb); at most
+a file whose streams inflate past ``MAX_CONTENT_BYTES`` (a content stream),
+``MAX_STREAM_BYTES`` (a font) or ``MAX_STREAMS_BYTES`` (all) is refused (a
+decompression bomb); at most
 ``MAX_PAGES`` pages are read; a page with more than ``MAX_PAGE_OBJECTS``
 objects (nested forms counted: a "glyph bomb" draws one form from another
 millions of times) or ``MAX_PAGE_CHARS`` glyphs is skipped, and reading stops
@@ -36,9 +37,16 @@ MAX_PAGE_OBJECTS = 100_000  # a dense real page has a few thousand
 MAX_PAGE_CHARS = 50_000  # an A4 page in 5-point type holds about 25,000
 MAX_OBJECTS = 2_000_000
 MAX_CHARS = 1_000_000  # a 500-page report of dense text; Python lays out about 150,000 a second
-MAX_STREAM_BYTES = 64 * 1024 * 1024  # a content stream, font or object stream, inflated
+# inflated sizes: PDFium holds a content stream's operators at about 18 times their size
+# (48 MB of text operators took 880 MB), so content (pages, forms, object streams) is held
+# tighter than fonts (a fully embedded CJK font is 10–30 MB); images and embedded files are
+# not inflated to read text
+MAX_CONTENT_BYTES = 16 * 1024 * 1024
+MAX_STREAM_BYTES = 64 * 1024 * 1024
 MAX_STREAMS_BYTES = 512 * 1024 * 1024
 _STREAM = re.compile(rb"(?<!end)stream\r?\n")
+_FONT_FILE = re.compile(rb"/Length[123]\b|/Subtype\s*/(?:Type1C|CIDFontType0C|OpenType)\b")
+_NOT_READ = re.compile(rb"/Subtype\s*/Image\b|/Type\s*/EmbeddedFile\b")
 _PAGE_NUMBER = re.compile(r"^(?:[-—–_\s]*\d{1,4}[-—–_\s]*|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+)$")
 
 
@@ -89,11 +97,12 @@ def _check_streams(data: bytes) -> None:
     for m in _STREAM.finditer(data):
         head = data[max(0, m.start() - 1024) : m.start()]
         head = head[head.rfind(b" obj") + 1 :]  # the stream's dictionary
-        if b"Flate" not in head or b"/Image" in head:
+        if b"Flate" not in head or _NOT_READ.search(head):
             continue
-        size = _inflated_size(data, m.end(), MAX_STREAM_BYTES)
-        if size > MAX_STREAM_BYTES:
-            raise ExtractError(f"PDF 中有一个数据流解压后超过 {MAX_STREAM_BYTES // 2**20} MB（解压炸弹？），拒绝读取")
+        limit = MAX_STREAM_BYTES if _FONT_FILE.search(head) else MAX_CONTENT_BYTES
+        size = _inflated_size(data, m.end(), limit)
+        if size > limit:
+            raise ExtractError(f"PDF 中有一个数据流解压后超过 {limit // 2**20} MB（解压炸弹？），拒绝读取")
         total += size
         if total > MAX_STREAMS_BYTES:
             raise ExtractError(f"PDF 的数据流解压后合计超过 {MAX_STREAMS_BYTES // 2**20} MB（解压炸弹？），拒绝读取")

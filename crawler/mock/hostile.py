@@ -91,6 +91,24 @@ def glyph_bomb_pdf(levels: int = 7, fanout: int = 10, pages: int = 1) -> bytes:
     )
 
 
+def self_drawing_pdf() -> bytes:
+    """A form that draws itself ten times: its own resources name no /X, so PDFium looks
+    the name up in the page's, finds the form again and recurses until memory runs out
+    (found by bench/fuzz.py in a mutated glyph bomb). No bound before PDFium sees it:
+    the parse budget ends it."""
+    ops = b" ".join(b"q 1 0 0 1 %d %d cm /X Do Q" % (k, k) for k in range(10))
+    form = _stream(ops, b" /Type /XObject /Subtype /Form /BBox [0 0 600 800] /Resources << /Font << >> >>")
+    return pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /X 4 0 R >> >> /Contents 5 0 R >>",
+            form,
+            _stream(b"/X Do"),
+        ]
+    )
+
+
 def deflate_bomb_pdf(megabytes: int = 1024) -> bytes:
     """One page whose content stream inflates from about a megabyte to ``megabytes`` MB of
     text operators."""
