@@ -18,9 +18,11 @@ from archive.errors import NianbaoError
 from archive.isolation import Budget
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the data directory; try again later
+EXIT_UNDELIVERED = 3  # some alerts did not arrive (they are sent again by the next run)
 log = logging.getLogger("nianbao.schedule")
 
 REPORT_SUFFIXES = {".pdf", ".html", ".htm", ".shtml", ".txt", ".md", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et"}
+REPORT_SUFFIXES |= {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"}  # scanned pages, read by OCR
 
 
 def _expand(paths: tuple[str, ...]) -> list[Path]:
@@ -66,25 +68,72 @@ def _budget(base, wall_seconds: float | None, cpu_seconds: float | None, memory_
     return replace(base, **{k: v for k, v in given.items() if v is not None})
 
 
+_OCR_PAGES = click.option(
+    "--ocr-pages",
+    type=click.IntRange(min=0),
+    envvar="NIANBAO_OCR_MAX_PAGES",
+    show_envvar=True,
+    help="At most this many scanned pages read by OCR per document (default 30; 0: no OCR).",
+)
+
+
+class _OcrProgress:
+    """A progress line for the OCR of one file, drawn (by the parse worker, on the same
+    terminal) once OCR starts: it is slow."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.bar = None
+
+    def __call__(self, done: int) -> None:
+        from archive.progress import Progress
+
+        if self.bar is None:
+            self.bar = Progress(f"OCR 识别 {self.name}", unit=" 页")
+        self.bar.update(done, force=True)
+
+
+def _parse_one(path: Path, ocr_pages: int | None):
+    """One file parsed, with OCR's progress (a parse worker's job)."""
+    from archive.extract import OcrOptions
+    from archive.parse import parse_file
+
+    progress = _OcrProgress(path.name)
+    ocr = OcrOptions(on_page=progress)
+    if ocr_pages is not None:
+        ocr.max_pages = ocr_pages
+    try:
+        report = parse_file(path, ocr)
+    except BaseException:
+        if progress.bar is not None:
+            progress.bar.close("中断")
+        raise
+    if progress.bar is not None:
+        progress.bar.close(f"{len(report.ocr['pages'])} 页" if report.ocr else "完成")
+    return report
+
+
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="One contract object per line (JSON Lines).")
+@_OCR_PAGES
 @_budget_options
-def parse(files: tuple[str, ...], as_json: bool, wall_seconds, cpu_seconds, memory_mb) -> None:
-    """Parse annual reports (PDF, HTML, DOCX, DOC/WPS, XLSX, text) into the standard tables.
+def parse(files: tuple[str, ...], as_json: bool, ocr_pages: int | None, wall_seconds, cpu_seconds, memory_mb) -> None:
+    """Parse annual reports (PDF, HTML, DOCX, DOC/WPS, XLSX, text, scanned images) into the standard tables.
 
     FILES may be files or directories. Each file is parsed in a worker process
     under a budget (time, CPU, memory): a file that is unreadable, exceeds the
     budget or crashes its worker is reported on stderr and makes the exit
-    status 1; the others are still parsed.
+    status 1; the others are still parsed. Scanned pages (a PDF page without
+    text, JPG/PNG/TIFF, pictures in Word files) are read by OCR; with --json,
+    the cells OCR read and their scores are under the additive key "ocr".
 
     Example:
 
-        nianbao parse report.pdf
-        nianbao parse --json --cpu-seconds 300 reports/ > out.jsonl
+        nianbao parse report.pdf scans/ --json > reports.jsonl
+        nianbao parse --cpu-seconds 600 big-scan.pdf
     """
     from archive.isolation import Isolated
-    from archive.parse import parse_file
     from archive.render import render
 
     failed = 0
@@ -94,7 +143,7 @@ def parse(files: tuple[str, ...], as_json: bool, wall_seconds, cpu_seconds, memo
     with Isolated(_budget(Budget(), wall_seconds, cpu_seconds, memory_mb)) as pool:
         for i, path in enumerate(paths):
             try:
-                report = pool.submit(parse_file, path).result().result()
+                report = pool.submit(_parse_one, path, ocr_pages).result().result()
             except NianbaoError as e:
                 failed += 1
                 click.echo(f"nianbao: {path}: {e}", err=True)
@@ -260,20 +309,23 @@ def serve(data_dir: str, host: str, port: int) -> None:
 @_DATA
 @_CONFIG
 @click.option("--workers", type=int, default=0, help="Parsing processes (default: parse.workers, else one per core but one).")
+@_OCR_PAGES
 @_budget_options
-def reparse(data_dir: str, config_path: str, workers: int, wall_seconds, cpu_seconds, memory_mb) -> None:
+def reparse(data_dir: str, config_path: str, workers: int, ocr_pages: int | None, wall_seconds, cpu_seconds, memory_mb) -> None:
     """Re-run the current parser over every stored report (and ingest pending ones).
 
+    Scanned pages OCR read before are taken from its cache (data/ocr), not read again.
     A report one of whose documents exceeds the parse budget keeps its earlier
     parse (unless that one had failed too); raise the budget to read it.
 
     Example:
 
-        nianbao reparse --data data/
-        nianbao reparse --data data/ --cpu-seconds 600 --memory-mb 4096
+        nianbao reparse --data data --workers 2
+        nianbao reparse --data data --cpu-seconds 600 --memory-mb 4096
     """
     from archive.ingest import default_workers, ingest
     from archive.ingest import reparse as run_reparse
+    from archive.progress import Progress
     from crawler.config import load_config
 
     config = None
@@ -285,12 +337,13 @@ def reparse(data_dir: str, config_path: str, workers: int, wall_seconds, cpu_sec
     budget = _budget(config.parse if config else Budget(), wall_seconds, cpu_seconds, memory_mb)
     workers = workers or (config.parse_workers if config else 0) or default_workers()
     db = _archive(data_dir)
-    pending = ingest(db, Path(data_dir) / "blobs", workers=workers, budget=budget)
-    result = run_reparse(db, Path(data_dir) / "blobs", workers=workers, budget=budget)
-    click.echo(
-        f"重新解析 {result.reports} 份年报（另入库待处理 {pending.reports} 份）"
-        + (f"；{result.kept} 份因超出解析预算保留原解析结果" if result.kept else "")
-    )
+    bar = Progress("重新解析", unit=" 份")
+    show = lambda result, total: bar.update(result.reports, total, result.ocr_note())
+    pending = ingest(db, Path(data_dir) / "blobs", workers=workers, budget=budget, ocr_max_pages=ocr_pages)
+    done = run_reparse(db, Path(data_dir) / "blobs", workers=workers, budget=budget, on_progress=show, ocr_max_pages=ocr_pages)
+    note = "，" + done.ocr_note() if done.ocr_pages else ""
+    kept = f"；{done.kept} 份因超出解析预算保留原解析结果" if done.kept else ""
+    bar.close(f"{done.reports} 份年报（另入库待处理 {pending.reports} 份{note}）{kept}")
     if pending.unstored:
         click.echo(f"nianbao: {pending.unstored} 份年报仍未能入库", err=True)
         sys.exit(1)
@@ -359,7 +412,17 @@ def _deadlines(config_path: str):
 def check(
     data_dir: str, config_path: str, year: int, region: str, as_json: bool, fail_on: str, today, send_alerts: bool, dry_run: bool
 ) -> None:
-    """Missing, late, replaced, unreachable, unparseable, inconsistent and cross-year findings for a year."""
+    """Missing, late, replaced, unreachable, unparseable, inconsistent and cross-year findings for a year.
+
+    With --alert each configured channel gets what it has not been told yet; the
+    exit status is 3 when an alert did not arrive (it is sent again next time).
+
+    Example:
+
+    \b
+        nianbao check --year 2024 --region 4107
+        nianbao check --year 2024 --alert --dry-run
+    """
     from datetime import date
 
     from archive.compliance import KIND_NAMES, KINDS, archive_gap, check_year, record
@@ -393,29 +456,37 @@ def check(
         click.echo("\n" + _counts_line(year, findings))
     if send_alerts and gap:
         click.echo("提醒暂缓：归档完整后（下次运行）再发送", err=True)
-    elif send_alerts:
-        _send_alerts(db, config_path, year, dry_run)
+    elif send_alerts and not _send_alerts(db, config_path, year, dry_run):
+        sys.exit(EXIT_UNDELIVERED)
     if any(f.kind in wanted for f in findings):
         sys.exit(1)
 
 
-def _send_alerts(db, config_path: str, year: int | None, dry_run: bool) -> None:
+def _send_alerts(db, config_path: str, year: int | None, dry_run: bool) -> bool:
     from archive.alerts import AlertConfig, alert
     from archive.store import now
     from crawler.config import load_config
 
     config = load_config(config_path).alerts if Path(config_path).exists() else AlertConfig()
-    _echo_alerts(alert(db, config, now(), year, dry_run), dry_run)
+    return _echo_alerts(alert(db, config, now(), year, dry_run), dry_run)
 
 
-def _echo_alerts(results: dict[str, dict], dry_run: bool) -> None:
-    for channel, result in results.items():
-        if "error" in result:
-            click.echo(f"提醒 {channel}：发送失败（下次重试）：{result['error']}", err=True)
-        elif dry_run and result.get("would_send"):
-            click.echo(f"\n—— 将发送到 {channel}（{result['would_send']} 条）——\n{result['text']}")
-        else:
-            click.echo(f"提醒 {channel}：{result['sent']} 条", err=True)
+def _echo_alerts(results: dict, dry_run: bool) -> bool:
+    """Say what each channel got and what did not arrive; False when something did not."""
+    from archive.alerts import report_lines
+
+    if dry_run:
+        for name, result in results.items():
+            if result.preview:
+                click.echo(f"\n—— 将发送到 {name}（{len(result.preview)} 条消息，{result.untold} 条提醒）——")
+                click.echo("\n\n".join(result.preview))
+        return True
+    out, err = report_lines(results)
+    for line in out:
+        click.echo(line)
+    for line in err:
+        click.echo(line, err=True)
+    return not err
 
 
 def _counts_line(year: int, findings) -> str:
@@ -461,7 +532,13 @@ def run(
 ) -> None:
     """One full cycle, for cron: crawl → archive → check → alert.
 
-    Refused (exit status 75) while another run holds the data directory.
+    Refused (exit status 75) while another run holds the data directory; exit
+    status 3 when an alert did not arrive (it is sent again by the next run).
+
+    Example:
+
+    \b
+        nianbao run --config config.yaml --data data
     """
     from archive.compliance import KIND_NAMES, KINDS
     from archive.lock import RunLocked
@@ -504,10 +581,12 @@ def run(
     for f in sorted(result.findings, key=lambda f: (KINDS.index(f.kind), f.region or "", f.agency_name or "")):
         if f.key in news:
             click.echo(f"  {KIND_NAMES[f.kind]}  {f.agency_name or f.agency_key}：{f.detail}")
-    _echo_alerts(result.alerts, dry_run)
+    delivered = _echo_alerts(result.alerts, dry_run)
     if result.gap and not no_alert:
         click.echo(f"提醒暂缓：归档不完整（{result.gap}），归档完整后（下次运行）再发送", err=True)
     _exit_if_unstored(stats)
+    if not delivered:
+        sys.exit(EXIT_UNDELIVERED)
 
 
 # ---- APScheduler ---------------------------------------------------------------
@@ -525,6 +604,8 @@ def cycle_job(config_path: str, data_dir: str) -> int:
     _child = None
     if code == EXIT_LOCKED:
         log.warning("另一次运行尚未结束，本次跳过")
+    elif code == EXIT_UNDELIVERED:
+        log.error("运行结束，但有提醒未送达（下次运行重发）")
     elif code:
         log.error("运行失败（退出码 %s），下次按计划重试", code)
     else:

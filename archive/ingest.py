@@ -48,6 +48,26 @@ class IngestResult:
     reasons: Counter = field(default_factory=Counter)  # why they could not be stored
     peak_mb: float = 0.0  # the largest peak memory of one document's parse
     slowest: float = 0.0  # the longest wall time of one document's parse (seconds)
+    kept: int = 0  # reparse: versions kept as they were (a document exceeded the budget this time)
+    ocr_pages: int = 0  # scanned pages (or images) OCR read, from its cache or not
+    ocr_seconds: float = 0.0  # CPU seconds OCR spent
+
+    def add_ocr(self, parsed: Parsed) -> None:
+        self.ocr_pages += parsed.ocr_pages
+        self.ocr_seconds += parsed.ocr_seconds
+
+    def ocr_note(self) -> str:
+        """For progress lines: what OCR has done so far (nothing when it did nothing)."""
+        return f"OCR {self.ocr_pages} 页（{self.ocr_seconds:.0f} 秒）" if self.ocr_pages else ""
+
+    def add_piece(self, outcome) -> Piece | None:
+        """A document's outcome counted (its cost, whether it ran over budget); its piece,
+        or None when the job did not finish (the caller makes one saying why)."""
+        if outcome.usage is not None:
+            self.peak_mb = max(self.peak_mb, outcome.usage.peak_mb)
+            self.slowest = max(self.slowest, outcome.usage.wall_seconds)
+        self.over_budget += outcome.limit is not None
+        return outcome.value
 
 
 class StorageFailed(Exception):
@@ -228,28 +248,27 @@ def ingest(
     blob_root: str | Path,
     workers: int = 1,
     batch: int = 256,
-    on_progress: Callable[[int, int], None] | None = None,
+    on_progress: Callable[[IngestResult, int], None] | None = None,
     budget: Budget | None = None,
     run_id: int | None = None,
+    ocr_max_pages: int | None = None,
 ) -> IngestResult:
-    """Parse and store every pending sighting (``on_progress(done, total)`` after each one).
-    Each document is parsed in a worker process under ``budget``; ``run_id`` is the run
-    storing them (sightings of other runs count as recovered)."""
+    """Parse and store every pending sighting (``on_progress(result so far, total)`` after
+    each one). Each document is parsed in a worker process under ``budget``; ``run_id`` is
+    the run storing them (sightings of other runs count as recovered)."""
     budget = budget or Budget()
     result = IngestResult()
     ids = _pending_ids(db)
-    done = 0
 
     def store(report: _Report, parsed: Parsed) -> None:
-        nonlocal done
         stored = store_report(db, report.sighting, report.sources, parsed)
         result.reports += 1
         result.new_versions += stored.new_version
         result.failed += parsed.report is None
         result.recovered += run_id is not None and report.sighting["run_id"] not in (None, run_id)
-        done += 1
+        result.add_ocr(parsed)
         if on_progress is not None:
-            on_progress(done, len(ids))
+            on_progress(result, len(ids))
 
     try:
         with Isolated(budget, workers) as pool:
@@ -269,22 +288,13 @@ def ingest(
                     else:
                         reports[sighting["id"]] = report
                 jobs = (
-                    ((sid, i), parse_document_sources, (str(blob_root), group))
+                    ((sid, i), parse_document_sources, (str(blob_root), group, ocr_max_pages))
                     for sid, r in reports.items()
                     for i, group in enumerate(r.groups)
                 )
                 for (sid, i), outcome in pool.run(jobs, on_submit=lambda key: _charge(db, key)):
                     report = reports[sid]
-                    if outcome.usage is not None:
-                        result.peak_mb = max(result.peak_mb, outcome.usage.peak_mb)
-                        result.slowest = max(result.slowest, outcome.usage.wall_seconds)
-                    if outcome.value is not None:
-                        piece = outcome.value
-                    else:
-                        piece = unfinished(report.groups[i], outcome.limit or str(outcome.error))
-                        piece.limit = outcome.limit is not None
-                    result.over_budget += piece.limit
-                    report.pieces[i] = piece
+                    report.pieces[i] = result.add_piece(outcome) or unfinished(report.groups[i], outcome)
                     if len(report.pieces) == len(report.groups):
                         _write(store, report, choose([report.pieces[k] for k in sorted(report.pieces)]))
     except StorageFailed as e:  # the rest would fail alike: they stay pending, for this reason
@@ -327,12 +337,20 @@ def ingest_pending(
     stored; returns the figures for the crawl's stats."""
     started = time.monotonic()
     bar = Progress("解析入库", unit=" 份") if progress else None
-    result = ingest(db, blob_root, workers=workers, on_progress=bar.update if bar else None, budget=budget, run_id=run_id)
+    result = ingest(
+        db,
+        blob_root,
+        workers=workers,
+        on_progress=(lambda r, total: bar.update(r.reports, total, r.ocr_note())) if bar else None,
+        budget=budget,
+        run_id=run_id,
+    )
     if bar is not None:
         bar.close(
             f"{result.reports} 份（新版本 {result.new_versions}，无法解析 {result.failed}"
             + (f"，超出解析预算的文件 {result.over_budget}" if result.over_budget else "")
             + (f"，未能入库 {result.unstored}" if result.unstored else "")
+            + ("，" + result.ocr_note() if result.ocr_pages else "")
             + "）"
         )
     return {
@@ -347,21 +365,25 @@ def ingest_pending(
         "nianbao/archive/recovered": result.recovered,
         "nianbao/archive/unstored": result.unstored,
         **{f"nianbao/archive/unstored_reasons/{reason}": n for reason, n in result.reasons.items()},
+        "nianbao/archive/ocr_pages": result.ocr_pages,
+        "nianbao/archive/ocr_seconds": round(result.ocr_seconds, 2),
     }
 
 
-@dataclass
-class ReparseResult:
-    reports: int = 0  # report versions reparsed
-    kept: int = 0  # kept as they were: a document exceeded the budget this time
-
-
-def reparse(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1, budget: Budget | None = None) -> ReparseResult:
+def reparse(
+    db: sqlite_utils.Database,
+    blob_root: str | Path,
+    workers: int = 1,
+    budget: Budget | None = None,
+    on_progress: Callable[[IngestResult, int], None] | None = None,
+    ocr_max_pages: int | None = None,
+) -> IngestResult:
     """Re-run the current parser over every report version's stored sources, in place
     (ids, versions and first-seen dates stay; cells, findings, text and each
-    version's list of changed cells are rewritten). A report one of whose documents
-    exceeds the budget keeps its earlier parse, unless that one had failed too."""
-    result = ReparseResult()
+    version's list of changed cells are rewritten). What OCR read before comes from
+    its cache. A report one of whose documents exceeds the budget keeps its earlier
+    parse (``kept``), unless that one had failed too."""
+    result = IngestResult()
     reports = {r["id"]: r for r in db.query("select id, agency_key, year, supersedes_id, parse_status from reports order by id")}
     groups: dict[int, list[list[Source]]] = {}
     for report_id in reports:
@@ -374,20 +396,24 @@ def reparse(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1, 
             [Source(s["role"], s["url"], s["sha256"], s["kind"], s["url"].rsplit("#", 1)[-1].rsplit("/", 1)[-1]) for s in rows]
         )
     pieces: dict[int, dict[int, Piece]] = {report_id: {} for report_id in reports}
-    jobs = (((rid, i), parse_document_sources, (str(blob_root), g)) for rid, gs in groups.items() for i, g in enumerate(gs))
+    jobs = (
+        ((rid, i), parse_document_sources, (str(blob_root), g, ocr_max_pages))
+        for rid, gs in groups.items()
+        for i, g in enumerate(gs)
+    )
     with Isolated(budget, workers) as pool:
         for (rid, i), outcome in pool.run(jobs):
-            if outcome.value is None:
-                piece = unfinished(groups[rid][i], outcome.limit or str(outcome.error))
-                piece.limit = outcome.limit is not None
-            else:
-                piece = outcome.value
-            pieces[rid][i] = piece
+            pieces[rid][i] = result.add_piece(outcome) or unfinished(groups[rid][i], outcome)
             if len(pieces[rid]) == len(groups[rid]):
-                if _rewrite(db, reports[rid], choose([pieces[rid][k] for k in sorted(pieces[rid])]), pieces[rid].values()):
+                parsed = choose([pieces[rid][k] for k in sorted(pieces[rid])])
+                if _rewrite(db, reports[rid], parsed, pieces[rid].values()):
                     result.reports += 1
+                    result.failed += parsed.report is None
+                    result.add_ocr(parsed)
                 else:
                     result.kept += 1
+                if on_progress is not None:
+                    on_progress(result, len(reports))
     for r in reports.values():  # reports without sources: parsed as nothing, alike
         if not groups[r["id"]]:
             _rewrite(db, r, Parsed(None, None), [])

@@ -89,16 +89,17 @@ class LabelIndex:
         best: Match | None = None
         for label, row, group in self.long:
             if label in key and (
-                best is None or len(label) > best.score or (len(label) == best.score and best.row is None and row is not None)
-            ):
+                best is None or (row is not None, len(label)) > (best.row is not None, best.score)
+            ):  # a row label inside the cell wins over a group label (rowspan group cell joined to its row)
                 best = Match(row, group, float(len(label)))
-        if best is None:
-            # The cell ends with the beginning of a label: "无2.没有现成信息需要另" (wrapped, after a group fragment).
-            for start in range(len(key) - PREFIX_MIN + 1):
-                hit = self.prefixes.get(key[start:])
-                if hit:
+        # The cell ends with the beginning of a label: "无2.没有现成信息需要另" (wrapped, after a
+        # group fragment); it wins over a shorter label the cell contains ("（六）其他处理 2.申请人…").
+        for start in range(len(key) - PREFIX_MIN + 1):
+            hit = self.prefixes.get(key[start:])
+            if hit:
+                if best is None or len(key) - start > best.score:
                     best = Match(hit[0], hit[1], len(key) - start - 0.5)
-                    break
+                break
         if best is not None:
             return best
         if len(key) >= 6:

@@ -6,7 +6,8 @@ extracted and parsed; the one yielding the most table cells supplies the
 numbers, the others stay recorded as the same report's sources.
 Each document (a page with its continuation pages, an attachment, a ZIP
 member) is one job for :mod:`archive.isolation`: it touches only the blob
-store, runs in a worker process under the parse budget, and a document that
+store and the OCR cache beside it (``<data>/ocr``: a scan is read once,
+``reparse`` reuses what OCR read), runs in a worker process under the parse budget, and a document that
 fails or overruns costs only itself.
 """
 
@@ -20,7 +21,8 @@ import sqlite_utils
 
 from .blobs import BlobStore
 from .errors import NianbaoError
-from .extract import Document, extract
+from .extract import Document, OcrCache, OcrOptions, extract
+from .isolation import Outcome
 from .parse import parse_document
 from .report import Report
 
@@ -40,6 +42,8 @@ class Parsed:
     used: Source | None  # the source the numbers come from
     text: str = ""  # that source's text, for full-text search
     errors: list[str] = field(default_factory=list)
+    ocr_pages: int = 0  # pages (or images) OCR read for this parse, from the cache or not
+    ocr_seconds: float = 0.0  # CPU seconds OCR spent (0 when every page came from the cache)
 
     @property
     def status(self) -> str:
@@ -88,6 +92,11 @@ def sighting_sources(db: sqlite_utils.Database, sighting: dict) -> list[Source]:
     return out
 
 
+def ocr_cache(blob_root: str | Path) -> OcrCache:
+    """Where OCR results are kept: ``ocr/`` beside the blob store, in the data directory."""
+    return OcrCache(Path(blob_root).parent / "ocr")
+
+
 def documents(sources: list[Source]) -> list[list[Source]]:
     """The report's documents, each parsed on its own (one job, one budget): a page with
     its continuation pages, then each attachment or ZIP member."""
@@ -109,19 +118,28 @@ class Piece:
     text: str = ""
     errors: list[str] = field(default_factory=list)
     limit: bool = False  # the document exceeded its parse budget (or killed its worker)
+    ocr_pages: int = 0  # pages (or images) OCR read, from the cache or not
+    ocr_seconds: float = 0.0  # CPU seconds OCR spent
 
 
-def parse_document_sources(blob_root: str | Path, group: list[Source]) -> Piece:
-    """Extract and parse one document (a worker's job: it touches only the blob store)."""
+def parse_document_sources(blob_root: str | Path, group: list[Source], ocr_max_pages: int | None = None) -> Piece:
+    """Extract and parse one document (a worker's job: it touches only the blob store and
+    the OCR cache)."""
     blobs = BlobStore(blob_root)
+    ocr = OcrOptions(cache=ocr_cache(blob_root))
+    if ocr_max_pages is not None:
+        ocr.max_pages = ocr_max_pages
     doc: Document | None = None
     errors = []
+    ocr_pages, ocr_seconds = 0, 0.0
     for source in group:
         try:
-            part = extract(blobs.get(source.sha256), source.name)
+            part = extract(blobs.get(source.sha256), source.name, ocr=ocr)
         except (NianbaoError, FileNotFoundError) as e:
             errors.append(f"{source.role} {source.url}: {e}")
             continue
+        if part.ocr is not None:
+            ocr_pages, ocr_seconds = ocr_pages + len(part.ocr.pages), ocr_seconds + part.ocr.seconds
         if doc is None:
             doc = part
         else:
@@ -133,12 +151,15 @@ def parse_document_sources(blob_root: str | Path, group: list[Source]) -> Piece:
         report = parse_document(doc)
     except NianbaoError as e:
         return Piece(group[0], None, errors=[*errors, f"{group[0].role} {group[0].url}: {e}"])
-    return Piece(group[0], report, "\n".join(line.text for line in doc.lines), errors)
+    return Piece(
+        group[0], report, "\n".join(line.text for line in doc.lines), errors, ocr_pages=ocr_pages, ocr_seconds=ocr_seconds
+    )
 
 
-def unfinished(group: list[Source], reason: str) -> Piece:
-    """A document whose parse did not finish: over budget, or its worker died."""
-    return Piece(group[0], None, errors=[f"{group[0].role} {group[0].url}: {reason}"], limit=True)
+def unfinished(group: list[Source], outcome: Outcome) -> Piece:
+    """A document whose job did not return a parse: over budget, its worker dead, or a bug."""
+    reason = outcome.limit or str(outcome.error)
+    return Piece(group[0], None, errors=[f"{group[0].role} {group[0].url}: {reason}"], limit=outcome.limit is not None)
 
 
 def choose(pieces: list[Piece]) -> Parsed:
@@ -148,6 +169,8 @@ def choose(pieces: list[Piece]) -> Parsed:
     chosen = None
     for piece in pieces:
         best.errors += piece.errors
+        best.ocr_pages += piece.ocr_pages
+        best.ocr_seconds += piece.ocr_seconds
         if piece.report is not None and (chosen is None or len(piece.report.cells) > len(chosen.report.cells)):
             chosen = piece
     if chosen is not None:

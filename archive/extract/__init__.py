@@ -2,7 +2,8 @@
 
 The format is sniffed from the bytes first (portals mislabel files and
 download URLs often have no extension), then from the file name or
-Content-Type.
+Content-Type. Scanned pages (a PDF page without text, an image, a picture
+in a Word file) are read by OCR (:mod:`.ocr`, options in :class:`OcrOptions`).
 """
 
 from __future__ import annotations
@@ -16,16 +17,19 @@ from pathlib import Path
 
 from ..encoding import decode
 from ..errors import ExtractError
+from .chinese import to_simplified
 from .document import Document, Line
 from .html import extract_html
+from .image import extract_image
+from .ocr import OcrCache, OcrOptions
 from .office import convert
 from .ooxml import ZIP_ERRORS, extract_docx, extract_xlsx
 from .pdf import extract_pdf
 from .text import extract_text
 
-__all__ = ["Document", "Line", "extract", "read_file", "sniff", "SUPPORTED"]
+__all__ = ["Document", "Line", "OcrCache", "OcrOptions", "extract", "read_file", "sniff", "SUPPORTED"]
 
-SUPPORTED = ("pdf", "html", "docx", "xlsx", "doc", "wps", "xls", "text")
+SUPPORTED = ("pdf", "html", "docx", "xlsx", "doc", "wps", "xls", "text", "image")
 MAX_BYTES = 200 * 1024 * 1024
 # Bounds on what any extractor hands the parser (a real report has a few hundred
 # lines of a few cells; its longest paragraph is a few hundred characters). A cut
@@ -35,7 +39,11 @@ MAX_LINES = 50_000
 MAX_CELLS_PER_LINE = 512
 MAX_CELL_CHARS = 4_000
 _HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body|table|meta|div|p)[\s>/]", re.I)
+# a text file (.txt / .md) is HTML only when it is a whole page, not markdown with a stray tag
+_HTML_PAGE = re.compile(rb"<(?:!doctype\s+html|html|head|body|table)[\s>/]", re.I)
+_TEXT_EXTS = ("txt", "md", "markdown", "text")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_IMAGES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"GIF87a", b"GIF89a")  # JPEG PNG TIFF GIF
 
 
 def _zip_kind(data: bytes) -> str | None:
@@ -57,12 +65,16 @@ def sniff(data: bytes, name: str | None = None, content_type: str | None = None)
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
         return _zip_kind(data)
+    if data.startswith(_IMAGES) or (data.startswith(b"BM") and ext == "bmp"):
+        return "image"
     if data.startswith(_OLE):
         if ext in ("xls", "et"):
             return "xls"
         return "wps" if ext == "wps" else "doc"
     if head.startswith(b"{\\rtf"):
         return "rtf"
+    if ext in _TEXT_EXTS and not _HTML_PAGE.search(head):
+        return "binary" if b"\x00" in data[:4096] else "text"
     if _HTML.search(head) or ext in ("html", "htm", "shtml", "jsp") or "html" in (content_type or ""):
         return "html"
     if b"\x00" in data[:4096]:
@@ -128,26 +140,28 @@ def _bounded(doc: Document) -> Document:
     return doc
 
 
-def extract(data: bytes, name: str | None = None, content_type: str | None = None) -> Document:
-    return _bounded(_extract(data, name, content_type))
+def extract(data: bytes, name: str | None = None, content_type: str | None = None, ocr: OcrOptions | None = None) -> Document:
+    return to_simplified(_bounded(_extract(data, name, content_type, ocr)))
 
 
-def _extract(data: bytes, name: str | None, content_type: str | None) -> Document:
+def _extract(data: bytes, name: str | None, content_type: str | None, ocr: OcrOptions | None) -> Document:
     if not data or not data.strip():
         raise ExtractError("empty file")
     if len(data) > MAX_BYTES:
         raise ExtractError(f"文件过大（{len(data)} 字节，上限 {MAX_BYTES} 字节）")
     kind = sniff(data, name, content_type)
     if kind == "pdf":
-        return extract_pdf(data)
+        return extract_pdf(data, ocr)
+    if kind == "image":
+        return extract_image(data, ocr)
     if kind == "html":
         return extract_html(data, content_type)
     if kind == "docx":
-        return extract_docx(data)
+        return extract_docx(data, ocr)
     if kind == "xlsx":
         return extract_xlsx(data)
     if kind in ("doc", "wps", "rtf"):
-        doc = extract_docx(convert(data, f".{kind}", "docx"))
+        doc = extract_docx(convert(data, f".{kind}", "docx"), ocr)
         doc.format = kind
         return doc
     if kind == "xls":
@@ -164,4 +178,4 @@ def _extract(data: bytes, name: str | None, content_type: str | None) -> Documen
         raise ExtractError("corrupt Office file (not a valid zip archive)")
     if kind == "zip":
         raise ExtractError("a zip archive, not a report: unpack it and parse its files")
-    raise ExtractError("unsupported file type (not PDF, HTML, Word, WPS, Excel or text)")
+    raise ExtractError("unsupported file type (not PDF, HTML, Word, WPS, Excel, text or image)")

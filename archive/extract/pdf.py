@@ -5,7 +5,9 @@ pypdfium2 (PDFium, Apache-2.0/BSD) gives every glyph with its box in C speed;
 comes from geometry, not from ruling lines, which is what makes this ~30×
 faster than pdfplumber's ``find_tables()`` (see ``bench/parse.py``). Wrapped
 labels and values printed beside the middle of a wrapped label come out as
-separate lines; the parser joins them.
+separate lines; the parser joins them. A page without a text layer (a scan,
+or a mixed PDF's scanned pages) is rendered and read by OCR (:mod:`.ocr`) into
+the same geometry builder.
 
 Bounds, each cut recorded on the document: before PDFium sees the file, every
 compressed stream that is not an image is inflated into nothing, counting, and
@@ -31,6 +33,7 @@ import pypdfium2.raw as pdfium_c
 from ..errors import ExtractError
 from .document import Document, Line
 from .layout import Glyph, glyph_lines
+from .ocr import MAX_SIDE, RENDER_SCALE, DocumentOcr, OcrOptions
 
 MAX_PAGES = 500
 MAX_PAGE_OBJECTS = 100_000  # a dense real page has a few thousand
@@ -126,7 +129,17 @@ def _object_count(page) -> int:
     return count
 
 
-def extract_pdf(data: bytes) -> Document:
+def _scanned(page, chars: list[Glyph]) -> bool:
+    """A page to read by OCR: no text layer (or a stray few glyphs, such as a page
+    number stamped on a scan) but something drawn on it."""
+    if len(chars) >= 20:
+        return False
+    if not chars:
+        return pdfium_c.FPDFPage_CountObjects(page.raw) > 0
+    return any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
+
+
+def extract_pdf(data: bytes, ocr: OcrOptions | None = None) -> Document:
     if not data:
         raise ExtractError("empty file")
     _check_streams(data)
@@ -141,6 +154,7 @@ def extract_pdf(data: bytes) -> Document:
     cuts: list[str] = []
     total_objects = total_chars = 0  # on the pages seen, read or skipped
     crowded = False  # a page skipped for its objects: not a scan, whatever its text
+    reader = DocumentOcr(data, ocr)
     try:
         pages = len(pdf)
         for p in range(min(pages, MAX_PAGES)):
@@ -164,12 +178,17 @@ def extract_pdf(data: bytes) -> Document:
                         cuts.append(f"第 {p + 1} 页的字符超过 {MAX_PAGE_CHARS} 个，未读取")
                         continue
                     chars = _page_chars(textpage)
+                    if _scanned(page, chars):
+                        scale = min(RENDER_SCALE, MAX_SIDE / max(1.0, *page.get_size()))  # a huge page is not a huge bitmap
+                        render = lambda page=page, scale=scale: page.render(scale=scale, rev_byteorder=True).to_numpy()
+                        page_lines = reader.lines(p, p + 1, render, 1 / scale)
+                    else:
+                        page_lines = glyph_lines(chars, page=p + 1)
                 finally:
                     textpage.close()
             finally:
                 page.close()
             total_chars += len(chars)
-            page_lines = glyph_lines(chars, page=p + 1)
             for k, line in enumerate(page_lines):
                 if (k == 0 or k == len(page_lines) - 1) and _PAGE_NUMBER.match(line.text.strip()):
                     continue
@@ -182,4 +201,12 @@ def extract_pdf(data: bytes) -> Document:
     if pages > MAX_PAGES:
         meta["truncated_pages"] = str(pages - MAX_PAGES)
         cuts.append(f"PDF 共 {pages} 页，只读取前 {MAX_PAGES} 页")
-    return Document(lines=lines, format="pdf", pages=pages, has_text_layer=total_chars > 0 or crowded, meta=meta, cuts=cuts)
+    return Document(
+        lines=lines,
+        format="pdf",
+        pages=pages,
+        has_text_layer=total_chars > 0 or crowded,
+        meta=meta,
+        ocr=reader.result,
+        cuts=cuts,
+    )

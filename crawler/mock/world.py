@@ -88,7 +88,8 @@ class Item:
     agency: Agency | None = None
     year: int | None = None
     base: BaseText | None = None
-    fmt: str = "html"  # html, pdf, docx, doc, zip, image, multipage, poison
+    fmt: str = "html"  # html, pdf, docx, doc, zip, image, multipage, scan (image-only PDF), jpg (a photographed page),
+    # poison
     title_agency: bool = True  # the title names the agency (else only ContentSource does)
     special: str | None = None  # gbk, wap, multipage, image, doc, zip, soft404, offhost, loop, retry_after, oversize,
     # or a POISON kind
@@ -253,9 +254,9 @@ def _special(portal: Portal, special: str, fmt: str | None = None) -> Item:
 
 
 def build_world(kind: str, port: int) -> World:
-    """``demo``/``test``: one county per family plus the hostile cases; ``bench:N``: N counties;
-    ``soak:N``: N counties, every fifth one faulty; ``poison``: four counties, one serving
-    hostile documents."""
+    """``demo``/``test``: one county per family plus the hostile cases (the demo also has
+    scanned reports); ``bench:N``: N counties; ``soak:N``: N counties, every fifth one
+    faulty; ``poison``: four counties, one serving hostile documents."""
     rng = random.Random(20251121)
     portals: list[Portal] = []
     if kind.startswith("bench:"):
@@ -320,6 +321,9 @@ def build_world(kind: str, port: int) -> World:
                 special="doc",
             )
         )
+        if kind == "demo":  # scans are slow to read: the demo shows them, the test world has none
+            for fmt in ("scan", "jpg"):
+                _special(portals[2], fmt, fmt)
     from .families import assign_paths
 
     for portal in portals:
