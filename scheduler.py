@@ -155,7 +155,7 @@ def parse(files: tuple[str, ...], as_json: bool, ocr_pages: int | None, wall_sec
 
 def _echo_report(report, path: Path, i: int, as_json: bool, render) -> None:
     if as_json:
-        click.echo(json.dumps(report.to_contract(), ensure_ascii=False))
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
         if i:
             click.echo()

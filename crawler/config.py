@@ -143,11 +143,13 @@ class _Reader:
             raise self.fail(node, where, f"missing {', '.join(missing)}")
         return out
 
-    def string(self, node: yaml.Node, where: str) -> str:
+    def string(self, node: yaml.Node, where: str, controls: bool = False) -> str:
+        """A non-empty text value; control characters refused unless ``controls`` (the caller
+        checks the value itself, e.g. a secret URL whose error must not show it)."""
         if not isinstance(node, yaml.ScalarNode) or node.tag.endswith((":null", ":bool")) or not str(node.value).strip():
             raise self.fail(node, where, "expected a non-empty text value")
         value = str(node.value).strip()
-        if m := _CONTROL.search(value):
+        if not controls and (m := _CONTROL.search(value)):
             raise self.fail(node, where, f"control character {m.group()!r} in the value (a NUL byte or line break escaped?)")
         return value
 

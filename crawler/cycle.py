@@ -3,6 +3,7 @@ crawl → archive → check → alert, under the data directory's run lock."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from archive.alerts import Delivery, alert
 from archive.compliance import ComplianceFinding, archive_gap, check_year, record
+from archive.ingest import storage_reason
 from archive.lock import RunLock
 from archive.schema import open_archive
 from archive.store import now
@@ -72,7 +74,13 @@ def run_cycle(
             run_id = db.execute("select max(id) from crawl_runs").fetchone()[0]
             failed = unstored_text(stats)  # this crawl could not store all it found (its end may not be written either)
             findings = check_year(db, year, config.deadlines, today, unfinished=[run_id] if failed else [])
-            changes = record(db, year, findings, now())
+            try:
+                changes = record(db, year, findings, now())
+            except (sqlite3.Error, OSError) as e:  # the disk that failed the crawl fails this write too
+                stats["nianbao/archive/write_errors"] = stats.get("nianbao/archive/write_errors", 0) + 1
+                stats[f"nianbao/archive/unstored_reasons/{storage_reason(e)}"] = 1
+                failed = unstored_text(stats)
+                changes = {"new": [], "changed": [], "resolved": []}
             # an incomplete archive holds the alerts: they go out, complete, with the next run
             gap = archive_gap(db) or failed
             sent = alert(db, config.alerts, now(), year, dry_run) if send_alerts and gap is None else {}
