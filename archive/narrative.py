@@ -14,7 +14,9 @@ from .report import Finding
 from .template import APPLICANT_COLUMNS, RULES_BY_ID
 
 _GAP = r"[^，,。；;：:0-9（）()]{0,%d}?"
-_NUM = r"(\d+)\s*(?:件|个|条|份|宗|起)"
+# a count starts where a run of digits starts (a search from inside a long run would
+# backtrack through all of it: quadratic) and has at most nine digits
+_NUM = r"(?<!\d)(\d{1,9})\s*(?:件|个|条|份|宗|起)"
 
 # fact → patterns; the first group is the number (or the pattern means zero).
 _PATTERNS: dict[str, tuple[re.Pattern, ...]] = {

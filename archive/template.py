@@ -369,5 +369,6 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("ocr.low_score", "warning", "该单元格的 OCR 识别置信度低，请对照原件核对"),
     RuleInfo("ocr.page_limit", "warning", "扫描页数超过每份文件的 OCR 页数上限，其余页面未识别"),
     RuleInfo("ocr.image_unreadable", "warning", "文件中的图片无法解码，未能识别"),
+    RuleInfo("document.truncated", "warning", "文件超出读取上限（页数、字符、行数或嵌套层数），只读取了一部分"),
 )
 RULES_BY_ID = {r.id: r for r in RULES}

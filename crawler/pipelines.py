@@ -5,9 +5,13 @@ the end of the crawl parse and store the reports it found."""
 from __future__ import annotations
 
 import io
+import logging
+import sqlite3
 import time
 import zipfile
 from pathlib import PurePosixPath
+
+from scrapy.exceptions import DropItem
 
 from archive import ingest
 from archive.extract import ZIP_ERRORS, sniff
@@ -20,6 +24,7 @@ MAX_ZIP_MEMBERS = 200
 MAX_ZIP_MEMBER_BYTES = 200 * 1024 * 1024
 MAX_ZIP_TOTAL_BYTES = 512 * 1024 * 1024  # all members of one ZIP, unpacked
 MAX_ZIP_RATIO = 200  # a member unpacking to more than 200× its packed size is a bomb
+log = logging.getLogger(__name__)
 
 
 def _kind(fetched: Fetched) -> str:
@@ -142,7 +147,11 @@ class ArchivePipeline:
 
     def process_item(self, item):
         if isinstance(item, Fetched):
-            item = store_capture(item, self.crawler.spider)
+            try:
+                item = store_capture(item, self.crawler.spider)
+            except OSError as e:  # a full disk: the URL stays unfetched in the crawl state, asked again next run
+                self._write_failed(e, 1)
+                raise DropItem(f"capture not stored: {ingest.storage_reason(e)}", log_level="DEBUG") from None
         if not isinstance(item, (Capture, Problem, ReportFound)):
             return item
         if not self._batch:
@@ -165,11 +174,29 @@ class ArchivePipeline:
         batch of both, refetched next run). The write lock is held for milliseconds, not
         for the batch's two seconds: shards of one crawl share the archive."""
         batch, self._batch = self._batch, []
-        if batch:
-            with self.db.atomic():
-                for record, fields in batch:
-                    record(self.db, self.run_id, fields)
-        self.crawler.spider.state.commit()
+        try:
+            if batch:
+                with self.db.atomic():
+                    for record, fields in batch:
+                        record(self.db, self.run_id, fields)
+            self.crawler.spider.state.commit()
+        except (sqlite3.Error, OSError) as e:
+            # nothing of the batch is kept, in the archive or the crawl state: its URLs are
+            # fetched again next run
+            self.crawler.spider.state.forget()
+            reports = sum(record is ingest.record_sighting for record, _ in batch)
+            self._write_failed(e, len(batch), reports)
+
+    def _write_failed(self, error: BaseException, records: int, reports: int = 0) -> None:
+        """A write to the archive failed: counted (the run exits non-zero and says how many
+        and why); ``reports`` of the ``records`` were reports found."""
+        reason = ingest.storage_reason(error)
+        stats = self.crawler.stats
+        if not stats.get_value("nianbao/archive/write_errors"):
+            log.error("写入归档失败：%s（%s）", reason, error)
+        stats.inc_value("nianbao/archive/write_errors", max(records, 1))
+        stats.inc_value("nianbao/archive/lost_reports", reports)
+        stats.inc_value(f"nianbao/archive/unstored_reasons/{reason}", max(records, 1))
 
     def close_spider(self, spider=None):
         spider = self.crawler.spider
@@ -182,10 +209,18 @@ class ArchivePipeline:
         figures = ingest.ingest_pending(
             self.db,
             spider.store.root,
-            settings.getint("NIANBAO_PARSE_WORKERS") or ingest.default_workers(),
+            settings.getint("NIANBAO_PARSE_WORKERS") or spider.config.parse_workers or ingest.default_workers(),
             settings.getbool("NIANBAO_PROGRESS"),
+            spider.config.parse,
+            self.run_id,
         )
         for key, value in figures.items():
-            stats.set_value(key, value)
-        ingest.finish_run(self.db, self.run_id, stats.get_stats())
+            if key.startswith("nianbao/archive/unstored_reasons/"):
+                stats.inc_value(key, value)
+            else:
+                stats.set_value(key, value)
+        try:
+            ingest.finish_run(self.db, self.run_id, stats.get_stats())
+        except (sqlite3.Error, OSError) as e:  # left open: the next run closes it as interrupted
+            self._write_failed(e, 0)
         self.db.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -157,8 +158,17 @@ def _sharded(
     stats["nianbao/crawl_processes"] = len(groups)
     stats["nianbao/crawl_processes_failed"] = len(failed)
     # what a failed shard found is stored too; but the crawl is incomplete, and says so
-    stats.update(ingest.ingest_pending(db, data_dir / "blobs", ingest.default_workers(), progress))
-    ingest.finish_run(db, run_id, stats)
+    figures = ingest.ingest_pending(
+        db, data_dir / "blobs", config.parse_workers or ingest.default_workers(), progress, config.parse, run_id
+    )
+    for key, value in figures.items():
+        stats[key] = stats.get(key, 0) + value if key.startswith("nianbao/archive/unstored_reasons/") else value
+    try:
+        ingest.finish_run(db, run_id, stats)
+    except (sqlite3.Error, OSError) as e:  # left open: the next run closes it as interrupted
+        stats["nianbao/archive/write_errors"] = stats.get("nianbao/archive/write_errors", 0) + 1
+        key = f"nianbao/archive/unstored_reasons/{ingest.storage_reason(e)}"
+        stats[key] = stats.get(key, 0) + 1
     db.close()
     if failed:
         raise NianbaoError(

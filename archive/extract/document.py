@@ -63,6 +63,9 @@ class Document:
     pages: int | None = None
     has_text_layer: bool = True
     ocr: OcrInfo | None = None  # set when some page or image had no text layer
+    # what was not read, and why (a bound was reached): each one becomes a
+    # ``document.truncated`` finding, so a cut document never reads as a whole one
+    cuts: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
