@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from archive.errors import NianbaoError
+from archive.isolation import Budget
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the data directory; try again later
 EXIT_UNDELIVERED = 3  # some alerts did not arrive (they are sent again by the next run)
@@ -56,6 +57,28 @@ def cli() -> None:
     """nianbao（年报）：政府信息公开工作年度报告的归档、解析与核查。"""
 
 
+def _budget_options(fn):
+    """--wall-seconds, --cpu-seconds, --memory-mb: one document's parse budget."""
+    default = Budget()
+    for name, kind, what in reversed(
+        (
+            ("--wall-seconds", float, f"Wall-clock seconds one document's parse may take (default {default.wall_seconds:g})."),
+            ("--cpu-seconds", float, f"CPU seconds one document's parse may use (default {default.cpu_seconds:g})."),
+            ("--memory-mb", int, f"Address space of a parse worker, in MB (default {default.memory_mb})."),
+        )
+    ):
+        fn = click.option(name, type=click.FloatRange(min=1) if kind is float else click.IntRange(min=256), help=what)(fn)
+    return fn
+
+
+def _budget(base, wall_seconds: float | None, cpu_seconds: float | None, memory_mb: int | None):
+    """``base`` (the config's parse budget) with the options given on the command line."""
+    from dataclasses import replace
+
+    given = {"wall_seconds": wall_seconds, "cpu_seconds": cpu_seconds, "memory_mb": memory_mb}
+    return replace(base, **{k: v for k, v in given.items() if v is not None})
+
+
 _OCR_PAGES = click.option(
     "--ocr-pages",
     type=click.IntRange(min=0),
@@ -65,70 +88,89 @@ _OCR_PAGES = click.option(
 )
 
 
-def _ocr_progress(path: Path):
-    """A progress line for the OCR of one file, drawn once OCR starts (it is slow)."""
-    from archive.progress import Progress
+class _OcrProgress:
+    """A progress line for the OCR of one file, drawn (by the parse worker, on the same
+    terminal) once OCR starts: it is slow."""
 
-    bar: list[Progress] = []
+    def __init__(self, name: str):
+        self.name = name
+        self.bar = None
 
-    def on_page(done: int) -> None:
-        if not bar:
-            bar.append(Progress(f"OCR 识别 {path.name}", unit=" 页"))
-        bar[0].update(done, force=True)
+    def __call__(self, done: int) -> None:
+        from archive.progress import Progress
 
-    return on_page, bar
+        if self.bar is None:
+            self.bar = Progress(f"OCR 识别 {self.name}", unit=" 页")
+        self.bar.update(done, force=True)
+
+
+def _parse_one(path: Path, ocr_pages: int | None):
+    """One file parsed, with OCR's progress (a parse worker's job)."""
+    from archive.extract import OcrOptions
+    from archive.parse import parse_file
+
+    progress = _OcrProgress(path.name)
+    ocr = OcrOptions(on_page=progress)
+    if ocr_pages is not None:
+        ocr.max_pages = ocr_pages
+    try:
+        report = parse_file(path, ocr)
+    except BaseException:
+        if progress.bar is not None:
+            progress.bar.close("中断")
+        raise
+    if progress.bar is not None:
+        progress.bar.close(f"{len(report.ocr['pages'])} 页" if report.ocr else "完成")
+    return report
 
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="One contract object per line (JSON Lines).")
 @_OCR_PAGES
-def parse(files: tuple[str, ...], as_json: bool, ocr_pages: int | None) -> None:
+@_budget_options
+def parse(files: tuple[str, ...], as_json: bool, ocr_pages: int | None, wall_seconds, cpu_seconds, memory_mb) -> None:
     """Parse annual reports (PDF, HTML, DOCX, DOC/WPS, XLSX, text, scanned images) into the standard tables.
 
-    FILES may be files or directories. Unreadable files are reported on stderr
-    and make the exit status 1; the others are still parsed. Scanned pages (a PDF
-    page without text, JPG/PNG/TIFF, pictures in Word files) are read by OCR; with
-    --json, the cells OCR read and their scores are under the additive key "ocr".
+    FILES may be files or directories. Each file is parsed in a worker process
+    under a budget (time, CPU, memory): a file that is unreadable, exceeds the
+    budget or crashes its worker is reported on stderr and makes the exit
+    status 1; the others are still parsed. Scanned pages (a PDF page without
+    text, JPG/PNG/TIFF, pictures in Word files) are read by OCR; with --json,
+    the cells OCR read and their scores are under the additive key "ocr".
 
     Example:
 
         nianbao parse report.pdf scans/ --json > reports.jsonl
+        nianbao parse --cpu-seconds 600 big-scan.pdf
     """
-    from archive.extract import OcrOptions
-    from archive.parse import parse_file
+    from archive.isolation import Isolated
     from archive.render import render
 
     failed = 0
     paths = _expand(files)
     if not paths:
         raise click.UsageError("no report files found")
-    for i, path in enumerate(paths):
-        on_page, bar = _ocr_progress(path)
-        ocr = OcrOptions(on_page=on_page)
-        if ocr_pages is not None:
-            ocr.max_pages = ocr_pages
-        report = None
-        try:
-            report = parse_file(path, ocr)
-        except NianbaoError as e:
-            failed += 1
-            click.echo(f"nianbao: {path}: {e}", err=True)
-        except Exception as e:  # a bug must not cost the rest of the batch, nor show a traceback
-            failed += 1
-            click.echo(f"nianbao: {path}: internal error, please report it: {type(e).__name__}: {e}", err=True)
-        if bar:
-            bar[0].close(f"{len(report.ocr['pages'])} 页" if report and report.ocr else "中断")
-        if report is None:
-            continue
-        if as_json:
-            click.echo(json.dumps(report.to_json(), ensure_ascii=False))
-        else:
-            if i:
-                click.echo()
-            click.echo(render(report, str(path)))
+    with Isolated(_budget(Budget(), wall_seconds, cpu_seconds, memory_mb)) as pool:
+        for i, path in enumerate(paths):
+            try:
+                report = pool.submit(_parse_one, path, ocr_pages).result().result()
+            except NianbaoError as e:
+                failed += 1
+                click.echo(f"nianbao: {path}: {e}", err=True)
+                continue
+            _echo_report(report, path, i, as_json, render)
     if failed:
         sys.exit(1)
+
+
+def _echo_report(report, path: Path, i: int, as_json: bool, render) -> None:
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        if i:
+            click.echo()
+        click.echo(render(report, str(path)))
 
 
 _QUEUE = click.option(
@@ -208,6 +250,17 @@ def crawl_command(
         f"{stats.get('nianbao/reports', 0)} reports, {stats.get('downloader/request_count', 0)} requests; "
         f"archive: {Path(data_dir) / 'archive.db'}" + (f"; feed: {feed_path}" if feed_path else "")
     )
+    _exit_if_unstored(stats)
+
+
+def _exit_if_unstored(stats: dict) -> None:
+    """Exit status 1, saying how many and why, when reports found could not be stored."""
+    from crawler.cycle import unstored_text
+
+    text = unstored_text(stats)
+    if text:
+        click.echo(f"nianbao: 归档不完整：{text}；已抓取的内容不会丢失，腾出空间或排除故障后再次运行即可补存", err=True)
+        sys.exit(1)
 
 
 @cli.command()
@@ -236,6 +289,16 @@ def _archive(data_dir: str):
         return open_archive(path)
     except SchemaError as e:
         raise click.ClickException(str(e)) from None
+
+
+_CONFIG = click.option(
+    "--config",
+    "config_path",
+    default="config.yaml",
+    show_default=True,
+    type=click.Path(),
+    help="Portals, agencies, deadlines, alerts and schedule.",
+)
 
 
 _DATA = click.option(
@@ -286,29 +349,46 @@ def serve(data_dir: str, host: str, port: int) -> None:
 
 @cli.command()
 @_DATA
-@click.option("--workers", type=int, default=0, help="Parsing processes (default: one per core but one).")
+@_CONFIG
+@click.option("--workers", type=int, default=0, help="Parsing processes (default: parse.workers, else one per core but one).")
 @_OCR_PAGES
-def reparse(data_dir: str, workers: int, ocr_pages: int | None) -> None:
+@_budget_options
+def reparse(data_dir: str, config_path: str, workers: int, ocr_pages: int | None, wall_seconds, cpu_seconds, memory_mb) -> None:
     """Re-run the current parser over every stored report (and ingest pending ones).
 
     Scanned pages OCR read before are taken from its cache (data/ocr), not read again.
+    A report one of whose documents exceeds the parse budget keeps its earlier
+    parse (unless that one had failed too); raise the budget to read it.
 
     Example:
 
         nianbao reparse --data data --workers 2
+        nianbao reparse --data data --cpu-seconds 600 --memory-mb 4096
     """
     from archive.ingest import default_workers, ingest
     from archive.ingest import reparse as run_reparse
     from archive.progress import Progress
+    from crawler.config import load_config
 
+    config = None
+    if Path(config_path).exists():
+        try:
+            config = load_config(config_path)
+        except NianbaoError as e:
+            raise click.ClickException(str(e)) from None
+    budget = _budget(config.parse if config else Budget(), wall_seconds, cpu_seconds, memory_mb)
+    workers = workers or (config.parse_workers if config else 0) or default_workers()
     db = _archive(data_dir)
-    workers = workers or default_workers()
     bar = Progress("重新解析", unit=" 份")
     show = lambda result, total: bar.update(result.reports, total, result.ocr_note())
-    pending = ingest(db, Path(data_dir) / "blobs", workers=workers, ocr_max_pages=ocr_pages)
-    done = run_reparse(db, Path(data_dir) / "blobs", workers=workers, on_progress=show, ocr_max_pages=ocr_pages)
+    pending = ingest(db, Path(data_dir) / "blobs", workers=workers, budget=budget, ocr_max_pages=ocr_pages)
+    done = run_reparse(db, Path(data_dir) / "blobs", workers=workers, budget=budget, on_progress=show, ocr_max_pages=ocr_pages)
     note = "，" + done.ocr_note() if done.ocr_pages else ""
-    bar.close(f"{done.reports} 份年报（另入库待处理 {pending.reports} 份{note}）")
+    kept = f"；{done.kept} 份因超出解析预算保留原解析结果" if done.kept else ""
+    bar.close(f"{done.reports} 份年报（另入库待处理 {pending.reports} 份{note}）{kept}")
+    if pending.unstored:
+        click.echo(f"nianbao: {pending.unstored} 份年报仍未能入库", err=True)
+        sys.exit(1)
 
 
 @cli.command("export")
@@ -387,7 +467,7 @@ def check(
     """
     from datetime import date
 
-    from archive.compliance import KIND_NAMES, KINDS, check_year, record
+    from archive.compliance import KIND_NAMES, KINDS, archive_gap, check_year, record
     from archive.store import now
 
     wanted = {k.strip() for k in fail_on.split(",") if k.strip()}
@@ -398,6 +478,9 @@ def check(
     db = _archive(data_dir)
     findings = check_year(db, year, _deadlines(config_path), today.date() if today else date.today(), region)
     record(db, year, findings, now(), region)
+    gap = archive_gap(db)
+    if gap:
+        click.echo(f"注意：归档不完整（{gap}），相关机关记为“已抓取未入库”，不计为缺报", err=True)
     findings.sort(key=lambda f: (f.region or "", KINDS.index(f.kind), f.agency_name or ""))
     if as_json:
         for f in findings:
@@ -413,7 +496,9 @@ def check(
             flag = "" if f.confidence == "high" else f"（可信度 {f.confidence}）"
             click.echo("  " + fit(f.agency_name or f.agency_key, 30) + f.detail + flag)
         click.echo("\n" + _counts_line(year, findings))
-    if send_alerts and not _send_alerts(db, config_path, year, dry_run):
+    if send_alerts and gap:
+        click.echo("提醒暂缓：归档完整后（下次运行）再发送", err=True)
+    elif send_alerts and not _send_alerts(db, config_path, year, dry_run):
         sys.exit(EXIT_UNDELIVERED)
     if any(f.kind in wanted for f in findings):
         sys.exit(1)
@@ -466,16 +551,6 @@ def search(data_dir: str, query: str) -> None:
 
     for r in run_search(_archive(data_dir), query):
         click.echo(f"{r['year']}  {r['agency_name'] or '?'}  v{r['version']}{'' if r['is_current'] else '（旧版）'}  {r['url']}")
-
-
-_CONFIG = click.option(
-    "--config",
-    "config_path",
-    default="config.yaml",
-    show_default=True,
-    type=click.Path(),
-    help="Portals, agencies, deadlines, alerts and schedule.",
-)
 
 
 @cli.command()
@@ -534,9 +609,12 @@ def run(
         raise click.ClickException(str(e)) from None
     stats = result.stats
     problems = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("nianbao/problems/")}
+    recovered = stats.get("nianbao/archive/recovered", 0)
     click.echo(
         f"运行完成（{result.seconds:.0f} 秒，抓取批次 {result.run_id}）：{stats.get('downloader/request_count', 0)} 次请求，"
         f"年报 {stats.get('nianbao/reports', 0)} 份，入库 {stats.get('nianbao/archive/reports_stored', 0)} 份"
+        + (f"（其中 {recovered} 份为此前中断的运行所抓取）" if recovered else "")
+        + (f"，超出解析预算的文件 {stats['nianbao/archive/over_budget']} 个" if stats.get("nianbao/archive/over_budget") else "")
         + (
             f"，抓取问题 {sum(problems.values())} 个（" + "，".join(f"{k} {v}" for k, v in sorted(problems.items())) + "）"
             if problems
@@ -550,7 +628,11 @@ def run(
     for f in sorted(result.findings, key=lambda f: (KINDS.index(f.kind), f.region or "", f.agency_name or "")):
         if f.key in news:
             click.echo(f"  {KIND_NAMES[f.kind]}  {f.agency_name or f.agency_key}：{f.detail}")
-    if not _echo_alerts(result.alerts, dry_run):
+    delivered = _echo_alerts(result.alerts, dry_run)
+    if result.gap and not no_alert:
+        click.echo(f"提醒暂缓：归档不完整（{result.gap}），归档完整后（下次运行）再发送", err=True)
+    _exit_if_unstored(stats)
+    if not delivered:
         sys.exit(EXIT_UNDELIVERED)
 
 

@@ -48,9 +48,13 @@ class BlobStore:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 self._dirs.add(target.parent)
             tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
-            with open(tmp, "wb") as f:
-                f.write(data)
-            os.replace(tmp, target)  # a reader sees the whole blob or none
+            try:
+                with open(tmp, "wb") as f:
+                    f.write(data)
+                os.replace(tmp, target)  # a reader sees the whole blob or none
+            except OSError:  # a full disk: no partial file left behind
+                tmp.unlink(missing_ok=True)
+                raise
         return sha256
 
     def get(self, sha256: str) -> bytes:

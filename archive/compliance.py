@@ -11,6 +11,9 @@ one finding of each kind:
                    (WAF) or down when last crawled, or the report was listed
                    under its name but its page could not be read: never
                    reported as missing;
+* ``unstored``     nothing in the archive, but a report of the agency was found
+                   and not stored yet (a full disk …), or the portal's latest
+                   crawl could not write everything it found: never missing;
 * ``late``         published after the deadline (the deadline day is on time);
                    with no date on the page, the first capture time is used and
                    the confidence is ``low``;
@@ -27,17 +30,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 import sqlite_utils
 
 from .deadlines import Deadlines
+from .runs import unfinished_runs
 
-KINDS = ("missing", "unreachable", "late", "replaced", "unparseable", "inconsistent", "cross_year")
+KINDS = ("missing", "unreachable", "unstored", "late", "replaced", "unparseable", "inconsistent", "cross_year")
 KIND_NAMES = {
     "missing": "缺报",
     "unreachable": "门户无法访问",
+    "unstored": "已抓取未入库",
     "late": "迟报",
     "replaced": "期限后修改",
     "unparseable": "无法解析",
@@ -135,12 +141,56 @@ def _latest_runs(db: sqlite_utils.Database) -> dict[str, int]:
     )
 
 
+def _unstored(db: sqlite_utils.Database, year: int) -> dict[str, int]:
+    """Agency → sightings of ``year`` found but still pending (not in the archive)."""
+    return dict(
+        db.execute(
+            "select agency_id, count(*) from sightings where ingested_at is null and year = ? and agency_id is not null "
+            "group by agency_id",
+            [year],
+        )
+    )
+
+
+def _unfinished_crawls(db: sqlite_utils.Database, also: Iterable[int]) -> dict[str, dict]:
+    """Portals whose latest crawl did not end with everything stored (archive.runs):
+    portal → that run."""
+    unfinished = unfinished_runs(db, also)
+    latest: dict[str, dict] = {}
+    for run in db.query("select id, started_at, status, unstored, portals from crawl_runs order by id"):
+        for portal in json.loads(run["portals"] or "[]"):
+            latest[portal] = run
+    return {portal: run for portal, run in latest.items() if run["id"] in unfinished}
+
+
+def archive_gap(db: sqlite_utils.Database) -> str | None:
+    """Why the archive is not complete (reports found but not stored), or None: while it
+    is not, alerts are held."""
+    pending = db.execute("select count(*) from sightings where ingested_at is null").fetchone()[0]
+    last = db.execute("select id, status, unstored from crawl_runs order by id desc limit 1").fetchone()
+    if pending:
+        return f"{pending} 份已抓取的年报尚未入库"
+    if last and last[1] == "incomplete":
+        return f"最近一次抓取（批次 {last[0]}）有 {last[2]} 项未能写入归档"
+    if last and last[0] in unfinished_runs(db):
+        return f"最近一次抓取（批次 {last[0]}）未能正常结束"
+    return None
+
+
 def check_year(
-    db: sqlite_utils.Database, year: int, deadlines: Deadlines, today: date, region: str = ""
+    db: sqlite_utils.Database,
+    year: int,
+    deadlines: Deadlines,
+    today: date,
+    region: str = "",
+    unfinished: Iterable[int] = (),
 ) -> list[ComplianceFinding]:
+    """The year's findings; ``unfinished``: crawl runs known not to have stored all they
+    found (beyond those the archive records as such)."""
     findings: list[ComplianceFinding] = []
     latest = _latest_runs(db)
     blocked, read = _blocked_portals(db, latest), _read_portals(db)
+    unstored, cut_short = _unstored(db, year), _unfinished_crawls(db, unfinished)
     for agency in _expected(db, year, region):
         key = agency["agency_key"]
         due = deadlines.due(year, agency["level"], agency["region"])
@@ -158,7 +208,31 @@ def check_year(
                 continue
             portals = [p for (p,) in db.execute("select portal from agency_portals where agency_id = ?", [key])]
             down = [blocked[p] for p in portals if p in blocked]
-            if down and len(down) == len(portals):
+            cut = [(p, cut_short[p]) for p in portals if p in cut_short]
+            if key in unstored:
+                findings.append(
+                    ComplianceFinding(
+                        "unstored",
+                        **base,
+                        detail=f"已抓取 {unstored[key]} 份该年度年报，但尚未写入归档（写入失败），不计为缺报；下次运行会补存",
+                    )
+                )
+            elif cut:
+                portal, run = cut[0]
+                what = (
+                    f"有 {run['unstored']} 项未能写入归档"
+                    if run["status"] == "incomplete"
+                    else "未能正常结束（写入失败或进程中断）"
+                )
+                findings.append(
+                    ComplianceFinding(
+                        "unstored",
+                        **base,
+                        confidence="low",
+                        detail=f"门户 {portal} 最近一次抓取（{run['started_at'][:10]}）{what}，无法确认是否已发布，不计为缺报",
+                    )
+                )
+            elif down and len(down) == len(portals):
                 findings.append(
                     ComplianceFinding(
                         "unreachable",
@@ -227,7 +301,7 @@ def _report_findings(db, base: dict, due: date, versions: list[dict], current: d
                         f"{len(changed)} 个单元格改变：" + "、".join(f"{c['cell']} {c['old']}→{c['new']}" for c in changed[:5]),
                     )
                 )
-    if current["parse_status"] in ("failed", "no_text", "no_tables"):
+    if current["parse_status"] in ("failed", "no_text", "no_tables", "no_source"):
         out.append(
             ComplianceFinding(
                 "unparseable",

@@ -8,42 +8,44 @@ read at all (the report does not show it, or the parser did not find it). A repo
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .template import REQUESTS, TABLES
 
 Cells = dict[str, int | float | None]
 
 
-def template_cells(template: str | None, cells: Cells) -> set[str]:
+def template_cells(template: str | None, cells: Cells) -> frozenset[str]:
     """The keys of every cell the report's template prints. A requests table printed
     without a 总计 column, or with （六）其他处理 as one row, is counted as printed."""
     if template is None:
-        return set()
+        return frozenset()
+    single_other = any(k.startswith("requests.other.") for k in cells)
+    requests = [k for k in cells if k.startswith("requests.")]
+    no_total = bool(requests) and not any(k.endswith(".total") for k in requests)
+    return _template_cells(template, single_other, no_total)
+
+
+@lru_cache(maxsize=32)
+def _template_cells(template: str, single_other: bool, no_total: bool) -> frozenset[str]:
     layouts = {
         "disclosure": "2019" if template in ("2019", "mixed") else "2021",
         "requests": "2021" if template in ("2021", "mixed") else "2019",
         "appeals": template if template != "mixed" else "2021",
     }
-    single_other = any(k.startswith("requests.other.") for k in cells)
-    requests_total = any(k.startswith("requests.") and k.endswith(".total") for k in cells)
     out: set[str] = set()
     for table in TABLES:
         layout = layouts[table.key]
         for row in table.rows:
             if layout not in row.templates:
                 continue
-            if table is REQUESTS and row.alternative_of:
-                if (row.key == "other") != single_other:
-                    continue
+            if table is REQUESTS and row.alternative_of and (row.key == "other") != single_other:
+                continue
             for column in row.column_keys(layout, table):
-                if (
-                    table is REQUESTS
-                    and column == "total"
-                    and not requests_total
-                    and any(k.startswith("requests.") for k in cells)
-                ):
+                if table is REQUESTS and column == "total" and no_total:
                     continue
                 out.add(f"{table.key}.{row.key}.{column}")
-    return out
+    return frozenset(out)
 
 
 def coverage(template: str | None, cells: Cells, undecided: set[str], unattributed: int) -> dict:

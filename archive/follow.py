@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import ingest
 from .errors import NianbaoError
+from .isolation import Budget, Isolated
 from .schema import open_archive
 
 POLL_SECONDS = 0.5
@@ -43,27 +44,32 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def _follow(db_path: str, blob_root: str, workers: int, done, out, progress: bool, queue: str | None) -> None:
+def _follow(db_path: str, blob_root: str, workers: int, budget: Budget, run_id: int, done, out, progress: bool, queue) -> None:
     die_with_parent()
     os.nice(NICENESS)
     db = open_archive(db_path)
     total = ingest.IngestResult()
     started = time.monotonic()
-    remote = None
-    if queue:  # a queued crawl: parse workers on other machines take the parsing, when there are any
-        from .remote_parse import RemoteParsing
+    with Isolated(budget, workers) as pool:  # one pool for the whole crawl
+        remote = None
+        if queue:  # a queued crawl: parse workers on other machines take the parsing, when there are any
+            from .remote_parse import RemoteParsing
 
-        remote = RemoteParsing(queue, db, blob_root)
-    while not done.is_set() or (remote is not None and remote.outstanding()):
-        if remote is not None and (remote.outstanding() or remote.workers()):
-            sent = 0 if done.is_set() else remote.dispatch()
-            result = remote.collect()
-        else:
-            sent, result = 0, ingest.ingest(db, blob_root, workers=workers)
-        total.add(result)
-        if not result.reports and not sent:
-            time.sleep(POLL_SECONDS)
-    total.add(ingest.ingest_with_progress(db, blob_root, workers, progress))  # the crawl is over: the rest
+            remote = RemoteParsing(queue, db, blob_root, pool, run_id)
+        while not done.is_set() or (remote is not None and remote.outstanding()):
+            sent = 0
+            if remote is not None and (remote.outstanding() or remote.workers()):
+                sent = 0 if done.is_set() else remote.dispatch()
+                result = remote.collect()
+            elif _pending(db):
+                result = ingest.ingest(db, blob_root, run_id=run_id, pool=pool)
+            else:
+                result = ingest.IngestResult()
+            total.add(result)
+            if not result.reports and not sent:
+                time.sleep(POLL_SECONDS)
+        # the crawl is over: the rest, with a progress bar
+        total.add(ingest.ingest_with_progress(db, blob_root, workers, progress, run_id=run_id, pool=pool))
     db.close()
     figures = ingest.ingest_figures(total, time.monotonic() - started)
     used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
@@ -71,18 +77,30 @@ def _follow(db_path: str, blob_root: str, workers: int, done, out, progress: boo
     out.send(figures)
 
 
+def _pending(db) -> bool:
+    """Sightings to parse (those an earlier, interrupted parse left wait for the crawl's end)."""
+    return db.execute("select exists (select 1 from sightings where ingested_at is null and parse_attempts = 0)").fetchone()[0]
+
+
 class Follower:
     """``with Follower(db, blobs, workers) as f: …crawl…; figures = f.finish()``."""
 
     def __init__(
-        self, db_path: str | Path, blob_root: str | Path, workers: int, progress: bool = False, queue: str | None = None
+        self,
+        db_path: str | Path,
+        blob_root: str | Path,
+        workers: int,
+        budget: Budget,
+        run_id: int,
+        progress: bool = False,
+        queue: str | None = None,
     ):
         context = multiprocessing.get_context("spawn")  # nothing of the crawl's process (a reactor) inherited
         self._done = context.Event()
         self._recv, self._send = context.Pipe(duplex=False)
         self._process = context.Process(
             target=_follow,
-            args=(str(db_path), str(blob_root), workers, self._done, self._send, progress, queue),
+            args=(str(db_path), str(blob_root), workers, budget, run_id, self._done, self._send, progress, queue),
             name="nianbao-follow",
             daemon=True,
         )

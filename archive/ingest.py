@@ -1,41 +1,66 @@
 """Crawl output into the archive: captures, problems and report sightings are
-recorded as they arrive; each sighting is then parsed (in worker processes)
-and stored, one transaction per report.
+recorded as they arrive; each sighting is then parsed (each of its documents in
+a worker process, under the parse budget: :mod:`archive.isolation`) and
+stored, one transaction per report.
 
 A sighting stays pending (``ingested_at`` null) until it is stored, so a
 crawl killed half-way leaves nothing half-written: the next ``ingest`` picks
-the pending ones up. Ingesting the same sighting twice changes nothing.
+the pending ones up. Ingesting the same sighting twice changes nothing. A
+document that exceeds its budget or kills its worker makes its report
+``unparseable`` with the reason (the capture is kept); a sighting whose parse
+was interrupted ``Budget.attempts`` times (the ingest itself killed) is parked
+the same way. A sighting that cannot be stored (a full disk) stays pending,
+is counted and said: it is found, not missing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
-import os
+import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
 
+from .isolation import Budget, Isolated, default_workers
 from .progress import Progress
-from .sources import Parsed, Source, parse_sources, sighting_sources
+from .runs import close_interrupted, finish_run, start_run
+from .sources import Parsed, Piece, Source, choose, documents, parse_document_sources, sighting_sources, unfinished
 from .store import diff_cells, now, report_cells, store_report, write_parse
+from .tree import tree_depths
+
+__all__ = ["default_workers", "ingest", "ingest_pending", "reparse", "begin_crawl", "finish_run"]
 
 
 @dataclass
 class IngestResult:
     reports: int = 0  # sightings stored
     new_versions: int = 0  # of which created a new report version
-    failed: int = 0  # with no readable source (capture kept, reason recorded)
+    failed: int = 0  # with no readable document (capture kept, reason recorded)
+    over_budget: int = 0  # documents that exceeded the parse budget or killed their worker
+    parked: int = 0  # sightings stored unparsed after too many interrupted parses
+    recovered: int = 0  # sightings an earlier, interrupted run had found
+    unstored: int = 0  # sightings still pending: found, but not in the archive
+    reasons: Counter = field(default_factory=Counter)  # why they could not be stored
+    peak_mb: float = 0.0  # the largest peak memory of one document's parse
+    slowest: float = 0.0  # the longest wall time of one document's parse (seconds)
+    kept: int = 0  # reparse: versions kept as they were (a document exceeded the budget this time)
     ocr_pages: int = 0  # scanned pages (or images) OCR read, from its cache or not
     ocr_seconds: float = 0.0  # CPU seconds OCR spent
-    remote: int = 0  # of the reports, parsed by parse workers (``archive.remote_parse``)
+    remote: int = 0  # of the reports, parsed by parse workers on the queue (``archive.remote_parse``)
 
-    def add(self, other: IngestResult) -> None:
-        for name, value in vars(other).items():
-            setattr(self, name, getattr(self, name) + value)
+    def add(self, later: IngestResult) -> None:
+        """A later ingest's counts added (the follower ingests in rounds while a crawl goes on)."""
+        for name in ("reports", "new_versions", "failed", "over_budget", "parked", "recovered", "kept", "ocr_pages", "remote"):
+            setattr(self, name, getattr(self, name) + getattr(later, name))
+        self.ocr_seconds += later.ocr_seconds
+        self.peak_mb, self.slowest = max(self.peak_mb, later.peak_mb), max(self.slowest, later.slowest)
+        self.unstored, self.reasons = later.unstored, later.reasons  # what is still pending: the latest count
 
     def add_ocr(self, parsed: Parsed) -> None:
         self.ocr_pages += parsed.ocr_pages
@@ -45,35 +70,40 @@ class IngestResult:
         """For progress lines: what OCR has done so far (nothing when it did nothing)."""
         return f"OCR {self.ocr_pages} 页（{self.ocr_seconds:.0f} 秒）" if self.ocr_pages else ""
 
+    def add_piece(self, outcome) -> Piece | None:
+        """A document's outcome counted (its cost, whether it ran over budget); its piece,
+        or None when the job did not finish (the caller makes one saying why)."""
+        if outcome.usage is not None:
+            self.peak_mb = max(self.peak_mb, outcome.usage.peak_mb)
+            self.slowest = max(self.slowest, outcome.usage.wall_seconds)
+        self.over_budget += outcome.limit is not None
+        return outcome.value
+
+
+class StorageFailed(Exception):
+    """Writing to the archive failed (a full disk …): the rest of the ingest would fail alike."""
+
+
+def storage_reason(e: BaseException) -> str:
+    """What a failed archive write means, for users."""
+    text = str(e).lower()
+    if (isinstance(e, OSError) and e.errno == errno.ENOSPC) or "disk is full" in text or "database or disk is full" in text:
+        return "磁盘空间不足"
+    if isinstance(e, OSError) and e.errno == errno.EDQUOT:
+        return "磁盘配额已满"
+    if "readonly" in text or "read-only" in text or (isinstance(e, OSError) and e.errno in (errno.EROFS, errno.EACCES)):
+        return "归档只读或无写入权限"
+    return f"写入归档失败（{type(e).__name__}: {str(e)[:120]}）"
+
 
 def begin_crawl(db: sqlite_utils.Database, config, portals: list[str]) -> int:
     """A crawl's start in the archive: the config's registry and portal listings synced,
-    a crawl run opened (its id returned)."""
+    runs left open by a killed process closed as interrupted, a crawl run opened (its id
+    returned)."""
     sync_agencies(db, config.agencies.values())
     sync_portals(db, {p.id: config.listed_on(p) for p in config.portals.values()})
+    close_interrupted(db)
     return start_run(db, portals)
-
-
-def start_run(db: sqlite_utils.Database, portals: list[str]) -> int:
-    return db["crawl_runs"].insert({"started_at": now(), "portals": json.dumps(portals)}).last_pk
-
-
-def finish_run(db: sqlite_utils.Database, run_id: int, stats: dict) -> None:
-    counts = {
-        t: db.execute(f"select count(*) from {t} where run_id = ?", [run_id]).fetchone()[0]
-        for t in ("captures", "problems", "sightings")
-    }
-    db["crawl_runs"].update(
-        run_id,
-        {
-            "finished_at": now(),
-            "stats": json.dumps(stats, default=str),
-            "requests": stats.get("downloader/request_count"),
-            "captures": counts["captures"],
-            "reports": counts["sightings"],
-            "problems": counts["problems"],
-        },
-    )
 
 
 def sync_agencies(db: sqlite_utils.Database, agencies: Iterable) -> None:
@@ -90,14 +120,10 @@ def sync_agencies(db: sqlite_utils.Database, agencies: Iterable) -> None:
         }
         for a in agencies
     ]
-    parents = {r["id"]: r["parent_id"] for r in rows}
-
-    def depth(agency_id: str) -> int:  # the config has no parent cycles (validated)
-        return 0 if not parents.get(agency_id) else 1 + depth(parents[agency_id])
-
+    depth = tree_depths({r["id"]: r["parent_id"] for r in rows})
     with db.atomic():
         # parents first, whatever order the config lists them in
-        db["agencies"].upsert_all(sorted(rows, key=lambda r: depth(r["id"])), pk="id")
+        db["agencies"].upsert_all(sorted(rows, key=lambda r: depth[r["id"]]), pk="id")
 
 
 def sync_portals(db: sqlite_utils.Database, listed: dict[str, list[str]]) -> None:
@@ -212,25 +238,28 @@ def record_sighting(db: sqlite_utils.Database, run_id: int | None, r: dict, seen
     ).lastrowid
 
 
-Job = tuple[str, list[Source], int | None]  # blob root, sources, OCR page limit (None: the default)
+def _parked(attempts: int, archived: bool) -> Parsed:
+    if not archived:
+        return Parsed(None, None, errors=[f"已搁置：{attempts} 次入库时页面均未存档（写入失败），不再等待"])
+    return Parsed(
+        None,
+        None,
+        errors=[f"已搁置：解析 {attempts} 次均被中断（进程被终止），不再自动重试；可用 nianbao reparse 在更大的解析预算下重试"],
+    )
 
 
-def parse_sighting(job: Job) -> Parsed:
-    """Parse one sighting's sources: the one call every parse goes through (in this process, a
-    pool of them, or a parse worker on another machine: ``archive.remote_parse``)."""
-    return parse_sources(*job)
+def _pending_ids(db: sqlite_utils.Database) -> list[int]:
+    """Pending sightings, those with the fewest interrupted parses first (a document that
+    keeps killing the ingest does not hold up the others), then oldest first."""
+    return [i for (i,) in db.execute("select id from sightings where ingested_at is null order by parse_attempts, seen_at, id")]
 
 
-def _parallel(jobs: list[Job], workers: int) -> Iterator[Parsed]:
-    if workers <= 1 or len(jobs) < 4:
-        yield from map(parse_sighting, jobs)
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(parse_sighting, jobs, chunksize=8)
-
-
-def default_workers() -> int:
-    return max(1, (os.cpu_count() or 2) - 1)
+@dataclass
+class _Report:
+    sighting: dict
+    sources: list[Source]
+    groups: list[list[Source]]
+    pieces: dict[int, Piece] = field(default_factory=dict)
 
 
 def ingest(
@@ -239,52 +268,163 @@ def ingest(
     workers: int = 1,
     batch: int = 256,
     on_progress: Callable[[IngestResult, int], None] | None = None,
+    budget: Budget | None = None,
+    run_id: int | None = None,
     ocr_max_pages: int | None = None,
+    pool: Isolated | None = None,
 ) -> IngestResult:
-    """Parse and store every pending sighting, oldest first (``on_progress(result so far,
-    total)`` after each one)."""
+    """Parse and store every pending sighting (``on_progress(result so far, total)`` after
+    each one). Each document is parsed in a worker process under ``budget``; ``run_id`` is
+    the run storing them (sightings of other runs count as recovered). A caller that
+    ingests again and again (``archive.follow``) passes its own ``pool``."""
+    budget = pool.budget if pool is not None else budget or Budget()
     result = IngestResult()
-    total = db.execute("select count(*) from sightings where ingested_at is null").fetchone()[0]
-    while True:
-        sightings = list(db.query("select * from sightings where ingested_at is null order by seen_at, id limit ?", [batch]))
-        if not sightings:
-            return result
-        jobs = [(str(blob_root), sighting_sources(db, s), ocr_max_pages) for s in sightings]
-        for sighting, (_, sources, _), parsed in zip(sightings, jobs, _parallel(jobs, workers)):
-            result.new_versions += store_report(db, sighting, sources, parsed).new_version
-            result.reports += 1
-            result.failed += parsed.report is None
-            result.add_ocr(parsed)
-            if on_progress is not None:
-                on_progress(result, max(total, result.reports))
+    ids = _pending_ids(db)
+
+    def store(report: _Report, parsed: Parsed) -> None:
+        stored = store_report(db, report.sighting, report.sources, parsed)
+        result.reports += 1
+        result.new_versions += stored.new_version
+        result.failed += parsed.report is None
+        result.recovered += run_id is not None and report.sighting["run_id"] not in (None, run_id)
+        result.add_ocr(parsed)
+        if on_progress is not None:
+            on_progress(result, len(ids))
+
+    try:
+        with contextlib.nullcontext(pool) if pool is not None else Isolated(budget, workers) as pool:
+            for at in range(0, len(ids), batch):
+                chunk = ids[at : at + batch]
+                marks = ",".join("?" * len(chunk))
+                reports: dict[int, _Report] = {}
+                for sighting in db.query(f"select * from sightings where id in ({marks}) and ingested_at is null", chunk):
+                    sources = sighting_sources(db, sighting)
+                    report = _Report(sighting, sources, documents(sources))
+                    if sighting["parse_attempts"] >= budget.attempts:
+                        result.parked += 1
+                        _write(store, report, _parked(sighting["parse_attempts"], bool(sources)))
+                    elif not sources:  # its page was never archived (a failed write): found, not stored
+                        _charge(db, (sighting["id"], 0))
+                        result.reasons["页面未能存档"] += 1
+                    else:
+                        reports[sighting["id"]] = report
+                jobs = (
+                    ((sid, i), parse_document_sources, (str(blob_root), group, ocr_max_pages))
+                    for sid, r in reports.items()
+                    for i, group in enumerate(r.groups)
+                )
+                for (sid, i), outcome in pool.run(jobs, on_submit=lambda key: _charge(db, key)):
+                    report = reports[sid]
+                    report.pieces[i] = result.add_piece(outcome) or unfinished(report.groups[i], outcome)
+                    if len(report.pieces) == len(report.groups):
+                        _write(store, report, choose([report.pieces[k] for k in sorted(report.pieces)]))
+    except StorageFailed as e:  # the rest would fail alike: they stay pending, for this reason
+        stopped = storage_reason(e.__cause__ or e)
+    else:
+        stopped = "未处理"
+    result.unstored = db.execute("select count(*) from sightings where ingested_at is null").fetchone()[0]
+    if result.unstored > sum(result.reasons.values()):
+        result.reasons[stopped] += result.unstored - sum(result.reasons.values())
+    return result
 
 
-def ingest_pending(db: sqlite_utils.Database, blob_root: str | Path, workers: int, progress: bool = False) -> dict:
+def _charge(db: sqlite_utils.Database, key: tuple[int, int]) -> None:
+    """Count a parse attempt on the sighting before its first document goes to a worker."""
+    sighting_id, group = key
+    if group == 0:
+        try:
+            with db.atomic():
+                db.execute("update sightings set parse_attempts = parse_attempts + 1 where id = ?", [sighting_id])
+        except (sqlite3.Error, OSError) as e:
+            raise StorageFailed(str(e)) from e
+
+
+def _write(store: Callable[[_Report, Parsed], None], report: _Report, parsed: Parsed) -> None:
+    try:
+        store(report, parsed)
+    except (sqlite3.Error, OSError) as e:
+        raise StorageFailed(str(e)) from e
+
+
+def parse_sightings(
+    pool: Isolated, items: list[tuple[int, list[Source]]], blob_root: str | Path, ocr_max_pages: int | None = None
+) -> Iterator[tuple[int, Parsed]]:
+    """``(sighting id, its sources)`` → ``(sighting id, the parse of its best document)``, each
+    document under the pool's budget: what a parse worker on the queue does
+    (``archive.remote_parse``); ``ingest`` does the same and stores as it goes."""
+    groups = {sid: documents(sources) for sid, sources in items}
+    pieces: dict[int, dict[int, Piece]] = {sid: {} for sid in groups}
+    jobs = (
+        ((sid, i), parse_document_sources, (str(blob_root), group, ocr_max_pages))
+        for sid, gs in groups.items()
+        for i, group in enumerate(gs)
+    )
+    for (sid, i), outcome in pool.run(jobs):
+        pieces[sid][i] = outcome.value or unfinished(groups[sid][i], outcome)
+        if len(pieces[sid]) == len(groups[sid]):
+            yield sid, choose([pieces[sid][k] for k in sorted(pieces[sid])])
+
+
+def ingest_pending(
+    db: sqlite_utils.Database,
+    blob_root: str | Path,
+    workers: int,
+    progress: bool = False,
+    budget: Budget | None = None,
+    run_id: int | None = None,
+) -> dict:
     """What a crawl does when its fetching is over: every pending sighting parsed and
     stored; returns the figures for the crawl's stats."""
     started = time.monotonic()
-    return ingest_figures(ingest_with_progress(db, blob_root, workers, progress), time.monotonic() - started)
+    result = ingest_with_progress(db, blob_root, workers, progress, budget, run_id)
+    return ingest_figures(result, time.monotonic() - started)
 
 
-def ingest_with_progress(db: sqlite_utils.Database, blob_root: str | Path, workers: int, progress: bool) -> IngestResult:
-    """``ingest``, with a progress bar when asked for (and a closing line)."""
+def ingest_with_progress(
+    db: sqlite_utils.Database,
+    blob_root: str | Path,
+    workers: int,
+    progress: bool,
+    budget: Budget | None = None,
+    run_id: int | None = None,
+    pool: Isolated | None = None,
+) -> IngestResult:
+    """``ingest``, with a progress bar and its closing line when asked for."""
     bar = Progress("解析入库", unit=" 份") if progress else None
     result = ingest(
-        db, blob_root, workers=workers, on_progress=(lambda r, total: bar.update(r.reports, total, r.ocr_note())) if bar else None
+        db,
+        blob_root,
+        workers=workers,
+        on_progress=(lambda r, total: bar.update(r.reports, total, r.ocr_note())) if bar else None,
+        budget=budget,
+        run_id=run_id,
+        pool=pool,
     )
     if bar is not None:
-        note = "，" + result.ocr_note() if result.ocr_pages else ""
-        bar.close(f"{result.reports} 份（新版本 {result.new_versions}，无法解析 {result.failed}{note}）")
+        bar.close(
+            f"{result.reports} 份（新版本 {result.new_versions}，无法解析 {result.failed}"
+            + (f"，超出解析预算的文件 {result.over_budget}" if result.over_budget else "")
+            + (f"，未能入库 {result.unstored}" if result.unstored else "")
+            + ("，" + result.ocr_note() if result.ocr_pages else "")
+            + "）"
+        )
     return result
 
 
 def ingest_figures(result: IngestResult, seconds: float) -> dict:
-    """An ingest's figures, for a crawl's stats."""
+    """An ingest's figures, for the crawl's stats."""
     return {
         "nianbao/archive/ingest_seconds": round(seconds, 2),
         "nianbao/archive/reports_stored": result.reports,
         "nianbao/archive/new_versions": result.new_versions,
         "nianbao/archive/unreadable": result.failed,
+        "nianbao/archive/over_budget": result.over_budget,
+        "nianbao/archive/parse_peak_mb": round(result.peak_mb),
+        "nianbao/archive/parse_slowest_seconds": round(result.slowest, 2),
+        "nianbao/archive/parked": result.parked,
+        "nianbao/archive/recovered": result.recovered,
+        "nianbao/archive/unstored": result.unstored,
+        **{f"nianbao/archive/unstored_reasons/{reason}": n for reason, n in result.reasons.items()},
         "nianbao/archive/ocr_pages": result.ocr_pages,
         "nianbao/archive/ocr_seconds": round(result.ocr_seconds, 2),
         "nianbao/archive/parsed_remotely": result.remote,
@@ -295,45 +435,65 @@ def reparse(
     db: sqlite_utils.Database,
     blob_root: str | Path,
     workers: int = 1,
+    budget: Budget | None = None,
     on_progress: Callable[[IngestResult, int], None] | None = None,
     ocr_max_pages: int | None = None,
 ) -> IngestResult:
     """Re-run the current parser over every report version's stored sources, in place
     (ids, versions and first-seen dates stay; cells, findings, text and each
     version's list of changed cells are rewritten). What OCR read before comes from
-    its cache."""
-    reports = list(db.query("select id, agency_key, year, supersedes_id from reports order by id"))
-    jobs = []
-    for r in reports:
+    its cache. A report one of whose documents exceeds the budget keeps its earlier
+    parse (``kept``), unless that one had failed too."""
+    result = IngestResult()
+    reports = {r["id"]: r for r in db.query("select id, agency_key, year, supersedes_id, parse_status from reports order by id")}
+    groups: dict[int, list[list[Source]]] = {}
+    for report_id in reports:
         rows = db.query(
             "select role, url, sha256, kind from report_sources where report_id = ? "
             "order by case role when 'page' then 0 when 'part' then 1 else 2 end, url",
-            [r["id"]],
+            [report_id],
         )
-        jobs.append(
-            (
-                str(blob_root),
-                [
-                    Source(s["role"], s["url"], s["sha256"], s["kind"], s["url"].rsplit("#", 1)[-1].rsplit("/", 1)[-1])
-                    for s in rows
-                ],
-                ocr_max_pages,
-            )
+        groups[report_id] = documents(
+            [Source(s["role"], s["url"], s["sha256"], s["kind"], s["url"].rsplit("#", 1)[-1].rsplit("/", 1)[-1]) for s in rows]
         )
-    result = IngestResult()
-    for r, parsed in zip(reports, _parallel(jobs, workers)):
-        with db.atomic():
-            write_parse(db, r["id"], parsed, r["agency_key"], r["year"])
-            db.execute(
-                "update report_sources set used = (sha256 = ? and url = ?) where report_id = ?",
-                [parsed.used.sha256 if parsed.used else None, parsed.used.url if parsed.used else None, r["id"]],
-            )
-            if r["supersedes_id"]:  # versions are in id order: the earlier one is reparsed already
+    pieces: dict[int, dict[int, Piece]] = {report_id: {} for report_id in reports}
+    jobs = (
+        ((rid, i), parse_document_sources, (str(blob_root), g, ocr_max_pages))
+        for rid, gs in groups.items()
+        for i, g in enumerate(gs)
+    )
+    with Isolated(budget, workers) as pool:
+        for (rid, i), outcome in pool.run(jobs):
+            pieces[rid][i] = result.add_piece(outcome) or unfinished(groups[rid][i], outcome)
+            if len(pieces[rid]) == len(groups[rid]):
+                parsed = choose([pieces[rid][k] for k in sorted(pieces[rid])])
+                if _rewrite(db, reports[rid], parsed, pieces[rid].values()):
+                    result.reports += 1
+                    result.failed += parsed.report is None
+                    result.add_ocr(parsed)
+                else:
+                    result.kept += 1
+                if on_progress is not None:
+                    on_progress(result, len(reports))
+    for r in reports.values():  # reports without sources: parsed as nothing, alike
+        if not groups[r["id"]]:
+            _rewrite(db, r, Parsed(None, None), [])
+            result.reports += 1
+    with db.atomic():  # each version's changes against the one before, now that all are reparsed
+        for r in reports.values():
+            if r["supersedes_id"]:
                 changes = diff_cells(report_cells(db, r["supersedes_id"]), report_cells(db, r["id"]))
                 db["reports"].update(r["id"], {"changed_cells": json.dumps(changes, ensure_ascii=False)})
-        result.reports += 1
-        result.failed += parsed.report is None
-        result.add_ocr(parsed)
-        if on_progress is not None:
-            on_progress(result, len(reports))
     return result
+
+
+def _rewrite(db: sqlite_utils.Database, report: dict, parsed: Parsed, pieces: Iterable[Piece]) -> bool:
+    if any(p.limit for p in pieces) and report["parse_status"] != "failed":
+        return False
+    with db.atomic():
+        write_parse(db, report["id"], parsed, report["agency_key"], report["year"])
+        db.execute(
+            "update report_sources set used = (sha256 = ? and url = ?) where report_id = ?",
+            [parsed.used.sha256 if parsed.used else None, parsed.used.url if parsed.used else None, report["id"]],
+        )
+    return True

@@ -102,6 +102,8 @@ class LabelIndex:
                 break
         if best is not None:
             return best
+        if header_word or key in self.column_words:
+            return None  # a column's own label (本年制发件数 …) is no misspelt row
         if len(key) >= 6:
             for matcher, label, row, group in self.fuzzy:
                 if abs(len(label) - len(key)) > max(2, len(label) // 4):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .coverage import coverage
-from .extract import Document, OcrOptions, extract
+from .extract import Document, OcrOptions, extract, read_file
 from .extract.document import OcrInfo
 from .metadata import identify
 from .narrative import check_narrative, narrative_facts
@@ -47,6 +47,8 @@ def parse_document(doc: Document) -> Report:
     no_text = _no_text(doc)
     if no_text:
         findings.append(Finding("document.no_text", RULES_BY_ID["document.no_text"].severity, "document", no_text))
+    for cut in doc.cuts:
+        findings.append(Finding("document.truncated", RULES_BY_ID["document.truncated"].severity, "document", cut))
     is_report = bool(cells) or identity.title is not None
     if is_report:
         for result in results:
@@ -59,7 +61,8 @@ def parse_document(doc: Document) -> Report:
                         f"有“{result.table.title}”部分，但没有可读的表格（可能是图片或附件）",
                     )
                 )
-    checks = check_report(cells)
+    uncertain = frozenset(r.table.key for r in results if r.unattributed or r.undecided)
+    checks = check_report(cells, uncertain)
     in_tables = {i for lines in regions.values() for i, _ in lines}
     prose = [line.text for i, line in enumerate(doc.lines) if i not in in_tables]
     facts = narrative_facts(prose)
@@ -114,11 +117,4 @@ def parse_bytes(data: bytes, name: str | None = None, content_type: str | None =
 
 
 def parse_file(path: str | Path, ocr: OcrOptions | None = None) -> Report:
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        from .errors import ExtractError
-
-        raise ExtractError(f"cannot read file ({e.strerror})") from None
-    return parse_bytes(data, path.name, ocr=ocr)
+    return parse_bytes(read_file(path), Path(path).name, ocr=ocr)

@@ -26,7 +26,7 @@ from statistics import median
 Span = tuple[float, float]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Slot:
     """One printed cell of a row: its text and where it was printed."""
 
@@ -38,10 +38,7 @@ class Slot:
     # how the cell was delimited: "grid" (a table's own cell, between separators), "soft"
     # (a line of its own), "part" (split out of a cell at spaces), "free" (placed by geometry)
     origin: str = "free"
-
-    @property
-    def filled(self) -> bool:
-        return bool(self.text.strip())
+    filled: bool = False  # anything printed in it (a number, a placeholder, text): see make_slot()
 
     @property
     def centre(self) -> float | None:
@@ -169,12 +166,19 @@ class Offsets:
         return offsets.pop() if len(offsets) == 1 else None
 
 
+def make_slot(text: str, line: int, cell: int, span: Span | None = None, space: int | None = None, origin: str = "free") -> Slot:
+    return Slot(text, line, cell, span, space, origin, bool(text.strip()))
+
+
 def windows(slots: list[Slot], n: int) -> list[int]:
     """Offsets at which ``n`` consecutive cells can be the row's columns: every cell outside is empty."""
     k = len(slots)
     if k <= n:
         return [0]
-    return [o for o in range(k - n + 1) if not any(s.filled for i, s in enumerate(slots) if not o <= i < o + n)]
+    filled = [i for i, s in enumerate(slots) if s.filled]
+    if not filled:
+        return list(range(k - n + 1))
+    return list(range(max(0, filled[-1] - n + 1), min(filled[0], k - n) + 1))
 
 
 def _bands(centres: list[float]) -> list[float] | None:

@@ -1,13 +1,15 @@
 """Reports parsed on other machines: batches of sightings on the parse queue, worked by
 ``nianbao worker --parse`` processes, their results stored by the archive's writer.
 
-Parsing is the costly part of archiving (about 30 ms a report, seconds a page for
-OCR); a queued crawl's writer sends the ready sightings' sources to the parse
-workers when there are any, so the archive's machine only stores. A parse job
-reads the shared capture store, calls ``ingest.parse_sighting`` (the same call
-as a local parse) and returns the results. A batch whose job failed for good
-(its worker lost more than ``RETRIES`` times) is parsed here instead; one stored
-twice would change nothing (``store.store_report`` is idempotent per sighting).
+Parsing is the costly part of archiving (tens of milliseconds a report, seconds a
+page for OCR); a queued crawl's writer sends the ready sightings' sources to the
+parse workers when there are any, so the archive's machine only stores. A parse
+job reads the shared capture store and parses each document under the parse
+budget in its own process (``ingest.parse_sightings``, as a local ingest does).
+A batch whose job failed for good (its worker lost more than ``RETRIES`` times),
+or that no parse worker is left to take, is parsed here instead. Sightings whose
+parse was interrupted before, or that have no archived page, are left to the
+local ingest, which parks or counts them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rq import Queue, Retry, Worker
 from rq.job import Job, JobStatus
 
 from . import ingest
+from .isolation import Budget, Isolated
 from .sources import Parsed, Source, sighting_sources
 from .store import store_report
 
@@ -31,18 +34,20 @@ JOB_TIMEOUT = 3600  # OCR of a batch of long scans fits
 ENDED = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
 
 
-def parse_batch(blob_root: str, items: list[tuple[int, list[Source]]], ocr_max_pages: int | None) -> list[tuple[int, Parsed]]:
+def parse_batch(blob_root: str, items: list[tuple[int, list[Source]]], budget: Budget) -> list[tuple[int, Parsed]]:
     """The parse job: each sighting's sources parsed, from the capture store as this machine mounts it."""
     root = os.environ.get("NIANBAO_BLOBS") or blob_root
-    return [(sighting_id, ingest.parse_sighting((root, sources, ocr_max_pages))) for sighting_id, sources in items]
+    with Isolated(budget, 1) as pool:
+        return list(ingest.parse_sightings(pool, items, root))
 
 
 class RemoteParsing:
-    def __init__(self, redis_url: str, db: sqlite_utils.Database, blob_root: str | Path, ocr_max_pages: int | None = None):
+    def __init__(self, redis_url: str, db: sqlite_utils.Database, blob_root: str | Path, pool: Isolated, run_id: int | None):
         self.queue = Queue(PARSE_QUEUE, connection=Redis.from_url(redis_url))
         self.db = db
+        self.pool = pool  # for the batches parsed here
+        self.run_id = run_id
         self.blob_root = str(blob_root)
-        self.ocr_max_pages = ocr_max_pages
         self.jobs: dict[str, tuple[Job, list[tuple[dict, list[Source]]]]] = {}
         self.last_id = 0  # sightings are sent in id order, each once
 
@@ -51,15 +56,16 @@ class RemoteParsing:
 
     def dispatch(self) -> int:
         """Send the pending sightings not sent yet, in batches; how many were sent."""
-        query = "select * from sightings where ingested_at is null and id > ? order by id"
+        query = "select * from sightings where ingested_at is null and parse_attempts = 0 and id > ? order by id"
         rows = list(self.db.query(query, [self.last_id]))
-        for start in range(0, len(rows), BATCH):
-            batch = [(s, sighting_sources(self.db, s)) for s in rows[start : start + BATCH]]
+        ready = [(s, sources) for s in rows if (sources := sighting_sources(self.db, s))]
+        for start in range(0, len(ready), BATCH):
+            batch = ready[start : start + BATCH]
             job = self.queue.enqueue(
                 "archive.remote_parse.parse_batch",
                 self.blob_root,
                 [(s["id"], sources) for s, sources in batch],
-                self.ocr_max_pages,
+                self.pool.budget,
                 job_timeout=JOB_TIMEOUT,
                 retry=Retry(max=RETRIES),
                 result_ttl=600,
@@ -80,7 +86,8 @@ class RemoteParsing:
             elif status in ENDED or not alive:
                 if status not in ENDED:
                     job.cancel()
-                parsed = {s["id"]: ingest.parse_sighting((self.blob_root, sources, self.ocr_max_pages)) for s, sources in batch}
+                items = [(s["id"], sources) for s, sources in batch]
+                parsed = dict(ingest.parse_sightings(self.pool, items, self.blob_root))
             else:
                 continue
             for sighting, sources in batch:
@@ -88,6 +95,7 @@ class RemoteParsing:
                 result.new_versions += store_report(self.db, sighting, sources, p).new_version
                 result.reports += 1
                 result.failed += p.report is None
+                result.recovered += self.run_id is not None and sighting["run_id"] not in (None, self.run_id)
                 result.add_ocr(p)
             result.remote += status == JobStatus.FINISHED and len(batch)
             del self.jobs[job_id]

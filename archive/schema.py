@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .template import RULES, TABLES
+from .template import RULES, RULES_BY_ID, TABLES
 
 
 def _wide_tables(db: sqlite_utils.Database) -> None:
@@ -414,7 +414,23 @@ def _v10(db: sqlite_utils.Database) -> None:
     db["alerts_sent"].create_index(["channel", "finding_key"], if_not_exists=True)
 
 
-def _v11(db: sqlite_utils.Database) -> None:
+def _run_status(db: sqlite_utils.Database) -> None:
+    """Honest run status: a crawl run is running, finished, incomplete (reports it found
+    could not be stored) or interrupted (closed by the next run; ``pid`` and ``host`` tell
+    whether its process is gone); a sighting counts its parse attempts, so a document
+    that keeps killing the ingest is parked instead of retried for ever."""
+    for column, kind in (("status", str), ("pid", int), ("host", str), ("unstored", int), ("recovered", int)):
+        db["crawl_runs"].add_column(column, kind)
+    db.execute("update crawl_runs set status = case when finished_at is null then 'running' else 'finished' end")
+    db["sightings"].add_column("parse_attempts", int, not_null_default=0)
+    rule = RULES_BY_ID["document.truncated"]
+    db["rules"].upsert({"id": rule.id, "severity": rule.severity, "description": rule.description}, pk="id")
+    db.execute(
+        "create index if not exists idx_sightings_pending on sightings (parse_attempts, seen_at, id) where ingested_at is null"
+    )
+
+
+def _record_keys(db: sqlite_utils.Database) -> None:
     """Records that arrive over a queue (``archive.stream``) carry a key: a record delivered
     twice (a worker or the ingest writer killed before its acknowledgement) is stored once.
     Records written directly by a local crawl have none (NULL keys never collide)."""
@@ -423,7 +439,20 @@ def _v11(db: sqlite_utils.Database) -> None:
         db.execute(f"create unique index if not exists {table}_record_key on {table}(record_key)")
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11)
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _v5,
+    _v6,
+    _v7,
+    _v8,
+    _v9,
+    _v10,
+    _run_status,
+    _record_keys,
+)
 VERSION = len(MIGRATIONS)
 
 

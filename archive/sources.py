@@ -4,9 +4,11 @@ A report seen on a portal may have several sources: its page (with
 continuation pages), its attachments, the report files inside a ZIP. Each is
 extracted and parsed; the one yielding the most table cells supplies the
 numbers, the others stay recorded as the same report's sources.
-``parse_sources`` touches only the blob store and the OCR cache beside it
-(``<data>/ocr``: a scan is read once, ``reparse`` reuses what OCR read), so it
-can run in a worker process while the crawl goes on.
+Each document (a page with its continuation pages, an attachment, a ZIP
+member) is one job for :mod:`archive.isolation`: it touches only the blob
+store and the OCR cache beside it (``<data>/ocr``: a scan is read once,
+``reparse`` reuses what OCR read), runs in a worker process under the parse budget, and a document that
+fails or overruns costs only itself.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sqlite_utils
 from .blobs import BlobStore
 from .errors import NianbaoError
 from .extract import Document, OcrCache, OcrOptions, extract
+from .isolation import Outcome
 from .parse import parse_document
 from .report import Report
 
@@ -94,40 +97,89 @@ def ocr_cache(blob_root: str | Path) -> OcrCache:
     return OcrCache(Path(blob_root).parent / "ocr")
 
 
-def _documents(sources: list[Source], blobs: BlobStore, ocr: OcrOptions) -> tuple[list[tuple[Source, Document]], list[str]]:
-    """One document per source; a page and its continuation pages are joined into one."""
-    docs: list[tuple[Source, Document]] = []
-    errors = []
+def documents(sources: list[Source]) -> list[list[Source]]:
+    """The report's documents, each parsed on its own (one job, one budget): a page with
+    its continuation pages, then each attachment or ZIP member."""
+    groups: list[list[Source]] = []
     for source in sources:
-        try:
-            doc = extract(blobs.get(source.sha256), source.name, ocr=ocr)
-        except (NianbaoError, FileNotFoundError) as e:
-            errors.append(f"{source.role} {source.url}: {e}")
-            continue
-        if source.role == "part" and docs and docs[-1][0].role == "page":
-            docs[-1][1].lines.extend(doc.lines)
+        if source.role == "part" and groups and groups[-1][0].role == "page":
+            groups[-1].append(source)
         else:
-            docs.append((source, doc))
-    return docs, errors
+            groups.append([source])
+    return groups
 
 
-def parse_sources(blob_root: str | Path, sources: list[Source], ocr_max_pages: int | None = None) -> Parsed:
+@dataclass
+class Piece:
+    """The parse of one document."""
+
+    source: Source  # its first source (the page of a page with continuation pages)
+    report: Report | None
+    text: str = ""
+    errors: list[str] = field(default_factory=list)
+    limit: bool = False  # the document exceeded its parse budget (or killed its worker)
+    ocr_pages: int = 0  # pages (or images) OCR read, from the cache or not
+    ocr_seconds: float = 0.0  # CPU seconds OCR spent
+
+
+def parse_document_sources(blob_root: str | Path, group: list[Source], ocr_max_pages: int | None = None) -> Piece:
+    """Extract and parse one document (a worker's job: it touches only the blob store and
+    the OCR cache)."""
+    blobs = BlobStore(blob_root)
     ocr = OcrOptions(cache=ocr_cache(blob_root))
     if ocr_max_pages is not None:
         ocr.max_pages = ocr_max_pages
-    docs, errors = _documents(sources, BlobStore(blob_root), ocr)
-    best = Parsed(None, None, errors=errors)
-    for _, doc in docs:
-        if doc.ocr is not None:
-            best.ocr_pages += len(doc.ocr.pages)
-            best.ocr_seconds += doc.ocr.seconds
-    for source, doc in docs:
+    doc: Document | None = None
+    errors = []
+    ocr_pages, ocr_seconds = 0, 0.0
+    for source in group:
         try:
-            report = parse_document(doc)
-        except NianbaoError as e:
-            best.errors.append(f"{source.role} {source.url}: {e}")
+            part = extract(blobs.get(source.sha256), source.name, ocr=ocr)
+        except (NianbaoError, FileNotFoundError) as e:
+            errors.append(f"{source.role} {source.url}: {e}")
             continue
-        if best.report is None or len(report.cells) > len(best.report.cells):
-            best.report, best.used = report, source
-            best.text = "\n".join(line.text for line in doc.lines)
+        if part.ocr is not None:
+            ocr_pages, ocr_seconds = ocr_pages + len(part.ocr.pages), ocr_seconds + part.ocr.seconds
+        if doc is None:
+            doc = part
+        else:
+            doc.lines.extend(part.lines)
+            doc.cuts.extend(part.cuts)
+    if doc is None:
+        return Piece(group[0], None, errors=errors)
+    try:
+        report = parse_document(doc)
+    except NianbaoError as e:
+        return Piece(group[0], None, errors=[*errors, f"{group[0].role} {group[0].url}: {e}"])
+    return Piece(
+        group[0], report, "\n".join(line.text for line in doc.lines), errors, ocr_pages=ocr_pages, ocr_seconds=ocr_seconds
+    )
+
+
+def unfinished(group: list[Source], outcome: Outcome) -> Piece:
+    """A document whose job did not return a parse: over budget, its worker dead, or a bug."""
+    reason = outcome.limit or str(outcome.error)
+    return Piece(group[0], None, errors=[f"{group[0].role} {group[0].url}: {reason}"], limit=outcome.limit is not None)
+
+
+def choose(pieces: list[Piece]) -> Parsed:
+    """The report's parse: the document yielding the most table cells supplies it; every
+    document's errors, and what the others could not read, are kept."""
+    best = Parsed(None, None)
+    chosen = None
+    for piece in pieces:
+        best.errors += piece.errors
+        best.ocr_pages += piece.ocr_pages
+        best.ocr_seconds += piece.ocr_seconds
+        if piece.report is not None and (chosen is None or len(piece.report.cells) > len(chosen.report.cells)):
+            chosen = piece
+    if chosen is not None:
+        best.report, best.used, best.text = chosen.report, chosen.source, chosen.text
+    for piece in pieces:  # what the other documents could not read is said too (the chosen one's are findings)
+        if piece is not chosen and piece.report is not None:
+            best.errors += [
+                f"{piece.source.role} {piece.source.url}: {f.message}"
+                for f in piece.report.findings
+                if f.rule == "document.truncated"
+            ]
     return best

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -27,9 +28,19 @@ from .extract.document import Line
 from .extract.text import BLANK_CELL
 from .labels import LabelIndex, Match
 from .normalize import compact, label_key, nfkc, parse_value, split_trailing_values, to_cell
-from .placement import Anchors, Offsets, Placement, Slot, Span, learn, place
+from .placement import Anchors, Offsets, Placement, Slot, Span, learn, make_slot, place
 from .report import Finding
-from .template import APPEALS, APPLICANT_COLUMNS, DISCLOSURE, DISCLOSURE_MARKERS, REQUESTS, TABLES, Row, Table
+from .template import (
+    APPEALS,
+    APPLICANT_COLUMNS,
+    DISCLOSURE,
+    DISCLOSURE_MARKERS,
+    REQUESTS,
+    TABLES,
+    TABLES_BY_KEY,
+    Row,
+    Table,
+)
 
 INDEX = {t.key: LabelIndex(t) for t in TABLES}
 REQUESTS_ROWS = {r.key: r for r in REQUESTS.rows}
@@ -98,7 +109,7 @@ class TableResult:
 
 def _heading(line: Line) -> str | None | bool:
     """The region a heading line opens (None: tables end), or False for no heading."""
-    cells = [c for c in line.cells if c.strip()]
+    cells = line.cells if len(line.cells) <= 3 else [c for c in line.cells if c.strip()]
     if not cells or len(cells) > 3:
         return False
     raw = "".join(cells)
@@ -127,8 +138,13 @@ def _heading_text(raw: str) -> str | None | bool:
     return False
 
 
+_STARTS = re.compile("信息内容|规章|新收|自然人|行政复议")  # words a table's own first row holds
+
+
 def _table_start(line: Line, current: str | None) -> str | bool:
     """A table that begins with its own first row, its heading lost or never printed."""
+    if not _STARTS.search(line.text):
+        return False
     cells = [c for c in line.cells if c.strip()]
     keys = [label_key(c) for c in cells]
     if current is None:
@@ -145,6 +161,8 @@ def _table_start(line: Line, current: str | None) -> str | bool:
     if current == "requests":
         key = compact(line.text)
         if "行政复议" in key and "行政诉讼" in key and len(key) <= 40:
+            return "appeals"
+        if keys and keys[0] == "行政复议":  # the appeals header's first cell, one cell per line
             return "appeals"
     return False
 
@@ -182,20 +200,20 @@ def _slots(lineno: int, line: Line, table: Table) -> list[Slot]:
     cell's extent."""
     out: list[Slot] = []
     spans = line.spans
+    origin = "grid" if line.grid else "soft" if len(line.cells) == 1 else "free"
     for k, cell in enumerate(line.cells):
         span = spans[k] if spans is not None and k < len(spans) else None
         space = line.space if span is not None else None
-        parts = _split_cell(cell, table)
-        if len(parts) == 1:
-            origin = "grid" if line.grid else "soft" if len(line.cells) == 1 else "free"
-            out.append(Slot(cell, lineno, k, span, space, origin))
+        parts = _split_cell(cell, table) if " " in cell else None
+        if parts is None or len(parts) == 1:
+            out.append(Slot(cell, lineno, k, span, space, origin, bool(cell) and not cell.isspace()))
             continue
         for text, start, end in parts:
             sub = None
             if span is not None and cell:
                 width = (span[1] - span[0]) / len(cell)
                 sub = (span[0] + start * width, span[0] + end * width)
-            out.append(Slot(text, lineno, k, sub, space, "part"))
+            out.append(make_slot(text, lineno, k, sub, space, "part"))
     return out
 
 
@@ -221,17 +239,21 @@ def _split_cell(cell: str, table: Table) -> list[tuple[str, int, int]]:
 
 def _header_columns(table: Table, texts: list[str]) -> list[str | None]:
     """The column each header cell names (None when it names none)."""
-    out = []
-    for text in texts:
-        key = label_key(text)
-        found = None
-        if key:
-            for column in table.columns:
-                if any(key == label_key(v) or (len(key) >= 3 and label_key(v).startswith(key)) for v in column.labels):
-                    found = column.key
-                    break
-        out.append(found)
-    return out
+    return [_column_named(table.key, label_key(text)) for text in texts]
+
+
+@lru_cache(maxsize=8192)
+def _column_named(table: str, key: str) -> str | None:
+    """The column a header cell's key names: a column label, or its beginning (a header
+    wrapped over lines: 本年新 / 制作数量)."""
+    if not key:
+        return None
+    for column in TABLES_BY_KEY[table].columns:
+        for variant in column.labels:
+            v = label_key(variant)
+            if key == v or (len(key) >= 3 and v.startswith(key)):
+                return column.key
+    return None
 
 
 def _items(table: Table, lines: list[tuple[int, Line]]) -> list[Item]:
@@ -452,12 +474,12 @@ def _header_cells(table: Table, items: list[Item]) -> list[tuple[int, tuple[int,
 
 def _header_before(cells: list[tuple[int, tuple[int, str], Span]], line: int) -> dict[tuple[int, str], Span]:
     """The header in force at ``line``: for each column, the last header cell printed above it
-    (the disclosure table repeats its header, with other spans, in every section)."""
+    (the disclosure table repeats its header, with other spans, in every section); a column
+    whose header comes only below is taken from there."""
     out: dict[tuple[int, str], Span] = {}
     for at, key, span in cells:
         if at < line or key not in out:
-            if at < line or not any(a < line for a, k, _ in cells if k == key):
-                out[key] = span
+            out[key] = span
     return out
 
 
@@ -505,7 +527,7 @@ def _fill_rows(result: TableResult, items: list[Item], columns_of, last_line: in
         here = Anchors(header=_header_before(header, parsed.line), data=anchors.data, misleading=anchors.misleading)
         placement = place(values, columns, here, offsets, parsed.label, separated)
         if not parsed.values:
-            placement = Placement({c: Slot("", parsed.line, -1) for c in columns})
+            placement = Placement({c: make_slot("", parsed.line, -1) for c in columns})
         short[row.key] = _write(result, parsed, placement, columns)
     return short
 

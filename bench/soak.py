@@ -1,19 +1,20 @@
 """Soak: a crawl of many mock portals of which a fifth misbehave (portal down,
 busy then recovering, hanging / reset / truncated pages, a gzip bomb, a 50 MB
 attachment, charset lies, endless calendar pagination, one page under many
-URLs, links off-site and to internal addresses).
+URLs, links off-site and to internal addresses, poison documents).
 
     python bench/soak.py [--portals 100] [--delay 0.2]
 
 Prints reports expected vs archived for the healthy portals (must be equal) and
 for the faulty ones, failures by class, and the memory of the crawl processes
 sampled over the run (must stay flat: the last quarter's peak against the
-second quarter's).
+second quarter's), and apart the parse workers' peak against their budget.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -25,25 +26,31 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from archive.schema import open_archive
+from crawler.config import load_config
 from crawler.mock.server import MockServer
 from crawler.mock.world import config_yaml
 
 RUN = "import sys; from crawler.runner import crawl; crawl(sys.argv[1], sys.argv[2], log_level='ERROR')"
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and its descendants (Linux /proc)."""
-    total, todo = 0, [pid]
+def tree_rss_mb(pid: int) -> tuple[float, float]:
+    """Resident memory of a process and its descendants (Linux /proc): the crawl's own, and
+    its parse workers' (the multiprocessing fork server and its children), apart: a parse
+    worker may legitimately grow to its budget on a hostile document."""
+    totals = {False: 0, True: 0}
+    todo = [(pid, False)]
     while todo:
-        p = todo.pop()
+        p, parsing = todo.pop()
         try:
+            with open(f"/proc/{p}/cmdline", "rb") as f:
+                parsing = parsing or b"multiprocessing.forkserver" in f.read()
             with open(f"/proc/{p}/status") as f:
-                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+                totals[parsing] += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
             with open(f"/proc/{p}/task/{p}/children") as f:
-                todo += [int(c) for c in f.read().split()]
+                todo += [(int(c), parsing) for c in f.read().split()]
         except (FileNotFoundError, ProcessLookupError, StopIteration):
             continue
-    return total / 1024
+    return totals[False] / 1024, totals[True] / 1024
 
 
 def main() -> None:
@@ -63,8 +70,11 @@ def main() -> None:
             text=True,
         )
         samples: list[tuple[float, float]] = []
+        parse_peak = 0.0
         while child.poll() is None:
-            samples.append((time.monotonic() - started, tree_rss_mb(child.pid)))
+            crawl_mb, parse_mb = tree_rss_mb(child.pid)
+            samples.append((time.monotonic() - started, crawl_mb))
+            parse_peak = max(parse_peak, parse_mb)
             time.sleep(0.5)
         elapsed = time.monotonic() - started
         if child.returncode:
@@ -116,6 +126,11 @@ def main() -> None:
             "memory (crawl processes) "
             + "  ".join(f"Q{i + 1} {p:.0f} MB" for i, p in enumerate(peaks))
             + f"  peak {max(m for _, m in samples):.0f} MB  → {'flat' if flat else 'GROWING'}"
+        )
+        stats = json.loads(db.execute("select stats from crawl_runs order by id desc limit 1").fetchone()[0])
+        print(
+            f"memory (parse workers)    peak {parse_peak:.0f} MB (budget {load_config(config).parse.memory_mb} MB a worker; "
+            f"documents ended by the budget: {stats.get('nianbao/archive/over_budget', 0)})"
         )
         print(f"integrity                 {db.execute('pragma integrity_check').fetchone()[0]}")
         sys.exit(0 if healthy_found == healthy_expected and flat else 1)

@@ -122,7 +122,7 @@ def _webhook_url(r: _Reader, node: yaml.Node, h: dict, where: str) -> str:
             "give exactly one of url or url_env (robot URLs carry their token: prefer url_env)",
         )
     if "url" in h:
-        url = r.string(h["url"], f"{where}.url")
+        url = r.string(h["url"], f"{where}.url", controls=True)  # checked below, without showing it
         problem = webhook_url_problem(url)
         if problem:
             raise r.fail(

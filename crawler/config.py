@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,14 +21,23 @@ import yaml
 from archive.alerts import AlertConfig
 from archive.deadlines import STATUTORY, DeadlineRule, Deadlines
 from archive.errors import ConfigError
+from archive.isolation import Budget
+from archive.tree import tree_depths
 
 from .alert_config import alerts_section
 from .schedule import JobSpec, ScheduleConfig, parse_cron
+
+if TYPE_CHECKING:
+    from .addresses import Network
 
 FAMILIES = ("auto", "trs", "gdpost", "gkmlpt", "hanweb", "shtml_uuid", "vsb", "nextlink")
 LEVELS = ("government", "department", "township")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _REGION = re.compile(r"^\d{6}(\d{6})?$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
+# 国务院 → 省 → 市 → 县 → 乡 is five levels; departments and their units add a few
+MAX_AGENCY_DEPTH = 12
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,8 @@ class Config:
     portals: dict[str, Portal]
     agencies: dict[str, Agency]
     crawl: CrawlSettings
+    parse: Budget = Budget()
+    parse_workers: int = 0  # 0: one per core but one
     deadlines: Deadlines = Deadlines()
     alerts: AlertConfig = field(default_factory=AlertConfig)
     schedule: ScheduleConfig = ScheduleConfig()
@@ -131,10 +143,15 @@ class _Reader:
             raise self.fail(node, where, f"missing {', '.join(missing)}")
         return out
 
-    def string(self, node: yaml.Node, where: str) -> str:
+    def string(self, node: yaml.Node, where: str, controls: bool = False) -> str:
+        """A non-empty text value; control characters refused unless ``controls`` (the caller
+        checks the value itself, e.g. a secret URL whose error must not show it)."""
         if not isinstance(node, yaml.ScalarNode) or node.tag.endswith((":null", ":bool")) or not str(node.value).strip():
             raise self.fail(node, where, "expected a non-empty text value")
-        return str(node.value).strip()
+        value = str(node.value).strip()
+        if not controls and (m := _CONTROL.search(value)):
+            raise self.fail(node, where, f"control character {m.group()!r} in the value (a NUL byte or line break escaped?)")
+        return value
 
     def number(self, node: yaml.Node, where: str, low: float, high: float) -> float:
         try:
@@ -144,6 +161,12 @@ class _Reader:
         if value is None or not (low <= value <= high):
             raise self.fail(node, where, f"expected a number from {low:g} to {high:g}")
         return value
+
+    def integer(self, node: yaml.Node, where: str, low: int, high: int) -> int:
+        value = self.number(node, where, low, high)
+        if value != int(value):
+            raise self.fail(node, where, f"expected a whole number from {low} to {high}, not {node.value}")
+        return int(value)
 
     def strings(self, node: yaml.Node, where: str) -> list[tuple[str, yaml.Node]]:
         if isinstance(node, yaml.ScalarNode):
@@ -159,10 +182,36 @@ class _Reader:
 
 
 def _url(r: _Reader, value: str, node: yaml.Node, where: str) -> str:
-    parts = urlsplit(value)
+    """An http(s) URL with a valid host name or IP address and a valid port."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 — raises for a port out of range or not a number
+    except ValueError as e:
+        raise r.fail(node, where, f"not a valid URL: {value!r} ({e})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise r.fail(node, where, f"not an http(s) URL: {value!r}")
+    _host(r, parts.hostname, node, where, None)
     return value
+
+
+def _host(r: _Reader, host: str, node: yaml.Node, where: str, allowed: tuple[Network, ...] | None) -> str:
+    """A host name (letters, digits, '-' and dots; IDN as punycode) or an IP address (one
+    the crawl may reach, when ``allowed`` is given)."""
+    host = host.lower().strip("[]")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _HOSTNAME.match(host):
+            raise r.fail(node, where, f"{host!r} is not a host name (no wildcards; IDN hosts as punycode, xn--…)") from None
+        return host
+    if allowed is None:
+        return host
+    from .addresses import refusal  # Scrapy's resolver comes with it: only when a config names an IP
+
+    why = refusal(host, allowed)
+    if why:
+        raise r.fail(node, where, f"{host} is a {why} address: the crawl may not reach it (only crawl.allow_networks lifts that)")
+    return host
 
 
 def _agency(r: _Reader, node: yaml.Node, where: str) -> tuple[Agency, dict[str, yaml.Node]]:
@@ -259,11 +308,13 @@ def _schedule(r: _Reader, node: yaml.Node | None) -> ScheduleConfig:
     return ScheduleConfig(zone, float(grace), tuple(jobs.values()))
 
 
-def _portal(r: _Reader, node: yaml.Node, where: str) -> tuple[Portal, dict[str, yaml.Node]]:
+def _portal(r: _Reader, node: yaml.Node, where: str, allowed: tuple[Network, ...]) -> tuple[Portal, dict[str, yaml.Node]]:
     f = r.mapping(node, where, {"id", "start_urls", "owner"}, {"name", "family", "selectors", "hosts", "agencies"})
     portal_id = r.string(f["id"], f"{where}.id")
     if not _ID.match(portal_id):
         raise r.fail(f["id"], f"{where}.id", f"{portal_id!r}: use lower-case letters, digits, '-', '_' or '.'")
+    # an internal address in a start URL is refused when requested (forbidden_address: the portal is
+    # unreachable, the rest of the crawl goes on); an extra host widens the crawl's scope: checked here
     urls = [_url(r, u, n, f"{where}.start_urls") for u, n in r.strings(f["start_urls"], f"{where}.start_urls")]
     if not urls:
         raise r.fail(f["start_urls"], f"{where}.start_urls", "at least one URL is needed")
@@ -276,7 +327,7 @@ def _portal(r: _Reader, node: yaml.Node, where: str) -> tuple[Portal, dict[str, 
         selectors = {k: r.string(v, f"{where}.selectors.{k}") for k, v in sf.items()}
     hosts = {urlsplit(u).hostname for u in urls}
     if "hosts" in f:
-        hosts |= {h.lower() for h, _ in r.strings(f["hosts"], f"{where}.hosts")}
+        hosts |= {_host(r, h, n, f"{where}.hosts", allowed) for h, n in r.strings(f["hosts"], f"{where}.hosts")}
     agencies = tuple(a for a, _ in r.strings(f["agencies"], f"{where}.agencies")) if "agencies" in f else ()
     return Portal(
         portal_id,
@@ -316,10 +367,33 @@ def _crawl(r: _Reader, node: yaml.Node | None) -> CrawlSettings:
             except ValueError:
                 raise r.fail(net_node, "crawl.allow_networks", f"{text!r} is not an IP network (e.g. 127.0.0.0/8)") from None
         values["allow_networks"] = tuple(t for t, _ in nets)
-    for key, value_node in f.items():
-        number = r.number(value_node, f"crawl.{key}", *limits[key])
-        values[key] = int(number) if isinstance(getattr(CrawlSettings, key), int) else number
+    whole = {key for key in limits if isinstance(getattr(CrawlSettings, key), int)}
+    values.update(_numbers(r, f, "crawl", limits, whole))
     return CrawlSettings(**values)
+
+
+def _numbers(r: _Reader, fields: dict[str, yaml.Node], section: str, limits: dict, whole: set[str]) -> dict:
+    """A section's numbers, each within its limits; those in ``whole`` whole numbers."""
+    return {
+        key: (r.integer if key in whole else r.number)(node, f"{section}.{key}", *limits[key]) for key, node in fields.items()
+    }
+
+
+def _parse(r: _Reader, node: yaml.Node | None) -> tuple[Budget, int]:
+    """``parse: {wall_seconds, cpu_seconds, memory_mb, attempts, workers}``: each document's
+    parse budget (archive.isolation) and the parse worker processes (0: one per core but one)."""
+    if node is None:
+        return Budget(), 0
+    limits = {
+        "wall_seconds": (1, 86400),
+        "cpu_seconds": (1, 86400),
+        "memory_mb": (256, 1048576),
+        "attempts": (1, 100),
+        "workers": (0, 256),
+    }
+    values = _numbers(r, r.mapping(node, "parse", set(), set(limits)), "parse", limits, {"memory_mb", "attempts", "workers"})
+    workers = values.pop("workers", 0)
+    return Budget(**values), workers
 
 
 _LOADED: dict[tuple[str, int, int], Config] = {}
@@ -353,10 +427,16 @@ def _parse_config(path: Path) -> Config:
         mark = e.problem_mark or e.context_mark
         line = f":{mark.line + 1}" if mark else ""
         raise ConfigError(f"{path}{line}: not valid YAML: {e.problem or e.context}") from None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow (a NUL byte …): no mark, a position
+        line = text.count("\n", 0, e.position) + 1
+        char = chr(e.character) if isinstance(e.character, int) else e.character
+        raise ConfigError(f"{path}:{line}: not valid YAML: character {char!r} is not allowed in a config file") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {str(e).splitlines()[0]}") from None
     r = _Reader(path)
     if root is None:
         raise ConfigError(f"{path}: the file is empty")
-    top = r.mapping(root, "config", {"portals", "agencies"}, {"contact", "crawl", "deadlines", "alerts", "schedule"})
+    top = r.mapping(root, "config", {"portals", "agencies"}, {"contact", "crawl", "parse", "deadlines", "alerts", "schedule"})
 
     agencies: dict[str, Agency] = {}
     agency_nodes: dict[str, dict[str, yaml.Node]] = {}
@@ -369,11 +449,13 @@ def _parse_config(path: Path) -> Config:
     for agency_id, agency in agencies.items():
         if agency.parent is not None and agency.parent not in agencies:
             raise r.fail(agency_nodes[agency_id]["parent"], f"agency {agency_id}.parent", f"no agency with id {agency.parent!r}")
-    _check_no_cycles(r, agencies, agency_nodes)
+    _check_tree(r, agencies, agency_nodes)
 
+    crawl = _crawl(r, top.get("crawl"))
+    allowed = tuple(ipaddress.ip_network(n, strict=False) for n in crawl.allow_networks)
     portals: dict[str, Portal] = {}
     for i, node in enumerate(r.sequence(top["portals"], "portals")):
-        portal, fields = _portal(r, node, f"portals[{i}]")
+        portal, fields = _portal(r, node, f"portals[{i}]", allowed)
         if portal.id in portals:
             raise r.fail(fields["id"], f"portals[{i}].id", f"duplicate portal id {portal.id!r}")
         for key, ids in (("owner", (portal.owner,)), ("agencies", portal.agencies)):
@@ -383,23 +465,32 @@ def _parse_config(path: Path) -> Config:
         portals[portal.id] = portal
 
     contact = r.string(top["contact"], "contact") if "contact" in top else ""
+    budget, parse_workers = _parse(r, top.get("parse"))
     return Config(
         path,
         contact,
         portals,
         agencies,
-        _crawl(r, top.get("crawl")),
+        crawl,
+        budget,
+        parse_workers,
         _deadlines(r, top.get("deadlines")),
         alerts_section(r, top.get("alerts"), agencies),
         _schedule(r, top.get("schedule")),
     )
 
 
-def _check_no_cycles(r: _Reader, agencies: dict[str, Agency], nodes: dict[str, dict[str, yaml.Node]]) -> None:
-    for start in agencies:
-        seen, current = set(), start
-        while current is not None:
-            if current in seen:
-                raise r.fail(nodes[start].get("parent"), f"agency {start}.parent", "parents form a cycle")
-            seen.add(current)
-            current = agencies[current].parent
+def _check_tree(r: _Reader, agencies: dict[str, Agency], nodes: dict[str, dict[str, yaml.Node]]) -> None:
+    """No parent cycles, no chain deeper than ``MAX_AGENCY_DEPTH`` (checked without recursion)."""
+    try:
+        depths = tree_depths({a.id: a.parent for a in agencies.values()})
+    except ValueError as e:
+        start = e.args[0]
+        raise r.fail(nodes[start].get("parent"), f"agency {start}.parent", "parents form a cycle") from None
+    deepest = max(depths, key=depths.__getitem__, default=None)
+    if deepest is not None and depths[deepest] > MAX_AGENCY_DEPTH:
+        raise r.fail(
+            nodes[deepest].get("parent"),
+            f"agency {deepest}.parent",
+            f"{depths[deepest]} levels of parents (at most {MAX_AGENCY_DEPTH}: 国务院 → 省 → 市 → 县 → 乡 is five)",
+        )

@@ -3,13 +3,15 @@ crawl → archive → check → alert, under the data directory's run lock."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from archive.alerts import Delivery, alert
-from archive.compliance import ComplianceFinding, check_year, record
+from archive.compliance import ComplianceFinding, archive_gap, check_year, record
+from archive.ingest import storage_reason
 from archive.lock import RunLock
 from archive.schema import open_archive
 from archive.store import now
@@ -27,6 +29,20 @@ class CycleResult:
     changes: dict[str, list[dict]]
     alerts: dict[str, Delivery] = field(default_factory=dict)
     seconds: float = 0.0
+    gap: str | None = None  # why the archive is incomplete (alerts were held), or None
+
+
+def unstored_text(stats: dict) -> str | None:
+    """What a crawl's stats say could not be stored, for users, e.g.
+    "12 份年报未能入库，40 条抓取记录未能写入（磁盘空间不足 52）"; None when nothing."""
+    reports = stats.get("nianbao/archive/unstored", 0) + stats.get("nianbao/archive/lost_reports", 0)
+    records = stats.get("nianbao/archive/write_errors", 0)
+    if not reports and not records:
+        return None
+    prefix = "nianbao/archive/unstored_reasons/"
+    reasons = "，".join(f"{k[len(prefix) :]} {v}" for k, v in sorted(stats.items()) if k.startswith(prefix) and v)
+    parts = [f"{reports} 份年报未能入库"] + ([f"{records} 条抓取记录未能写入"] if records else [])
+    return "，".join(parts) + (f"（{reasons}）" if reasons else "")
 
 
 def reporting_year(today: date) -> int:
@@ -57,9 +73,18 @@ def run_cycle(
         db = open_archive(Path(data_dir) / "archive.db")
         try:
             run_id = db.execute("select max(id) from crawl_runs").fetchone()[0]
-            findings = check_year(db, year, config.deadlines, today)
-            changes = record(db, year, findings, now())
-            sent = alert(db, config.alerts, now(), year, dry_run) if send_alerts else {}
+            failed = unstored_text(stats)  # this crawl could not store all it found (its end may not be written either)
+            findings = check_year(db, year, config.deadlines, today, unfinished=[run_id] if failed else [])
+            try:
+                changes = record(db, year, findings, now())
+            except (sqlite3.Error, OSError) as e:  # the disk that failed the crawl fails this write too
+                stats["nianbao/archive/write_errors"] = stats.get("nianbao/archive/write_errors", 0) + 1
+                stats[f"nianbao/archive/unstored_reasons/{storage_reason(e)}"] = 1
+                failed = unstored_text(stats)
+                changes = {"new": [], "changed": [], "resolved": []}
+            # an incomplete archive holds the alerts: they go out, complete, with the next run
+            gap = archive_gap(db) or failed
+            sent = alert(db, config.alerts, now(), year, dry_run) if send_alerts and gap is None else {}
         finally:
             db.close()
-    return CycleResult(year, run_id, stats, findings, changes, sent, time.monotonic() - started)
+    return CycleResult(year, run_id, stats, findings, changes, sent, time.monotonic() - started, gap)

@@ -5,9 +5,13 @@ its stream, for a queued job) as their sources arrive."""
 from __future__ import annotations
 
 import io
+import logging
+import sqlite3
 import time
 import zipfile
 from pathlib import PurePosixPath
+
+from scrapy.exceptions import DropItem
 
 from archive import ingest
 from archive.extract import ZIP_ERRORS, sniff
@@ -22,6 +26,7 @@ MAX_ZIP_MEMBERS = 200
 MAX_ZIP_MEMBER_BYTES = 200 * 1024 * 1024
 MAX_ZIP_TOTAL_BYTES = 512 * 1024 * 1024  # all members of one ZIP, unpacked
 MAX_ZIP_RATIO = 200  # a member unpacking to more than 200× its packed size is a bomb
+log = logging.getLogger(__name__)
 
 
 def _kind(fetched: Fetched) -> str:
@@ -119,14 +124,14 @@ class ArchiveSink:
     """Records into the archive on this machine, one short transaction per batch."""
 
     RECORDERS = {"capture": ingest.record_capture, "problem": ingest.record_problem, "sighting": ingest.record_sighting}
+    FAILURES = (sqlite3.Error, OSError)  # a full disk …: the batch is lost, its URLs fetched again next run
 
     def __init__(self, crawler):
         spider = crawler.spider
         self.db = open_archive(spider.data_dir / "archive.db")
         # a crawl the runner started (it parses and stores the reports), or one of its own (`scrapy crawl`)
-        self.run_id = crawler.settings.getint("NIANBAO_RUN_ID") or ingest.begin_crawl(
-            self.db, spider.config, list(spider.portals)
-        )
+        run_id = crawler.settings.getint("NIANBAO_RUN_ID")
+        self.run_id = run_id or ingest.begin_crawl(self.db, spider.config, list(spider.portals))
 
     def write(self, batch: list[tuple[str, dict]]) -> None:
         with self.db.atomic():
@@ -143,13 +148,14 @@ class StreamSink:
 
     def __init__(self, crawler):
         from redis import Redis
+        from redis.exceptions import RedisError
 
         from archive.stream import RecordPublisher
 
+        self.FAILURES = (OSError, RedisError)  # Redis unreachable: the batch is lost, its URLs fetched again
         self.state = crawler.spider.state
-        self.publisher = RecordPublisher(
-            Redis.from_url(crawler.settings.get("NIANBAO_QUEUE")), crawler.settings.getint("NIANBAO_RUN_ID")
-        )
+        redis = Redis.from_url(crawler.settings.get("NIANBAO_QUEUE"))
+        self.publisher = RecordPublisher(redis, crawler.settings.getint("NIANBAO_RUN_ID"))
 
     def write(self, batch: list[tuple[str, dict]]) -> None:
         seen = now()
@@ -192,7 +198,11 @@ class ArchivePipeline:
 
     def process_item(self, item):
         if isinstance(item, Fetched):
-            item = store_capture(item, self.crawler.spider)
+            try:
+                item = store_capture(item, self.crawler.spider)
+            except OSError as e:  # a full disk: the URL stays unfetched in the crawl state, asked again next run
+                self._write_failed(e, 1)
+                raise DropItem(f"capture not stored: {ingest.storage_reason(e)}", log_level="DEBUG") from None
         kind = RECORDS.get(type(item))
         if kind is None:
             return item
@@ -214,9 +224,26 @@ class ArchivePipeline:
         one batch of both, refetched next run). The archive's write lock is held for
         milliseconds, not for the batch's two seconds: other writers share the archive."""
         batch, self._batch = self._batch, []
-        if batch:
-            self.sink.write(batch)
-        self.crawler.spider.state.commit()
+        try:
+            if batch:
+                self.sink.write(batch)
+            self.crawler.spider.state.commit()
+        except self.sink.FAILURES as e:
+            # nothing of the batch is kept, in the archive or the crawl state: its URLs are
+            # fetched again next run
+            self.crawler.spider.state.forget()
+            self._write_failed(e, len(batch), sum(kind == "sighting" for kind, _ in batch))
+
+    def _write_failed(self, error: BaseException, records: int, reports: int = 0) -> None:
+        """A write to the archive failed: counted (the run exits non-zero and says how many
+        and why); ``reports`` of the ``records`` were reports found."""
+        reason = ingest.storage_reason(error)
+        stats = self.crawler.stats
+        if not stats.get_value("nianbao/archive/write_errors"):
+            log.error("写入归档失败：%s（%s）", reason, error)
+        stats.inc_value("nianbao/archive/write_errors", max(records, 1))
+        stats.inc_value("nianbao/archive/lost_reports", reports)
+        stats.inc_value(f"nianbao/archive/unstored_reasons/{reason}", max(records, 1))
 
     def close_spider(self, spider=None):
         spider = self.crawler.spider
@@ -229,10 +256,18 @@ class ArchivePipeline:
         figures = ingest.ingest_pending(
             db,
             spider.store.root,
-            settings.getint("NIANBAO_PARSE_WORKERS") or ingest.default_workers(),
+            settings.getint("NIANBAO_PARSE_WORKERS") or spider.config.parse_workers or ingest.default_workers(),
             settings.getbool("NIANBAO_PROGRESS"),
+            spider.config.parse,
+            self.sink.run_id,
         )
         for key, value in figures.items():
-            stats.set_value(key, value)
-        ingest.finish_run(db, self.sink.run_id, stats.get_stats())
+            if key.startswith("nianbao/archive/unstored_reasons/"):
+                stats.inc_value(key, value)
+            else:
+                stats.set_value(key, value)
+        try:
+            ingest.finish_run(db, self.sink.run_id, stats.get_stats())
+        except (sqlite3.Error, OSError) as e:  # left open: the next run closes it as interrupted
+            self._write_failed(e, 0)
         db.close()

@@ -27,7 +27,7 @@ from archive.schema import open_archive
 from archive.stream import RecordWriter
 
 from .config import Config
-from .runner import close_run, shards
+from .runner import add_figures, close_run, shards
 from .workers import CRAWL_QUEUE
 
 JOB_TIMEOUT = 24 * 3600  # a province's crawl fits; a hung job is ended (and retried) after this
@@ -88,8 +88,8 @@ def crawl_on_queue(
     writer = RecordWriter(redis, db)
     written: dict[str, int] = {}
     bar = Progress("抓取（队列）", unit=" 个任务") if progress else None
-    workers = parse_workers or ingest.default_workers()
-    with Follower(data_dir / "archive.db", blobs, workers, progress, queue_url) as follower:
+    workers = parse_workers or config.parse_workers or ingest.default_workers()
+    with Follower(data_dir / "archive.db", blobs, workers, config.parse, run_id, progress, queue_url) as follower:
         while True:
             counts = writer.step(block_ms=500)
             for kind, n in counts.items():
@@ -105,7 +105,7 @@ def crawl_on_queue(
         if bar is not None:
             bar.close(f"{len(enqueued)} 个任务，抓取记录 {written.get('capture', 0)}，年报 {written.get('sighting', 0)}")
         stats = _job_stats(enqueued)
-        stats.update(follower.finish())
+        add_figures(stats, follower.finish())
     failed = [j for j in enqueued if j.get_status(refresh=True) != JobStatus.FINISHED]
     stats["nianbao/queue/jobs"] = len(enqueued)
     stats["nianbao/queue/jobs_failed"] = len(failed)

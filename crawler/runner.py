@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -93,21 +94,32 @@ def crawl(
     CrawlState(data_dir / "state.sqlite").close()  # created once, not raced for by the shards
     overrides["NIANBAO_RUN_ID"] = run_id
     failed: list[int] = []
-    parse_workers = int(overrides.get("NIANBAO_PARSE_WORKERS") or 0) or ingest.default_workers()
-    with Follower(data_dir / "archive.db", data_dir / "blobs", parse_workers, progress) as follower:
+    parse_workers = int(overrides.get("NIANBAO_PARSE_WORKERS") or 0) or config.parse_workers or ingest.default_workers()
+    with Follower(data_dir / "archive.db", data_dir / "blobs", parse_workers, config.parse, run_id, progress) as follower:
         if len(groups) > 1:
             stats, feed, failed = _sharded(data_dir, Path(config_path), groups, feed, log_level, overrides, run_id, progress)
         else:
             stats, feed = run_scrapy(config_path, data_dir, portals, feed, log_level, {**overrides, "NIANBAO_PROGRESS": progress})
-        stats.update(follower.finish())
+        add_figures(stats, follower.finish())
     close_run(db, run_id, stats, [groups[i] for i in failed], len(groups), "crawl processes")
     return stats, feed
+
+
+def add_figures(stats: dict, figures: dict) -> None:
+    """The archive's figures into the crawl's stats (reasons for unstored reports add up)."""
+    for key, value in figures.items():
+        stats[key] = stats.get(key, 0) + value if key.startswith("nianbao/archive/unstored_reasons/") else value
 
 
 def close_run(db, run_id: int, stats: dict, failed: list[list[str]], parts: int, what: str) -> None:
     """The crawl run closed with its stats; a crawl some of whose parts failed says so, after
     archiving what they fetched."""
-    ingest.finish_run(db, run_id, stats)
+    try:
+        ingest.finish_run(db, run_id, stats)
+    except (sqlite3.Error, OSError) as e:  # left open: the next run closes it as interrupted
+        stats["nianbao/archive/write_errors"] = stats.get("nianbao/archive/write_errors", 0) + 1
+        key = f"nianbao/archive/unstored_reasons/{ingest.storage_reason(e)}"
+        stats[key] = stats.get(key, 0) + 1
     db.close()
     if failed:
         raise NianbaoError(

@@ -17,7 +17,8 @@ try:
     _VERSION = version("nianbao")
 except PackageNotFoundError:  # running from a checkout that is not installed
     _VERSION = "dev"
-USER_AGENT_BASE = f"nianbao/{_VERSION} (+https://github.com/nianbao/nianbao; 政府信息公开年报归档)"
+# HTTP header values are ASCII (RFC 9110 §5.5): the Chinese name in pinyin
+USER_AGENT_BASE = f"nianbao/{_VERSION} (+https://github.com/nianbao/nianbao; zhengfu xinxi gongkai nianbao guidang)"
 USER_AGENT = USER_AGENT_BASE
 
 ROBOTSTXT_OBEY = True

@@ -60,6 +60,10 @@ class RedisCrawlState:
         """A report page's sighting was published (kept until the next commit, like ``record``)."""
         self._sighted.append((portal, url))
 
+    def forget(self) -> None:
+        """Drop what was recorded since the last commit (its batch could not be published)."""
+        self._pending, self._sighted = {}, []
+
     def commit(self) -> None:
         rows, self._pending = self._pending, {}
         sighted, self._sighted = self._sighted, []

@@ -67,6 +67,11 @@ class CrawlState:
         shards of one crawl share this file."""
         self._pending[url] = pending_row(self._pending, url, values)
 
+    def forget(self) -> None:
+        """Drop what was recorded since the last commit (its archive batch could not be
+        written): those URLs are fetched again next run."""
+        self._pending = {}
+
     def commit(self) -> None:
         rows, self._pending = list(self._pending.values()), {}
         if not rows:

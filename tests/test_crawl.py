@@ -113,6 +113,7 @@ def test_user_agent_names_project_and_contact(crawled):
     assert len(agents) == 1
     agent = agents.pop()
     assert agent.startswith("nianbao/") and "nianbao@example.org" in agent
+    assert agent.isascii() and "%E5%B9%B4%E6%8A%A5" in agent  # the Chinese contact percent-encoded
 
 
 def test_gbk_page_mislabelled_as_utf8(crawled):

@@ -61,6 +61,8 @@ def test_scrapy_crawl_portal_one_portal(tmp_path):
         config = tmp_path / "config.yaml"
         config.write_text(config_yaml(mock.world), encoding="utf-8")
         out = _run(
+            sys.executable,  # the scrapy command of the environment under test
+            "-m",
             "scrapy",
             "crawl",
             "portal",

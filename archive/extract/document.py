@@ -36,7 +36,7 @@ class Line:
 
     @property
     def text(self) -> str:
-        return " ".join(c for c in self.cells if c)
+        return " ".join(filter(None, self.cells))
 
 
 @dataclass
@@ -63,6 +63,9 @@ class Document:
     pages: int | None = None
     has_text_layer: bool = True
     ocr: OcrInfo | None = None  # set when some page or image had no text layer
+    # what was not read, and why (a bound was reached): each one becomes a
+    # ``document.truncated`` finding, so a cut document never reads as a whole one
+    cuts: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:

@@ -7,6 +7,11 @@ a cell are joined). Each cell also keeps the grid columns it covers
 (``colspan``, and the columns a ``rowspan`` above takes), so the parser can
 put a value under the header column it sits in even when cells around it
 are blank.
+
+libxml2 runs in huge-tree mode: without it a page nested more than 256 levels
+deep (unclosed tags in CMS output) or with a text node over 10 MB (an inlined
+blob) silently ends there. Past its hard limits (2,048 levels) the page is cut
+and the cut is recorded on the document.
 """
 
 from __future__ import annotations
@@ -55,7 +60,6 @@ _BLOCK = {
     "hr",
 }
 _SKIP = {"script", "style", "noscript", "template", "head", "title", "select", "option", "button", "iframe", "object"}
-_MAX_DEPTH = 400
 
 
 _STRING = etree.XPath("string()")
@@ -78,8 +82,11 @@ def _rows(table) -> list:
 
 
 def _span(cell, name: str) -> int:
+    value = cell.get(name)
+    if value is None:
+        return 1
     try:
-        return max(1, min(int((cell.get(name) or "1").strip() or 1), 1000))
+        return max(1, min(int(value.strip() or 1), 1000))
     except ValueError:
         return 1
 
@@ -99,10 +106,12 @@ def _table_lines(table, space: int) -> list[Line]:
             colspan, rowspan = _span(td, "colspan"), _span(td, "rowspan")
             cells.append(_cell_text(td))
             spans.append((float(col), float(col + colspan)))
-            for c in range(col, col + colspan):
-                taken[c] = max(taken.get(c, 0), rowspan)
+            if rowspan > 1:
+                for c in range(col, col + colspan):
+                    taken[c] = max(taken.get(c, 0), rowspan)
             col += colspan
-        taken = {c: n - 1 for c, n in taken.items() if n > 1}
+        if taken:
+            taken = {c: n - 1 for c, n in taken.items() if n > 1}
         if any(cells):
             lines.append(Line(cells, hard=True, spans=spans, space=space, grid=True))
     return lines
@@ -120,9 +129,19 @@ class _Flow:
             self.lines.append(Line([text]))
         self.buf = []
 
-    def walk(self, el, depth: int = 0) -> None:
-        if depth > _MAX_DEPTH:
-            raise ExtractError(f"HTML nested deeper than {_MAX_DEPTH} levels")
+    def walk(self, root) -> None:
+        """Elements in document order, without recursion (pages nest thousands deep)."""
+        stack: list[tuple[str, object]] = [("enter", root)]
+        while stack:
+            step, item = stack.pop()
+            if step == "text":
+                self.buf.append(item)
+            elif step == "exit":
+                self.flush()
+            else:
+                self._enter(item, stack)
+
+    def _enter(self, el, stack: list) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag in _SKIP or not tag:
             return
@@ -134,14 +153,13 @@ class _Flow:
         block = tag in _BLOCK or tag == "br"
         if block:
             self.flush()
+            stack.append(("exit", el))
         if el.text:
             self.buf.append(el.text)
-        for child in el:
-            self.walk(child, depth + 1)
+        for child in reversed(el):  # popped in document order: child, its tail, the next child
             if child.tail:
-                self.buf.append(child.tail)
-        if block:
-            self.flush()
+                stack.append(("text", child.tail))
+            stack.append(("enter", child))
 
 
 def _meta(root) -> dict[str, str]:
@@ -160,12 +178,17 @@ def extract_html(data: bytes | str, content_type: str | None = None) -> Document
         raise ExtractError("empty HTML document")
     try:
         # Plain lxml.etree elements: lxml.html's element classes cost a lookup per node.
-        parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, no_network=True, huge_tree=False)
+        parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, no_network=True, huge_tree=True)
         root = etree.fromstring(text.encode("utf-8"), parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as e:
         raise ExtractError(f"unreadable HTML: {e}") from None
     if root is None:
         raise ExtractError("empty HTML document")
+    cuts = [
+        f"网页第 {e.line} 行第 {e.column} 列起未读取（{'嵌套层数' if 'depth' in e.message else '解析器资源'}超过上限）"
+        for e in parser.error_log
+        if e.level_name == "FATAL" and e.type_name == "ERR_RESOURCE_LIMIT"
+    ][:1]
     etree.strip_elements(root, *_SKIP - {"head", "title"}, with_tail=False)
     meta = _meta(root)
     title_el = root.find(".//title")
@@ -174,4 +197,4 @@ def extract_html(data: bytes | str, content_type: str | None = None) -> Document
     body = root.find("body")
     flow.walk(body if body is not None else root)
     flow.flush()
-    return Document(lines=flow.lines, format="html", title=title or None, meta=meta)
+    return Document(lines=flow.lines, format="html", title=title or None, meta=meta, cuts=cuts)

@@ -167,7 +167,12 @@ def recognize(image: np.ndarray) -> OcrPage:
     result = _engine()(_clean(image))
     words: list[Word] = []
     for line in getattr(result, "word_results", None) or ():
-        for text, score, quad in line:
+        if not isinstance(line, (tuple, list)):
+            continue  # a page with nothing on it gives placeholders, not words
+        for entry in line:
+            if not isinstance(entry, (tuple, list)) or len(entry) != 3:
+                continue
+            text, score, quad = entry
             if text.strip() and score >= MIN_SCORE:
                 words.append(Word(text, round(float(score), 4), tuple(round(float(v), 1) for pt in quad for v in pt)))
     return OcrPage(width, height, words, round(time.process_time() - started, 3))

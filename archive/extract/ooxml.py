@@ -29,9 +29,9 @@ _IMAGEDATA = "{urn:schemas-microsoft-com:vml}imagedata"  # pictures in the older
 _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 # what zipfile raises for a corrupt archive besides BadZipFile (found by bench/fuzz.py)
 ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error)
-MAX_MEMBER = 64 * 1024 * 1024  # uncompressed bytes of one XML part
+MAX_MEMBER = 32 * 1024 * 1024  # uncompressed bytes of one XML part: its lxml tree takes about 20 times that
 MAX_RATIO = 200  # uncompressed / compressed
-MAX_COLUMNS = 1024  # a report table is a few dozen columns wide: cells further right are ignored
+MAX_COLUMNS = 1024  # a report table is a few dozen columns wide: cells further right are not read (and said)
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 
 
@@ -179,17 +179,25 @@ def extract_docx(data: bytes, ocr: OcrOptions | None = None) -> Document:
 
 # --------------------------------------------------------------------------- XLSX
 
-_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
+_CELL_REF = re.compile(r"([A-Z]{1,3})(\d{1,7})$")
+MAX_CELLS = 2_000_000  # cells handed on, blanks included: rows × the sheet's width is bounded too
 
 
-def _col_index(ref: str) -> int:
+def _col_index(ref: str | None) -> int | None:
+    """The 0-based column of a cell reference such as ``AB12``; None when the reference
+    is malformed or beyond the columns read (``MAX_COLUMNS``)."""
     m = _CELL_REF.match(ref or "")
     if not m:
-        return -1
+        return None
     n = 0
     for ch in m.group(1):
         n = n * 26 + ord(ch) - 64
-    return n - 1
+    return n - 1 if n <= MAX_COLUMNS else None
+
+
+def _row_number(row) -> int:
+    r = (row.get("r") or "").strip()
+    return int(r) if r.isdecimal() and len(r) < 10 else 0
 
 
 def extract_xlsx(data: bytes) -> Document:
@@ -202,47 +210,68 @@ def extract_xlsx(data: bytes) -> Document:
     if not sheets:
         raise ExtractError("corrupt Excel file (no worksheets)")
     lines: list[Line] = []
+    outside = emitted = 0
+    first_outside: str | None = None  # the first cell not read, named in the finding
+    cuts: list[str] = []
     for number, name in enumerate(sheets, start=1):
         sheet = _read_xml(zf, name)
         merged = _merged(sheet)
         rows: list[tuple[int, dict[int, str]]] = []
         for row in sheet.iter(S + "row"):
             cells: dict[int, str] = {}
+            col: int | None = -1
             for c in row.iter(S + "c"):
+                ref = c.get("r")
+                # a cell without a reference follows the one before it (the reference is optional)
+                col = (col + 1 if col is not None and col + 1 < MAX_COLUMNS else None) if ref is None else _col_index(ref)
+                if col is None or not 0 <= col < MAX_COLUMNS:
+                    outside += 1
+                    first_outside = first_outside or (ref or "?")
+                    continue
                 v = c.find(S + "v")
                 if c.get("t") == "inlineStr":
                     text = "".join(t.text or "" for t in c.iter(S + "t"))
                 elif v is None or v.text is None:
                     continue
                 elif c.get("t") == "s":
-                    k = int(v.text)
+                    index = v.text.strip()
+                    k = int(index) if index.isdecimal() and len(index) < 10 else -1
                     text = shared[k] if 0 <= k < len(shared) else ""
                 else:
                     text = v.text
-                col = _col_index(c.get("r"))
-                if 0 <= col < MAX_COLUMNS:
-                    cells[col] = " ".join(text.split())
+                cells[col] = " ".join(text.split())
             if any(cells.values()):
-                rows.append((int(row.get("r") or 0), cells))
+                rows.append((_row_number(row), cells))
         # a blank cell has no XML at all: every row runs to the sheet's last used column
         width = max((max(cells) + 1 for _, cells in rows), default=0)
-        for r, cells in rows:
+        for k, (r, cells) in enumerate(rows):
+            if emitted + width > MAX_CELLS:
+                cuts.append(f"表格单元格超过 {MAX_CELLS} 个，第 {number} 个工作表的后 {len(rows) - k} 行及其后的工作表未读取")
+                break
             # a merged range is one cell at its top-left corner; the rest of it is covered
             covered = {c for (r0, r1, c0, c1) in merged if r0 <= r <= r1 for c in range(c0 + (r == r0), c1 + 1)} - set(cells)
             columns = [c for c in range(width) if c not in covered]
             spans = [(float(c), float(_merged_end(merged, r, c) + 1)) for c in columns]
             lines.append(Line([cells.get(c, "") for c in columns], hard=True, spans=spans, space=number, grid=True))
-    return Document(lines=lines, format="xlsx")
+            emitted += width
+        if cuts:
+            break
+    if outside:
+        cuts.insert(0, f"{outside} 个单元格的位置无效或超出第 {MAX_COLUMNS} 列（如 {first_outside}），未读取")
+    return Document(lines=lines, format="xlsx", cuts=cuts)
 
 
 def _merged(sheet) -> list[tuple[int, int, int, int]]:
-    """Merged ranges (first row, last row, first column, last column), rows 1-based."""
+    """Merged ranges (first row, last row, first column, last column), rows 1-based; a range
+    reaching past ``MAX_COLUMNS`` ends there (A1:ZZZZZZZ1 would cover eight billion)."""
     out = []
     for m in sheet.iter(S + "mergeCell"):
         a, _, b = (m.get("ref") or "").partition(":")
         ma, mb = _CELL_REF.match(a), _CELL_REF.match(b)
-        if ma and mb:
-            out.append((int(ma.group(2)), int(mb.group(2)), _col_index(a), _col_index(b)))
+        first = _col_index(a)
+        if ma and mb and first is not None:
+            last = _col_index(b)
+            out.append((int(ma.group(2)), int(mb.group(2)), first, MAX_COLUMNS - 1 if last is None else last))
     return out[:10000]
 
 

@@ -33,7 +33,6 @@ from .document import Document, Line
 
 _MD_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
-_PIPES = str.maketrans({"｜": "|", "¦": "|"})
 _VERTICAL = "|│┃║"
 _BORDER_CHARS = set("+-=:|─━│┃┌┐└┘├┤┬┴┼╋═║╔╗╚╝╠╣╦╩╬╞╡╪╤╧ ")
 _HORIZONTAL = set("-=─━═")
@@ -67,9 +66,14 @@ def _is_blankish(text: str) -> bool:
 # ---------------------------------------------------------------------------
 
 
+_RULE_RUN = re.compile(r"[-=─━═]{3}")  # a line without three rule characters in a row is no border
+
+
 def _is_border(line: str) -> bool:
+    if not _RULE_RUN.search(line):
+        return False
     s = line.strip()
-    return len(s) >= 3 and set(s) <= _BORDER_CHARS and sum(c in _HORIZONTAL for c in s) >= 3
+    return len(s) >= 3 and set(s) <= _BORDER_CHARS
 
 
 def _is_box_content(line: str) -> bool:
@@ -170,21 +174,23 @@ class PipeStyle:
     indented: bool = False
 
 
+_BAR_AFTER_TEXT = re.compile(r"[^|\s]( *)\|")  # a bar after a cell's text: hugging it, or after a space
+
+
 def pipe_style(lines: list[str]) -> PipeStyle:
     starts = ends = content = attached = detached = indented = 0
     for line in lines:
+        if "|" not in line:
+            continue
         s = line.strip()
-        if "|" not in s or not s.strip("| "):
+        if not s.strip("| "):
             continue
         content += 1
         indented += line[:1] in (" ", "\t")
         starts += s.startswith("|")
         ends += s.endswith("|")
-        for i, ch in enumerate(s):
-            before = s[:i].rstrip()
-            if ch != "|" or not before or before[-1] == "|":
-                continue  # a bar after another bar (an empty cell) or at the start says nothing
-            if s[i - 1] == " ":
+        for m in _BAR_AFTER_TEXT.finditer(s):  # a bar after another bar (an empty cell) says nothing
+            if m.group(1):
                 detached += 1
             else:
                 attached += 1
@@ -222,12 +228,32 @@ def _pipe_cells(raw: str, style: PipeStyle) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
+_TABLEISH = re.compile(r"[-=─━═]{2}|[│┃║]")  # what a rule, a ruler or a box-drawn row needs
+
+
 def _blocks(raw_lines: list[str]) -> list[tuple[str, list[str]]]:
     """Split into ("box", lines), ("ruler", lines) and ("line", [line]) blocks."""
     out: list[tuple[str, list[str]]] = []
     i, n = 0, len(raw_lines)
     while i < n:
         line = raw_lines[i]
+        if (
+            "─" not in line
+            and "-" not in line
+            and "═" not in line
+            and "│" not in line
+            and "┃" not in line
+            and "║" not in line
+            and "=" not in line
+            and "━" not in line
+        ):
+            out.append(("line", [line]))
+            i += 1
+            continue
+        if not _TABLEISH.search(line):
+            out.append(("line", [line]))
+            i += 1
+            continue
         if (
             _is_border(line)
             and not _MD_SEPARATOR.match(line.strip())
@@ -258,19 +284,11 @@ def _blocks(raw_lines: list[str]) -> list[tuple[str, list[str]]]:
 def _double_spaced(raw_lines: list[str]) -> bool:
     """Cells separated by one blank line each (lynx, search-index excerpts): then a
     longer gap holds empty cells."""
-    gaps = []
-    blank = 0
-    seen = False
-    for line in raw_lines:
-        if line.strip():
-            if seen:
-                gaps.append(blank)
-            seen, blank = True, 0
-        else:
-            blank += 1
-    if len(gaps) < 8:
+    content = [i for i, line in enumerate(raw_lines) if line and not line.isspace()]
+    if len(content) < 9:
         return False
-    return sum(g >= 1 for g in gaps) >= 0.7 * len(gaps)
+    spaced = sum(1 for a, b in zip(content, content[1:]) if b - a > 1)
+    return spaced >= 0.7 * (len(content) - 1)
 
 
 def _soft_gaps(raw_lines: list[str]) -> list[str | None]:
@@ -294,7 +312,10 @@ def _indices(cells: list[str]) -> list[tuple[float, float]]:
     column n. Where the rendering draws the whole grid (pandoc, LibreOffice tabs) that is
     the cell's column; where it does not (rows shifted by omitted merged cells) the
     parser finds the header's and the rows' positions disagree and does not use them."""
-    return [(float(i), float(i + 1)) for i in range(len(cells))]
+    return _INDICES[len(cells)] if len(cells) < len(_INDICES) else [(float(i), float(i + 1)) for i in range(len(cells))]
+
+
+_INDICES = [[(float(i), float(i + 1)) for i in range(n)] for n in range(64)]
 
 
 def _plain(line: str, style: PipeStyle, raw: str, space: int) -> Line | None:
@@ -316,8 +337,8 @@ def _plain(line: str, style: PipeStyle, raw: str, space: int) -> Line | None:
 
 
 def text_lines(text: str) -> list[Line]:
-    raw_lines = [ln.rstrip("\r") for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    raw_lines = [ln.translate(_PIPES) for ln in raw_lines]
+    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("｜", "|").replace("¦", "|").split("\n")
+
     style = pipe_style(raw_lines)
     double = _double_spaced(raw_lines)
     lines: list[Line] = []
@@ -346,44 +367,42 @@ def text_lines(text: str) -> list[Line]:
 
     layout_space: tuple[str, int] | None = None
     for number, (kind, block) in enumerate(_blocks(raw_lines), start=1):
-        if kind == "box":
-            flush_soft()
-            lines.extend(_box_lines(block, number))
-            layout_space = None
+        if kind == "line":
+            raw = block[0]
+            if _single(raw):
+                pending.append(raw)
+                continue
+            if pending:
+                flush_soft()
+            # consecutive separated rows share one space (cell order), consecutive aligned rows
+            # another (display columns); the two are never compared
+            kind = "cells" if "\t" in raw or "|" in raw else "columns"
+            if layout_space is None or layout_space[0] != kind:
+                layout_space = (kind, number)
+            line = _plain(raw, style, raw, layout_space[1])
+            if line is not None:
+                lines.append(line)
             continue
-        if kind == "ruler":
-            flush_soft()
+        flush_soft()
+        layout_space = None
+        if kind == "box":
+            lines.extend(_box_lines(block, number))
+        else:
             segments = [(m.start(), m.end()) for m in re.finditer(r"-+", block[0])]
             cols = _columns(block[0]) + [len(block[0])]
             ruler = [(cols[s], cols[e]) for s, e in segments]
             lines.extend(_ruler_cells(b, ruler, number) for b in block[1:] if b.strip() and not _RULER.match(b))
-            layout_space = None
-            continue
-        raw = block[0]
-        if _single(raw):
-            pending.append(raw)
-            continue
-        flush_soft()
-        # consecutive separated rows share one space (cell order), consecutive aligned rows
-        # another (display columns); the two are never compared
-        kind = "cells" if "\t" in raw or "|" in raw else "columns"
-        if layout_space is None or layout_space[0] != kind:
-            layout_space = (kind, number)
-        line = _plain(raw, style, raw, layout_space[1])
-        if line is not None:
-            lines.append(line)
     flush_soft()
     return lines
 
 
+_NOT_SINGLE = re.compile(r"[\t|]|[^ \t\u3000](?: {2,}|\u3000+)[^ \t\u3000]|^\s*:?-{2,}")
+
+
 def _single(raw: str) -> bool:
-    """A line that is one cell of its own (or empty): no tabs, no bars, no aligned columns."""
-    s = raw.strip()
-    if not s:
-        return True
-    if _is_blankish(raw):
-        return True
-    return "\t" not in raw and "|" not in s and not _MD_SEPARATOR.match(s) and not _LAYOUT_GAP.search(s)
+    """A line that is one cell of its own (or empty): no tabs, no bars, no aligned columns,
+    no markdown rule."""
+    return not _NOT_SINGLE.search(raw) or not raw.strip() or _is_blankish(raw)
 
 
 def extract_text(text: str, fmt: str = "text") -> Document:

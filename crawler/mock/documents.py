@@ -155,11 +155,12 @@ def _docx_table(rows: list[list[Cell]]) -> str:
 def docx(parts: list[Block]) -> bytes:
     """A real Word document (OOXML) with paragraphs and tables (merged cells kept)."""
     body = [_para(b.text) if b.kind == "p" else _docx_table(b.rows) for b in parts]
-    document = (
-        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {_W}><w:body>'
-        + "".join(body)
-        + "<w:sectPr/></w:body></w:document>"
-    )
+    return docx_file("".join(body) + "<w:sectPr/>")
+
+
+def docx_file(body: str) -> bytes:
+    """A Word package around ``body``, the XML inside ``<w:body>``."""
+    document = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {_W}><w:body>{body}</w:body></w:document>'
     return _zip({"[Content_Types].xml": _DOCX_TYPES, "_rels/.rels": _DOCX_RELS, "word/document.xml": document})
 
 
@@ -398,6 +399,11 @@ def pdf(parts: list[Block]) -> bytes:
         )
         kids.append(len(objects))
     objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    return pdf_file(objects)
+
+
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF file of numbered objects (1 is the catalog) with a correct xref table."""
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, 1):

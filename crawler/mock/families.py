@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import quote
 
+from . import hostile
 from .corpus import doc_bytes, report_text
 from .documents import blocks, to_docx, to_html_body, to_pdf
 from .scans import photographed_page, scanned_report
-from .world import PDF_BASES, SPAM_IP, Attachment, Item, Portal, hex32
+from .world import PDF_BASES, POISON, SPAM_IP, Attachment, Item, Portal, hex32
 
 PER_PAGE = {"trs": 4, "gdpost": 4, "gkmlpt": 4, "hanweb": 3, "shtml_uuid": 4, "vsb": 4, "nextlink": 5}
 OVERSIZE_BYTES = 3 * 1024 * 1024
@@ -95,6 +96,8 @@ def assign_paths(portal: Portal) -> None:
             item.attachments.append(_attachment(portal, item, "pdf"))
         elif item.fmt in ("pdf", "docx", "doc", "zip", "scan", "jpg"):
             item.attachments.append(_attachment(portal, item, item.fmt))
+        elif item.fmt == "poison":
+            item.attachments.append(_attachment(portal, item, item.special))
         if item.special == "oversize":
             item.attachments.append(_attachment(portal, item, "big"))
         if item.fmt == "multipage":
@@ -103,7 +106,7 @@ def assign_paths(portal: Portal) -> None:
 
 def _attachment(portal: Portal, item: Item, kind: str) -> Attachment:
     n, d = item.id, item.published
-    ext = "pdf" if kind in ("big", "scan") else kind
+    ext = {"big": "pdf", "scan": "pdf", **POISON}.get(kind, kind)
     name = f"{item.title}.{ext}"
     path = {
         "trs": f"/zfxxgk/zfxxgknb/{d:%Y%m}/P0{d:%Y%m%d}{n:012d}{'9' if kind == 'big' else ''}.{ext}",
@@ -241,7 +244,7 @@ def _report_pages(portal: Portal, item: Item) -> dict[str, Route]:
         out[b] = Route(handler=lambda r: (302, {"Location": a}, b""))
         return out
     body_text = "\n".join(text.split("\n")[1:])
-    if item.fmt in ("pdf", "docx", "doc", "zip", "scan", "jpg"):
+    if item.fmt in ("pdf", "docx", "doc", "zip", "scan", "jpg", "poison"):
         body = f"<p>{html.escape(item.title)}全文见附件。</p>"
     elif item.fmt == "image":
         paras = "".join(f"<p>{html.escape(b.text)}</p>" for b in blocks(body_text) if b.kind == "p")
@@ -316,11 +319,23 @@ def _attachment_bytes(portal: Portal, item: Item, kind: str) -> bytes:
             zf.writestr(f"{item.agency.name}{item.year}年年报.pdf", to_pdf(text))
             zf.writestr("说明.txt", "本压缩包内为年度报告PDF版。")
         return buf.getvalue()
+    if kind in POISON:
+        return POISON_BYTES[kind]()
     size = FAULT_BIG_BYTES if portal.fault == "items" else OVERSIZE_BYTES
     return b"%PDF-1.4\n" + b"0" * size  # "big": larger than the crawl allows
 
 
+POISON_BYTES = {  # each about a megabyte or less on the wire
+    "poison_xlsx": hostile.poison_xlsx,
+    "glyph_pdf": hostile.glyph_bomb_pdf,
+    "bomb_pdf": lambda: hostile.deflate_bomb_pdf(400),
+}
+
+
 _CTYPES = {
+    "poison_xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "glyph_pdf": "application/pdf",
+    "bomb_pdf": "application/pdf",
     "pdf": "application/pdf",
     "big": "application/pdf",
     "doc": "application/msword",

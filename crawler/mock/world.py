@@ -54,8 +54,11 @@ FAULTS = (
     "charset",  # every report page GBK under a header saying UTF-8
     "calendar",  # the list pages on forever through empty calendar pages
     "many_urls",  # every report linked under several URLs
-    "offsite",
-)  # report-like links to other domains and to private addresses
+    "offsite",  # report-like links to other domains and to private addresses
+    "poison",  # three reports whose only file is hostile: see POISON
+)
+# attachments that once stopped the archive (issue 13), by kind → file extension
+POISON = {"poison_xlsx": "xlsx", "glyph_pdf": "pdf", "bomb_pdf": "pdf"}
 
 
 def ip_for(index: int) -> str:
@@ -85,9 +88,11 @@ class Item:
     agency: Agency | None = None
     year: int | None = None
     base: BaseText | None = None
-    fmt: str = "html"  # html, pdf, docx, doc, zip, image, multipage, scan (image-only PDF), jpg (a photographed page)
+    fmt: str = "html"  # html, pdf, docx, doc, zip, image, multipage, scan (image-only PDF), jpg (a photographed page),
+    # poison
     title_agency: bool = True  # the title names the agency (else only ContentSource does)
-    special: str | None = None  # gbk, wap, multipage, image, doc, zip, soft404, offhost, loop, retry_after, oversize
+    special: str | None = None  # gbk, wap, multipage, image, doc, zip, soft404, offhost, loop, retry_after, oversize,
+    # or a POISON kind
     path: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
@@ -250,7 +255,8 @@ def _special(portal: Portal, special: str, fmt: str | None = None) -> Item:
 
 def build_world(kind: str, port: int) -> World:
     """``demo``/``test``: one county per family plus the hostile cases (the demo also has
-    scanned reports); ``bench:N``: N counties."""
+    scanned reports); ``bench:N``: N counties; ``soak:N``: N counties, every fifth one
+    faulty; ``poison``: four counties, one serving hostile documents."""
     rng = random.Random(20251121)
     portals: list[Portal] = []
     if kind.startswith("bench:"):
@@ -270,6 +276,15 @@ def build_world(kind: str, port: int) -> World:
                 for item in portal.items:
                     if item.report and item.fmt == "html" and item.special is None:
                         item.special = "gbk"
+            elif fault == "poison":
+                for poison in POISON:
+                    _special(portal, poison, "poison")
+    elif kind == "poison":  # three healthy counties and one portal serving poison beside its good reports
+        for i in range(4):
+            portals.append(_county(i, port, FAMILIES[i], rng, 3, (2023, 2024)))
+        portals[-1].fault = "poison"
+        for poison in POISON:
+            _special(portals[-1], poison, "poison")
     else:
         for i, family in enumerate(FAMILIES):
             county = "凤泉区" if family == "nextlink" else None
@@ -332,7 +347,7 @@ def config_yaml(world: World, delay: float = 0.0, concurrency: int = 32, **crawl
         "retry_after_max": 10,
         **crawl,
     }
-    lines = ['contact: "nianbao demo <nianbao@example.org>"', "crawl:"]
+    lines = ['contact: "年报演示 nianbao demo <nianbao@example.org>"', "crawl:"]
     lines += [f"  {k}: {v}" for k, v in settings.items()]
     lines.append('  allow_networks: ["127.42.0.0/16"]     # the mock portals live on loopback: allowed here only')
     lines.append("portals:")

@@ -8,8 +8,10 @@ default ``config.yaml``), or ``nianbao crawl``.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 import scrapy
 from scrapy.exceptions import (
@@ -51,6 +53,12 @@ def _headers(response: Response) -> dict[str, str]:
     return {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
 
 
+def ascii_header(text: str) -> str:
+    """``text`` as an HTTP header value: printable ASCII kept, everything else
+    percent-encoded as UTF-8 (a contact such as 年报组 <nb@例子.cn> stays readable)."""
+    return "".join(c if " " <= c <= "~" and c != "%" else quote(c, safe="") for c in text)
+
+
 def apply_config(settings, config: Config) -> None:
     """Politeness and limits from config.yaml's ``crawl:`` section."""
     c = config.crawl
@@ -67,7 +75,7 @@ def apply_config(settings, config: Config) -> None:
         "NIANBAO_ALLOW_NETWORKS": list(c.allow_networks),
     }
     if config.contact:
-        values["USER_AGENT"] = f"{settings.get('USER_AGENT_BASE')} contact: {config.contact}"
+        values["USER_AGENT"] = f"{settings.get('USER_AGENT_BASE')} contact: {ascii_header(config.contact)}"
     for key, value in values.items():
         settings.set(key, value, priority="spider")
 
@@ -104,11 +112,15 @@ class PortalSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         self.archived.close()
         # a list walked to its end counts only once the crawl has finished: a killed or
-        # stopped crawl has not fetched every entry it listed, and the next run must page on
-        if reason == "finished":
-            for portal_id in self.walked:
-                self.state.mark_listing_complete(portal_id)
-        self.state.close()
+        # stopped crawl (or one whose writes failed) has not archived every entry it listed,
+        # and the next run must page on
+        try:
+            if reason == "finished" and not self.crawler.stats.get_value("nianbao/archive/write_errors"):
+                for portal_id in self.walked:
+                    self.state.mark_listing_complete(portal_id)
+            self.state.close()
+        except (sqlite3.Error, OSError) as e:  # a full disk: what was not committed is fetched again next run
+            self.logger.error("抓取状态未能保存：%s", e)
 
     # ---- requests -------------------------------------------------------------------------
 
