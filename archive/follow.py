@@ -101,8 +101,7 @@ class Follower:
         self._process = context.Process(
             target=_follow,
             args=(str(db_path), str(blob_root), workers, budget, run_id, self._done, self._send, progress, queue),
-            name="nianbao-follow",
-            daemon=True,
+            name="nianbao-follow",  # not a daemon: its parse pool has processes of its own
         )
 
     def __enter__(self) -> Follower:
