@@ -27,7 +27,7 @@ from archive.schema import open_archive
 from archive.stream import RecordWriter
 
 from .config import Config
-from .runner import add_figures, close_run, shards
+from .runner import StopRequest, add_figures, close_run, shards
 from .workers import CRAWL_QUEUE
 
 JOB_TIMEOUT = 24 * 3600  # a province's crawl fits; a hung job is ended (and retried) after this
@@ -74,10 +74,12 @@ def crawl_on_queue(
     ids: list[str],
     log_level: str,
     progress: bool,
+    stop: StopRequest,
     jobs: int | None = None,
     parse_workers: int | None = None,
 ) -> dict:
-    """Enqueue the crawl, write its records as they come, wait for every job; the crawl's stats."""
+    """Enqueue the crawl, write its records as they come, wait for every job; the crawl's stats.
+    Asked to stop (SIGTERM), it cancels the jobs not started yet and waits for the others."""
     redis = Redis.from_url(queue_url)
     workers = len(Worker.all(queue=Queue(CRAWL_QUEUE, connection=redis)))
     groups = shards(config, ids, jobs or max(1, workers))
@@ -90,7 +92,13 @@ def crawl_on_queue(
     bar = Progress("抓取（队列）", unit=" 个任务") if progress else None
     workers = parse_workers or config.parse_workers or ingest.default_workers()
     with Follower(data_dir / "archive.db", blobs, workers, config.parse, run_id, progress, queue_url) as follower:
+        cancelled = False
         while True:
+            if stop.requested and not cancelled:
+                for job in enqueued:
+                    if job.get_status(refresh=True) in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+                        job.cancel()
+                cancelled = True
             counts = writer.step(block_ms=500)
             for kind, n in counts.items():
                 written[kind] = written.get(kind, 0) + n

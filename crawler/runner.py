@@ -14,10 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -58,6 +60,30 @@ def shards(config: Config, portal_ids: list[str], n: int) -> list[list[str]]:
     return [sorted(b, key=order.__getitem__) for b in bins]
 
 
+class StopRequest:
+    """SIGTERM or SIGINT while no crawl has taken the signals over (Scrapy installs its own:
+    a crawl in this process ends cleanly on them): remembered, so the run still closes
+    cleanly, and passed on to the shard processes."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self):
+        self.requested = False
+        self._before: dict = {}
+
+    def _request(self, signum, frame) -> None:
+        self.requested = True
+
+    def __enter__(self) -> StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            self._before = {s: signal.signal(s, self._request) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for s, handler in self._before.items():
+            signal.signal(s, handler)
+
+
 def auto_workers(portals: int) -> int:
     """One process per core once there are enough portals to keep each busy."""
     return max(1, min(os.cpu_count() or 1, portals // 50))
@@ -77,17 +103,22 @@ def crawl(
     Scrapy's stats and the JSON Lines feed written, if one was asked for (the archive
     holds the same records; a feed costs a JSON encoding of every item). With ``queue``
     (a Redis URL) the crawl runs as jobs on the queue's workers (no feed), and this
-    process writes their records into the archive as they arrive."""
+    process writes their records into the archive as they arrive. SIGTERM or SIGINT end
+    the crawl cleanly, whenever they come: the run is closed with what was fetched."""
+    with StopRequest() as stop:
+        return _crawl(config_path, Path(data_dir), portals, feed, log_level, workers, queue, stop, overrides)
+
+
+def _crawl(config_path, data_dir: Path, portals, feed, log_level, workers, queue, stop: StopRequest, overrides: dict):
     config = load_config(config_path)  # fails here, cleanly, before Scrapy starts
     ids = portals or list(config.portals)
     for portal_id in ids:
         config.portal(portal_id)
-    data_dir = Path(data_dir)
     progress = bool(overrides.pop("NIANBAO_PROGRESS", False))
     if queue:
         from .queue import crawl_on_queue
 
-        return crawl_on_queue(config, Path(config_path), data_dir, queue, ids, log_level, progress, workers), None
+        return crawl_on_queue(config, Path(config_path), data_dir, queue, ids, log_level, progress, stop, workers), None
     groups = shards(config, ids, workers or config.crawl.workers or auto_workers(len(ids)))
     db = open_archive(data_dir / "archive.db")
     run_id = ingest.begin_crawl(db, config, ids)
@@ -95,9 +126,14 @@ def crawl(
     overrides["NIANBAO_RUN_ID"] = run_id
     failed: list[int] = []
     parse_workers = int(overrides.get("NIANBAO_PARSE_WORKERS") or 0) or config.parse_workers or ingest.default_workers()
-    with Follower(data_dir / "archive.db", data_dir / "blobs", parse_workers, config.parse, run_id, progress) as follower:
-        if len(groups) > 1:
-            stats, feed, failed = _sharded(data_dir, Path(config_path), groups, feed, log_level, overrides, run_id, progress)
+    follower = Follower(data_dir / "archive.db", data_dir / "blobs", parse_workers, config.parse, run_id, progress)
+    with follower:
+        if stop.requested:  # asked to stop before the crawl began: nothing fetched, the run closed
+            stats = {}
+        elif len(groups) > 1:
+            stats, feed, failed = _sharded(
+                data_dir, Path(config_path), groups, feed, log_level, overrides, run_id, progress, stop
+            )
         else:
             stats, feed = run_scrapy(config_path, data_dir, portals, feed, log_level, {**overrides, "NIANBAO_PROGRESS": progress})
         add_figures(stats, follower.finish())
@@ -156,7 +192,15 @@ def run_scrapy(config_path, data_dir, portals, feed, log_level, overrides) -> tu
 
 
 def _sharded(
-    data_dir: Path, config_path: Path, groups: list[list[str]], feed, log_level: str, overrides: dict, run_id: int, progress: bool
+    data_dir: Path,
+    config_path: Path,
+    groups: list[list[str]],
+    feed,
+    log_level: str,
+    overrides: dict,
+    run_id: int,
+    progress: bool,
+    stop: StopRequest,
 ) -> tuple[dict, Path | None, list[int]]:
     """One child process per group; returns the summed stats, the feed and the groups whose process failed."""
     from .progress import crawl_summary
@@ -177,7 +221,12 @@ def _sharded(
             }
             children.append(subprocess.Popen([sys.executable, "-m", "crawler.runner", json.dumps(job)]))
         bar = Progress("抓取", unit=" 个网址") if progress else None
+        forwarded = False
         while any(c.poll() is None for c in children):
+            if stop.requested and not forwarded:  # each shard ends its crawl cleanly, its batch written
+                for c in children:
+                    c.send_signal(signal.SIGTERM)
+                forwarded = True
             if bar is not None:
                 done = db.execute("select count(*) from captures where run_id = ?", [run_id]).fetchone()[0]
                 bar.update(done, None, f"{sum(c.poll() is not None for c in children)}/{len(children)} 个抓取进程结束")
