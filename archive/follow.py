@@ -14,7 +14,6 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
-import resource
 import signal
 import sys
 import time
@@ -28,6 +27,12 @@ from .schema import open_archive
 POLL_SECONDS = 0.5
 NICENESS = 10  # parsing takes the CPU the crawl leaves: a crawl waits on its delays, parsing never holds it up
 _PR_SET_PDEATHSIG = 1
+
+
+def parse_workers() -> int:
+    """Parse processes beside a crawl: one per core (at a lower priority, they take only what
+    the crawl leaves; after the crawl, every core)."""
+    return os.cpu_count() or 1
 
 
 def die_with_parent() -> None:
@@ -71,10 +76,7 @@ def _follow(db_path: str, blob_root: str, workers: int, budget: Budget, run_id: 
         # the crawl is over: the rest, with a progress bar
         total.add(ingest.ingest_with_progress(db, blob_root, workers, progress, run_id=run_id, pool=pool))
     db.close()
-    figures = ingest.ingest_figures(total, time.monotonic() - started)
-    used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-    figures["nianbao/archive/cpu_seconds"] = round(sum(u.ru_utime + u.ru_stime for u in used), 2)
-    out.send(figures)
+    out.send(ingest.ingest_figures(total, time.monotonic() - started))
 
 
 def _pending(db) -> bool:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -43,24 +42,28 @@ RUN = (
 )
 
 
-class MemoryPeak:
-    """Samples the resident memory of a set of process trees (every 0.2 s) while it runs."""
+class Usage:
+    """Samples a set of process trees (every 0.2 s) while it runs: peak resident memory, and
+    CPU time (each process's last reading: parse workers, forked servers and all)."""
 
     def __init__(self, roots: list[int]):
         self.roots = roots
         self.largest = 0.0  # MB, one process
         self.total = 0.0  # MB, all at once
+        self.cpu: dict[int, float] = {}  # pid → CPU seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _sample(self) -> None:
-        out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,rss="], capture_output=True, text=True).stdout
+        out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,rss=,cputimes="], capture_output=True, text=True).stdout
         rows = [tuple(int(x) for x in line.split()) for line in out.splitlines() if line.strip()]
         children: dict[int, list[int]] = {}
         rss = {}
-        for pid, ppid, kb in rows:
+        cpu = {}
+        for pid, ppid, kb, seconds in rows:
             children.setdefault(ppid, []).append(pid)
             rss[pid] = kb / 1024
+            cpu[pid] = seconds
         seen, stack = set(), [r for r in self.roots if r in rss]
         while stack:
             pid = stack.pop()
@@ -70,12 +73,13 @@ class MemoryPeak:
         if seen:
             self.largest = max(self.largest, max(rss[p] for p in seen))
             self.total = max(self.total, sum(rss[p] for p in seen))
+            self.cpu.update((p, cpu[p]) for p in seen)
 
     def _run(self) -> None:
         while not self._stop.wait(0.2):
             self._sample()
 
-    def __enter__(self) -> MemoryPeak:
+    def __enter__(self) -> Usage:
         self._thread.start()
         return self
 
@@ -84,21 +88,14 @@ class MemoryPeak:
         self._thread.join()
 
 
-def cpu_of_children() -> float:
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
-
-
-def run_crawl(config: Path, data: Path, queue: str = "", workers: list[int] = ()) -> tuple[dict, float, MemoryPeak]:
+def run_crawl(config: Path, data: Path, queue: str = "", workers: list[int] = ()) -> tuple[dict, float, Usage]:
     started = time.monotonic()
-    cpu = cpu_of_children()
     child = subprocess.Popen([sys.executable, "-c", RUN, str(config), str(data), queue], stdout=subprocess.PIPE, text=True)
-    with MemoryPeak([child.pid, *workers]) as memory:
+    with Usage([child.pid, *workers]) as memory:
         out, _ = child.communicate()
     if child.returncode:
         raise SystemExit(f"the crawl failed (exit status {child.returncode})")
     stats = json.loads(out.strip().splitlines()[-1])
-    stats["cpu"] = cpu_of_children() - cpu  # with workers: counted once they are stopped (see main)
     return stats, time.monotonic() - started, memory
 
 
@@ -121,7 +118,7 @@ def stop_workers(procs: list[subprocess.Popen]) -> None:
         p.wait()
 
 
-def describe(label: str, log: list[tuple], stats: dict, elapsed: float, memory: MemoryPeak, args, expected: int) -> None:
+def describe(label: str, log: list[tuple], stats: dict, elapsed: float, memory: Usage, args, expected: int) -> None:
     per_host = Counter(r[0] for r in log)
     total = len(log)
     bound = max(max(per_host.values()) * args.delay, total / args.concurrency * args.delay)
@@ -136,10 +133,10 @@ def describe(label: str, log: list[tuple], stats: dict, elapsed: float, memory: 
     workers = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("nianbao/queue/requests/")}
     if workers:
         print("requests per worker       " + ", ".join(f"{w} {n}" for w, n in sorted(workers.items())))
-    parse_cpu = stats.get("nianbao/archive/cpu_seconds", 0)
+    used = sum(memory.cpu.values())
     print(
-        f"CPU                       parse and store {parse_cpu:.0f} s, everything else {stats['cpu'] - parse_cpu:.0f} s "
-        f"(crawl processes, workers); {os.cpu_count()} cores × 1.3 × bound = {os.cpu_count() * 1.3 * bound:.0f} s"
+        f"CPU                       {used:.0f} s in the crawl's processes (crawl, parse, workers; the mock portals apart); "
+        f"{os.cpu_count()} cores × 1.3 × bound = {os.cpu_count() * 1.3 * bound:.0f} s"
     )
     if stats.get("nianbao/archive/parsed_remotely"):
         print(f"parsed by parse workers   {stats['nianbao/archive/parsed_remotely']} reports")
@@ -175,12 +172,10 @@ def main() -> None:
             with RedisServer(tmp / f"redis-{n}") as redis:
                 before = len(mock.stats())
                 workers = start_workers(redis.url, n, tmp, args.parsers)
-                cpu = cpu_of_children()
                 try:
                     stats, elapsed, memory = run_crawl(config, tmp / f"data-queue-{n}", redis.url, [w.pid for w in workers])
                 finally:
                     stop_workers(workers)
-                stats["cpu"] = cpu_of_children() - cpu
                 describe(
                     f"--queue, {n} worker(s)" + (f" and {args.parsers} parse worker(s)" if args.parsers else ""),
                     mock.stats()[before:],

@@ -22,6 +22,7 @@ from rq.job import Job, JobStatus
 
 from archive import ingest
 from archive.follow import Follower
+from archive.follow import parse_workers as default_parse_workers
 from archive.progress import Progress
 from archive.schema import open_archive
 from archive.stream import RecordWriter
@@ -90,7 +91,7 @@ def crawl_on_queue(
     writer = RecordWriter(redis, db)
     written: dict[str, int] = {}
     bar = Progress("抓取（队列）", unit=" 个任务") if progress else None
-    workers = parse_workers or config.parse_workers or ingest.default_workers()
+    workers = parse_workers or config.parse_workers or default_parse_workers()
     with Follower(data_dir / "archive.db", blobs, workers, config.parse, run_id, progress, queue_url) as follower:
         cancelled = False
         while True:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from archive import ingest
 from archive.errors import NianbaoError
-from archive.follow import Follower
+from archive.follow import Follower, parse_workers
 from archive.progress import Progress
 from archive.schema import open_archive
 
@@ -125,8 +125,8 @@ def _crawl(config_path, data_dir: Path, portals, feed, log_level, workers, queue
     CrawlState(data_dir / "state.sqlite").close()  # created once, not raced for by the shards
     overrides["NIANBAO_RUN_ID"] = run_id
     failed: list[int] = []
-    parse_workers = int(overrides.get("NIANBAO_PARSE_WORKERS") or 0) or config.parse_workers or ingest.default_workers()
-    follower = Follower(data_dir / "archive.db", data_dir / "blobs", parse_workers, config.parse, run_id, progress)
+    workers = int(overrides.get("NIANBAO_PARSE_WORKERS") or 0) or config.parse_workers or parse_workers()
+    follower = Follower(data_dir / "archive.db", data_dir / "blobs", workers, config.parse, run_id, progress)
     with follower:
         if stop.requested:  # asked to stop before the crawl began: nothing fetched, the run closed
             stats = {}
