@@ -12,7 +12,7 @@ from pathlib import Path
 
 from archive_helpers import assert_archived_once, count_in_archive
 
-from archive.isolation import default_workers
+from archive.follow import parse_workers
 from archive.schema import open_archive
 from crawler.mock.world import config_yaml
 
@@ -67,7 +67,7 @@ def test_kill_while_reports_are_being_stored_then_resume(tmp_path, mock):
     charged = count_in_archive(
         tmp_path / "data", "select count(*) from sightings where ingested_at is null and parse_attempts > 0"
     )
-    assert charged <= default_workers()
+    assert charged <= parse_workers()  # as many as the crawl parses at once
     _finish_and_check(config, tmp_path / "data", mock)
     killed, resumed = _runs(tmp_path / "data")
     assert killed["status"] == "interrupted" and resumed["status"] == "finished"
