@@ -28,6 +28,7 @@ from email.message import EmailMessage
 import sqlite_utils
 
 from .compliance import KIND_NAMES, KINDS
+from .regions import RegionNames
 
 log = logging.getLogger("nianbao.alerts")
 
@@ -80,7 +81,15 @@ def pending(db: sqlite_utils.Database, channel: str, year: int | None = None) ->
         if row["resolved_at"] and row["key"] not in told_keys:
             continue
         out.append({**row, "news": "resolved" if row["resolved_at"] else ("changed" if row["key"] in told_keys else "new")})
-    return out
+    return with_region_names(db, out)
+
+
+def with_region_names(db: sqlite_utils.Database, rows: list[dict]) -> list[dict]:
+    """Each row with ``region_name``: its region's full name (河南省新乡市红旗区), "" when unknown."""
+    names = RegionNames(db, [r["region"] for r in rows])
+    for r in rows:
+        r["region_name"] = names.name(r["region"])
+    return rows
 
 
 def digest(rows: list[dict]) -> tuple[str, str]:
@@ -98,7 +107,8 @@ def digest(rows: list[dict]) -> tuple[str, str]:
         for r in group:
             lines.append(
                 f"- {r['year']} {KIND_NAMES[r['kind']]} · {r['agency_name'] or r['agency_key']}"
-                f"（{r['region'] or '无区划'}）：{r['detail']}" + (f" {r['evidence']}" if r["evidence"] else "")
+                f"（{r.get('region_name') or r['region'] or '无区划'}）：{r['detail']}"
+                + (f" {r['evidence']}" if r["evidence"] else "")
             )
         lines.append("")
     return subject, "\n".join(lines).rstrip() + "\n"
@@ -173,6 +183,7 @@ def webhook_request(
                         "agency_key",
                         "agency_name",
                         "region",
+                        "region_name",
                         "year",
                         "due",
                         "detail",

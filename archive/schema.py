@@ -362,7 +362,37 @@ def _v8(db: sqlite_utils.Database) -> None:
     db["problems"].create_index(["url"], if_not_exists=True)
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8)
+def _v9(db: sqlite_utils.Database) -> None:
+    """One answer to "who is missing" for every view: the expected agencies of each
+    checked year as the check saw them (``roll``), findings looked up by region and by
+    agency, and the names of the region codes (``regions``, ``region_names``)."""
+    from .regions import REGION_NAMES_VIEW, fill
+
+    db["regions"].create({"code": str, "prefix": str, "name": str, "full_name": str, "level": str}, pk="code")
+    db["regions"].create_index(["name"], if_not_exists=True)
+    db["regions"].create_index(["full_name"], if_not_exists=True)
+    fill(db)
+    db.execute(REGION_NAMES_VIEW)
+    db["agencies"].create_index(["level", "region"], if_not_exists=True)
+    db["roll"].create(
+        {
+            "year": int,
+            "agency_key": str,
+            "agency_name": str,
+            "region": str,
+            "level": str,
+            "report_id": int,
+            "checked_at": str,
+        },
+        pk=("year", "agency_key"),
+    )
+    db["roll"].create_index(["year", "region", "report_id"], if_not_exists=True)
+    db["compliance"].create_index(["year", "kind", "resolved_at", "region"], if_not_exists=True)
+    db["compliance"].create_index(["agency_key", "year"], if_not_exists=True)
+    db["compliance"].create_index(["year", "first_seen"], if_not_exists=True)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9)
 VERSION = len(MIGRATIONS)
 
 
