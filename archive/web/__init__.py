@@ -48,7 +48,7 @@ FORBIDDEN_FUNCTIONS = frozenset({"fts3_tokenizer", "load_extension", "readfile",
 HASH_COLUMNS = {"sha256", "source_sha256", "zip_sha256"}
 URL_COLUMNS = {"url", "原文", "requested_url", "report_url", "问题网址", "evidence"}
 REPORT_COLUMNS = {"报告", "本年报告", "上年报告"}
-REGION_COLUMNS = {"region", "行政区划"}
+REGION_COLUMNS = {"region"}  # in tables; the saved queries have a 地区 column of their own
 ENUMS = {
     "level": LEVEL_NAMES,
     "kind": {**PROBLEM_NAMES, **KIND_NAMES},
@@ -159,6 +159,7 @@ def asgi_wrapper(datasette):
     def wrap(app):
         async def wrapped(scope, receive, send):
             if scope["type"] == "http" and scope.get("method") in ("GET", "HEAD"):
+                await datasette.invoke_startup()  # idempotent; Datasette's router would run it after this
                 response = await _query_redirect(datasette, scope)
                 if response is not None:
                     await response.asgi_send(send)
@@ -193,7 +194,7 @@ def render_cell(value, column, table, database, datasette):
         return Markup(f'<a href="{escape(value)}" rel="noopener noreferrer nofollow">{escape(value)}</a>')
     if isinstance(value, int) and (column in REPORT_COLUMNS or (table == "reports" and column == "id")):
         return Markup(f'<a href="{datasette.urls.path(f"/report/{value}")}">年报 {value}</a>')
-    if column in REGION_COLUMNS and isinstance(value, str) and value.isdigit() and table != "regions":
+    if table and table != "regions" and column in REGION_COLUMNS and isinstance(value, str) and value.isdigit():
         return _region_cell(datasette, value)
     names = ENUMS.get(column) if table else None
     if names and isinstance(value, str) and value in names:
