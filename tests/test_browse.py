@@ -501,3 +501,27 @@ def test_pages_render_in_headless_chromium(server, archive):
         shot.unlink(missing_ok=True)
         subprocess.run([browser, *flags, f"--screenshot={shot}", url], capture_output=True, timeout=120)
         assert shot.exists() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000, name
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scheduler", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_search_cli_filters_by_year_and_region_and_says_when_nothing_matched(archive):
+    data = ("--data", str(archive.root))
+    hits = _cli("search", *data, "复议", "--year", "2024", "--region", "红旗区")
+    assert hits.returncode == 0, hits.stderr
+    assert "2024  红旗区教育局" in hits.stdout and "河南省新乡市红旗区" in hits.stdout and "行政复议" in hits.stdout
+    assert "2023" not in hits.stdout and "共 " in hits.stdout
+    none = _cli("search", *data, "复议", "--region", "原阳县")
+    assert none.returncode == 0 and none.stdout.strip() == "没有找到包含“复议”的年报（原阳县）"
+
+
+def test_check_takes_a_region_name(archive, tmp_path):
+    base = ("check", "--data", str(archive.root), "--config", str(tmp_path / "none.yaml"), "--year", "2024")
+    out = _cli(*base, "--today", "2025-06-01", "--region", "新乡市")
+    assert out.returncode == 0, out.stderr
+    assert "410702 河南省新乡市红旗区\n  缺报（1）\n    红旗区民政局" in out.stdout
+    assert "410703 河南省新乡市卫滨区\n  门户无法访问（1）" in out.stdout
+    bad = _cli(*base, "--region", "朝阳区")
+    assert bad.returncode == 2 and "北京市朝阳区 110105" in bad.stderr
