@@ -420,9 +420,10 @@ def run(
 
     Refused (exit status 75) while another run holds the data directory.
     """
-    from archive.answer import counts_line
+    from archive.answer import KIND_COLOURS, counts_line
     from archive.compliance import KIND_NAMES, KINDS
     from archive.lock import RunLocked
+    from archive.regions import RegionNames
     from crawler.cycle import run_cycle
 
     try:
@@ -456,9 +457,14 @@ def run(
     changes = result.changes
     click.echo(f"与上次核查相比：新增 {len(changes['new'])}，变化 {len(changes['changed'])}，已解决 {len(changes['resolved'])}")
     news = {c["key"] for c in changes["new"] + changes["changed"]}
+    names = RegionNames(_archive(data_dir), [f.region for f in result.findings if f.key in news])
     for f in sorted(result.findings, key=lambda f: (KINDS.index(f.kind), f.region or "", f.agency_name or "")):
         if f.key in news:
-            click.echo(f"  {KIND_NAMES[f.kind]}  {f.agency_name or f.agency_key}：{f.detail}")
+            place = names.name(f.region) or "无区划"
+            click.echo(
+                click.style(f"  {KIND_NAMES[f.kind]}", fg=KIND_COLOURS[f.kind])
+                + f"  {f.agency_name or f.agency_key}（{place}）：{f.detail}"
+            )
     _echo_alerts(result.alerts, dry_run)
 
 

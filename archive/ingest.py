@@ -20,6 +20,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .progress import Progress
+from .regions import name_townships
 from .sources import Parsed, Source, parse_sources, sighting_sources
 from .store import diff_cells, now, report_cells, store_report, write_parse
 
@@ -83,6 +84,7 @@ def sync_agencies(db: sqlite_utils.Database, agencies: Iterable) -> None:
     with db.atomic():
         # parents first, whatever order the config lists them in
         db["agencies"].upsert_all(sorted(rows, key=lambda r: depth(r["id"])), pk="id")
+    name_townships(db)
 
 
 def sync_portals(db: sqlite_utils.Database, listed: dict[str, list[str]]) -> None:

