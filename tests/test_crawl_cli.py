@@ -43,6 +43,8 @@ def test_scrapy_crawl_portal_one_portal(tmp_path):
         config = tmp_path / "config.yaml"
         config.write_text(config_yaml(mock.world), encoding="utf-8")
         out = _run(
+            sys.executable,  # this interpreter's scrapy, with the project's dependencies
+            "-m",
             "scrapy",
             "crawl",
             "portal",
