@@ -346,4 +346,25 @@ def record(
             if row["key"] not in seen:
                 db["compliance"].update(row["key"], {"resolved_at": now})
                 changes["resolved"].append({**row, "resolved_at": now})
+        _count_counties(db, year, region[:6])
     return changes
+
+
+_COUNTED = ("missing", "late", "unreachable", "inconsistent")
+
+
+def _count_counties(db: sqlite_utils.Database, year: int, county: str) -> None:
+    """``roll_counts``: per county (first six digits) of the roll, how many agencies were
+    expected, reported, and have an open finding of each counted kind."""
+    kinds = ", ".join(f"sum(kind = '{k}') as {k}" for k in _COUNTED)
+    sums = ", ".join(f"coalesce(sum(c.{k}), 0)" for k in _COUNTED)
+    db.execute("delete from roll_counts where year = ? and county >= ? and county < ? || ';'", [year, county, county])
+    db.execute(
+        f"""insert into roll_counts (year, county, expected, reported, {", ".join(_COUNTED)})
+        select r.year, substr(r.region, 1, 6), count(*), count(r.report_id), {sums}
+        from roll r left join (select agency_key, {kinds} from compliance where year = :year and resolved_at is null
+                               group by agency_key) c on c.agency_key = r.agency_key
+        where r.year = :year and r.region >= :county and r.region < :county || ';'
+        group by substr(r.region, 1, 6)""",
+        {"year": year, "county": county},
+    )

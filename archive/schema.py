@@ -386,6 +386,20 @@ def _v9(db: sqlite_utils.Database) -> None:
         pk=("year", "agency_key"),
     )
     db["roll"].create_index(["year", "region", "report_id"], if_not_exists=True)
+    # per county: the counts the front page and 完成率 add up above county level
+    db["roll_counts"].create(
+        {
+            "year": int,
+            "county": str,
+            "expected": int,
+            "reported": int,
+            "missing": int,
+            "late": int,
+            "unreachable": int,
+            "inconsistent": int,
+        },
+        pk=("year", "county"),
+    )
     db["compliance"].create_index(["year", "kind", "resolved_at", "region"], if_not_exists=True)
     db["compliance"].create_index(["agency_key", "year"], if_not_exists=True)
     db["compliance"].create_index(["year", "first_seen"], if_not_exists=True)

@@ -73,6 +73,17 @@ order by {order}""",
     )
 
 
+def _open_count(kind: str) -> str:
+    """How many of a group's agencies have an open finding of ``kind`` (``r`` is the roll)."""
+    return (
+        f"sum(exists(select 1 from compliance c where c.agency_key = r.agency_key and c.year = r.year "
+        f"and c.kind = '{kind}' and c.resolved_at is null))"
+    )
+
+
+_OPEN_COUNTS = ", ".join(_open_count(k) for k in ("missing", "late", "unreachable", "inconsistent"))
+
+
 def findings_sql(limit: int) -> str:
     """Open findings of a year and region, newest first (the saved query, and the front page's recent ones)."""
     return f"""select substr(c.first_seen, 1, 10) as 首次发现, {KIND.format(t="c")} as 类型, c.agency_name as 机关,
@@ -80,7 +91,7 @@ def findings_sql(limit: int) -> str:
 from compliance c
 where c.year = cast(:year as integer) and c.resolved_at is null and {_in_region("c.region")}
   and (:kind = '' or c.kind = :kind or {KIND.format(t="c")} = :kind)
-order by c.first_seen desc, c.region, c.agency_name
+order by c.first_seen desc, c.rowid desc
 limit {limit}"""
 
 
@@ -153,21 +164,22 @@ order by r.region, r.level, r.agency_name""",
         Query(
             "completion",
             "完成率：按下级地区的应报、已报和问题数",
-            "全国按省、省按市、市按县（区）统计：应报机关、已报、缺报、迟报、门户无法访问、勾稽不符和完成率（已报 ÷ 应报）。",
-            f"""with expected as (
-  select substr(r.region, 1, case when length(:region) >= 6 then 12 else length(:region) + 2 end) as sub,
-    count(*) as n, count(r.report_id) as reported
-  from roll r where r.year = cast(:year as integer) and r.region >= :region and r.region < :region || ';' group by 1),
-issues as (
-  select substr(coalesce(c.region, ''), 1, case when length(:region) >= 6 then 12 else length(:region) + 2 end) as sub,
-    sum(c.kind = 'missing') as missing, sum(c.kind = 'late') as late, sum(c.kind = 'unreachable') as unreachable,
-    sum(c.kind = 'inconsistent') as inconsistent
-  from compliance c where c.year = cast(:year as integer) and c.resolved_at is null
-    and c.kind in ('missing', 'late', 'unreachable', 'inconsistent') and {_in_region("c.region")} group by 1)
-select e.sub as 行政区划, {name_sql("e.sub")} as 地区, e.n as 应报, e.reported as 已报,
-  coalesce(i.missing, 0) as 缺报, coalesce(i.late, 0) as 迟报, coalesce(i.unreachable, 0) as 无法访问,
-  coalesce(i.inconsistent, 0) as 勾稽不符, round(100.0 * e.reported / e.n, 1) as 完成率
-from expected e left join issues i on i.sub = e.sub
+            "全国按省、省按市、市按县（区）、县按乡镇统计：应报机关、已报、缺报、迟报、门户无法访问、勾稽不符和"
+            "完成率（已报 ÷ 应报）。",
+            f"""with counts as (
+  select substr(k.county, 1, length(:region) + 2) as sub, sum(k.expected) as n, sum(k.reported) as reported,
+    sum(k.missing) as missing, sum(k.late) as late, sum(k.unreachable) as unreachable, sum(k.inconsistent) as inconsistent
+  from roll_counts k
+  where length(:region) < 6 and k.year = cast(:year as integer) and k.county >= :region and k.county < :region || ';'
+  group by 1
+  union all
+  select r.region, count(*), count(r.report_id), {_OPEN_COUNTS}
+  from roll r
+  where length(:region) >= 6 and r.year = cast(:year as integer) and r.region >= :region and r.region < :region || ';'
+  group by r.region)
+select sub as 行政区划, {name_sql("sub")} as 地区, n as 应报, reported as 已报, missing as 缺报, late as 迟报,
+  unreachable as 无法访问, inconsistent as 勾稽不符, round(100.0 * reported / n, 1) as 完成率
+from counts
 order by 完成率, 行政区划""",
             ("year", "region"),
         ),
