@@ -168,8 +168,8 @@ def test_every_saved_query_has_chinese_labels_for_its_parameters():
         "late",
         "unreachable",
         "inconsistent",
-        "findings",
-        "roll",
+        "issues",
+        "expected",
         "completion",
         "agency_history",
         "jumps",
@@ -224,7 +224,7 @@ def test_late_and_inconsistent(archive):
 
 
 def test_roll_and_completion_per_sub_region(archive):
-    roll = {r["机关"]: r["状态"] for r in _query(archive, "roll", year=2024, region="", status="")}
+    roll = {r["机关"]: r["状态"] for r in _query(archive, "expected", year=2024, region="", status="")}
     assert roll == STATUS_2024
     rows = _query(archive, "completion", year=2024, region="4107")
     assert [(r["地区"], r["应报"], r["已报"], r["缺报"], r["无法访问"], r["完成率"]) for r in rows] == [
@@ -250,7 +250,7 @@ def test_agency_history_and_jumps(archive):
 def test_front_page_counts_link_to_their_lists(archive):
     page = _get(archive, "/?year=2024&region=%E6%96%B0%E4%B9%A1%E5%B8%82").text  # 新乡市
     assert "2024 年度政府信息公开工作年度报告 · 河南省新乡市" in page
-    for label, n, query in (("应报", 6, "roll"), ("已报", 3, "roll"), ("缺报", 2, "missing"), ("迟报", 1, "late")):
+    for label, n, query in (("应报", 6, "expected"), ("已报", 3, "expected"), ("缺报", 2, "missing"), ("迟报", 1, "late")):
         assert f"/archive/{query}?year=2024&amp;region=4107" in page and f"{label}<strong>{n}</strong>" in page
     assert "无法访问<strong>1</strong>" in page and "勾稽不符<strong>1</strong>" in page
     assert "河南省新乡市红旗区" in page and "75.0%" in page  # completion by county

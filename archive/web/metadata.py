@@ -1,6 +1,11 @@
 """The archive's tables as Datasette describes them: Chinese titles, column
 descriptions (units in them), facets, sorts and label columns.
 
+Facets are on by default only where a table stays small (agencies, findings of
+the check, regions): on the tables that grow with every report (reports,
+captures, the three report tables …) a facet counts millions of rows at
+national scale; there they are a click away in each column's menu.
+
 Everything that names a report table's columns reads ``archive.template``;
 enum values are described with their Chinese names from ``archive.names``.
 """
@@ -35,7 +40,6 @@ def metadata() -> dict:
             "description": "每个机关每个年度的年报；同一机关同一年度内容改变后重新发布为新版本，is_current=1 为现行版本。",
             "sort_desc": "year",
             "label_column": "title",
-            "facets": ["year", "template", "parse_status", "level", "is_current"],
             "columns": {
                 "agency_key": "机关键：配置中的机关代码，未登记的为“name:机关名称”",
                 "agency_id": "机关代码（配置）",
@@ -87,7 +91,6 @@ def metadata() -> dict:
         "findings": {
             "title": "核查结果",
             "description": "每份年报的勾稽关系等核查结果。",
-            "facets": ["rule", "severity", "year"],
             "sort_desc": "year",
             "columns": {
                 "rule": "规则（见 rules 表）",
@@ -100,7 +103,6 @@ def metadata() -> dict:
         "captures": {
             "title": "原始抓取（证据）",
             "description": "每一次抓取的响应：地址、时间、状态、响应头和内容哈希。",
-            "facets": ["role", "status", "portal"],
             "sort_desc": "fetched_at",
             "columns": {
                 "url": "最终地址",
@@ -113,23 +115,19 @@ def metadata() -> dict:
         },
         "documents": {
             "title": "文件（按内容去重）",
-            "facets": ["kind"],
             "columns": {"sha256": "内容 SHA-256", "size": "字节数", "kind": "类型"},
         },
         "sightings": {
             "title": "年报发现记录",
             "description": "每次抓取在门户上看到的每份年报（未解析前的原始记录）。",
-            "facets": ["portal", "year", "attribution"],
             "label_column": "title",
         },
         "report_sources": {
             "title": "年报来源",
             "description": "同一年报的页面、附件、压缩包内文件；used=1 为取数来源。",
-            "facets": ["role", "kind", "used"],
         },
         "problems": {
             "title": "抓取问题",
-            "facets": ["kind", "portal"],
             "sort_desc": "at",
             "columns": {"kind": "问题类型（显示为中文）"},
         },
@@ -172,14 +170,12 @@ def metadata() -> dict:
         tables[table.key] = {
             "title": table.title,
             "description": table.description,
-            "facets": ["row"],
             "label_column": "label",
             "columns": _table_columns(table),
         }
     tables["cells"] = {
         "title": "全部单元格（长表）",
         "description": "三张表的每个单元格一行：表、行、列、数值。",
-        "facets": ["table_name", "column"],
     }
     return {
         "databases": {"archive": {"tables": tables}},

@@ -44,7 +44,7 @@ async def front(request, datasette):
     context["links"] = [
         (label, n, query_url(datasette, query, year=year, region=prefix, **extra)) for label, n, query, extra in data["counts"]
     ]
-    context["more"] = query_url(datasette, "findings", year=year, region=prefix, kind="")
+    context["more"] = query_url(datasette, "issues", year=year, region=prefix, kind="")
     context["completion"] = query_url(datasette, "completion", year=year, region=prefix)
     return Response.html(await datasette.render_template("nianbao_front.html", context, request=request))
 

@@ -84,6 +84,14 @@ def _open_count(kind: str) -> str:
 _OPEN_COUNTS = ", ".join(_open_count(k) for k in ("missing", "late", "unreachable", "inconsistent"))
 
 
+# 同比异常 for one year; the country reads the jump index in order, a region its own reports
+# (one query for both: the half whose condition on :region is false reads nothing)
+_JUMP = (
+    "cur.year = cast(:year as integer) and cur.is_current = 1 and cur.jump >= cast(:factor as real) "
+    "and max(cur.new_requests, cur.prev_new_requests) >= cast(:minimum as integer)"
+)
+
+
 def findings_sql(limit: int) -> str:
     """Open findings of a year and region, newest first (the saved query, and the front page's recent ones)."""
     return f"""select substr(c.first_seen, 1, 10) as 首次发现, {KIND.format(t="c")} as 类型, c.agency_name as 机关,
@@ -137,14 +145,14 @@ order by c.region, c.agency_name, f.rule""",
             ("year", "region", "rule"),
         ),
         Query(
-            "findings",
+            "issues",
             "核查结果：某年度全部未解决的问题",
             "缺报、迟报、门户无法访问、期限后修改、无法解析、勾稽不符、跨年度不衔接，按首次发现时间排列（新的在前）。",
             findings_sql(1000),
             ("year", "region", "kind"),
         ),
         Query(
-            "roll",
+            "expected",
             "应报机关：某年度应当发布年报的全部机关及其状态",
             "nianbao check 核查时的应报机关名录（名录中的机关、往年发布过年报的机关，以及未登记但发布了年报的机关），"
             "每个机关一行：已报、缺报、门户无法访问，或期限未到。",
@@ -202,15 +210,17 @@ limit 200""",
             "jumps",
             "同比异常：新收申请数大幅变化",
             "本年度与上年度相比，新收政府信息公开申请数变化达到设定倍数（且两年中较大者不少于设定件数）。",
-            f"""select cur.agency_name as 机关, cur.region as 行政区划, {name_sql("cur.region")} as 地区,
+            f"""with jumps as (
+  select * from (select cur.id from reports cur where :region = '' and {_JUMP} order by cur.jump desc limit 500)
+  union all
+  select * from (select cur.id from reports cur where cur.region >= :region and cur.region < :region || ';' and :region != ''
+                 and {_JUMP} order by cur.jump desc limit 500))
+select cur.agency_name as 机关, cur.region as 行政区划, {name_sql("cur.region")} as 地区,
   cur.prev_new_requests as 上年新收, cur.new_requests as 本年新收, round(cur.jump, 1) as 倍数, cur.id as 报告,
   (select p.id from reports p where p.agency_key = cur.agency_key and p.year = cur.year - 1 and p.is_current = 1)
     as 上年报告
-from reports cur
-where cur.year = cast(:year as integer) and cur.is_current = 1 and cur.jump >= cast(:factor as real)
-  and {_in_region("cur.region")}
-  and max(cur.new_requests, cur.prev_new_requests) >= cast(:minimum as integer)
-order by cur.jump desc limit 500""",
+from jumps j join reports cur on cur.id = j.id
+order by cur.jump desc""",
             ("year", "region", "factor", "minimum"),
         ),
     )

@@ -37,8 +37,8 @@ from .queries import QUERIES, findings_sql
 
 # The front page's six counts: label, the saved query listing them, extra parameters.
 COUNTS = (
-    ("应报", "roll", {}),
-    ("已报", "roll", {"status": "已报"}),
+    ("应报", "expected", {}),
+    ("已报", "expected", {"status": "已报"}),
     ("缺报", "missing", {}),
     ("迟报", "late", {}),
     ("无法访问", "unreachable", {}),
