@@ -270,7 +270,9 @@ def pages(db, year: int, region: str) -> list[tuple[str, str]]:
         ("report page", f"/report/{report}"),
         ("search 3 chars", f"/search?q=%E4%BE%9D%E7%94%B3%E8%AF%B7&year={year}&region={region}"),  # 依申请
         ("search 2 chars", f"/search?q=%E5%85%AC%E5%BC%80&year={year}&region={region}"),  # 公开
+        ("search 1 char, absent", f"/search?q=%E9%91%AB&region={region}"),  # 鑫: every text read (worst case)
         ("reports table", f"/archive/reports?year={year}&region__startswith={region}"),
+        ("requests table", "/archive/requests?_sort_desc=report_id"),  # 36 M rows at national scale: Datasette counts them
     ]
     for name, q in QUERIES.items():
         out.append((f"query {name}", f"/archive/{name}.json?_shape=array&" + "&".join(f"{p}={params[p]}" for p in q.params)))

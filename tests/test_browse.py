@@ -310,6 +310,8 @@ def test_region_names_and_chinese_values_in_table_pages(archive):
     assert ">部门</span>" in page and "年报（每个版本一行）" in page
     findings = _get(archive, "/archive/compliance?kind=unreachable").text
     assert ">门户无法访问</span>" in findings
+    wide = _get(archive, "/archive/requests?_sort_desc=report_id")  # not counted: 36 M rows at national scale
+    assert wide.status_code == 200 and "一、本年新收政府信息公开申请数量" in wide.text
 
 
 def test_web_sql_is_read_only_and_cannot_reach_process_memory(archive):
