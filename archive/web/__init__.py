@@ -35,7 +35,6 @@ from ..names import (
     RULE_NAMES,
     SEVERITY_NAMES,
 )
-from ..normalize import fmt_number
 from ..regions import RegionError, RegionNames, resolve
 from ..template import TABLES
 from .capture import SHA, capture
@@ -117,7 +116,6 @@ def menu_links(datasette):
 def prepare_jinja2_environment(env):
     env.globals["param_labels"] = PARAM_LABELS
     env.globals["required_params"] = REQUIRED
-    env.filters["number"] = lambda v: "" if v is None else fmt_number(v)
 
 
 # ---- saved queries: defaults and region names -----------------------------------
