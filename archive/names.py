@@ -37,7 +37,7 @@ PROBLEM_NAMES = {
 PARSE_STATUS_NAMES = {
     "ok": "已解析",
     "no_tables": "无可读表格",
-    "no_text": "扫描件（无文字层）",
+    "no_text": "扫描件（未能识别）",
     "failed": "无法解析",
     "no_source": "未取得文件",
 }

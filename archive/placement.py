@@ -80,31 +80,60 @@ class Anchors:
     """Where each column of a table was printed: by the header's labels and by fully printed rows."""
 
     header: dict[tuple[int, str], Span] = field(default_factory=dict)  # (space, column) → header cell extent
-    data: dict[tuple[int, str], list[Span]] = field(default_factory=dict)  # (space, column) → value extents
+    # (space, the row's columns, column) → extents of the values fully printed rows put there;
+    # rows with other columns (a 2019 fee row under decision columns) lay out otherwise
+    data: dict[tuple[int, tuple[str, ...], str], list[Span]] = field(default_factory=dict)
+    # spaces where a fully printed row's values do not sit under the header printed above them
+    # (lynx moves cells left and right): there the header says nothing about positions
+    misleading: set[int] = field(default_factory=set)
 
     def learn(self, columns: tuple[str, ...], slots: list[Slot]) -> None:
         for column, slot in zip(columns, slots):
             if slot.span is not None and slot.space is not None:
-                self.data.setdefault((slot.space, column), []).append(slot.span)
+                self.data.setdefault((slot.space, columns, column), []).append(slot.span)
 
     def positions(self, space: int, columns: tuple[str, ...]) -> list[Position] | None:
-        """Each column's position in ``space``, header first, else fully printed rows; None if unknown."""
-        for source in (self._from_header(space, columns), self._from_data(space, columns)):
+        """Each column's position in ``space``: where fully printed rows put their values, else
+        where the header's labels are (a label wider than its values, or aligned otherwise,
+        marks its column less exactly); None if unknown."""
+        for source in (self._from_data(space, columns), self._from_header(space, columns)):
             if source is not None and all(a.centre < b.centre for a, b in zip(source, source[1:])):
                 return source
         return None
 
+    def check_header(self, columns: tuple[str, ...], slots: list[Slot]) -> None:
+        """Does a fully printed row sit under the header in force above it? If not, no header in
+        this space is to be trusted."""
+        spaces = {s.space for s in slots if s.span is not None}
+        if len(spaces) != 1 or any(s.span is None for s in slots):
+            return
+        space = spaces.pop()
+        positions = self._from_header(space, columns)
+        if positions is None:
+            return
+        bands = _bands([p.centre for p in positions])
+        if bands is None or any(_band(bands, s.centre) != i for i, s in enumerate(slots)):
+            self.misleading.add(space)
+
     def _from_header(self, space: int, columns: tuple[str, ...]) -> list[Position] | None:
+        """Column positions from the header's labels, unless fully printed rows contradict them
+        (a renderer that does not keep its columns under its header: lynx)."""
         spans = [self.header.get((space, c)) for c in columns]
-        if None in spans:
+        if None in spans or space in self.misleading:
             return None
-        return [Position((a + b) / 2, a, b, True) for a, b in spans]
+        out = [Position((a + b) / 2, a, b, True) for a, b in spans]
+        bands = _bands([p.centre for p in out])
+        for i, column in enumerate(columns):
+            for a, b in self.data.get((space, columns, column), ()):
+                if bands is None or _band(bands, (a + b) / 2) != i:
+                    return None
+        return out
 
     def _from_data(self, space: int, columns: tuple[str, ...]) -> list[Position] | None:
         """Column positions from fully printed rows, when those rows agree: each column's
         values sit within half a column of each other (a rendering that does not keep
         columns aligned — rows shifted by omitted merged cells — gives no positions)."""
-        seen = [self.data.get((space, c)) for c in columns]
+        seen = [self.data.get((space, columns, c)) for c in columns]
         if any(not s for s in seen):
             return None
         out = [
@@ -148,6 +177,24 @@ def windows(slots: list[Slot], n: int) -> list[int]:
     return [o for o in range(k - n + 1) if not any(s.filled for i, s in enumerate(slots) if not o <= i < o + n)]
 
 
+def _bands(centres: list[float]) -> list[float] | None:
+    """Boundaries between columns centred at ``centres``: half way between neighbours, and half
+    the narrowest gap beyond the first and the last."""
+    if len(centres) < 2:
+        return None
+    half = min(b - a for a, b in zip(centres, centres[1:])) / 2
+    if half <= 0:
+        return None
+    return [centres[0] - half, *((a + b) / 2 for a, b in zip(centres, centres[1:])), centres[-1] + half]
+
+
+def _band(bounds: list[float], x: float) -> int | None:
+    for i in range(len(bounds) - 1):
+        if bounds[i] <= x < bounds[i + 1]:
+            return i
+    return None
+
+
 def by_geometry(
     slots: list[Slot], columns: tuple[str, ...], positions: list[Position], label: Slot | None, separated: bool
 ) -> Placement | None:
@@ -157,19 +204,14 @@ def by_geometry(
     a column, or the label itself sits in a value column. A column with nothing printed in
     it is blank; where the rendering keeps empty cells, only a column with an empty cell is
     blank and one with no cell at all is not printed."""
-    if len(positions) == 1:
-        return None
     centres = [p.centre for p in positions]
-    gaps = [b - a for a, b in zip(centres, centres[1:])]
-    half = min(gaps) / 2
-    tolerance = min(gaps) / 4
-    bounds = [centres[0] - half, *((a + b) / 2 for a, b in zip(centres, centres[1:])), centres[-1] + half]
+    bounds = _bands(centres)
+    if bounds is None:
+        return None
+    tolerance = min(b - a for a, b in zip(centres, centres[1:])) / 4
 
     def band(x: float) -> int | None:
-        for i in range(len(columns)):
-            if bounds[i] <= x < bounds[i + 1]:
-                return i
-        return None
+        return _band(bounds, x)
 
     if label is not None and label.centre is not None and band(label.centre) is not None:
         return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sqlite_utils
 
@@ -64,6 +65,22 @@ def package_regions() -> list[Region]:
         if r.district_code:
             add(r.district_code, r.district_name, city_full + r.district_name, "county")
     return sorted(seen.values(), key=lambda r: r.code)
+
+
+@lru_cache(maxsize=1)
+def _package_index() -> dict[str, Region]:
+    return {r.code: r for r in package_regions()}
+
+
+def label(code: str | None) -> str:
+    """``410702 河南省新乡市红旗区`` from the package's names alone, for text made without the
+    archive at hand (alerts); a code it does not name is shown with the nearest region
+    containing it, an empty one as （无区划）."""
+    if not code:
+        return "无区划"
+    index = _package_index()
+    found = next((index[a] for a in _ancestors(code) if a in index), None)
+    return f"{code} {found.full_name}" if found else code
 
 
 def fill(db: sqlite_utils.Database) -> None:

@@ -87,7 +87,7 @@ class TableResult:
     cells: dict[str, int | float | None] = field(default_factory=dict)
     origins: dict[str, tuple[int, int]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
-    undecided: int = 0  # cells whose column could not be decided (null)
+    undecided: set[str] = field(default_factory=set)  # cells whose column could not be decided (null)
     unattributed: int = 0  # groups of values given to no row
 
 
@@ -145,6 +145,8 @@ def _table_start(line: Line, current: str | None) -> str | bool:
     if current == "requests":
         key = compact(line.text)
         if "行政复议" in key and "行政诉讼" in key and len(key) <= 40:
+            return "appeals"
+        if keys and keys[0] == "行政复议":  # the appeals header's first cell, one cell per line
             return "appeals"
     return False
 
@@ -468,7 +470,7 @@ def _write(result: TableResult, parsed: ParsedRow, placement: Placement, columns
     if placement.reason is not None:
         for column in columns:
             result.cells[f"{prefix}.{column}"] = None
-        result.undecided += len(columns)
+            result.undecided.add(f"{prefix}.{column}")
         shown = " ".join(v.text for v in parsed.values if v.filled)
         result.findings.append(
             Finding("row.unplaced", "warning", f"{prefix}.*", f"“{parsed.row.label}”一行（{shown}）：{placement.reason}")
@@ -490,6 +492,11 @@ def _fill_rows(result: TableResult, items: list[Item], columns_of, last_line: in
     rows = [(r, result.rows[r.key]) for r in table.rows if r.key in result.rows]
     for row, parsed in rows:
         learn(parsed.values, columns_of(row), anchors, offsets, _separated(parsed.values, soft_blanks))
+        filled = [v for v in parsed.values if v.filled]
+        if len(filled) == len(columns_of(row)):
+            Anchors(header=_header_before(header, parsed.line), misleading=anchors.misleading).check_header(
+                columns_of(row), filled
+            )
     short: dict[str, list[str]] = {}
     for row, parsed in rows:
         columns = columns_of(row)
@@ -497,7 +504,7 @@ def _fill_rows(result: TableResult, items: list[Item], columns_of, last_line: in
             continue  # a label cut off at the end, or rows whose values went unattributed: not known blank
         values = _cut_off(parsed.values, len(columns), last_line)
         separated = _separated(values, soft_blanks)
-        here = Anchors(header=_header_before(header, parsed.line), data=anchors.data)
+        here = Anchors(header=_header_before(header, parsed.line), data=anchors.data, misleading=anchors.misleading)
         placement = place(values, columns, here, offsets, parsed.label, separated)
         if not parsed.values:
             placement = Placement({c: Slot("", parsed.line, -1) for c in columns})
@@ -665,7 +672,7 @@ def _parse_appeals(lines) -> TableResult:
     if placement.reason is not None:
         for key in keys:
             result.cells[f"appeals.{key}"] = None
-        result.undecided += len(keys)
+            result.undecided.add(f"appeals.{key}")
         result.findings.append(Finding("row.unplaced", "warning", "appeals.*.*", f"行政复议、行政诉讼表：{placement.reason}"))
         return result
     for key, slot in placement.cells.items():

@@ -7,6 +7,7 @@ The alerts go out as in a real run; a second run finds nothing new to send, and
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import date
@@ -57,6 +58,8 @@ def summarize(db: sqlite_utils.Database, run_id: int, portal_names: dict[str, st
             check = "、".join(f"{n} {k}" for k, n in (("错误", r["errors"]), ("警告", r["warnings"])) if n) or "通过"
             if r["parse_status"] in ("failed", "no_source"):
                 check = "未能解析：" + (r["parse_error"] or "没有可读的来源")[:40]
+            if r["ocr_pages"]:
+                check += f"（扫描件，OCR 识别 {len(json.loads(r['ocr_pages']))} 页）"
             who = (r["agency_name"] or "（未识别）") + ("" if r["seen_id"] else "*")
             sources = "+".join((r["roles"] or "—").split(","))
             lines.append(
@@ -88,19 +91,12 @@ def check_and_alert(db: sqlite_utils.Database, config_path: Path, year: int, dry
     echo(f"与上次核查相比：新增 {len(changes['new'])}，变化 {len(changes['changed'])}，已解决 {len(changes['resolved'])}")
     logging.getLogger("nianbao.alerts").addHandler(logging.NullHandler())  # the digest is the answer above
     for channel, result in alert(db, config.alerts, now(), year, dry_run).items():
-        if "error" in result:
-            echo(f"提醒（{channel}）：发送失败，下次重试：{result['error']}")
-        elif dry_run:
-            pending = result.get("would_send", 0)
-            echo(
-                f"提醒（{channel}）：演练，不发送"
-                + (f"；有 {pending} 条新的或有变化的问题待发送" if pending else "；没有新的提醒")
-            )
+        if dry_run:
+            echo(f"提醒（{channel}）：演练，不发送；" + (f"有 {result.untold} 条待发送" if result.untold else "没有新的提醒"))
+        elif result.errors:
+            echo(f"提醒（{channel}）：{result.untold} 条未送达，下次重发：" + "；".join(result.errors))
         else:
-            echo(
-                f"提醒（{channel}）："
-                + (f"已发送 {result['sent']} 条" if result["sent"] else "没有新的提醒（已发送过的不再发送）")
-            )
+            echo(f"提醒（{channel}）：" + (f"已发送 {result.told} 条" if result.told else "没有新的提醒（已发送过的不再发送）"))
 
 
 def run_demo(workdir: Path, echo=print, dry_run: bool = False) -> int:

@@ -56,7 +56,8 @@ class Model:
     def blocks(self) -> list[Block]:
         out = [Block("p", text=t) for t in self.before]
         for heading, rows in self.tables:
-            out.append(Block("p", text=heading))
+            if heading:
+                out.append(Block("p", text=heading))
             out.append(Block("table", rows=rows))
         out += [Block("p", text=t) for t in self.after]
         return out
@@ -176,6 +177,25 @@ def with_cell(m: Model, key: str, value) -> Model:
     return replace(m, gold=gold, tables=template_tables(gold["cells"], gold.get("template") or "2021"))
 
 
+def with_headings(m: Model, style: str) -> Model:
+    """The same report with its table headings left out ("none") or printed as the first
+    row of each table ("row"), as some portals do."""
+    if style == "none":
+        return replace(m, tables=[("", rows) for _, rows in m.tables])
+    _, width = place(m.tables[0][1]) if m.tables else (None, 0)
+    tables = []
+    for heading, rows in m.tables:
+        _, width = place(rows)
+        tables.append(("", [[Cell(heading, colspan=width)], *rows]))
+    return replace(m, tables=tables)
+
+
+def blank(m: Model) -> Model:
+    """The same report with every table cell printed blank."""
+    gold = {**m.gold, "cells": dict.fromkeys(m.gold["cells"])}
+    return replace(m, gold=gold, tables=template_tables(gold["cells"], gold.get("template") or "2021"))
+
+
 @cache
 def fixtures() -> list[tuple[Path, dict]]:
     out = []
@@ -215,7 +235,8 @@ def _printed(rows: list[list[Cell]]) -> list[tuple[list[str], int]]:
 def _text_form(m: Model, table_lines: Callable[[list[list[Cell]]], list[str]]) -> str:
     lines = list(m.before)
     for heading, rows in m.tables:
-        lines.append(heading)
+        if heading:
+            lines.append(heading)
         lines += table_lines(rows)
     return "\n".join(lines + m.after) + "\n"
 
@@ -246,7 +267,7 @@ def _text_form_spaced(m: Model) -> str:
     for text in m.before:
         lines += [text, ""]
     for heading, rows in m.tables:
-        lines += [heading, ""] + _blank_lines(rows)
+        lines += ([heading, ""] if heading else []) + _blank_lines(rows)
     for text in m.after:
         lines += [text, ""]
     return "\n".join(lines) + "\n"

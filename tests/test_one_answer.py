@@ -56,7 +56,7 @@ def _from_check(text: str) -> set[tuple[str, str]]:
 
 def _from_digest(text: str) -> set[tuple[str, str]]:
     digest = text[text.index("—— 将发送到") :]
-    return {(BY_NAME[m.group(1)], m.group(2)) for m in re.finditer(r"^- 2024 (\S+) · (.+?)（", digest, re.M)}
+    return {(BY_NAME[m.group(1)], m.group(2)) for m in re.finditer(r"^- .+? · (\S+) · (.+?)（2024）：", digest, re.M)}
 
 
 def _from_datasette(db: Path) -> set[tuple[str, str]]:
@@ -96,7 +96,7 @@ def test_four_views_list_the_same_agencies_per_kind(world):
 def test_region_names_in_every_view(world):
     """The mock counties carry real codes: 新乡市's counties, named in every view."""
     assert "410702 河南省新乡市红旗区" in world["check"]
-    assert "（河南省新乡市" in world["run"]  # the digest names each finding's region
+    assert "- 410704 河南省新乡市凤泉区 · 门户无法访问 · " in world["run"]  # the digest names each finding's region
     with open(world["export"], encoding="utf-8-sig") as f:
         places = {row["地区"] for row in csv.DictReader(f)}
     assert places >= {"河南省新乡市红旗区", "河南省新乡市凤泉区"}

@@ -97,6 +97,7 @@ def prepare_connection(conn):
 def register_routes():
     return [
         (r"^/$", front),
+        (r"^/-/nianbao$", front),  # the address alerts link to (archive.alerts.FRONT_PAGE)
         (r"^/report/(?P<id>[0-9]{1,12})$", report),
         (r"^/search$", search_page),
         (r"^/-/capture/(?P<sha256>[0-9a-f]{64})$", capture),

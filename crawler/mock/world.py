@@ -86,7 +86,7 @@ class Item:
     agency: Agency | None = None
     year: int | None = None
     base: BaseText | None = None
-    fmt: str = "html"  # html, pdf, docx, doc, zip, image, multipage
+    fmt: str = "html"  # html, pdf, docx, doc, zip, image, multipage, scan (image-only PDF), jpg (a photographed page)
     title_agency: bool = True  # the title names the agency (else only ContentSource does)
     special: str | None = None  # gbk, wap, multipage, image, doc, zip, soft404, offhost, loop, retry_after, oversize
     path: str = ""
@@ -276,7 +276,8 @@ def _special(portal: Portal, special: str, fmt: str | None = None) -> Item:
 
 
 def build_world(kind: str, port: int) -> World:
-    """``demo``/``test``: one county per family plus the hostile cases; ``bench:N``: N counties."""
+    """``demo``/``test``: one county per family plus the hostile cases (the demo also has
+    scanned reports); ``bench:N``: N counties."""
     rng = random.Random(20251121)
     portals: list[Portal] = []
     if kind.startswith("bench:"):
@@ -331,6 +332,9 @@ def build_world(kind: str, port: int) -> World:
                 special="doc",
             )
         )
+        if kind == "demo":  # scans are slow to read: the demo shows them, the test world has none
+            for fmt in ("scan", "jpg"):
+                _special(portals[2], fmt, fmt)
     from .families import assign_paths
 
     for portal in portals:
