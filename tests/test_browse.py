@@ -255,6 +255,8 @@ def test_front_page_counts_link_to_their_lists(archive):
     assert "无法访问<strong>1</strong>" in page and "勾稽不符<strong>1</strong>" in page
     assert "河南省新乡市红旗区" in page and "75.0%" in page  # completion by county
     assert "最近发现的问题" in page and "红旗区民政局" in page
+    linked = _get(archive, "/-/nianbao?region=4107&year=2024").text  # where the alerts link (archive.alerts.FRONT_PAGE)
+    assert "2024 年度政府信息公开工作年度报告 · 河南省新乡市" in linked
 
 
 def test_report_page_as_printed_2021(archive):
