@@ -414,7 +414,7 @@ def _v10(db: sqlite_utils.Database) -> None:
     db["alerts_sent"].create_index(["channel", "finding_key"], if_not_exists=True)
 
 
-def _run_status(db: sqlite_utils.Database) -> None:
+def _v11(db: sqlite_utils.Database) -> None:
     """Honest run status: a crawl run is running, finished, incomplete (reports it found
     could not be stored) or interrupted (closed by the next run; ``pid`` and ``host`` tell
     whether its process is gone); a sighting counts its parse attempts, so a document
@@ -430,19 +430,50 @@ def _run_status(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    _v1,
-    _v2,
-    _v3,
-    _v4,
-    _v5,
-    _v6,
-    _v7,
-    _v8,
-    _v9,
-    _v10,
-    _run_status,
-)
+def _v12(db: sqlite_utils.Database) -> None:
+    """One answer to "who is missing" for every view: the expected agencies of each
+    checked year as the check saw them (``roll``), findings looked up by region and by
+    agency, and the names of the region codes (``regions``)."""
+    from .regions import fill, name_townships
+
+    db["regions"].create({"code": str, "prefix": str, "name": str, "full_name": str, "level": str}, pk="code")
+    db["regions"].create_index(["name"], if_not_exists=True)
+    db["regions"].create_index(["full_name"], if_not_exists=True)
+    fill(db)
+    name_townships(db)
+    db["roll"].create(
+        {
+            "year": int,
+            "agency_key": str,
+            "agency_name": str,
+            "region": str,
+            "level": str,
+            "report_id": int,
+            "checked_at": str,
+        },
+        pk=("year", "agency_key"),
+    )
+    db["roll"].create_index(["year", "region", "report_id"], if_not_exists=True)
+    # per county: the counts the front page and 完成率 add up above county level
+    db["roll_counts"].create(
+        {
+            "year": int,
+            "county": str,
+            "expected": int,
+            "reported": int,
+            "missing": int,
+            "late": int,
+            "unreachable": int,
+            "inconsistent": int,
+        },
+        pk=("year", "county"),
+    )
+    db["compliance"].create_index(["year", "kind", "resolved_at", "region"], if_not_exists=True)
+    db["compliance"].create_index(["agency_key", "year"], if_not_exists=True)
+    db["compliance"].create_index(["year", "first_seen"], if_not_exists=True)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12)
 VERSION = len(MIGRATIONS)
 
 

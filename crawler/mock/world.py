@@ -13,6 +13,7 @@ import hashlib
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 from ..config import Agency
 from .corpus import BaseText, base_texts
@@ -186,6 +187,36 @@ def _title(agency: Agency, year: int, variant: int, county: str) -> tuple[str, b
     return f"{name}{year}年政府信息公开工作年度报告", True
 
 
+PINNED = {6: "凤泉区"}  # the demo/test world's nextlink county: seed 004 is 凤泉区人民政府's own report
+
+
+@lru_cache(maxsize=1)
+def real_counties() -> tuple[tuple[str, str], ...]:
+    """(name, code) of real counties, 新乡市's first, each name once: the mock counties
+    carry real 行政区划代码 so every view can name their regions."""
+    from archive.regions import package_regions
+
+    counties = [r for r in package_regions() if r.level == "county"]
+    counties.sort(key=lambda r: (not r.code.startswith("4107"), r.code))
+    seen: dict[str, str] = {}
+    for r in counties:
+        seen.setdefault(r.name, r.code)
+    return tuple(seen.items())
+
+
+def county_for(index: int, pinned: dict[int, str]) -> tuple[str, str]:
+    """The (name, code) of the index-th mock county; past the real ones, made-up names
+    under the unused province code 99."""
+    real = real_counties()
+    if index in pinned:
+        return pinned[index], dict(real)[pinned[index]]
+    free = [c for c in real if c[0] not in pinned.values()]
+    if index < len(free):
+        return free[index]
+    name = _A[index % len(_A)] + _B[(index // len(_A)) % len(_B)] + ("县" if index % 3 else "区")
+    return f"{name[:-1]}{index}{name[-1]}", f"99{index % 10000:04d}"
+
+
 def _county(
     index: int,
     port: int,
@@ -194,13 +225,9 @@ def _county(
     n_departments: int,
     years: tuple[int, ...],
     hostile: str | None = None,
-    county: str | None = None,
+    pinned: dict[int, str] | None = None,
 ) -> Portal:
-    if county is None:
-        county = _A[index % len(_A)] + _B[(index // len(_A)) % len(_B)] + ("县" if index % 3 else "区")
-        if index >= len(_A) * len(_B):
-            county = f"{county[:-1]}{index}{county[-1]}"
-    region = f"{43 + index // 9000:02d}{index % 9000 + 1000:04d}"
+    county, region = county_for(index, pinned or {})
     gov = Agency(f"c{index}", f"{county}人民政府", "government", region, aliases=(f"{county}政府",))
     agencies = [gov]
     for d, (dept, short) in enumerate(DEPARTMENTS[:n_departments]):
@@ -287,13 +314,12 @@ def build_world(kind: str, port: int) -> World:
             _special(portals[-1], poison, "poison")
     else:
         for i, family in enumerate(FAMILIES):
-            county = "凤泉区" if family == "nextlink" else None
-            portals.append(_county(i, port, family, rng, 5, (2023, 2024), county=county))
-        portals.append(_county(len(portals), port, "trs", rng, 2, (2024,)))
+            portals.append(_county(i, port, family, rng, 5, (2023, 2024), pinned=PINNED))
+        portals.append(_county(len(portals), port, "trs", rng, 2, (2024,), pinned=PINNED))
         portals[-1].configured_family = "auto"
         portals[-1].id = f"auto-{len(portals) - 1}"
         for hostile in ("robots", "waf521", "waf412"):
-            portals.append(_county(len(portals), port, "nextlink", rng, 1, (2024,), hostile))
+            portals.append(_county(len(portals), port, "nextlink", rng, 1, (2024,), hostile, pinned=PINNED))
             portals[-1].id = f"{hostile}-{len(portals) - 1}"
         trs, gd, hanweb, fengquan = portals[0], portals[1], portals[3], portals[6]
         silent = portals[4].agencies[-1]  # a township that reported for 2023 and then fell silent
