@@ -8,9 +8,10 @@ one finding of each kind:
 * ``missing``      nothing found, ``grace_days`` after the deadline have passed,
                    and the portal listing it was read in the latest crawl;
 * ``unreachable``  nothing found, but the portal that lists it was blocked
-                   (WAF) or down when last crawled, or the report was listed
-                   under its name but its page could not be read: never
-                   reported as missing;
+                   (WAF) or down when last crawled, or its list was not fully
+                   seen (``archive.coverage``: unreadable list, unfollowable
+                   pager …), or the report was listed under its name but its
+                   page could not be read: never reported as missing;
 * ``late``         published after the deadline (the deadline day is on time);
                    with no date on the page, the first capture time is used and
                    the confidence is ``low``;
@@ -32,6 +33,7 @@ from datetime import date, timedelta
 
 import sqlite_utils
 
+from . import coverage
 from .deadlines import Deadlines
 
 KINDS = ("missing", "unreachable", "late", "replaced", "unparseable", "inconsistent", "cross_year")
@@ -141,6 +143,7 @@ def check_year(
     findings: list[ComplianceFinding] = []
     latest = _latest_runs(db)
     blocked, read = _blocked_portals(db, latest), _read_portals(db)
+    unseen = coverage.unseen_lists(db, latest)
     for agency in _expected(db, year, region):
         key = agency["agency_key"]
         due = deadlines.due(year, agency["level"], agency["region"])
@@ -158,6 +161,7 @@ def check_year(
                 continue
             portals = [p for (p,) in db.execute("select portal from agency_portals where agency_id = ?", [key])]
             down = [blocked[p] for p in portals if p in blocked]
+            partial = [unseen[p] for p in portals if p in unseen]
             if down and len(down) == len(portals):
                 findings.append(
                     ComplianceFinding(
@@ -165,6 +169,12 @@ def check_year(
                         **base,
                         evidence=down[0]["url"],
                         detail=f"门户 {down[0]['portal']} 无法读取（{down[0]['kind']}：{down[0]['detail']}），不计为缺报",
+                    )
+                )
+            elif partial:  # a list not fully seen may hold the report
+                findings.append(
+                    ComplianceFinding(
+                        "unreachable", **base, evidence=partial[0]["warning_url"], detail=coverage.describe(partial[0])
                     )
                 )
             elif (unreadable := _unreadable_listing(db, key, year)) is not None:

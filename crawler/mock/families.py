@@ -40,6 +40,7 @@ class Request:
     path: str
     args: dict[str, str]
     headers: dict[str, str]
+    body: bytes = b""
 
 
 @dataclass
