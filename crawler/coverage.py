@@ -30,7 +30,9 @@ _LIST_SCRIPT = re.compile(
     r"\bfetch\s*\(|axios|avalon|ms-for|v-for|\{\{|template\s*\(|render\s*\(",
     re.I,
 )
-_PAGER = re.compile(r"createPageHTML|countPage|_simple_list_gotopage_fun|下一页|下页|尾页|共\s*\d+\s*页|totalRecord|pageCount", re.I)
+_PAGER = re.compile(
+    r"createPageHTML|countPage|_simple_list_gotopage_fun|下一页|下页|尾页|共\s*\d+\s*页|totalRecord|pageCount", re.I
+)
 _SAYS_EMPTY = re.compile(r"暂无(?:相关)?(?:信息|数据|内容|记录|文章)|没有(?:找到)?(?:相关)?(?:信息|数据|记录|内容)")
 _CLAIMS = (  # (current page, pages) as pagers print or script them
     re.compile(r"createPageHTML\(\s*(?:'[\w-]+'\s*,\s*)?(?P<total>\d+)\s*,\s*(?P<current0>\d+)"),

@@ -172,6 +172,4 @@ def read_detail(page: Page, list_date: str | None = None) -> DetailInfo:
     )
     publishers = [p for p in (page.meta("ContentSource"), fields.get("publisher")) if p]
     images = len(page.sel.xpath("//body//img[not(ancestor::header) and not(ancestor::*[contains(@class,'logo')])]"))
-    return DetailInfo(
-        _title(page), published, publishers, fields.get("index_no"), _attachments(page), _parts(page), images
-    )
+    return DetailInfo(_title(page), published, publishers, fields.get("index_no"), _attachments(page), _parts(page), images)

@@ -40,7 +40,18 @@ _STAMP = re.compile(r"^/?Date\((\d{10,13})")
 _TITLE_NAMES = ("doctitle", "articletitle", "title", "biaoti", "bt", "subject", "name", "text", "label")
 _URL_NAMES = ("docpuburl", "puburl", "docurl", "detailurl", "linkurl", "url", "href", "link", "posturl", "pageurl", "path")
 _DATE_NAMES = (
-    ("docreltime", "pubdate", "publishdate", "publishtime", "pubtime", "releasetime", "reltime", "fbrq", "fbsj", "displaypublishtime"),
+    (
+        "docreltime",
+        "pubdate",
+        "publishdate",
+        "publishtime",
+        "pubtime",
+        "releasetime",
+        "reltime",
+        "fbrq",
+        "fbsj",
+        "displaypublishtime",
+    ),
     ("date", "time", "rq", "sj", "day"),
     ("create", "crtime", "addtime", "inputtime"),
 )

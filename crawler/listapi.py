@@ -32,11 +32,37 @@ _VAR = re.compile(r"\b(?:var|let|const)\s+([A-Za-z_$][\w$]*)\s*=\s*(\"[^\"\n]*\"
 _IDENT = re.compile(r"^[A-Za-z_$][\w$.]*$")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 _STRINGIFY = re.compile(r"^JSON\s*\.\s*stringify\s*\((.*)\)$", re.S)
-PAGE_KEYS = {"page", "pageno", "pagenum", "pagenumber", "pageindex", "curpage", "currpage", "currentpage", "pagenow", "pn", "p", "pagecurrent"}
+PAGE_KEYS = {
+    "page",
+    "pageno",
+    "pagenum",
+    "pagenumber",
+    "pageindex",
+    "curpage",
+    "currpage",
+    "currentpage",
+    "pagenow",
+    "pn",
+    "p",
+    "pagecurrent",
+}
 OFFSET_KEYS = {"start", "offset", "startrecord", "startrow", "from"}
 SIZE_KEYS = {"pagesize", "size", "rows", "limit", "perpage", "length", "ps", "pagerows", "pagelimit", "num"}
 _COLUMN = re.compile(r"channel|chnl|column|colid|catid|cateid|catalog|category|nodeid|classid|typeid|lanmu|lmid")
-TOTAL_KEYS = ("total", "totalcount", "totalrecord", "totalrecords", "recordcount", "totalelements", "totalnum", "totalsize", "totalrow", "totalrows", "totalhits", "count")
+TOTAL_KEYS = (
+    "total",
+    "totalcount",
+    "totalrecord",
+    "totalrecords",
+    "recordcount",
+    "totalelements",
+    "totalnum",
+    "totalsize",
+    "totalrow",
+    "totalrows",
+    "totalhits",
+    "count",
+)
 PAGES_KEYS = ("totalpage", "totalpages", "pagecount", "pagetotal", "totalpagenum", "pagesum", "pages")
 HEADERS = {"X-Requested-With": "XMLHttpRequest", "Accept": "application/json, text/javascript, */*; q=0.01"}
 
