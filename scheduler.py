@@ -307,7 +307,8 @@ def check(
                 current = (f.region, f.kind)
                 click.echo(f"\n{f.region or '（无区划）'} · {KIND_NAMES[f.kind]}")
             flag = "" if f.confidence == "high" else f"（可信度 {f.confidence}）"
-            click.echo("  " + fit(f.agency_name or f.agency_key, 30) + f.detail + flag)
+            evidence = f"  证据：{f.evidence}" if f.kind == "unreachable" and f.evidence else ""
+            click.echo("  " + fit(f.agency_name or f.agency_key, 30) + f.detail + flag + evidence)
         click.echo("\n" + _counts_line(year, findings))
     if send_alerts:
         _send_alerts(db, config_path, year, dry_run)

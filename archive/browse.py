@@ -219,6 +219,12 @@ def metadata(blob_url: str = "/-/capture/") -> dict:
             "columns": {"kind": "blocked 防火墙拦截（未破解）/ robots_disallowed / http_error / unreachable / …"},
         },
         "crawl_runs": {"title": "抓取批次", "sort_desc": "started_at"},
+        "list_walks": {
+            "title": "列表覆盖情况",
+            "description": "每次抓取对每个年报列表读了多少：页数、条目、是否完整读取；未完整读取的列表，其机关记为门户无法访问而非缺报。",
+            "facets": ["seen", "warning", "portal"],
+            "sort_desc": "id",
+        },
         "labels": {"title": "表格标签（国家模板）", "facets": ["table_name", "template"]},
         "report_text": {"title": "年报全文", "fts_table": "report_text_fts", "fts_pk": "report_id"},
         "alerts_sent": {"title": "已发送提醒"},

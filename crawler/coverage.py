@@ -27,7 +27,7 @@ from .selection import judge
 
 _LIST_SCRIPT = re.compile(
     r"articleList|dataList|docList|newsList|infoList|recordset|datastore|jpage\s*\(|\.ajax\s*\(|\$\.post\s*\(|getJSON|"
-    r"\bfetch\s*\(|axios|avalon|ms-for|v-for|\{\{|template\s*\(|render\s*\(",
+    r"\bfetch\s*\(|axios|avalon|ms-for|v-for|\{\{|template\s*\(|render\w*\s*\(|decrypt",
     re.I,
 )
 _PAGER = re.compile(

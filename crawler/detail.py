@@ -102,7 +102,7 @@ def _fields(page: Page) -> dict[str, str]:
                 continue
             m = _FIELD[key].match(line)
             value = m.group(1) if m else None
-            if m is None and _LABEL_ONLY[key].match(line) and i + 1 < len(lines):
+            if not value and _LABEL_ONLY[key].match(line) and i + 1 < len(lines):  # "发布日期：" | "2025-01-27"
                 value = lines[i + 1]
             if value is None:
                 continue

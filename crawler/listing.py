@@ -80,4 +80,5 @@ def read_list(prof: Profile, page: Page, context: dict, this_year: int, top: boo
         follow = [request(call, 1, context=context) for call in find_calls(page, script_texts(page))]
         shell = shell or bool(follow and not found)
     columns = year_columns(page, prof, this_year) if top else []
+    shell = shell or bool(columns and not found)  # a column of year tabs: the items are in the tabs
     return ListRead(list(found.values()), follow, columns, sources, shell)
