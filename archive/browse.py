@@ -221,7 +221,8 @@ def metadata(blob_url: str = "/-/capture/") -> dict:
         "crawl_runs": {"title": "抓取批次", "sort_desc": "started_at"},
         "list_walks": {
             "title": "列表覆盖情况",
-            "description": "每次抓取对每个年报列表读了多少：页数、条目、是否完整读取；未完整读取的列表，其机关记为门户无法访问而非缺报。",
+            "description": "每次抓取对每个年报列表读了多少：页数、条目、是否完整读取；"
+            "未完整读取的列表，其机关记为门户无法访问而非缺报。",
             "facets": ["seen", "warning", "portal"],
             "sort_desc": "id",
         },
