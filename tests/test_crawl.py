@@ -8,6 +8,7 @@ second time on the same data directory to check that it is incremental.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -279,3 +280,31 @@ def test_coverage_lands_in_the_archive_per_run(crawled):
     assert partial == {"robots-8", "waf521-9", "waf412-10", "unreadable-17", "jspager-18"}
     second = {w["portal"]: w["seen"] for w in db.query("select * from list_walks where run_id = ?", [runs[1]])}
     assert second["trs-0"] == "new_only"  # nothing new on its first page: stopped there
+
+
+def test_one_request_per_host_at_any_delay_and_no_remote_control(tmp_path):
+    """DOWNLOAD_DELAY 0 (AutoThrottle off too, so nothing else spaces requests out) with
+    every answer taking 50 ms: no host ever has two requests in flight (the server counts
+    them), while hosts are crawled side by side. Scrapy's remote-control endpoint stays
+    off: no job file with its token appears."""
+    portals = ["trs-0", "hanweb-3", "search_api-13", "sibling_dates-15"]
+    with MockServer("test", latency=0.05) as mock:
+        config = tmp_path / "config.yaml"
+        config.write_text(config_yaml(mock.world, delay=0, concurrency=32), encoding="utf-8")
+        run = RUN.replace("feed=sys.argv[3]", "portals=sys.argv[3].split(','), feed=sys.argv[4], AUTOTHROTTLE_ENABLED=False")
+        home = tmp_path / "home"
+        out = subprocess.run(
+            [sys.executable, "-c", run, str(config), str(tmp_path / "data"), ",".join(portals), str(tmp_path / "feed.jsonl")],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "HOME": str(home), "XDG_STATE_HOME": str(home / "state")},
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        log = mock.stats()
+    hosts = {mock.world.portal(p).ip for p in portals}
+    assert {r[0] for r in log} == hosts and len(log) > 60
+    assert max(r[7] for r in log) == 0  # never a second request to a host before the first was answered
+    spans = {ip: (min(r[4] for r in log if r[0] == ip), max(r[4] for r in log if r[0] == ip)) for ip in hosts}
+    assert max(s for s, _ in spans.values()) < min(e for _, e in spans.values())  # the hosts in parallel
+    assert not [p for p in home.rglob("*") if "scrapy" in str(p) or "job_files" in str(p)]  # no remote-control job file
