@@ -17,6 +17,7 @@ from .documents import blocks, to_docx, to_html_body, to_pdf
 from .world import PDF_BASES, SPAM_IP, Attachment, Item, Portal, hex32
 
 PER_PAGE = {"trs": 4, "gdpost": 4, "gkmlpt": 4, "hanweb": 3, "shtml_uuid": 4, "vsb": 4, "nextlink": 5}
+JSPAGER_PER_PAGE = 3  # short pages: some of the latest year's reports are beyond the readable first one
 OVERSIZE_BYTES = 3 * 1024 * 1024
 FAULT_BIG_BYTES = 50 * 1024 * 1024  # soak worlds: the 50 MB attachment
 CALENDAR_PAGES = 1000  # "infinite" calendar pagination (more than any list limit)
@@ -784,7 +785,7 @@ def _unreadable_lists(portal: Portal) -> dict[str, Route]:
 
 def _jspager_lists(portal: Portal) -> dict[str, Route]:
     """Page 1 as a plain dated table; the later pages only through a JavaScript pager."""
-    pages = _chunks(_listed(portal), PER_PAGE["nextlink"])
+    pages = _chunks(_listed(portal), JSPAGER_PER_PAGE)
     rows = "".join(
         f'<tr><td><a href="{path}">{html.escape(item.title)}</a></td><td>{item.published:%Y-%m-%d}</td></tr>'
         for item, path in pages[0]
@@ -799,7 +800,7 @@ def hide_unreadable(portal: Portal) -> None:
     if portal.layout == "unreadable":
         portal.hidden = {item.id for item in portal.items}
     elif portal.layout == "jspager":
-        pages = _chunks(_listed(portal), PER_PAGE["nextlink"])
+        pages = _chunks(_listed(portal), JSPAGER_PER_PAGE)
         portal.hidden = {item.id for chunk in pages[1:] for item, _ in chunk}
 
 
