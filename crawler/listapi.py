@@ -256,12 +256,12 @@ def find_calls(page: Page, texts: list[str]) -> list[ApiCall]:
             if not isinstance(method, str) or not method or isinstance(method, Unresolved):
                 method = "POST" if kind == "post" else "GET"
             json_body = "json" in str(_value(options.get("contentType", "''"), env)).lower()
-            if kind in ("post", "get", "getJSON") and len(args) > 1 and args[1].startswith("{"):
+            if kind == "post" and m.group(0).startswith("axios"):  # axios.post(url, {…}): a JSON body
+                data, json_body = (_value(args[1], env) if len(args) > 1 else None), True
+            elif kind in ("post", "get", "getJSON") and len(args) > 1 and args[1].startswith("{"):
                 data = _value(args[1], env)  # $.post(url, {…})
             elif m.group(0).startswith("fetch"):
                 data = _value(options.get("body", "''"), env)
-            elif kind in ("post",) and m.group(0).startswith("axios"):
-                data, json_body = (_value(args[1], env) if len(args) > 1 else None), True
             else:
                 data = _value(options.get("data") or options.get("params") or "''", env)
             call = _call(page, url, method, data, json_body)

@@ -25,7 +25,7 @@ _VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script) and not(parent::
 _ANCHORS = etree.XPath("//a[@href]")
 _METAS = etree.XPath("//meta[@name]")
 _TEXT = etree.XPath(".//text()", smart_strings=False)
-_HREFS = etree.XPath(".//a/@href", smart_strings=False)
+_HREFS = etree.XPath("descendant-or-self::a/@href", smart_strings=False)
 _CLIMB = 4  # ancestors of a list link searched for its date (td → tr, dt → dl …)
 
 
@@ -70,7 +70,9 @@ def _holds_other_link(node: etree._Element, href: str) -> bool:
 def _beside(node: etree._Element, href: str) -> str | None:
     """A date in the elements next to ``node``, up to the nearest one holding another
     item's link: following ones first (``<td>`` after ``<td>``, ``<dd>`` after ``<dt>``,
-    ``<span>`` after ``<a>``), then preceding ones (a date printed before the title)."""
+    ``<span>`` after ``<a>``), then preceding ones (a date printed before the title) when
+    nothing but this item precedes it (in a flat run of items, what precedes a title is
+    the previous item's)."""
     if date := iso_date(node.tail):
         return date
     for sibling in node.itersiblings():
@@ -78,9 +80,12 @@ def _beside(node: etree._Element, href: str) -> str | None:
             break
         if date := iso_date(_text(sibling, tail=True)):
             return date
+    before = []
     for sibling in node.itersiblings(preceding=True):
         if _holds_other_link(sibling, href):
-            break
+            return None  # a flat run of items: what precedes is the previous item's
+        before.append(sibling)
+    for sibling in before:
         if date := iso_date(_text(sibling, tail=True)):
             return date
     return None
