@@ -7,6 +7,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from archive.coverage import WARNING_NAMES
 from archive.render import fit
 from archive.schema import open_archive
 
@@ -71,6 +72,12 @@ def summarize(db: sqlite_utils.Database, run_id: int, portal_names: dict[str, st
             "select kind, url from problems where run_id = ? and portal = ? order by id", [run_id, portal_id]
         ):
             lines.append(f"  ! {PROBLEM_NAMES.get(problem['kind'], problem['kind'])}：{problem['url']}")
+        for walk in db.query(
+            "select * from list_walks where run_id = ? and portal = ? and seen = 'partial' and warning != 'list_failed' "
+            "order by id",
+            [run_id, portal_id],
+        ):
+            lines.append(f"  ! {WARNING_NAMES[walk['warning']]}（不计缺报）：{walk['detail']} {walk['warning_url']}")
     return lines
 
 
