@@ -16,6 +16,7 @@ as a string. This module finds them all, by shape rather than by name:
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -127,7 +128,7 @@ def as_item(record: dict) -> tuple[str, str, str | None] | None:
         url = ("", urls[0]) if urls else None
     if title is None or url is None:
         return None
-    return clean(_TAGS.sub("", title[1])), url[1].strip(), _date_of(record)
+    return clean(html.unescape(_TAGS.sub("", title[1]))), html.unescape(url[1].strip()), _date_of(record)
 
 
 def _walk(value: Any, depth: int = 0) -> Iterator[Any]:

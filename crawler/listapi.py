@@ -87,10 +87,9 @@ def _norm(key: str) -> str:
     return key.lower().replace("_", "").replace("-", "")
 
 
-def _close(text: str, start: int) -> int:
-    """Index just past the bracket closing the one at ``start`` (strings and nesting respected)."""
-    pairs = {"(": ")", "[": "]", "{": "}"}
-    stack, quote, i = [], None, start
+def _outside_strings(text: str, start: int = 0):
+    """(index, character, bracket depth after it) for each character of ``text`` outside string literals."""
+    depth, quote, i = 0, None, start
     while i < len(text):
         c = text[i]
         if quote:
@@ -100,36 +99,24 @@ def _close(text: str, start: int) -> int:
                 quote = None
         elif c in "\"'`":
             quote = c
-        elif c in pairs:
-            stack.append(pairs[c])
-        elif stack and c == stack[-1]:
-            stack.pop()
-            if not stack:
-                return i + 1
+        else:
+            depth += (c in "([{") - (c in ")]}")
+            yield i, c, depth
         i += 1
-    return len(text)
+
+
+def _close(text: str, start: int) -> int:
+    """Index just past the bracket closing the one at ``start``."""
+    return next((i + 1 for i, _, depth in _outside_strings(text, start) if depth == 0), len(text))
 
 
 def _split(text: str, sep: str) -> list[str]:
     """``text`` split at ``sep`` outside strings and brackets."""
-    parts, depth, quote, last, i = [], 0, None, 0, 0
-    while i < len(text):
-        c = text[i]
-        if quote:
-            if c == "\\":
-                i += 1
-            elif c == quote:
-                quote = None
-        elif c in "\"'`":
-            quote = c
-        elif c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-        elif c == sep and depth == 0:
+    parts, last = [], 0
+    for i, c, depth in _outside_strings(text):
+        if c == sep and depth == 0:
             parts.append(text[last:i])
             last = i + 1
-        i += 1
     parts.append(text[last:])
     return [p.strip() for p in parts if p.strip()]
 

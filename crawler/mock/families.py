@@ -399,8 +399,18 @@ def _paged(portal: Portal, page: Callable[[int, int, list], tuple[str, str]]) ->
     return out
 
 
+def _trs_paged(portal: Portal, inner: Callable[[int, int, list], str]) -> dict[str, Route]:
+    """A TRS list: index.html (also the column's directory URL), index_1.html …"""
+    out = _paged(
+        portal,
+        lambda k, total, chunk: (f"/zfxxgk/zfxxgknb/{'index.html' if k == 0 else f'index_{k}.html'}", inner(k, total, chunk)),
+    )
+    out["/zfxxgk/zfxxgknb/"] = out["/zfxxgk/zfxxgknb/index.html"]
+    return out
+
+
 def _trs_lists(portal: Portal) -> dict[str, Route]:
-    def page(k: int, total: int, chunk: list) -> tuple[str, str]:
+    def inner(k: int, total: int, chunk: list) -> str:
         rows = "".join(
             f'<li><a href="./{path.split("/zfxxgknb/", 1)[1]}" target="_blank" title="{html.escape(item.title)}">'
             f"{html.escape(_shown(item.title))}<span>{item.published:%Y-%m-%d}</span></a></li>"
@@ -410,15 +420,9 @@ def _trs_lists(portal: Portal) -> dict[str, Route]:
             f"<script>var currentPage = {k}; var countPage = {total};"
             f'createPageHTML(countPage, currentPage, "index", "html");</script>'
         )
-        name = "index.html" if k == 0 else f"index_{k}.html"
-        return (
-            f"/zfxxgk/zfxxgknb/{name}",
-            f'<div class="overview_right"><ul class="list">{rows}</ul><div class="page">{script}</div></div>',
-        )
+        return f'<div class="overview_right"><ul class="list">{rows}</ul><div class="page">{script}</div></div>'
 
-    out = _paged(portal, page)
-    out["/zfxxgk/zfxxgknb/"] = out["/zfxxgk/zfxxgknb/index.html"]
-    return out
+    return _trs_paged(portal, inner)
 
 
 def _gdpost_lists(portal: Portal) -> dict[str, Route]:
@@ -608,42 +612,34 @@ def _trs_row(item: Item, path: str, base: str = "/zfxxgk/zfxxgknb/") -> str:
 def _comment_lists(portal: Portal) -> dict[str, Route]:
     """The static list and its pager call commented out; a script (not served) renders them."""
 
-    def page(k: int, total: int, chunk: list) -> tuple[str, str]:
+    def inner(k: int, total: int, chunk: list) -> str:
         rows = "".join(_trs_row(item, path) for item, path in chunk)
-        name = "index.html" if k == 0 else f"index_{k}.html"
         return (
-            f"/zfxxgk/zfxxgknb/{name}",
             f'<div class="overview_right"><ul class="list" id="doclist"></ul><!--<ul class="list">{rows}</ul>-->'
             f'<div class="page"><!--<script>createPageHTML({total}, {k}, "index", "html");</script>--></div>'
-            '<script src="/js/doclist.js"></script></div>',
+            '<script src="/js/doclist.js"></script></div>'
         )
 
-    out = _paged(portal, page)
-    out["/zfxxgk/zfxxgknb/"] = out["/zfxxgk/zfxxgknb/index.html"]
-    return out
+    return _trs_paged(portal, inner)
 
 
 def _script_json_lists(portal: Portal) -> dict[str, Route]:
     """An articleList JavaScript array (unquoted keys, 年月日 dates) a template engine renders."""
 
-    def page(k: int, total: int, chunk: list) -> tuple[str, str]:
+    def inner(k: int, total: int, chunk: list) -> str:
         records = ",".join(
             f"{{docid: {item.id}, title: {json.dumps(item.title, ensure_ascii=False)}, "
             f'linkurl: "./{path.split("/zfxxgknb/", 1)[1]}", fbrq: "{item.published:%Y年%m月%d日}"}}'
             for item, path in chunk
         )
-        name = "index.html" if k == 0 else f"index_{k}.html"
         return (
-            f"/zfxxgk/zfxxgknb/{name}",
             f'<ul class="list" id="list"></ul><script>var articleList = [{records}];'
             "template('list-tpl', {list: articleList});</script>"
             f'<script>var currentPage = {k}; var countPage = {total};createPageHTML(countPage, currentPage, "index", "html");'
-            "</script>",
+            "</script>"
         )
 
-    out = _paged(portal, page)
-    out["/zfxxgk/zfxxgknb/"] = out["/zfxxgk/zfxxgknb/index.html"]
-    return out
+    return _trs_paged(portal, inner)
 
 
 def _search_api_lists(portal: Portal) -> dict[str, Route]:
