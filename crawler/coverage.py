@@ -95,6 +95,7 @@ class Walk:
     warning_url: str | None = None
     detail: str | None = None
     claim: tuple[int | None, int] | None = None  # the last page's stated (page, pages)
+    total: int | None = None  # the records a list API says the list holds
 
     def warn(self, kind: str, url: str, detail: str) -> None:
         if self.warning is None:  # the first warning is the evidence
@@ -104,9 +105,12 @@ class Walk:
         if self.ended is None or reason in ("failed", "limit"):
             self.ended = reason
 
-    def page_read(self, page: Page, page_no: int, entries: list, shell: bool, scripts: list[str], api: bool) -> None:
-        """Judge one list page of the walk."""
+    def page_read(
+        self, page: Page, page_no: int, entries: list, shell: bool, scripts: list[str], api: bool, total: int | None = None
+    ) -> None:
+        """Judge one list page of the walk (``total``: the records a list API's answer states)."""
         self.pages += 1
+        self.total = max(self.total or 0, total) if total is not None else self.total
         self.claim = None if api else pager_claim(page)
         if entries or shell:
             return
@@ -123,9 +127,17 @@ class Walk:
                 self.warn("list_empty", page.url, "列表首页读不出任何条目，也未说明暂无信息（栏目迁移或软 404？）")
 
     def finish(self) -> None:
-        """At the walk's end: a page count stated beyond what was walked means the pager was not followed."""
+        """At the walk's end: a page count stated beyond what was walked, or a list API's
+        record count beyond the items read, means the pager was not followed."""
         if self.ended is None:
             self.ended = "last_page"
+        if self.ended in ("last_page", "repeated") and self.total is not None and len(self.items) < self.total:
+            self.pager = "unfollowed"
+            self.warn(
+                "pager_unreadable",
+                self.warning_url or self.url,
+                f"列表接口标明共 {self.total} 条，只读到 {len(self.items)} 条（接口分页无法跟进）",
+            )
         if self.ended == "last_page" and self.claim is not None:
             current, total = self.claim
             if (current is not None and current < total) or (current is None and self.pages < total):

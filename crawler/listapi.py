@@ -306,6 +306,11 @@ def _stated(value: Any, names: tuple[str, ...]) -> int | None:
     return None
 
 
+def stated_total(body: Any) -> int | None:
+    """The number of records a list API's answer says the list holds."""
+    return _stated(body, TOTAL_KEYS)
+
+
 def next_request(body: Any, items: int, context: dict) -> Follow | None:
     """The API's next page after one that answered ``body`` with ``items`` items, or None at the end."""
     call = ApiCall(**{**context["api"], "page_path": tuple(context["api"]["page_path"] or ()) or None})
@@ -313,7 +318,7 @@ def next_request(body: Any, items: int, context: dict) -> Follow | None:
     size = context.get("api_size") or call.size or (items if number == 1 else None)
     if call.page_path is None or not items:
         return None
-    pages, total = _stated(body, PAGES_KEYS), _stated(body, TOTAL_KEYS)
+    pages, total = _stated(body, PAGES_KEYS), stated_total(body)
     if pages is not None:
         more = number < pages
     elif total is not None and size:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from lxml import etree
 
 from .embedded import comments, hidden_entries, parse_json
 from .families.base import Entry, Follow, Profile
-from .listapi import find_calls, next_request, request
+from .listapi import find_calls, next_request, request, stated_total
 from .page import Page, clean
 from .selection import MIN_YEAR
 
@@ -34,7 +33,7 @@ class ListRead:
     columns: list[str] = field(default_factory=list)  # per-year sub-columns to walk as lists of their own
     sources: set[str] = field(default_factory=set)  # where items were read: markup, comment, script, json, api
     shell: bool = False  # the page's items come from ``follow`` by design
-    body: Any = None  # the parsed JSON answer, for a list API page
+    total: int | None = None  # the records a list API's answer says the list holds
 
 
 def script_texts(page: Page) -> list[str]:
@@ -64,7 +63,7 @@ def read_list(prof: Profile, page: Page, context: dict, this_year: int, top: boo
         entries, sources = hidden_entries(page, prof.entries)
         body = parse_json(page.text)
         nxt = next_request(body, len(entries), context)
-        return ListRead(entries, [nxt] if nxt else [], [], sources | {"api"}, body=body)
+        return ListRead(entries, [nxt] if nxt else [], [], sources | {"api"}, total=stated_total(body))
     listing = prof.parse(page, context)
     found = {e.url: e for e in listing.entries}
     sources = {"markup"} if found else set()

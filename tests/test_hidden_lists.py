@@ -384,3 +384,21 @@ def test_a_pager_stating_more_pages_than_were_walked(pager, warning):
     rows = "".join(f'<tr><td><a href="/nb/{k}.html">{_title(k)}</a></td><td>2025-01-2{k}</td></tr>' for k in range(3))
     walk = _judge(f"<table>{rows}</table>{pager}", "nextlink")
     assert walk.warning == warning and walk.pager == ("unfollowed" if warning else "single")
+
+
+def test_a_list_api_that_ignores_the_page_asked_for_is_not_fully_seen():
+    """The API answers page 1 again whatever page is asked: the walk ends on a repeat, but
+    the answer's stated total shows the list was not fully seen."""
+    answer = json.dumps(
+        {"total": 30, "list": [{"title": _title(k), "url": f"/a/{k}.html"} for k in range(10)]}, ensure_ascii=False
+    )
+    walk = Walk("p", BASE, None, "nextlink", "t")
+    for page_no in (2, 3):  # the column page was 1
+        page = Page(BASE + "api", 200, answer.encode(), "application/json")
+        entries, _ = hidden_entries(page, profile("nextlink").entries)
+        walk.page_read(page, page_no, entries, False, [], True, 30)
+        for e in entries:
+            walk.kept_entry(e.url, e.title, 2026)
+    walk.end("repeated")
+    walk.finish()
+    assert (walk.seen, walk.warning) == ("partial", "pager_unreadable") and "共 30 条，只读到 10 条" in walk.detail

@@ -249,7 +249,7 @@ class PortalSpider(scrapy.Spider):
         page_no = response.meta["page_no"]
         listing = read_list(prof, page, context, self.this_year, top=page_no == 1 and walk.parent_url is None)
         walk.sources |= listing.sources
-        walk.page_read(page, page_no, listing.entries, listing.shell, script_texts(page), "api" in context)
+        walk.page_read(page, page_no, listing.entries, listing.shell, script_texts(page), "api" in context, listing.total)
         new = 0
         unseen = [e for e in listing.entries if e.url not in self.listed]
         self.listed.update(e.url for e in unseen)
