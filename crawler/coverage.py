@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .listing import script_texts
 from .page import Page
 from .selection import judge
 
@@ -105,16 +106,14 @@ class Walk:
         if self.ended is None or reason in ("failed", "limit"):
             self.ended = reason
 
-    def page_read(
-        self, page: Page, page_no: int, entries: list, shell: bool, scripts: list[str], api: bool, total: int | None = None
-    ) -> None:
+    def page_read(self, page: Page, page_no: int, entries: list, shell: bool, api: bool, total: int | None = None) -> None:
         """Judge one list page of the walk (``total``: the records a list API's answer states)."""
         self.pages += 1
         self.total = max(self.total or 0, total) if total is not None else self.total
         self.claim = None if api else pager_claim(page)
         if entries or shell:
             return
-        signals = [] if api else list_signals(page, scripts)
+        signals = [] if api else list_signals(page, script_texts(page))
         first = page_no == 1 or (api and self.pages <= 2)
         markup = any("列表行" in s for s in signals) or "列表脚本或数据" in signals
         if says_empty(page) and not markup:

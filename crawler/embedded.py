@@ -188,10 +188,11 @@ def fragment(page: Page, markup: str) -> Page:
     return Page(page.url, page.status, f"<html><body>{markup}</body></html>".encode(), "text/html; charset=utf-8")
 
 
-def hidden_entries(page: Page, markup_entries: Callable[[Page], list[Entry]]) -> tuple[list[Entry], set[str]]:
+def hidden_entries(page: Page, markup_entries: Callable[[Page], list[Entry]], body: Any = ...) -> tuple[list[Entry], set[str]]:
     """Items of a list page found outside its visible markup, and where they were found
     (``comment``, ``script``, ``json``). ``markup_entries`` reads a fragment of markup
-    the way the page's family reads its visible list."""
+    the way the page's family reads its visible list; ``body`` is the page parsed as
+    JSON when the caller has done so (None: not JSON)."""
     found: dict[str, Entry] = {}
     sources: set[str] = set()
 
@@ -207,7 +208,7 @@ def hidden_entries(page: Page, markup_entries: Callable[[Page], list[Entry]]) ->
         for markup in fragments:
             add(markup_entries(fragment(page, markup)), source)
 
-    body = parse_json(page.text)
+    body = parse_json(page.text) if body is ... else body
     if body is not None:
         from_json(body, "json")
         return list(found.values()), sources

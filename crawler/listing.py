@@ -59,15 +59,15 @@ def year_columns(page: Page, prof: Profile, this_year: int) -> list[str]:
 def read_list(prof: Profile, page: Page, context: dict, this_year: int, top: bool = False) -> ListRead:
     """Everything a list page offers. ``top``: the first page of a configured start URL
     (where per-year sub-columns are looked for)."""
+    body = parse_json(page.text)
     if "api" in context:  # an answer of the list API a column page calls
-        entries, sources = hidden_entries(page, prof.entries)
-        body = parse_json(page.text)
+        entries, sources = hidden_entries(page, prof.entries, body)
         nxt = next_request(body, len(entries), context)
         return ListRead(entries, [nxt] if nxt else [], [], sources | {"api"}, total=stated_total(body))
     listing = prof.parse(page, context)
     found = {e.url: e for e in listing.entries}
     sources = {"markup"} if found else set()
-    hidden, where = hidden_entries(page, prof.entries)
+    hidden, where = hidden_entries(page, prof.entries, body)
     for e in hidden:
         if e.url not in found:
             found[e.url] = e
@@ -75,7 +75,7 @@ def read_list(prof: Profile, page: Page, context: dict, this_year: int, top: boo
         elif found[e.url].date is None and e.date:
             found[e.url] = e
     follow, shell = listing.follow, listing.shell
-    if not follow and parse_json(page.text) is None:
+    if not follow and body is None:
         follow = [request(call, 1, context=context) for call in find_calls(page, script_texts(page))]
         shell = shell or bool(follow and not found)
     columns = year_columns(page, prof, this_year) if top else []

@@ -19,7 +19,7 @@ from crawler.detail import published_date, read_detail
 from crawler.embedded import hidden_entries
 from crawler.families import profile
 from crawler.listapi import find_calls, next_request, request
-from crawler.listing import read_list, script_texts, year_columns
+from crawler.listing import read_list, year_columns
 from crawler.page import Page
 
 BASE = "http://www.x.gov.cn/zfxxgk/zfxxgknb/"
@@ -344,7 +344,7 @@ def _judge(body: str, family: str = "trs", page_no: int = 1, url: str = BASE) ->
     page = _page(body, url)
     walk = Walk("p", BASE, None, family, "t")
     listing = read_list(profile(family), page, {}, 2026)
-    walk.page_read(page, page_no, listing.entries, listing.shell, script_texts(page), False)
+    walk.page_read(page, page_no, listing.entries, listing.shell, False)
     walk.finish()
     return walk
 
@@ -396,7 +396,7 @@ def test_a_list_api_that_ignores_the_page_asked_for_is_not_fully_seen():
     for page_no in (2, 3):  # the column page was 1
         page = Page(BASE + "api", 200, answer.encode(), "application/json")
         entries, _ = hidden_entries(page, profile("nextlink").entries)
-        walk.page_read(page, page_no, entries, False, [], True, 30)
+        walk.page_read(page, page_no, entries, False, True, 30)
         for e in entries:
             walk.kept_entry(e.url, e.title, 2026)
     walk.end("repeated")

@@ -36,7 +36,7 @@ from ..coverage import Walk
 from ..detail import read_detail
 from ..families import Entry, Follow, Profile, detect, profile
 from ..items import Capture, Fetched, ListWalk, Problem, ReportFound
-from ..listing import read_list, script_texts
+from ..listing import read_list
 from ..middlewares import OutOfScope
 from ..page import Page
 from ..selection import judge
@@ -249,7 +249,7 @@ class PortalSpider(scrapy.Spider):
         page_no = response.meta["page_no"]
         listing = read_list(prof, page, context, self.this_year, top=page_no == 1 and walk.parent_url is None)
         walk.sources |= listing.sources
-        walk.page_read(page, page_no, listing.entries, listing.shell, script_texts(page), "api" in context, listing.total)
+        walk.page_read(page, page_no, listing.entries, listing.shell, "api" in context, listing.total)
         new = 0
         unseen = [e for e in listing.entries if e.url not in self.listed]
         self.listed.update(e.url for e in unseen)
