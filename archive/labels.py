@@ -89,8 +89,8 @@ class LabelIndex:
         best: Match | None = None
         for label, row, group in self.long:
             if label in key and (
-                best is None or len(label) > best.score or (len(label) == best.score and best.row is None and row is not None)
-            ):
+                best is None or (row is not None, len(label)) > (best.row is not None, best.score)
+            ):  # a row label inside the cell wins over a group label (rowspan group cell joined to its row)
                 best = Match(row, group, float(len(label)))
         if best is None:
             # The cell ends with the beginning of a label: "无2.没有现成信息需要另" (wrapped, after a group fragment).

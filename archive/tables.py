@@ -1,18 +1,21 @@
 """Read the three standard tables out of a document's lines.
 
-1. **Regions.** Section headings (``二、主动公开政府信息情况`` …), the 勾稽 note
-   and the appeals header split the document into the three table regions.
-2. **Items.** In a region every line becomes label, value and text items. A
-   hard line (a real row) keeps its values with its label; soft lines (one cell
-   per line) are joined: values follow the label before them.
+1. **Regions.** Section headings (``二、主动公开政府信息情况`` …), or a table's own
+   first row when its heading is missing, split the document into the three
+   table regions.
+2. **Items.** In a region every line becomes header, label, value and text
+   items; every printed cell keeps where it was printed (:class:`Slot`). A hard
+   line (a real row) keeps its values with its label; soft lines (one cell per
+   line) are joined: values follow the label before them.
 3. **Attribution.** Values printed on a row of their own (a wrapped label in a
    PDF, a table shattered by a text extractor) go to the label waiting just
    above them; when that reading does not work for every such group, the
    groups are matched in printed order to the rows whose labels were seen
    without values, in template order.
-4. **Cells.** Each row's values are mapped left to right onto its columns;
-   the columns come from the table's own header (template, 总计 present or
-   not, 总计 printed first or last).
+4. **Placement.** Each row's values go under its columns by where they were
+   printed (:mod:`archive.placement`): never by their count or pattern alone.
+   A row whose values cannot be placed with certainty gives null cells and a
+   finding.
 """
 
 from __future__ import annotations
@@ -23,19 +26,14 @@ from functools import lru_cache
 from .extract.document import Line
 from .labels import LabelIndex, Match
 from .normalize import compact, label_key, nfkc, parse_value, split_trailing_values, to_cell
+from .placement import Anchors, Offsets, Placement, Slot, learn, place
 from .report import Finding
-from .template import (
-    APPEALS,
-    APPLICANT_COLUMNS,
-    DISCLOSURE,
-    DISCLOSURE_MARKERS,
-    REQUESTS,
-    TABLES,
-    Row,
-    Table,
-)
+from .template import APPEALS, APPLICANT_COLUMNS, DISCLOSURE, DISCLOSURE_MARKERS, REQUESTS, TABLES, Row, Table
 
 INDEX = {t.key: LabelIndex(t) for t in TABLES}
+REQUESTS_ROWS = {r.key: r for r in REQUESTS.rows}
+# header words that name groups of columns, not columns (法人或其他组织 over five applicant columns)
+_GROUP_WORDS = frozenset(label_key(g) for t in TABLES for g in t.groups) | {"信息内容"}
 
 _HEADINGS = {
     "disclosure": ("主动公开政府信息情况",),
@@ -62,19 +60,21 @@ _HEADING_SLACK = 4
 
 @dataclass
 class Item:
-    kind: str  # "label" | "values" | "text" | "filler"
+    kind: str  # "label" | "values" | "text" | "header"
     line: int
     match: Match | None = None
     text: str = ""
-    values: list[str] = field(default_factory=list)
+    values: list[Slot] = field(default_factory=list)
     hard: bool = False
+    label: Slot | None = None
 
 
 @dataclass
 class ParsedRow:
     row: Row
-    values: list[str]
+    values: list[Slot]
     line: int
+    label: Slot | None = None
 
 
 @dataclass
@@ -84,7 +84,10 @@ class TableResult:
     rows: dict[str, ParsedRow] = field(default_factory=dict)
     template: str | None = None
     cells: dict[str, int | float | None] = field(default_factory=dict)
+    origins: dict[str, tuple[int, int]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    undecided: int = 0  # cells whose column could not be decided (null)
+    unattributed: int = 0  # groups of values given to no row
 
 
 # ---------------------------------------------------------------------------
@@ -94,9 +97,10 @@ class TableResult:
 
 def _heading(line: Line) -> str | None | bool:
     """The region a heading line opens (None: tables end), or False for no heading."""
-    if not line.cells or len(line.cells) > 3:
+    cells = [c for c in line.cells if c.strip()]
+    if not cells or len(cells) > 3:
         return False
-    raw = "".join(line.cells)
+    raw = "".join(cells)
     return False if len(raw) > 60 else _heading_text(raw)
 
 
@@ -122,6 +126,28 @@ def _heading_text(raw: str) -> str | None | bool:
     return False
 
 
+def _table_start(line: Line, current: str | None) -> str | bool:
+    """A table that begins with its own first row, its heading lost or never printed."""
+    cells = [c for c in line.cells if c.strip()]
+    keys = [label_key(c) for c in cells]
+    if current is None:
+        if "信息内容" in keys and any(k in keys for k in ("本年制发件数", "本年新制作数量")):
+            return "disclosure"
+        if keys and keys[0] in ("规章",) and len(cells) > 1:
+            return "disclosure"
+    if current in (None, "disclosure"):
+        # the requests table announces itself by its first row when its heading is lost
+        if any("新收" in k and k.startswith("本年新收政府信息公开申请") for k in keys):
+            return "requests"
+        if "自然人" in keys and any(k.startswith("法人或其他组织") for k in keys):
+            return "requests"
+    if current == "requests":
+        key = compact(line.text)
+        if "行政复议" in key and "行政诉讼" in key and len(key) <= 40:
+            return "appeals"
+    return False
+
+
 def split_regions(lines: list[Line]) -> dict[str, list[tuple[int, Line]]]:
     regions: dict[str, list[tuple[int, Line]]] = {"disclosure": [], "requests": [], "appeals": []}
     order = ["disclosure", "requests", "appeals"]
@@ -129,14 +155,8 @@ def split_regions(lines: list[Line]) -> dict[str, list[tuple[int, Line]]]:
     reached = -1
     for i, line in enumerate(lines):
         region = _heading(line)
-        if region is False and current in (None, "disclosure"):
-            # The requests table announces itself by its first row when its heading is lost.
-            if any("新收" in c and label_key(c).startswith("本年新收政府信息公开申请") for c in line.cells):
-                region = "requests"
-        if region is False and current == "requests":
-            key = compact(line.text)
-            if "行政复议" in key and "行政诉讼" in key and len(key) <= 40:
-                region = "appeals"
+        if region is False:
+            region = _table_start(line, current)
         if region is not False:
             if region is None:
                 current = None
@@ -154,25 +174,61 @@ def split_regions(lines: list[Line]) -> dict[str, list[tuple[int, Line]]]:
 # ---------------------------------------------------------------------------
 
 
-def _explode(cells: list[str]) -> list[str]:
-    """Split cells holding several numbers (``'50 0'``) and peel numbers printed
-    after a label in the same cell (``'规章 1 0 11'``)."""
-    out: list[str] = []
-    for cell in cells:
-        if " " not in cell:  # one token: nothing to split
-            out.append(cell)
+def _slots(lineno: int, line: Line, table: Table) -> list[Slot]:
+    """The line's cells as slots; cells holding several numbers (``'50 0'``), numbers
+    printed after a label in the same cell (``'规章 1 0 11'``) and header words run
+    together (``'商业企业 科研机构'``) are split, each part keeping its share of the
+    cell's extent."""
+    out: list[Slot] = []
+    spans = line.spans
+    for k, cell in enumerate(line.cells):
+        span = spans[k] if spans is not None and k < len(spans) else None
+        space = line.space if span is not None else None
+        parts = _split_cell(cell, table)
+        if len(parts) == 1:
+            out.append(Slot(cell, lineno, k, span, space))
             continue
-        tokens = cell.split()
-        if len(tokens) > 1 and all(parse_value(t).kind == "number" for t in tokens):
-            out.extend(tokens)
-            continue
-        if parse_value(cell).kind == "text":
-            rest, trailing = split_trailing_values(cell)
-            if trailing and rest:
-                out.append(rest)
-                out.extend(trailing)
-                continue
-        out.append(cell)
+        for text, start, end in parts:
+            sub = None
+            if span is not None and cell:
+                width = (span[1] - span[0]) / len(cell)
+                sub = (span[0] + start * width, span[0] + end * width)
+            out.append(Slot(text, lineno, k, sub, space))
+    return out
+
+
+def _split_cell(cell: str, table: Table) -> list[tuple[str, int, int]]:
+    if " " not in cell:
+        return [(cell, 0, len(cell))]
+    tokens, pos = [], 0
+    for token in cell.split():
+        start = cell.index(token, pos)
+        tokens.append((token, start, start + len(token)))
+        pos = start + len(token)
+    if len(tokens) > 1 and all(parse_value(t).kind == "number" for t, _, _ in tokens):
+        return tokens
+    if len(tokens) > 1 and all(_header_columns(table, [t])[0] or label_key(t) in _GROUP_WORDS for t, _, _ in tokens):
+        return tokens
+    if parse_value(cell).kind == "text":
+        rest, trailing = split_trailing_values(cell)
+        if trailing and rest:
+            kept = tokens[-len(trailing) :]
+            return [(rest, 0, len(rest)), *kept]
+    return [(cell, 0, len(cell))]
+
+
+def _header_columns(table: Table, texts: list[str]) -> list[str | None]:
+    """The column each header cell names (None when it names none)."""
+    out = []
+    for text in texts:
+        key = label_key(text)
+        found = None
+        if key:
+            for column in table.columns:
+                if any(key == label_key(v) or (len(key) >= 3 and label_key(v).startswith(key)) for v in column.labels):
+                    found = column.key
+                    break
+        out.append(found)
     return out
 
 
@@ -181,35 +237,40 @@ def _items(table: Table, lines: list[tuple[int, Line]]) -> list[Item]:
     items: list[Item] = []
     for lineno, line in lines:
         if line.filler:
-            items.append(Item("filler", lineno))
             continue
-        cells = _explode(line.cells)
-        kinds = [parse_value(c).kind for c in cells]
+        slots = _slots(lineno, line, table)
+        kinds = [parse_value(s.text).kind for s in slots]
         label_at, match = -1, None
-        for k, (cell, kind) in enumerate(zip(cells, kinds)):
+        for k, (slot, kind) in enumerate(zip(slots, kinds)):
             if kind != "text":
                 continue
-            m = index.match(cell)
+            m = index.match(slot.text)
             if m is not None and (m.row is not None or match is None or match.row is None):
                 label_at, match = k, m
             elif match is None:
                 label_at = k
-        texts = [c for c, kind in zip(cells, kinds) if kind == "text"]
+        texts = [s.text for s, kind in zip(slots, kinds) if kind == "text"]
         if label_at >= 0:
-            values = cells[label_at + 1 :]
+            values = slots[label_at + 1 :]
             if match is not None and match.row is not None:
-                items.append(Item("label", lineno, match, cells[label_at], values, hard=bool(values)))
+                items.append(Item("label", lineno, match, slots[label_at].text, values, bool(values), slots[label_at]))
                 continue
-            items.append(Item("text", lineno, match, " ".join(texts)))
-            values = [v for v in values if parse_value(v).kind != "text"]
-            if values:
+            named = _header_columns(table, texts)
+            if any(named):
+                items.append(
+                    Item("header", lineno, text=" ".join(texts), values=[s for s, k in zip(slots, kinds) if k == "text"])
+                )
+            else:
+                items.append(Item("text", lineno, match, " ".join(texts)))
+            values = [v for v in values if parse_value(v.text).kind != "text"]
+            if any(v.filled for v in values):
                 # Values beside unknown text: the tail of a wrapped label, or a row the
                 # national template does not have (a provincial extra row).
                 items.append(Item("values", lineno, text=" ".join(texts), values=values, hard=True))
             continue
         # Only values on this line: a row of values (hard), or one cell on its own (soft).
-        hard = line.hard or len(cells) > 1
-        items.append(Item("values", lineno, values=cells, hard=hard))
+        hard = line.hard or sum(1 for s in slots if s.filled) > 1
+        items.append(Item("values", lineno, values=slots, hard=hard))
     return _merge_soft(items)
 
 
@@ -233,7 +294,8 @@ def _merge_soft(items: list[Item]) -> list[Item]:
 # ---------------------------------------------------------------------------
 
 
-def _attribute(table: Table, items: list[Item], n_columns: int, findings: list[Finding]) -> dict[str, ParsedRow]:
+def _attribute(result: TableResult, items: list[Item], n_columns: int) -> dict[str, ParsedRow]:
+    table = result.table
     rows: dict[str, ParsedRow] = {}
     labels_seen: dict[str, Item] = {}
     pending: list[tuple[Item, Item | None]] = []  # (orphan values, label waiting just above)
@@ -241,61 +303,80 @@ def _attribute(table: Table, items: list[Item], n_columns: int, findings: list[F
     for item in items:
         if item.kind == "label":
             key = item.match.row.key
-            if item.values and key not in rows:
-                rows[key] = ParsedRow(item.match.row, item.values, item.line)
+            if any(v.filled for v in item.values) and key not in rows:
+                rows[key] = ParsedRow(item.match.row, item.values, item.line, item.label)
                 waiting = None
-            elif not item.values:
+            elif not any(v.filled for v in item.values):
                 labels_seen.setdefault(key, item)
                 waiting = item if key not in rows else None
             else:
                 waiting = None
         elif item.kind == "values":
-            if _is_stray(item, n_columns) or not any(v.strip() for v in item.values):
+            if _is_stray(item, n_columns) or not any(v.filled for v in item.values):
+                if waiting is not None and not item.hard:
+                    waiting.values.extend(item.values)  # empty cells of a soft row
                 continue  # a page number, or the empty cells a merged header leaves
             pending.append((item, waiting))
             waiting = None
-        elif item.kind == "filler":
-            continue
         # text items (continuations of a wrapped label) keep the waiting label
 
+    waited = {w.match.row.key for _, w in pending if w is not None}
+    for key, item in labels_seen.items():
+        row = item.match.row
+        # a label printed with no cells: a blank row (unless its values come later, or the
+        # label is the heading of the sub-rows that stand in for it: （六）其他处理)
+        if key not in rows and key not in waited and not _heads_its_alternatives(row, labels_seen, rows):
+            rows[key] = ParsedRow(row, item.values, item.line, item.label)
     if not pending:
         return rows
     local_ok = all(w is not None for _, w in pending) and len({id(w) for _, w in pending}) == len(pending)
-    empty = [r for r in table.rows if r.key in labels_seen and r.key not in rows and not _has_alternative(r, rows)]
     if local_ok:
         for values, label in pending:
             row = label.match.row
-            rows.setdefault(row.key, ParsedRow(row, values.values, values.line))
+            if row.key not in rows or not any(v.filled for v in rows[row.key].values):
+                rows[row.key] = ParsedRow(row, values.values, values.line, label.label)
         return rows
     # Values printed apart from every label (a shattered table) follow the template's
     # order. Values beside unknown text are left out of this: they may be a row the
     # national template does not have.
+    empty = [r for r in table.rows if r.key in labels_seen and not _has_values(rows, r) and not _has_alternative(r, rows)]
     if len(empty) == len(pending) and not any(values.text for values, _ in pending):
         for (values, _), row in zip(pending, empty):
-            rows[row.key] = ParsedRow(row, values.values, values.line)
+            rows[row.key] = ParsedRow(row, values.values, values.line, None)
         return rows
     for values, label in pending:
-        if label is not None and label.match.row.key not in rows:
-            rows[label.match.row.key] = ParsedRow(label.match.row, values.values, values.line)
+        if label is not None and not _has_values(rows, label.match.row):
+            rows[label.match.row.key] = ParsedRow(label.match.row, values.values, values.line, label.label)
         else:
-            findings.append(
+            result.unattributed += 1
+            shown = " ".join(v.text for v in values.values if v.filled)
+            result.findings.append(
                 Finding(
                     "row.unattributed",
                     "warning",
                     f"{table.key}.?",
-                    f"第 {values.line + 1} 行的一组数值（{' '.join(values.values)}）无法对应到{table.title}的任何行",
+                    f"第 {values.line + 1} 行的一组数值（{shown}）无法对应到{table.title}的任何行",
                 )
             )
     return rows
 
 
+def _heads_its_alternatives(row: Row, labels_seen: dict, rows: dict) -> bool:
+    """``（六）其他处理`` printed above its three sub-rows is their heading, not a row of its own."""
+    return any((a in labels_seen or a in rows) and row.label == REQUESTS_ROWS[a].group for a in row.alternative_of)
+
+
+def _has_values(rows: dict[str, ParsedRow], row: Row) -> bool:
+    return row.key in rows and any(v.filled for v in rows[row.key].values)
+
+
 def _is_stray(item: Item, n_columns: int) -> bool:
     """A lone number on a line of its own inside a wide table: a page number or footnote mark."""
-    return not item.hard and len(item.values) == 1 and n_columns >= 5
+    return not item.hard and len([v for v in item.values if v.filled]) == 1 and len(item.values) == 1 and n_columns >= 5
 
 
 def _has_alternative(row: Row, rows: dict[str, ParsedRow]) -> bool:
-    return any(alt in rows for alt in row.alternative_of)
+    return any(_has_values(rows, Row(alt, "")) for alt in row.alternative_of)
 
 
 # ---------------------------------------------------------------------------
@@ -303,23 +384,71 @@ def _has_alternative(row: Row, rows: dict[str, ParsedRow]) -> bool:
 # ---------------------------------------------------------------------------
 
 
-def _fit(values: list[str], expected: int) -> list[str]:
-    """Drop the empty cells that colspan/rowspan leave around a row's values."""
-    values = list(values)
-    while len(values) > expected and not values[-1].strip():
-        values.pop()
-    while len(values) > expected and not values[0].strip():
-        values.pop(0)
-    return values[:expected]
+def _separated(items: list[Item], lines: list[tuple[int, Line]]) -> bool:
+    """Does this rendering keep empty cells as cells? Then cell order is position."""
+    return any(line.grid for _, line in lines) or any(not v.filled for item in items for v in item.values)
 
 
-def _fill(result: TableResult, parsed: ParsedRow, columns: tuple[str, ...]) -> list[str]:
+def _cut_off(values: list[Slot], n: int, last_line: int) -> list[Slot]:
+    """A number on the document's very last line beyond a full row is the start of the
+    next label, cut off where the text ends (``2`` of ``2.其他法律…``)."""
+    filled = [v for v in values if v.filled]
+    if len(filled) > n and all(v.line >= last_line for v in filled[n:]):
+        extra = {id(v) for v in filled[n:]}
+        return [v for v in values if id(v) not in extra]
+    return values
+
+
+def _learn_header(anchors: Anchors, table: Table, items: list[Item]) -> None:
+    for item in items:
+        if item.kind != "header":
+            continue
+        named = _header_columns(table, [s.text for s in item.values])
+        for slot, column in zip(item.values, named):
+            if column is not None and slot.span is not None and slot.space is not None:
+                anchors.header.setdefault((slot.space, column), slot.span)
+
+
+def _write(result: TableResult, parsed: ParsedRow, placement: Placement, columns: tuple[str, ...]) -> list[str]:
     """Write one row's cells; return the columns the row did not print."""
     table = result.table
-    values = _fit(parsed.values, len(columns))
-    for col_key, raw in zip(columns, values):
-        result.cells[f"{table.key}.{parsed.row.key}.{col_key}"] = to_cell(parse_value(raw), table.column(col_key).kind)
-    return list(columns[len(values) :])
+    prefix = f"{table.key}.{parsed.row.key}"
+    if placement.reason is not None:
+        for column in columns:
+            result.cells[f"{prefix}.{column}"] = None
+        result.undecided += len(columns)
+        shown = " ".join(v.text for v in parsed.values if v.filled)
+        result.findings.append(
+            Finding("row.unplaced", "warning", f"{prefix}.*", f"“{parsed.row.label}”一行（{shown}）：{placement.reason}")
+        )
+        return []
+    for column, slot in placement.cells.items():
+        key = f"{prefix}.{column}"
+        result.cells[key] = to_cell(parse_value(slot.text), table.column(column).kind)
+        result.origins[key] = (slot.line, slot.cell)
+    return list(placement.missing)
+
+
+def _fill_rows(result: TableResult, items: list[Item], lines, columns_of, last_line: int) -> dict[str, list[str]]:
+    """Place every attributed row; return the columns each row did not print."""
+    table = result.table
+    anchors, offsets = Anchors(), Offsets()
+    _learn_header(anchors, table, items)
+    separated = _separated(items, lines)
+    rows = [(r, result.rows[r.key]) for r in table.rows if r.key in result.rows]
+    for row, parsed in rows:
+        learn(parsed.values, columns_of(row), anchors, offsets, separated)
+    short: dict[str, list[str]] = {}
+    for row, parsed in rows:
+        columns = columns_of(row)
+        if not parsed.values and (parsed.line >= last_line or result.unattributed):
+            continue  # a label cut off at the end, or rows whose values went unattributed: not known blank
+        values = _cut_off(parsed.values, len(columns), last_line)
+        placement = place(values, columns, anchors, offsets, parsed.label, separated)
+        if not parsed.values:
+            placement = Placement({c: Slot("", parsed.line, -1) for c in columns})
+        short[row.key] = _write(result, parsed, placement, columns)
+    return short
 
 
 def _report_short_rows(result: TableResult, short: dict[str, list[str]]) -> None:
@@ -331,9 +460,10 @@ def _report_short_rows(result: TableResult, short: dict[str, list[str]]) -> None
         if missing:
             by_missing.setdefault(tuple(missing), []).append(row_key)
     for missing, row_keys in by_missing.items():
-        where = (
-            f"{table.key}.{row_keys[0]}.*" if len(row_keys) == 1 else f"{table.key}.*.{missing[0] if len(missing) == 1 else '*'}"
-        )
+        if len(row_keys) == 1:
+            where = f"{table.key}.{row_keys[0]}.*"
+        else:
+            where = f"{table.key}.*.{missing[0] if len(missing) == 1 else '*'}"
         labels = "、".join(table.row(k).label for k in row_keys)
         result.findings.append(
             Finding(
@@ -345,110 +475,144 @@ def _report_short_rows(result: TableResult, short: dict[str, list[str]]) -> None
         )
 
 
+def _printed(parsed: ParsedRow) -> int:
+    """Cells a row prints, padding after its last value not counted."""
+    values = list(parsed.values)
+    while values and not values[-1].filled:
+        values.pop()
+    return len(values)
+
+
 def _disclosure_template(items: list[Item], rows: dict[str, ParsedRow]) -> str:
-    header = compact(" ".join(i.text for i in items if i.kind == "text"))
+    header = compact(" ".join(i.text for i in items if i.kind in ("text", "header")))
     votes = {t: sum(m in header for m in markers) for t, markers in DISCLOSURE_MARKERS.items()}
     if "other_services" in rows or "procurement" in rows:
         votes["2019"] += 2
     if votes["2019"] != votes["2021"]:
         return max(votes, key=votes.get)
-    # No header words: a decision row printed with three values is the 2019 layout.
-    counts = [len(_fit(rows[k].values, 3)) for k in ("licensing", "penalty", "coercion") if k in rows]
+    # No header words: a decision row printed with three cells is the 2019 layout.
+    counts = [_printed(rows[k]) for k in ("licensing", "penalty", "coercion") if k in rows]
     return "2019" if counts and max(counts) >= 3 else "2021"
 
 
 def _requests_columns(items: list[Item], rows: dict[str, ParsedRow]) -> tuple[str, ...]:
+    """The requests table's columns from its own header: 总计 printed or not, and — where
+    the header's cells have positions — printed before or after the applicants."""
     first_row = next((i for i, it in enumerate(items) if it.kind == "label"), len(items))
-    header = compact(" ".join(it.text for it in items[:first_row] if it.kind == "text"))
-    widths = [len(list(_fit(r.values, 7))) for r in rows.values()]
-    has_total = "总计" in header if header else (max(widths, default=0) >= 7)
+    head = [it for it in items[:first_row] if it.kind in ("text", "header")]
+    header = compact(" ".join(it.text for it in head))
+    if header and ("自然人" in header or "申请人" in header):
+        has_total = "总计" in header
+    else:
+        has_total = max((_printed(r) for r in rows.values()), default=0) >= 7
     if not has_total:
         return APPLICANT_COLUMNS
-    total_first = "总计" in header and "自然人" in header and header.index("总计") < header.index("自然人")
-    # The numbers decide where the 总计 column is when they can: it is the sum of the other six.
-    first = last = 0
-    for r in rows.values():
-        nums = [parse_value(v) for v in _fit(r.values, 7)]
-        if len(nums) == 7 and all(n.kind == "number" for n in nums):
-            v = [n.number for n in nums]
-            if v[6] and v[6] == sum(v[:6]) and v[0] != sum(v[1:]):
-                last += 1
-            elif v[0] and v[0] == sum(v[1:]) and v[6] != sum(v[:6]):
-                first += 1
-    if first != last:
-        total_first = first > last
-    return ("total", *APPLICANT_COLUMNS) if total_first else (*APPLICANT_COLUMNS, "total")
+    anchors = Anchors()
+    _learn_header(anchors, REQUESTS, head)
+    spaces = {space for space, _ in anchors.header}
+    for space in spaces:
+        total, person = anchors.header.get((space, "total")), anchors.header.get((space, "natural_person"))
+        if total and person and total[1] <= person[0]:
+            return ("total", *APPLICANT_COLUMNS)
+    return (*APPLICANT_COLUMNS, "total")
 
 
-def _parse_disclosure(lines) -> TableResult:
+def _parse_disclosure(lines, last_line: int) -> TableResult:
     result = TableResult(DISCLOSURE, present=bool(lines))
     items = _items(DISCLOSURE, lines)
-    result.rows = _attribute(DISCLOSURE, items, 3, result.findings)
+    result.rows = _attribute(result, items, 3)
     if not result.rows:
         return result
     template = _disclosure_template(items, result.rows)
     result.template = template
-    short = {}
-    for row in DISCLOSURE.rows:
-        parsed = result.rows.get(row.key)
-        if parsed:
-            layout = template if template in row.templates else "2019"
-            short[row.key] = _fill(result, parsed, row.column_keys(layout, DISCLOSURE))
-    _report_short_rows(result, short)
+
+    def columns_of(row: Row) -> tuple[str, ...]:
+        return row.column_keys(template if template in row.templates else "2019", DISCLOSURE)
+
+    _report_short_rows(result, _fill_rows(result, items, lines, columns_of, last_line))
     return result
 
 
-def _parse_requests(lines) -> TableResult:
+def _parse_requests(lines, last_line: int) -> TableResult:
     result = TableResult(REQUESTS, present=bool(lines))
     items = _items(REQUESTS, lines)
-    result.rows = _attribute(REQUESTS, items, 7, result.findings)
+    result.rows = _attribute(result, items, 7)
     if not result.rows:
         return result
     columns = _requests_columns(items, result.rows)
     split_other = any(k in result.rows for k in ("other_no_correction", "other_no_fee", "other_other"))
     result.template = "2021" if split_other else None
-    short = {row.key: _fill(result, result.rows[row.key], columns) for row in REQUESTS.rows if row.key in result.rows}
-    _report_short_rows(result, short)
+    _report_short_rows(result, _fill_rows(result, items, lines, lambda row: columns, last_line))
     return result
+
+
+def _appeals_header(anchors: Anchors, items: list[Item]) -> None:
+    """The leaf labels (结果维持 … 总计) print once per group: left to right they are
+    行政复议, 未经复议直接起诉, 复议后起诉."""
+    seen: dict[tuple[int, str], list[tuple[float, float]]] = {}
+    for item in items:
+        if item.kind != "header":
+            continue
+        for slot, column in zip(item.values, _header_columns(APPEALS, [s.text for s in item.values])):
+            if column is not None and slot.span is not None and slot.space is not None:
+                seen.setdefault((slot.space, column), []).append(slot.span)
+    for (space, column), spans in seen.items():
+        if len(spans) == len(APPEALS.rows):
+            for row, span in zip(APPEALS.rows, sorted(spans)):
+                anchors.header[(space, f"{row.key}.{column}")] = span
 
 
 def _parse_appeals(lines) -> TableResult:
     result = TableResult(APPEALS, present=bool(lines))
     items = _items(APPEALS, lines)
-    header = compact(" ".join(i.text for i in items if i.kind == "text"))
-    values: list[str] = []
+    slots: list[Slot] = []
     for item in items:
-        group = [v for v in item.values if parse_value(v).kind != "text"]
-        if any(v.strip() for v in group):  # header rows leave only empty cells
-            values.extend(group)
-    n = len(APPEALS.columns) * len(APPEALS.rows)
-    values = _fit(values, n)
+        if item.kind in ("values", "label"):
+            slots.extend(v for v in item.values if parse_value(v.text).kind != "text")
+    header = compact(" ".join(i.text for i in items if i.kind in ("text", "header")))
     has_header = any(c.label in header for c in APPEALS.columns)
-    if not values and not has_header:
+    # leading empty cells are what the merged header leaves before the first value
+    while slots and not slots[0].filled and any(s.filled for s in slots):
+        slots.pop(0)
+    if not slots and not has_header:
         return result
-    if values and not any(v.strip() for v in values):
-        values = []
-    width = len(APPEALS.columns)
-    for r, row in enumerate(APPEALS.rows):
-        chunk = values[r * width : (r + 1) * width]
-        result.rows[row.key] = ParsedRow(row, chunk, 0)
-        for c, column in enumerate(APPEALS.columns):
-            if values:
-                if c < len(chunk):
-                    result.cells[f"appeals.{row.key}.{column.key}"] = to_cell(parse_value(chunk[c]), column.kind)
-            else:
-                result.cells[f"appeals.{row.key}.{column.key}"] = None  # header printed, no data row
-    if values and len(values) < n:
+    keys = tuple(f"{r.key}.{c.key}" for r in APPEALS.rows for c in APPEALS.columns)
+    anchors, offsets = Anchors(), Offsets()
+    _appeals_header(anchors, items)
+    separated = _separated(items, lines)
+    learn(slots, keys, anchors, offsets, separated)
+    for row in APPEALS.rows:
+        result.rows[row.key] = ParsedRow(row, [], 0)
+    if not any(s.filled for s in slots):
+        for key in keys:
+            result.cells[f"appeals.{key}"] = None  # header printed, no data
+        return result
+    placement = place(slots, keys, anchors, offsets, None, separated)
+    if placement.reason is not None:
+        for key in keys:
+            result.cells[f"appeals.{key}"] = None
+        result.undecided += len(keys)
+        result.findings.append(Finding("row.unplaced", "warning", "appeals.*.*", f"行政复议、行政诉讼表：{placement.reason}"))
+        return result
+    for key, slot in placement.cells.items():
+        column = key.split(".")[1]
+        result.cells[f"appeals.{key}"] = to_cell(parse_value(slot.text), APPEALS.column(column).kind)
+        result.origins[f"appeals.{key}"] = (slot.line, slot.cell)
+    if placement.missing:
+        shown = len(keys) - len(placement.missing)
         result.findings.append(
-            Finding("row.short", "warning", "appeals", f"行政复议、行政诉讼表只印出 {len(values)} 个数值（应有 {n} 个）")
+            Finding("row.short", "warning", "appeals", f"行政复议、行政诉讼表只印出 {shown} 个数值（应有 {len(keys)} 个）")
         )
     return result
 
 
-def parse_tables(regions: dict[str, list[tuple[int, Line]]]) -> list[TableResult]:
-    """The three tables, from the regions :func:`split_regions` found."""
+def parse_tables(regions: dict[str, list[tuple[int, Line]]], last_line: int | None = None) -> list[TableResult]:
+    """The three tables, from the regions :func:`split_regions` found. ``last_line``: the
+    document's last line (a label there, with nothing after it, was cut off)."""
+    if last_line is None:
+        last_line = max((i for lines in regions.values() for i, _ in lines), default=0)
     return [
-        _parse_disclosure(regions["disclosure"]),
-        _parse_requests(regions["requests"]),
+        _parse_disclosure(regions["disclosure"], last_line),
+        _parse_requests(regions["requests"], last_line),
         _parse_appeals(regions["appeals"]),
     ]

@@ -13,6 +13,7 @@ import zipfile
 
 from ..encoding import decode
 from ..errors import ExtractError
+from .chinese import to_simplified
 from .document import Document, Line
 from .html import extract_html
 from .office import convert
@@ -25,6 +26,9 @@ __all__ = ["Document", "Line", "extract", "sniff", "SUPPORTED"]
 SUPPORTED = ("pdf", "html", "docx", "xlsx", "doc", "wps", "xls", "text")
 MAX_BYTES = 200 * 1024 * 1024
 _HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body|table|meta|div|p)[\s>/]", re.I)
+# a text file (.txt / .md) is HTML only when it is a whole page, not markdown with a stray tag
+_HTML_PAGE = re.compile(rb"<(?:!doctype\s+html|html|head|body|table)[\s>/]", re.I)
+_TEXT_EXTS = ("txt", "md", "markdown", "text")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -53,6 +57,8 @@ def sniff(data: bytes, name: str | None = None, content_type: str | None = None)
         return "wps" if ext == "wps" else "doc"
     if head.startswith(b"{\\rtf"):
         return "rtf"
+    if ext in _TEXT_EXTS and not _HTML_PAGE.search(head):
+        return "binary" if b"\x00" in data[:4096] else "text"
     if _HTML.search(head) or ext in ("html", "htm", "shtml", "jsp") or "html" in (content_type or ""):
         return "html"
     if b"\x00" in data[:4096]:
@@ -61,6 +67,10 @@ def sniff(data: bytes, name: str | None = None, content_type: str | None = None)
 
 
 def extract(data: bytes, name: str | None = None, content_type: str | None = None) -> Document:
+    return to_simplified(_extract(data, name, content_type))
+
+
+def _extract(data: bytes, name: str | None, content_type: str | None) -> Document:
     if not data or not data.strip():
         raise ExtractError("empty file")
     if len(data) > MAX_BYTES:

@@ -15,7 +15,12 @@ class Line:
     printed on its own line, whose row is only known from its neighbours.
     ``filler`` marks a line that only separates rows (``||``, ``|||``).
     ``spans`` gives each cell's horizontal extent (left, right) when the
-    source has geometry (a PDF text layer, OCR boxes), else None.
+    source has geometry (a PDF text layer, OCR boxes, a table grid's columns,
+    aligned text), else None; extents are comparable between lines of the same
+    ``space`` (a PDF, one HTML or Word table, one block of aligned text).
+    ``grid`` says the cells are delimited explicitly (a table's own cells in HTML,
+    Word, Excel or a box-drawn table; pipes; tabs): an empty cell there is a
+    printed blank cell, not a cell the rendering lost.
     """
 
     cells: list[str]
@@ -23,6 +28,8 @@ class Line:
     filler: bool = False
     page: int | None = None
     spans: list[tuple[float, float]] | None = None
+    space: int | None = None
+    grid: bool = False
 
     @property
     def text(self) -> str:

@@ -3,8 +3,10 @@
 Gov CMS pages wrap everything in layout tables; a table that holds another
 table is treated as layout and walked as ordinary flow, so only innermost
 tables produce rows. Cells keep their own text (``<br>`` and ``<p>`` inside
-a cell are joined); rowspan/colspan are not expanded: the parser maps values
-by their order after the row label, which is how the printed table reads.
+a cell are joined). Each cell also keeps the grid columns it covers
+(``colspan``, and the columns a ``rowspan`` above takes), so the parser can
+put a value under the header column it sits in even when cells around it
+are blank.
 """
 
 from __future__ import annotations
@@ -75,10 +77,42 @@ def _rows(table) -> list:
     return rows
 
 
+def _span(cell, name: str) -> int:
+    try:
+        return max(1, min(int((cell.get(name) or "1").strip() or 1), 1000))
+    except ValueError:
+        return 1
+
+
+def _table_lines(table, space: int) -> list[Line]:
+    """The table's rows, each cell with the grid columns it covers."""
+    lines = []
+    taken: dict[int, int] = {}  # column → rows still covered by a rowspan from above
+    for tr in _rows(table):
+        cells, spans = [], []
+        col = 0
+        for td in tr:
+            if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
+                continue
+            while taken.get(col, 0) > 0:
+                col += 1
+            colspan, rowspan = _span(td, "colspan"), _span(td, "rowspan")
+            cells.append(_cell_text(td))
+            spans.append((float(col), float(col + colspan)))
+            for c in range(col, col + colspan):
+                taken[c] = max(taken.get(c, 0), rowspan)
+            col += colspan
+        taken = {c: n - 1 for c, n in taken.items() if n > 1}
+        if any(cells):
+            lines.append(Line(cells, hard=True, spans=spans, space=space, grid=True))
+    return lines
+
+
 class _Flow:
     def __init__(self) -> None:
         self.lines: list[Line] = []
         self.buf: list[str] = []
+        self.tables = 0
 
     def flush(self) -> None:
         text = " ".join("".join(self.buf).split())
@@ -94,10 +128,8 @@ class _Flow:
             return
         if tag == "table" and el.find(".//table") is None:
             self.flush()
-            for tr in _rows(el):
-                cells = [_cell_text(td) for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th")]
-                if any(cells):
-                    self.lines.append(Line(cells, hard=True))
+            self.tables += 1
+            self.lines.extend(_table_lines(el, self.tables))
             return
         block = tag in _BLOCK or tag == "br"
         if block:

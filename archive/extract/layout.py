@@ -19,7 +19,7 @@ from .document import Line
 Glyph = tuple[float, float, float, float, str]  # left, right, bottom, top, char
 
 
-def glyph_lines(glyphs: list[Glyph], page: int | None = None) -> list[Line]:
+def glyph_lines(glyphs: list[Glyph], page: int | None = None, space: int = 0) -> list[Line]:
     """The page's lines, top to bottom, each a hard line of cells with their x-extents."""
     if not glyphs:
         return []
@@ -37,10 +37,10 @@ def glyph_lines(glyphs: list[Glyph], page: int | None = None) -> list[Line]:
             centre = cy
         else:
             rows[-1].append(i)
-    return [_line(glyphs, heights, idx, page) for idx in rows]
+    return [_line(glyphs, heights, idx, page, space) for idx in rows]
 
 
-def _line(glyphs: list[Glyph], heights: list[float], idx: list[int], page: int | None) -> Line:
+def _line(glyphs: list[Glyph], heights: list[float], idx: list[int], page: int | None, space: int) -> Line:
     idx.sort(key=lambda i: glyphs[i][0])
     h = median(heights[i] for i in idx)
     cells: list[str] = []
@@ -63,4 +63,4 @@ def _line(glyphs: list[Glyph], heights: list[float], idx: list[int], page: int |
         prev_right = max(right, prev_right if prev_right is not None else right)
     cells.append("".join(text).strip())
     spans.append((start, prev_right))
-    return Line(cells, hard=True, page=page, spans=spans)
+    return Line(cells, hard=True, page=page, spans=spans, space=space)

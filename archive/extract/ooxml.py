@@ -23,6 +23,7 @@ S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error)
 MAX_MEMBER = 64 * 1024 * 1024  # uncompressed bytes of one XML part
 MAX_RATIO = 200  # uncompressed / compressed
+MAX_COLUMNS = 1024  # a report table is a few dozen columns wide: cells further right are ignored
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 
 
@@ -77,6 +78,34 @@ def _is_merge_continuation(tc) -> bool:
     return vmerge is not None and vmerge.get(W + "val") in (None, "continue")
 
 
+def _grid_span(tc) -> int:
+    span = tc.find(f"{W}tcPr/{W}gridSpan")
+    try:
+        return max(1, min(int(span.get(W + "val")), 1000)) if span is not None else 1
+    except (TypeError, ValueError):
+        return 1
+
+
+def _table_lines(tbl, space: int) -> list[Line]:
+    """The table's rows; each cell keeps the grid columns it covers (``gridSpan``); the
+    cells a vertical merge continues are left out but keep their columns."""
+    lines = []
+    for tr in tbl.findall(W + "tr"):
+        cells, spans, col = [], [], 0
+        before = tr.find(f"{W}trPr/{W}gridBefore")
+        if before is not None and (before.get(W + "val") or "").isdigit():
+            col = int(before.get(W + "val"))
+        for tc in tr.findall(W + "tc"):
+            width = _grid_span(tc)
+            if not _is_merge_continuation(tc):
+                cells.append(_cell_text(tc))
+                spans.append((float(col), float(col + width)))
+            col += width
+        if any(cells):
+            lines.append(Line(cells, hard=True, spans=spans, space=space, grid=True))
+    return lines
+
+
 def _walk_docx(el, lines: list[Line], depth: int = 0) -> None:
     if depth > 50:
         raise ExtractError("Word document nested too deeply")
@@ -86,10 +115,7 @@ def _walk_docx(el, lines: list[Line], depth: int = 0) -> None:
             if text:
                 lines.append(Line([text]))
         elif child.tag == W + "tbl":
-            for tr in child.findall(W + "tr"):
-                cells = [_cell_text(tc) for tc in tr.findall(W + "tc") if not _is_merge_continuation(tc)]
-                if any(cells):
-                    lines.append(Line(cells, hard=True))
+            lines.extend(_table_lines(child, space=len(lines) + 1))  # unique: lines only grow
         elif child.tag in (W + "sdt", W + "sdtContent", W + "customXml", W + "body"):
             _walk_docx(child, lines, depth + 1)
 
@@ -133,8 +159,11 @@ def extract_xlsx(data: bytes) -> Document:
     if not sheets:
         raise ExtractError("corrupt Excel file (no worksheets)")
     lines: list[Line] = []
-    for name in sheets:
-        for row in _read_xml(zf, name).iter(S + "row"):
+    for number, name in enumerate(sheets, start=1):
+        sheet = _read_xml(zf, name)
+        merged = _merged(sheet)
+        rows: list[tuple[int, dict[int, str]]] = []
+        for row in sheet.iter(S + "row"):
             cells: dict[int, str] = {}
             for c in row.iter(S + "c"):
                 v = c.find(S + "v")
@@ -147,8 +176,35 @@ def extract_xlsx(data: bytes) -> Document:
                     text = shared[k] if 0 <= k < len(shared) else ""
                 else:
                     text = v.text
-                cells[_col_index(c.get("r"))] = " ".join(text.split())
+                col = _col_index(c.get("r"))
+                if 0 <= col < MAX_COLUMNS:
+                    cells[col] = " ".join(text.split())
             if any(cells.values()):
-                width = max(cells) + 1
-                lines.append(Line([cells.get(i, "") for i in range(width)], hard=True))
+                rows.append((int(row.get("r") or 0), cells))
+        # a blank cell has no XML at all: every row runs to the sheet's last used column
+        width = max((max(cells) + 1 for _, cells in rows), default=0)
+        for r, cells in rows:
+            covered = {c for (r0, r1, c0, c1) in merged if r0 <= r <= r1 for c in range(c0, c1 + 1)} - set(cells)
+            columns = [c for c in range(width) if c not in covered]
+            spans = [(float(c), float(_merged_end(merged, r, c) + 1)) for c in columns]
+            lines.append(Line([cells.get(c, "") for c in columns], hard=True, spans=spans, space=number, grid=True))
     return Document(lines=lines, format="xlsx")
+
+
+def _merged(sheet) -> list[tuple[int, int, int, int]]:
+    """Merged ranges (first row, last row, first column, last column), rows 1-based."""
+    out = []
+    for m in sheet.iter(S + "mergeCell"):
+        a, _, b = (m.get("ref") or "").partition(":")
+        ma, mb = _CELL_REF.match(a), _CELL_REF.match(b)
+        if ma and mb:
+            out.append((int(ma.group(2)), int(mb.group(2)), _col_index(a), _col_index(b)))
+    return out[:10000]
+
+
+def _merged_end(merged: list[tuple[int, int, int, int]], r: int, c: int) -> int:
+    """The last column of the merged range that starts at (r, c), else c."""
+    for r0, _, c0, c1 in merged:
+        if r0 == r and c0 == c:
+            return c1
+    return c

@@ -1,42 +1,358 @@
-"""Plain text and markdown: the forms text extractors leave behind.
+"""Plain text and markdown: every form a table takes once something turned it into text.
 
-Seen in real reports: tab-separated rows (some rows lost their leading tabs),
-one cell per line ending in ``|`` with ``||``/``|||`` filler lines and lone
-``|`` for an empty cell, markdown pipe tables, and one cell per paragraph.
+A report's tables reach us as text from search indexes, copy-paste, converters
+(html2text, markdownify, pandoc, w3m, lynx, LibreOffice) and text layers. The
+same row comes out as:
+
+* pipe rows, with or without the leading and trailing ``|`` (``行政许可 | 131 | |``,
+  ``| 规章 | 2 | 0 | 2 |``, ``自然人| 法人或其他组织| 总计``), runs of empty cells
+  (``| ||||``), one cell per line ending in ``|`` with a lone ``|`` for an empty
+  cell, and rows spread over several lines (``|`` alone, then ``cell |`` lines);
+* tab-separated rows (some rows lost their leading tabs);
+* box-drawn tables (w3m ``│``/``├─┼``, pandoc grid ``+---+``), whose cells may span
+  several physical lines;
+* space-aligned columns (``pdftotext -layout``, pandoc simple tables under a
+  dash ruler);
+* one cell per line, with empty cells as empty lines (LibreOffice) or with
+  cells separated by blank lines and an extra blank line for an empty cell
+  (lynx, search-index excerpts).
+
+Every form becomes lines of cells. Empty cells stay empty cells, never vanish,
+and where the form has geometry (box tables, aligned columns) each cell keeps
+its horizontal extent in display columns (``Line.spans``) so the parser can put
+a value under the header column it was printed in.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass
 
 from .document import Document, Line
 
 _MD_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_FILLER = re.compile(r"^\|{2,}$")
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
+_PIPES = str.maketrans({"｜": "|", "¦": "|"})
+_VERTICAL = "|│┃║"
+_BORDER_CHARS = set("+-=:|─━│┃┌┐└┘├┤┬┴┼╋═║╔╗╚╝╠╣╦╩╬╞╡╪╤╧ ")
+_HORIZONTAL = set("-=─━═")
+_RULER = re.compile(r"^\s*-{3,}(?:\s+-{3,})+\s*$")
+_LAYOUT_GAP = re.compile(r"\S(?: {2,}|\u3000+)\S")
+_BLANKISH = "\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff"
+
+
+def width(ch: str) -> int:
+    """Display columns of one character (CJK wide and full-width forms take two)."""
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def _columns(text: str) -> list[int]:
+    """The display column at which each character of ``text`` starts."""
+    out, x = [], 0
+    for ch in text:
+        out.append(x)
+        x += width(ch)
+    return out
+
+
+def _is_blankish(text: str) -> bool:
+    """A line that is empty on screen but was a cell: ``&nbsp;`` and friends."""
+    return bool(text) and not text.strip(" \t" + _BLANKISH) and any(c in _BLANKISH for c in text)
+
+
+# ---------------------------------------------------------------------------
+# Box-drawn tables (w3m, pandoc grid tables)
+# ---------------------------------------------------------------------------
+
+
+def _is_border(line: str) -> bool:
+    s = line.strip()
+    return len(s) >= 3 and set(s) <= _BORDER_CHARS and sum(c in _HORIZONTAL for c in s) >= 3
+
+
+def _is_box_content(line: str) -> bool:
+    s = line.strip()
+    return len(s) >= 2 and s[0] in _VERTICAL and s[-1] in _VERTICAL
+
+
+def _segments(line: str) -> list[tuple[int, int, str]]:
+    """(start, end, text) of every stretch between vertical bars, in display columns.
+    Stretches drawn with border characters (a horizontal rule under a rowspan) are skipped."""
+    cols = _columns(line)
+    bars = [i for i, ch in enumerate(line) if ch in _VERTICAL or ch in "├┤┼┬┴╋╠╣╬╞╡╪+"]
+    out = []
+    for a, b in zip(bars, bars[1:]):
+        text = line[a + 1 : b]
+        if text and set(text) <= _BORDER_CHARS and any(c in _HORIZONTAL for c in text):
+            continue
+        out.append((cols[a] + 1, cols[b], text.strip()))
+    return out
+
+
+def _box_lines(block: list[str], space: int) -> list[Line]:
+    """A box-drawn table: physical lines between two rules form one row; a cell's
+    text is its stretches joined top to bottom (wrapped labels and headers)."""
+    lines: list[Line] = []
+    row: dict[tuple[int, int], list[str]] = {}
+
+    def flush() -> None:
+        if row and any(any(parts) for parts in row.values()):
+            spans = sorted(row)
+            cells = ["".join(row[s]) for s in spans]
+            lines.append(Line(cells, hard=True, spans=[(float(a), float(b)) for a, b in spans], space=space, grid=True))
+        row.clear()
+
+    for raw in block:
+        if _is_border(raw):
+            flush()
+            # text drawn inside a partial rule (a rowspan cell beside a row boundary) is a row of its own
+            texts = [(a, b, t) for a, b, t in _segments(raw) if t]
+            if texts:
+                spans = [(float(a), float(b)) for a, b, _ in texts]
+                lines.append(Line([t for _, _, t in texts], hard=True, spans=spans, space=space, grid=True))
+            continue
+        for a, b, text in _segments(raw):
+            row.setdefault((a, b), []).append(text)
+    flush()
+    return lines
+
+
+# ---------------------------------------------------------------------------
+# Space-aligned columns (pdftotext -layout, pandoc simple tables)
+# ---------------------------------------------------------------------------
+
+
+def _tokens(line: str) -> list[tuple[int, int, str]]:
+    """(start, end, text) of every run separated by two or more spaces, in display columns."""
+    cols = _columns(line) + [sum(width(c) for c in line)]
+    out = []
+    for m in re.finditer(r"\S+(?: \S+)*", line.replace("\u3000", "  ")):
+        out.append((cols[m.start()], cols[m.end()], m.group()))
+    return out
+
+
+def _ruler_cells(line: str, ruler: list[tuple[int, int]], space: int) -> Line:
+    """Cells of one line of a pandoc simple table: each token goes to the ruler
+    segment it overlaps most; segments with nothing stay empty."""
+    texts: list[list[str]] = [[] for _ in ruler]
+    for a, b, text in _tokens(line):
+        overlap = [max(0, min(b, e) - max(a, s)) for s, e in ruler]
+        best = max(range(len(ruler)), key=lambda i: (overlap[i], -abs((a + b) / 2 - sum(ruler[i]) / 2)))
+        texts[best].append(text)
+    return Line([" ".join(t) for t in texts], hard=True, spans=[(float(s), float(e)) for s, e in ruler], space=space)
+
+
+def _layout_line(line: str, space: int) -> Line:
+    tokens = _tokens(line)
+    return Line([t for _, _, t in tokens], hard=True, spans=[(float(a), float(b)) for a, b, _ in tokens], space=space)
+
+
+# ---------------------------------------------------------------------------
+# Pipe rows
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PipeStyle:
+    """How a document uses ``|``: markdown opens and closes each row with one
+    (``| a | b |``); search indexes end each cell with one (``a | b |``, ``a |``);
+    html2text only separates (``a| b| c``)."""
+
+    opens: bool  # a line's first ``|`` opens the row (it ends no cell)
+    closes: bool  # a line's last ``|`` closes the row (nothing after it is a cell)
+
+
+def pipe_style(lines: list[str]) -> PipeStyle:
+    starts = ends = content = attached = bars = 0
+    for line in lines:
+        s = line.strip()
+        if "|" not in s or not s.strip("| "):
+            continue
+        content += 1
+        starts += s.startswith("|")
+        ends += s.endswith("|")
+        for m in re.finditer(r"(?<=\S)\|", s):
+            bars += 1
+            attached += s[m.start() - 1] != "|"
+        bars += len(re.findall(r"(?<=\s)\|", s))
+    if not content:
+        return PipeStyle(True, True)
+    # html2text writes "a| b| c": the bar hugs the cell before it and only separates, so
+    # an empty last cell leaves a bar at the line's end that closes nothing
+    separates_only = starts * 2 < content and attached * 2 > bars
+    return PipeStyle(opens=starts * 2 > content, closes=ends * 2 > content and not separates_only)
+
+
+def _pipe_cells(line: str, style: PipeStyle) -> list[str]:
+    parts = line.split("|")
+    only_pipes = not line.strip("| \t" + _BLANKISH)
+    if only_pipes:
+        # a line of bars: each bar ends one empty cell (``|||`` after a spanning header cell)
+        return [""] * max(1, line.count("|") - (1 if style.opens and not style.closes else 0))
+    first, *middle, last = parts
+    cells = []
+    if first.strip() or not style.opens:
+        cells.append(first)
+    cells.extend(middle)
+    if last.strip() or not style.closes:
+        cells.append(last)
+    return [c.strip(" \t" + _BLANKISH) for c in cells]
+
+
+# ---------------------------------------------------------------------------
+# The whole text
+# ---------------------------------------------------------------------------
+
+
+def _blocks(raw_lines: list[str]) -> list[tuple[str, list[str]]]:
+    """Split into ("box", lines), ("ruler", lines) and ("line", [line]) blocks."""
+    out: list[tuple[str, list[str]]] = []
+    i, n = 0, len(raw_lines)
+    while i < n:
+        line = raw_lines[i]
+        if (
+            _is_border(line)
+            and not _MD_SEPARATOR.match(line.strip())
+            or (_is_box_content(line) and any(c in line for c in "│┃║"))
+        ):
+            j = i
+            while j < n and (_is_border(raw_lines[j]) or _is_box_content(raw_lines[j])):
+                j += 1
+            block = raw_lines[i:j]
+            if sum(_is_border(b) for b in block) >= 2 and any(_is_box_content(b) for b in block):
+                out.append(("box", block))
+                i = j
+                continue
+        if _RULER.match(line):
+            j = i + 1
+            while j < n and raw_lines[j].strip() and not _RULER.match(raw_lines[j]):
+                j += 1
+            if j < n and _RULER.match(raw_lines[j]) and j == i + 1:
+                j += 1  # an empty table: two rulers
+            out.append(("ruler", raw_lines[i:j]))
+            i = j + (1 if j < n and _RULER.match(raw_lines[j]) else 0)
+            continue
+        out.append(("line", [line]))
+        i += 1
+    return out
+
+
+def _double_spaced(raw_lines: list[str]) -> bool:
+    """Cells separated by one blank line each (lynx, search-index excerpts): then a
+    longer gap holds empty cells."""
+    gaps = []
+    blank = 0
+    seen = False
+    for line in raw_lines:
+        if line.strip():
+            if seen:
+                gaps.append(blank)
+            seen, blank = True, 0
+        else:
+            blank += 1
+    if len(gaps) < 8:
+        return False
+    return sum(g >= 1 for g in gaps) >= 0.7 * len(gaps)
+
+
+def _soft_gaps(raw_lines: list[str]) -> list[str | None]:
+    """Double-spaced text: each line is a cell, and each blank line beyond the
+    first in a gap is an empty cell (None)."""
+    out: list[str | None] = []
+    blank = 0
+    for line in raw_lines:
+        if line.strip():
+            if out and blank > 1:
+                out.extend([None] * (blank - 1))
+            blank = 0
+            out.append(line.strip())
+        else:
+            blank += 1
+    return out
+
+
+def _plain(line: str, style: PipeStyle, raw: str, space: int) -> Line | None:
+    stripped = line.strip()
+    if not stripped:
+        return None
+    if "\t" in line:
+        return Line([c.strip(" " + _BLANKISH) for c in line.split("\t")], hard=True, grid=True)
+    if _MD_SEPARATOR.match(stripped):
+        return None
+    if "|" in stripped:
+        cells = _pipe_cells(stripped, style)
+        # one cell and the padding after it is still one cell of a row spread over lines
+        return Line(cells, hard=sum(1 for c in cells if c) >= 2, grid=True)
+    if _LAYOUT_GAP.search(stripped) and len(_tokens(raw)) >= 2:
+        return _layout_line(raw, space)
+    return Line([_MD_HEADING.sub("", stripped)])
 
 
 def text_lines(text: str) -> list[Line]:
+    raw_lines = [ln.rstrip("\r") for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    raw_lines = [ln.translate(_PIPES) for ln in raw_lines]
+    style = pipe_style(raw_lines)
+    double = _double_spaced(raw_lines)
     lines: list[Line] = []
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        stripped = raw.strip()
-        if not stripped:
-            continue
-        if "\t" in raw:
-            lines.append(Line([c.strip() for c in raw.split("\t")], hard=True))
-        elif _MD_SEPARATOR.match(stripped):
-            continue
-        elif _FILLER.match(stripped):
-            lines.append(Line([], filler=True))
-        elif stripped == "|":
-            lines.append(Line([""]))
-        elif stripped.startswith("|") and stripped.endswith("|") and stripped.count("|") >= 3:
-            lines.append(Line([c.strip() for c in stripped[1:-1].split("|")], hard=True))
-        elif stripped.endswith("|"):
-            lines.append(Line([stripped[:-1].strip()]))
+    pending: list[str] = []  # consecutive one-cell lines, resolved together
+
+    def flush_soft() -> None:
+        if not pending:
+            return
+        if double:
+            for cell in _soft_gaps(pending):
+                lines.append(Line([_MD_HEADING.sub("", cell or "")]))
         else:
-            lines.append(Line([_MD_HEADING.sub("", stripped)]))
+            # one cell per line: an empty line between two cells is an empty cell
+            first = next((k for k, raw in enumerate(pending) if raw.strip()), len(pending))
+            last = max((k for k, raw in enumerate(pending) if raw.strip()), default=-1)
+            for k, raw in enumerate(pending):
+                if raw.strip(" \t") and not _is_blankish(raw):
+                    lines.append(Line([_MD_HEADING.sub("", raw.strip(" \t" + _BLANKISH))]))
+                elif first < k < last or _is_blankish(raw):
+                    lines.append(Line([""]))
+        pending.clear()
+
+    layout_space = None  # consecutive aligned lines share one coordinate space
+    for number, (kind, block) in enumerate(_blocks(raw_lines), start=1):
+        if kind == "box":
+            flush_soft()
+            lines.extend(_box_lines(block, number))
+            layout_space = None
+            continue
+        if kind == "ruler":
+            flush_soft()
+            segments = [(m.start(), m.end()) for m in re.finditer(r"-{3,}", block[0])]
+            cols = _columns(block[0]) + [len(block[0])]
+            ruler = [(cols[s], cols[e]) for s, e in segments]
+            lines.extend(_ruler_cells(b, ruler, number) for b in block[1:] if b.strip() and not _RULER.match(b))
+            layout_space = None
+            continue
+        raw = block[0]
+        if _single(raw):
+            pending.append(raw)
+            continue
+        flush_soft()
+        if layout_space is None:
+            layout_space = number
+        line = _plain(raw, style, raw, layout_space)
+        if line is not None:
+            lines.append(line)
+            if line.spans is None:
+                layout_space = None
+    flush_soft()
     return lines
+
+
+def _single(raw: str) -> bool:
+    """A line that is one cell of its own (or empty): no tabs, no bars, no aligned columns."""
+    s = raw.strip()
+    if not s:
+        return True
+    if _is_blankish(raw):
+        return True
+    return "\t" not in raw and "|" not in s and not _MD_SEPARATOR.match(s) and not _LAYOUT_GAP.search(s)
 
 
 def extract_text(text: str, fmt: str = "text") -> Document:

@@ -1,0 +1,46 @@
+"""Traditional characters read as simplified, with OpenCC (a maintained converter, Apache-2.0).
+
+Mirror sites and some portals re-render pages in 繁體. Labels, titles and agency
+names are matched in simplified form, so a document that is written in
+traditional characters is converted cell by cell; a simplified document is left
+exactly as printed (OpenCC's phrase tables would otherwise touch the odd name).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import opencc
+
+from .document import Document
+
+# Share of CJK characters that must change for a document to count as traditional:
+# a simplified report changes almost none (a few variant characters at most).
+TRADITIONAL_SHARE = 0.01
+
+
+@cache
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def is_traditional(text: str) -> bool:
+    converted = _converter().convert(text)
+    if len(converted) != len(text):
+        return True
+    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    changed = sum(1 for a, b in zip(text, converted) if a != b)
+    return cjk > 0 and changed >= max(2, TRADITIONAL_SHARE * cjk)
+
+
+def to_simplified(doc: Document) -> Document:
+    """The document with traditional characters converted, when it is written in them."""
+    sample = "\n".join([doc.title or "", *(line.text for line in doc.lines[:400])])
+    if not is_traditional(sample):
+        return doc
+    convert = _converter().convert
+    for line in doc.lines:
+        line.cells = [convert(c) for c in line.cells]
+    doc.title = convert(doc.title) if doc.title else doc.title
+    doc.meta = {k: convert(v) for k, v in doc.meta.items()}
+    return doc
