@@ -9,7 +9,7 @@ one finding of each kind:
                    and the portal listing it was read in the latest crawl;
 * ``unreachable``  nothing found, but the portal that lists it was blocked
                    (WAF) or down when last crawled, or its list was not fully
-                   seen (``archive.coverage``: unreadable list, unfollowable
+                   seen (``archive.list_walks``: unreadable list, unfollowable
                    pager …), or the report was listed under its name but its
                    page could not be read: never reported as missing;
 * ``late``         published after the deadline (the deadline day is on time);
@@ -33,7 +33,7 @@ from datetime import date, timedelta
 
 import sqlite_utils
 
-from . import coverage
+from . import list_walks
 from .deadlines import Deadlines
 
 KINDS = ("missing", "unreachable", "late", "replaced", "unparseable", "inconsistent", "cross_year")
@@ -143,7 +143,7 @@ def check_year(
     findings: list[ComplianceFinding] = []
     latest = _latest_runs(db)
     blocked, read = _blocked_portals(db, latest), _read_portals(db)
-    unseen = coverage.unseen_lists(db, latest)
+    unseen = list_walks.unseen_lists(db, latest)
     for agency in _expected(db, year, region):
         key = agency["agency_key"]
         due = deadlines.due(year, agency["level"], agency["region"])
@@ -174,7 +174,7 @@ def check_year(
             elif partial:  # a list not fully seen may hold the report
                 findings.append(
                     ComplianceFinding(
-                        "unreachable", **base, evidence=partial[0]["warning_url"], detail=coverage.describe(partial[0])
+                        "unreachable", **base, evidence=partial[0]["warning_url"], detail=list_walks.describe(partial[0])
                     )
                 )
             elif (unreadable := _unreadable_listing(db, key, year)) is not None:

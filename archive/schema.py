@@ -363,7 +363,7 @@ def _v8(db: sqlite_utils.Database) -> None:
 
 
 def _list_walks(db: sqlite_utils.Database) -> None:
-    """Coverage evidence: how much of each portal's list each crawl saw (``archive.coverage``);
+    """Coverage evidence: how much of each portal's list each crawl saw (``archive.list_walks``);
     an agency whose portal's list was not fully seen is unreachable, never missing."""
     db["list_walks"].create(
         {

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from archive.coverage import WARNING_NAMES
+from archive.list_walks import WARNING_NAMES
 from archive.render import fit
 from archive.schema import open_archive
 

@@ -9,7 +9,7 @@ import time
 import zipfile
 from pathlib import PurePosixPath
 
-from archive import coverage, ingest
+from archive import ingest, list_walks
 from archive.extract import ZIP_ERRORS, sniff
 from archive.schema import open_archive
 
@@ -114,7 +114,7 @@ _RECORD = {
     Capture: ingest.record_capture,
     Problem: ingest.record_problem,
     ReportFound: ingest.record_sighting,
-    ListWalk: coverage.record_walk,
+    ListWalk: list_walks.record_walk,
 }
 
 

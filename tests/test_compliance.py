@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from archive_helpers import Feeder, html
 
-from archive import coverage, ingest
+from archive import ingest, list_walks
 from archive.compliance import check_year, record
 from archive.deadlines import STATUTORY, DeadlineRule, Deadlines
 from archive.report import Report
@@ -258,7 +258,7 @@ def test_saved_query_deadlines_are_the_same_rules(tmp_path):
 
 
 def _walk(feeder, seen, warning=None, url="http://p/list.html", ended="last_page"):
-    coverage.record_walk(
+    list_walks.record_walk(
         feeder.db,
         feeder.run_id,
         {
@@ -287,13 +287,13 @@ def test_a_list_not_fully_seen_makes_its_agencies_unreachable_not_missing(feeder
     f = next(f for f in findings if f.agency_key == "d")
     assert f.evidence == "http://p/list.html"
     assert "列表无法解读" in f.detail and "读不出任何条目" in f.detail and "不计为缺报" in f.detail
-    assert not coverage.fully_seen(feeder.db, "p", feeder.run_id)
+    assert not list_walks.fully_seen(feeder.db, "p", feeder.run_id)
     # the next crawl reads the whole list: what is not on it is missing
     feeder.run_id = ingest.start_run(feeder.db, ["p"])
     feeder.capture("http://p/list.html", b"<html>list v2</html>", "html", role="list")
     _walk(feeder, "full")
     assert {k for k, _ in _kinds(feeder, 2024, date(2025, 6, 1))} == {"missing"}
-    assert coverage.fully_seen(feeder.db, "p", feeder.run_id)
+    assert list_walks.fully_seen(feeder.db, "p", feeder.run_id)
 
 
 def test_a_walk_cut_short_or_a_stop_at_nothing_new(feeder):
@@ -306,7 +306,7 @@ def test_a_walk_cut_short_or_a_stop_at_nothing_new(feeder):
     feeder.capture("http://p/list.html", b"<html>list v3</html>", "html", role="list")
     _walk(feeder, "new_only", ended="no_news")
     assert {k for k, _ in _kinds(feeder, 2024, date(2025, 6, 1))} == {"missing"}
-    assert not coverage.fully_seen(feeder.db, "p", feeder.run_id)
+    assert not list_walks.fully_seen(feeder.db, "p", feeder.run_id)
 
 
 def test_one_of_two_walks_partial_is_enough_to_withhold_missing(feeder):
@@ -314,5 +314,5 @@ def test_one_of_two_walks_partial_is_enough_to_withhold_missing(feeder):
     _walk(feeder, "partial", "pager_unreadable", url="http://p/2024n/")
     kinds = _kinds(feeder, 2024, date(2025, 6, 1))
     assert {k for k, _ in kinds} == {"unreachable"}
-    row = next(r for r in coverage.walks(feeder.db, "p", feeder.run_id) if r["seen"] == "partial")
+    row = next(r for r in list_walks.walks(feeder.db, "p", feeder.run_id) if r["seen"] == "partial")
     assert row["warning"] == "pager_unreadable" and row["warning_url"] == "http://p/2024n/"
