@@ -17,9 +17,11 @@ import click
 from archive.errors import NianbaoError
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the data directory; try again later
+EXIT_UNDELIVERED = 3  # some alerts did not arrive (they are sent again by the next run)
 log = logging.getLogger("nianbao.schedule")
 
 REPORT_SUFFIXES = {".pdf", ".html", ".htm", ".shtml", ".txt", ".md", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et"}
+REPORT_SUFFIXES |= {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"}  # scanned pages, read by OCR
 
 
 def _expand(paths: tuple[str, ...]) -> list[Path]:
@@ -43,15 +45,46 @@ def cli() -> None:
     """nianbao（年报）：政府信息公开工作年度报告的归档、解析与核查。"""
 
 
+_OCR_PAGES = click.option(
+    "--ocr-pages",
+    type=click.IntRange(min=0),
+    envvar="NIANBAO_OCR_MAX_PAGES",
+    show_envvar=True,
+    help="At most this many scanned pages read by OCR per document (default 30; 0: no OCR).",
+)
+
+
+def _ocr_progress(path: Path):
+    """A progress line for the OCR of one file, drawn once OCR starts (it is slow)."""
+    from archive.progress import Progress
+
+    bar: list[Progress] = []
+
+    def on_page(done: int) -> None:
+        if not bar:
+            bar.append(Progress(f"OCR 识别 {path.name}", unit=" 页"))
+        bar[0].update(done, force=True)
+
+    return on_page, bar
+
+
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="One contract object per line (JSON Lines).")
-def parse(files: tuple[str, ...], as_json: bool) -> None:
-    """Parse annual reports (PDF, HTML, DOCX, DOC/WPS, XLSX, text) into the standard tables.
+@_OCR_PAGES
+def parse(files: tuple[str, ...], as_json: bool, ocr_pages: int | None) -> None:
+    """Parse annual reports (PDF, HTML, DOCX, DOC/WPS, XLSX, text, scanned images) into the standard tables.
 
     FILES may be files or directories. Unreadable files are reported on stderr
-    and make the exit status 1; the others are still parsed.
+    and make the exit status 1; the others are still parsed. Scanned pages (a PDF
+    page without text, JPG/PNG/TIFF, pictures in Word files) are read by OCR; with
+    --json, the cells OCR read and their scores are under the additive key "ocr".
+
+    Example:
+
+        nianbao parse report.pdf scans/ --json > reports.jsonl
     """
+    from archive.extract import OcrOptions
     from archive.parse import parse_file
     from archive.render import render
 
@@ -60,18 +93,25 @@ def parse(files: tuple[str, ...], as_json: bool) -> None:
     if not paths:
         raise click.UsageError("no report files found")
     for i, path in enumerate(paths):
+        on_page, bar = _ocr_progress(path)
+        ocr = OcrOptions(on_page=on_page)
+        if ocr_pages is not None:
+            ocr.max_pages = ocr_pages
+        report = None
         try:
-            report = parse_file(path)
+            report = parse_file(path, ocr)
         except NianbaoError as e:
             failed += 1
             click.echo(f"nianbao: {path}: {e}", err=True)
-            continue
         except Exception as e:  # a bug must not cost the rest of the batch, nor show a traceback
             failed += 1
             click.echo(f"nianbao: {path}: internal error, please report it: {type(e).__name__}: {e}", err=True)
+        if bar:
+            bar[0].close(f"{len(report.ocr['pages'])} 页" if report and report.ocr else "中断")
+        if report is None:
             continue
         if as_json:
-            click.echo(json.dumps(report.to_contract(), ensure_ascii=False))
+            click.echo(json.dumps(report.to_json(), ensure_ascii=False))
         else:
             if i:
                 click.echo()
@@ -205,16 +245,28 @@ def serve(data_dir: str, host: str, port: int) -> None:
 @cli.command()
 @_DATA
 @click.option("--workers", type=int, default=0, help="Parsing processes (default: one per core but one).")
-def reparse(data_dir: str, workers: int) -> None:
-    """Re-run the current parser over every stored report (and ingest pending ones)."""
+@_OCR_PAGES
+def reparse(data_dir: str, workers: int, ocr_pages: int | None) -> None:
+    """Re-run the current parser over every stored report (and ingest pending ones).
+
+    Scanned pages OCR read before are taken from its cache (data/ocr), not read again.
+
+    Example:
+
+        nianbao reparse --data data --workers 2
+    """
     from archive.ingest import default_workers, ingest
     from archive.ingest import reparse as run_reparse
+    from archive.progress import Progress
 
     db = _archive(data_dir)
     workers = workers or default_workers()
-    pending = ingest(db, Path(data_dir) / "blobs", workers=workers)
-    count = run_reparse(db, Path(data_dir) / "blobs", workers=workers)
-    click.echo(f"重新解析 {count} 份年报（另入库待处理 {pending.reports} 份）")
+    bar = Progress("重新解析", unit=" 份")
+    show = lambda result, total: bar.update(result.reports, total, result.ocr_note())
+    pending = ingest(db, Path(data_dir) / "blobs", workers=workers, ocr_max_pages=ocr_pages)
+    done = run_reparse(db, Path(data_dir) / "blobs", workers=workers, on_progress=show, ocr_max_pages=ocr_pages)
+    note = "，" + done.ocr_note() if done.ocr_pages else ""
+    bar.close(f"{done.reports} 份年报（另入库待处理 {pending.reports} 份{note}）")
 
 
 @cli.command("export")
@@ -280,7 +332,17 @@ def _deadlines(config_path: str):
 def check(
     data_dir: str, config_path: str, year: int, region: str, as_json: bool, fail_on: str, today, send_alerts: bool, dry_run: bool
 ) -> None:
-    """Missing, late, replaced, unreachable, unparseable, inconsistent and cross-year findings for a year."""
+    """Missing, late, replaced, unreachable, unparseable, inconsistent and cross-year findings for a year.
+
+    With --alert each configured channel gets what it has not been told yet; the
+    exit status is 3 when an alert did not arrive (it is sent again next time).
+
+    Example:
+
+    \b
+        nianbao check --year 2024 --region 4107
+        nianbao check --year 2024 --alert --dry-run
+    """
     from datetime import date
 
     from archive.compliance import KIND_NAMES, KINDS, check_year, record
@@ -310,29 +372,37 @@ def check(
             evidence = f"  证据：{f.evidence}" if f.kind == "unreachable" and f.evidence else ""
             click.echo("  " + fit(f.agency_name or f.agency_key, 30) + f.detail + flag + evidence)
         click.echo("\n" + _counts_line(year, findings))
-    if send_alerts:
-        _send_alerts(db, config_path, year, dry_run)
+    if send_alerts and not _send_alerts(db, config_path, year, dry_run):
+        sys.exit(EXIT_UNDELIVERED)
     if any(f.kind in wanted for f in findings):
         sys.exit(1)
 
 
-def _send_alerts(db, config_path: str, year: int | None, dry_run: bool) -> None:
+def _send_alerts(db, config_path: str, year: int | None, dry_run: bool) -> bool:
     from archive.alerts import AlertConfig, alert
     from archive.store import now
     from crawler.config import load_config
 
     config = load_config(config_path).alerts if Path(config_path).exists() else AlertConfig()
-    _echo_alerts(alert(db, config, now(), year, dry_run), dry_run)
+    return _echo_alerts(alert(db, config, now(), year, dry_run), dry_run)
 
 
-def _echo_alerts(results: dict[str, dict], dry_run: bool) -> None:
-    for channel, result in results.items():
-        if "error" in result:
-            click.echo(f"提醒 {channel}：发送失败（下次重试）：{result['error']}", err=True)
-        elif dry_run and result.get("would_send"):
-            click.echo(f"\n—— 将发送到 {channel}（{result['would_send']} 条）——\n{result['text']}")
-        else:
-            click.echo(f"提醒 {channel}：{result['sent']} 条", err=True)
+def _echo_alerts(results: dict, dry_run: bool) -> bool:
+    """Say what each channel got and what did not arrive; False when something did not."""
+    from archive.alerts import report_lines
+
+    if dry_run:
+        for name, result in results.items():
+            if result.preview:
+                click.echo(f"\n—— 将发送到 {name}（{len(result.preview)} 条消息，{result.untold} 条提醒）——")
+                click.echo("\n\n".join(result.preview))
+        return True
+    out, err = report_lines(results)
+    for line in out:
+        click.echo(line)
+    for line in err:
+        click.echo(line, err=True)
+    return not err
 
 
 def _counts_line(year: int, findings) -> str:
@@ -388,7 +458,13 @@ def run(
 ) -> None:
     """One full cycle, for cron: crawl → archive → check → alert.
 
-    Refused (exit status 75) while another run holds the data directory.
+    Refused (exit status 75) while another run holds the data directory; exit
+    status 3 when an alert did not arrive (it is sent again by the next run).
+
+    Example:
+
+    \b
+        nianbao run --config config.yaml --data data
     """
     from archive.compliance import KIND_NAMES, KINDS
     from archive.lock import RunLocked
@@ -428,7 +504,8 @@ def run(
     for f in sorted(result.findings, key=lambda f: (KINDS.index(f.kind), f.region or "", f.agency_name or "")):
         if f.key in news:
             click.echo(f"  {KIND_NAMES[f.kind]}  {f.agency_name or f.agency_key}：{f.detail}")
-    _echo_alerts(result.alerts, dry_run)
+    if not _echo_alerts(result.alerts, dry_run):
+        sys.exit(EXIT_UNDELIVERED)
 
 
 # ---- APScheduler ---------------------------------------------------------------
@@ -446,6 +523,8 @@ def cycle_job(config_path: str, data_dir: str) -> int:
     _child = None
     if code == EXIT_LOCKED:
         log.warning("另一次运行尚未结束，本次跳过")
+    elif code == EXIT_UNDELIVERED:
+        log.error("运行结束，但有提醒未送达（下次运行重发）")
     elif code:
         log.error("运行失败（退出码 %s），下次按计划重试", code)
     else:

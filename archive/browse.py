@@ -107,6 +107,7 @@ def _table_columns(table) -> dict[str, str]:
         "row": "行（报告模板中的行键）",
         "label": "行名称（按国家模板）",
         "blanks": "印出但为空的列（“/”“—”“无”等），空值表示“有此格无数字”",
+        "ocr": "由 OCR 从扫描件识别的列及其识别置信度（JSON，0–1）；空值表示不是 OCR 识别的",
     }
     for c in table.columns:
         columns[c.key] = f"{c.label}（{c.description}；单位：{c.unit}）"
@@ -151,6 +152,7 @@ def metadata(blob_url: str = "/-/capture/") -> dict:
                 "suits": "行政诉讼总计（件，两类合计）",
                 "errors": "错误级核查结果数",
                 "warnings": "警告级核查结果数",
+                "ocr_pages": "由 OCR 识别的扫描页（JSON，页码或图片序号）；空值表示没有扫描页",
             },
         },
         "agencies": {
@@ -229,6 +231,13 @@ def metadata(blob_url: str = "/-/capture/") -> dict:
         "labels": {"title": "表格标签（国家模板）", "facets": ["table_name", "template"]},
         "report_text": {"title": "年报全文", "fts_table": "report_text_fts", "fts_pk": "report_id"},
         "alerts_sent": {"title": "已发送提醒"},
+        "alert_digests": {"title": "提醒批次", "description": "每个渠道每次计划发送的提醒：摘要一条，详情分若干部分。"},
+        "alert_parts": {
+            "title": "提醒消息",
+            "description": "每条消息的发送状态：pending 待发送（被拒绝的下次重发）、sent 已送达、superseded 内容已过时未发送。",
+            "facets": ["channel", "status", "role"],
+        },
+        "alert_part_findings": {"title": "提醒消息所含问题"},
         "apscheduler_jobs": {"hidden": True},  # nianbao schedule's job store (pickled state)
     }
     for table in TABLES:
@@ -241,7 +250,7 @@ def metadata(blob_url: str = "/-/capture/") -> dict:
         }
     tables["cells"] = {
         "title": "全部单元格（长表）",
-        "description": "三张表的每个单元格一行：表、行、列、数值。",
+        "description": "三张表的每个单元格一行：表、行、列、数值；ocr_score 为 OCR 识别置信度（非扫描件为空）。",
         "facets": ["table_name", "column"],
     }
     return {

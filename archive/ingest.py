@@ -29,6 +29,16 @@ class IngestResult:
     reports: int = 0  # sightings stored
     new_versions: int = 0  # of which created a new report version
     failed: int = 0  # with no readable source (capture kept, reason recorded)
+    ocr_pages: int = 0  # scanned pages (or images) OCR read, from its cache or not
+    ocr_seconds: float = 0.0  # CPU seconds OCR spent
+
+    def add_ocr(self, parsed: Parsed) -> None:
+        self.ocr_pages += parsed.ocr_pages
+        self.ocr_seconds += parsed.ocr_seconds
+
+    def ocr_note(self) -> str:
+        """For progress lines: what OCR has done so far (nothing when it did nothing)."""
+        return f"OCR {self.ocr_pages} 页（{self.ocr_seconds:.0f} 秒）" if self.ocr_pages else ""
 
 
 def begin_crawl(db: sqlite_utils.Database, config, portals: list[str]) -> int:
@@ -191,11 +201,14 @@ def record_sighting(db: sqlite_utils.Database, run_id: int | None, r: dict, seen
     ).lastrowid
 
 
-def _parse_job(job: tuple[str, list[Source]]) -> Parsed:
+Job = tuple[str, list[Source], int | None]  # blob root, sources, OCR page limit (None: the default)
+
+
+def _parse_job(job: Job) -> Parsed:
     return parse_sources(*job)
 
 
-def _parallel(jobs: list[tuple[str, list[Source]]], workers: int) -> Iterator[Parsed]:
+def _parallel(jobs: list[Job], workers: int) -> Iterator[Parsed]:
     if workers <= 1 or len(jobs) < 4:
         yield from map(_parse_job, jobs)
         return
@@ -212,23 +225,25 @@ def ingest(
     blob_root: str | Path,
     workers: int = 1,
     batch: int = 256,
-    on_progress: Callable[[int, int], None] | None = None,
+    on_progress: Callable[[IngestResult, int], None] | None = None,
+    ocr_max_pages: int | None = None,
 ) -> IngestResult:
-    """Parse and store every pending sighting, oldest first (``on_progress(done, total)``
-    after each one)."""
+    """Parse and store every pending sighting, oldest first (``on_progress(result so far,
+    total)`` after each one)."""
     result = IngestResult()
     total = db.execute("select count(*) from sightings where ingested_at is null").fetchone()[0]
     while True:
         sightings = list(db.query("select * from sightings where ingested_at is null order by seen_at, id limit ?", [batch]))
         if not sightings:
             return result
-        jobs = [(str(blob_root), sighting_sources(db, s)) for s in sightings]
-        for sighting, (_, sources), parsed in zip(sightings, jobs, _parallel(jobs, workers)):
+        jobs = [(str(blob_root), sighting_sources(db, s), ocr_max_pages) for s in sightings]
+        for sighting, (_, sources, _), parsed in zip(sightings, jobs, _parallel(jobs, workers)):
             result.new_versions += store_report(db, sighting, sources, parsed).new_version
             result.reports += 1
             result.failed += parsed.report is None
+            result.add_ocr(parsed)
             if on_progress is not None:
-                on_progress(result.reports, max(total, result.reports))
+                on_progress(result, max(total, result.reports))
 
 
 def ingest_pending(db: sqlite_utils.Database, blob_root: str | Path, workers: int, progress: bool = False) -> dict:
@@ -236,21 +251,33 @@ def ingest_pending(db: sqlite_utils.Database, blob_root: str | Path, workers: in
     stored; returns the figures for the crawl's stats."""
     started = time.monotonic()
     bar = Progress("解析入库", unit=" 份") if progress else None
-    result = ingest(db, blob_root, workers=workers, on_progress=bar.update if bar else None)
+    result = ingest(
+        db, blob_root, workers=workers, on_progress=(lambda r, total: bar.update(r.reports, total, r.ocr_note())) if bar else None
+    )
     if bar is not None:
-        bar.close(f"{result.reports} 份（新版本 {result.new_versions}，无法解析 {result.failed}）")
+        note = "，" + result.ocr_note() if result.ocr_pages else ""
+        bar.close(f"{result.reports} 份（新版本 {result.new_versions}，无法解析 {result.failed}{note}）")
     return {
         "nianbao/archive/ingest_seconds": round(time.monotonic() - started, 2),
         "nianbao/archive/reports_stored": result.reports,
         "nianbao/archive/new_versions": result.new_versions,
         "nianbao/archive/unreadable": result.failed,
+        "nianbao/archive/ocr_pages": result.ocr_pages,
+        "nianbao/archive/ocr_seconds": round(result.ocr_seconds, 2),
     }
 
 
-def reparse(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1) -> int:
+def reparse(
+    db: sqlite_utils.Database,
+    blob_root: str | Path,
+    workers: int = 1,
+    on_progress: Callable[[IngestResult, int], None] | None = None,
+    ocr_max_pages: int | None = None,
+) -> IngestResult:
     """Re-run the current parser over every report version's stored sources, in place
     (ids, versions and first-seen dates stay; cells, findings, text and each
-    version's list of changed cells are rewritten)."""
+    version's list of changed cells are rewritten). What OCR read before comes from
+    its cache."""
     reports = list(db.query("select id, agency_key, year, supersedes_id from reports order by id"))
     jobs = []
     for r in reports:
@@ -266,9 +293,11 @@ def reparse(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1) 
                     Source(s["role"], s["url"], s["sha256"], s["kind"], s["url"].rsplit("#", 1)[-1].rsplit("/", 1)[-1])
                     for s in rows
                 ],
+                ocr_max_pages,
             )
         )
-    for r, (_, _sources), parsed in zip(reports, jobs, _parallel(jobs, workers)):
+    result = IngestResult()
+    for r, parsed in zip(reports, _parallel(jobs, workers)):
         with db.atomic():
             write_parse(db, r["id"], parsed, r["agency_key"], r["year"])
             db.execute(
@@ -278,4 +307,9 @@ def reparse(db: sqlite_utils.Database, blob_root: str | Path, workers: int = 1) 
             if r["supersedes_id"]:  # versions are in id order: the earlier one is reparsed already
                 changes = diff_cells(report_cells(db, r["supersedes_id"]), report_cells(db, r["id"]))
                 db["reports"].update(r["id"], {"changed_cells": json.dumps(changes, ensure_ascii=False)})
-    return len(reports)
+        result.reports += 1
+        result.failed += parsed.report is None
+        result.add_ocr(parsed)
+        if on_progress is not None:
+            on_progress(result, len(reports))
+    return result

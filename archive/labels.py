@@ -92,15 +92,18 @@ class LabelIndex:
                 best is None or (row is not None, len(label)) > (best.row is not None, best.score)
             ):  # a row label inside the cell wins over a group label (rowspan group cell joined to its row)
                 best = Match(row, group, float(len(label)))
-        if best is None:
-            # The cell ends with the beginning of a label: "无2.没有现成信息需要另" (wrapped, after a group fragment).
-            for start in range(len(key) - PREFIX_MIN + 1):
-                hit = self.prefixes.get(key[start:])
-                if hit:
+        # The cell ends with the beginning of a label: "无2.没有现成信息需要另" (wrapped, after a
+        # group fragment); it wins over a shorter label the cell contains ("（六）其他处理 2.申请人…").
+        for start in range(len(key) - PREFIX_MIN + 1):
+            hit = self.prefixes.get(key[start:])
+            if hit:
+                if best is None or len(key) - start > best.score:
                     best = Match(hit[0], hit[1], len(key) - start - 0.5)
-                    break
+                break
         if best is not None:
             return best
+        if header_word or key in self.column_words:
+            return None  # a column's own label (本年制发件数 …) is no misspelt row
         if len(key) >= 6:
             for matcher, label, row, group in self.fuzzy:
                 if abs(len(label) - len(key)) > max(2, len(label) // 4):

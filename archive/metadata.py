@@ -1,12 +1,17 @@
-"""Agency and reporting year from a report's title.
+"""Agency and reporting year from what a report says about itself.
 
 Titles seen: ``{机关}{YYYY}年政府信息公开工作年度报告`` (most), ``{YYYY}年{机关}…``
 (Shanghai municipal), ``{YYYY}年…年度报告（{机关}）`` (Shanghai districts),
-``{机关}{YYYY}年度…工作报告``, titles broken over two or three lines or with the
-agency on the line above, Chinese-numeral years (``二〇二四年``), a duplicated
-year (``2025湖口县大垅乡2025年度…``) and notices wrapping the report
-(``…关于印发{机关}2024年度…年度报告的通知``). When nothing names the body,
-the agency is None; the year then falls back to the statistics period.
+``{机关}{YYYY}年度…工作报告``, short titles (``…信息公开年报``), titles broken over
+two or three lines or with the agency on the line above or below, Chinese-numeral
+years (``二〇二四年``), a duplicated year (``2025湖口县大垅乡2025年度…``) and notices
+wrapping the report (``…关于印发{机关}2024年度…年度报告的通知``).
+
+Where no title names the body, the prose may: ``为做好{机关}政府信息公开工作``,
+``本报告由{机关}编制``, ``现将{机关}2023年…报告如下``. A notice the report cites
+(``根据《关于做好2023年…年度报告…的通知》``) is never its title, and verbs that
+introduce a name (编制, 现将, 印发) are never part of it. When nothing names the
+body, the agency is None; the year then falls back to the statistics period.
 """
 
 from __future__ import annotations
@@ -20,18 +25,35 @@ from .normalize import chinese_year, nfkc
 
 _YEAR_NUM = r"(?P<year>(?:19|20)\d{2}|[〇○零一二][〇○零一二三四五六七八九]{3})"
 _YEAR = _YEAR_NUM + r"年度?"
-_REPORT = (
-    r"(?:(?:政府信息与政务|政府信息|政务信息|政务|信息)公开(?:工作)?(?:的)?(?:年度)?(?:工作)?(?:情况)?报告"
-    r"|政府信息公开年报)"
-)
+_REPORT = r"(?:(?:政府信息与政务|政府信息|政务信息|政务|信息)公开(?:工作)?(?:的)?(?:年度)?(?:工作)?(?:情况)?(?:报告|年报))"
 _TITLE = re.compile(rf"^(?P<pre>.*?){_YEAR}(?P<mid>.*?){_REPORT}(?P<post>.*)$")
 _BRACKET = re.compile(r"^[(（]([^()（）]{2,40})[)）]")
 _LEAD_JUNK = re.compile(r"^(?:\d{4}年?|正文|附件\d*[:：]?|标题[:：]|名称[:：])+")
-_CUT_BEFORE = re.compile(r".*(?:关于印发|关于公布|关于发布|现公布|现发布|现将|特发布|发布|印发|公布|[，,。：:；;、“”\"《》【】])")
-_NOT_AGENCY = re.compile(r"\d|报告|情况|根据|本机关|我[局委办院厅镇乡]|本单位|本年度|全文|以下")
+_CUT_BEFORE = re.compile(
+    r".*(?:关于印发|关于公布|关于发布|现公布|现发布|现将|特发布|发布|印发|公布|编制|[，,。：:；;、“”\"《》【】])"
+)
+_NOT_AGENCY = re.compile(r"\d|报告|情况|根据|本机关|我[局委办院厅镇乡]|本单位|本年度|全文|以下|关于|通知|要求")
+# A body's name ends in what it is (局, 委员会, 街道 …): a phrase that does not is not a name.
+_BODY = re.compile(
+    r"(?:局|委|委员会|办|办公室|办公厅|厅|院|所|中心|站|队|政府|街道|街道办事处|办事处|镇|乡|苏木|区|县|市|州|盟|旗|"
+    r"管委会|管理委员会|处|署|部|会|社|馆|公司|集团|总队|支队|大队|分局|监狱|银行|学校|大学|医院)$"
+)
+# a notice the report cites, in book-title marks: never its own title
+_CITED = re.compile(r"《[^《》]{0,80}》")
 _PERIOD = re.compile(_YEAR_NUM + r"\s*年\s*1\s*月\s*1\s*日?\s*(?:起)?\s*(?:至|到|-|—)")
 _ANY_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _MAX_TITLE = 90
+_SENTENCE = re.compile(r"[，,。；;！!？?]|如下")
+# the prose naming the body that reports
+_PROSE = (
+    re.compile(
+        r"为(?:进一步|全面|切实|认真)?(?:做好|推进|加强)(?P<agency>[^，,。；;、《》“”]{2,40}?)(?:的)?(?:政府信息公开|政务公开)"
+    ),
+    re.compile(
+        r"(?:本|此)(?:年度)?报告(?:是)?由(?P<agency>[^，,。；;、《》“”]{2,40}?)(?:根据|依据|按照|依照|负责)?(?:编制|编写|制作)"
+    ),
+    re.compile(rf"现将(?P<agency>[^，,。；;、《》“”]{{2,40}}?){_YEAR}"),
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +75,12 @@ def _clean_agency(text: str) -> str | None:
     return text
 
 
+def _body_name(text: str) -> str | None:
+    """A name the prose gives, when it is one: cleaned, and ending as a body's name does."""
+    agency = _clean_agency(text)
+    return agency if agency is not None and _BODY.search(agency) else None
+
+
 def match_title(text: str) -> tuple[str | None, int, str] | None:
     if len(text) > 2 * _MAX_TITLE or "报" not in text or not ("年" in text or "年" in nfkc(text)):
         return None
@@ -72,19 +100,51 @@ def match_title(text: str) -> tuple[str | None, int, str] | None:
     return agency, year, compacted
 
 
+def _is_title_line(text: str) -> bool:
+    """A title, not a sentence of prose that mentions a report or cites a notice."""
+    text = nfkc(text)
+    return not _CITED.search(text) and len(_SENTENCE.findall(text)) == 0
+
+
 def _from_lines(lines: list[str]) -> Identity | None:
     # A title on one line wins over one pieced together from several.
     for span in (1, 2, 3):
         for i in range(len(lines) - span + 1):
-            hit = match_title("".join(lines[i : i + span]))
+            joined = "".join(lines[i : i + span])
+            if not _is_title_line(joined):
+                continue
+            hit = match_title(joined)
             if hit is None:
                 continue
             agency, year, title = hit
-            if agency is None and i > 0 and len(lines[i - 1]) <= 30:
-                agency = _clean_agency(re.sub(r"\s+", "", nfkc(lines[i - 1])))
-                if agency:
-                    title = agency + title
+            if agency is None:
+                # the body's name printed on a line of its own above or below the title
+                for k in (i - 1, i + span):
+                    if 0 <= k < len(lines) and len(lines[k]) <= 30 and _is_title_line(lines[k]):
+                        agency = _body_name(re.sub(r"\s+", "", nfkc(lines[k])))
+                        if agency:
+                            title = agency + title if k < i else title
+                            break
             return Identity(agency, year, title, "title" if agency else None)
+    return None
+
+
+def _from_prose(lines: list[str]) -> Identity | None:
+    """The body and year the prose names: a sentence naming the report, 为做好…, 由…编制, 现将…."""
+    for line in lines[:20]:
+        text = nfkc(line)
+        bare = _CITED.sub("", text)  # a cited notice names neither the body nor the year
+        for sentence in re.split(r"[。；;！!]", bare):
+            hit = match_title(sentence[-_MAX_TITLE:])
+            if hit and hit[0] and _BODY.search(hit[0]):
+                return Identity(hit[0], hit[1], None, "text")
+        for pattern in _PROSE:
+            m = pattern.search(bare)
+            if m:
+                agency = _body_name(re.sub(r"\s+", "", m.group("agency")))
+                if agency:
+                    year = chinese_year(m.group("year")) if "year" in m.groupdict() and m.group("year") else None
+                    return Identity(agency, year, None, "text")
     return None
 
 
@@ -92,7 +152,7 @@ def _statistics_year(text: str) -> int | None:
     m = _PERIOD.search(text)
     if m:
         return chinese_year(m.group("year"))
-    years = Counter(int(y) for y in _ANY_YEAR.findall(text[:3000]) if 1990 <= int(y) <= 2100)
+    years = Counter(int(y) for y in _ANY_YEAR.findall(_CITED.sub("", text[:3000])) if 1990 <= int(y) <= 2100)
     return years.most_common(1)[0][0] if years else None
 
 
@@ -105,16 +165,12 @@ def identify(doc: Document) -> Identity:
             if hit:
                 found = Identity(hit[0], hit[1], hit[2], "page" if hit[0] else None)
                 break
-    if found is None:
-        # A sentence naming the report: "现公布区统计局2023年政府信息公开工作年度报告。"
-        for line in head[:15]:
-            for sentence in re.split(r"[。；;！!]", nfkc(line)):
-                hit = match_title(sentence[-_MAX_TITLE:])
-                if hit:
-                    found = Identity(hit[0], hit[1], None, "text" if hit[0] else None)
-                    break
-            if found:
-                break
+    if found is None or found.agency is None:
+        prose = _from_prose(head)
+        if prose is not None:
+            year = (found.year if found else None) or prose.year or _statistics_year(doc.text)
+            title = found.title if found else None
+            return Identity(prose.agency, year, title, "text")
     if found is not None:
         if found.agency is None and doc.meta.get("ContentSource"):
             agency = _clean_agency(doc.meta["ContentSource"])

@@ -24,7 +24,12 @@ _PATTERNS: dict[str, tuple[re.Pattern, ...]] = {
         re.compile(r"(?:结转下一?年度?|转结下一?年度?|转下一?年度?|结转至下一?年度?)" + _GAP % 10 + _NUM),
         re.compile(_NUM + _GAP % 4 + r"(?:顺延|结转|转)(?:到|至)?下一?年度?"),
     ),
-    "requests_granted": (re.compile(r"予以公开" + _GAP % 6 + _NUM),),
+    # "予以公开及部分公开258件" counts both rows: read first, as its own fact
+    "requests_granted_partial": (
+        re.compile(r"予以公开(?:及|和|与|、|并|或)部分公开" + _GAP % 6 + _NUM),
+        re.compile(r"予以公开[(（]含部分公开[)）]" + _GAP % 6 + _NUM),
+    ),
+    "requests_granted": (re.compile(r"予以公开(?!(?:及|和|与|、|并|或)部分公开|[(（]含部分公开)" + _GAP % 6 + _NUM),),
     "review_total": (
         re.compile(r"行政复议" + _GAP % 8 + _NUM),
         re.compile(_NUM + _GAP % 16 + r"行政复议"),
@@ -42,6 +47,7 @@ _TRIGGERS = {
     "requests_new": ("申请",),
     "requests_carried_over": ("结转", "转结"),
     "requests_carried_forward": ("下年", "下一年"),
+    "requests_granted_partial": ("部分公开",),
     "requests_granted": ("予以公开",),
     "review_total": ("行政复议",),
     "suit_total": ("行政诉讼",),
@@ -51,6 +57,7 @@ _CONTEXT = {
     "requests_new": "申请",
     "requests_carried_over": "申请",
     "requests_carried_forward": "",
+    "requests_granted_partial": "申请",
     "requests_granted": "申请",
     "review_total": "",
     "suit_total": "",
@@ -91,6 +98,11 @@ _CHECKS = {
     "requests_carried_over": ("narrative.requests_carried_over", ("requests.carried_over",), "表三“上年结转”总计"),
     "requests_carried_forward": ("narrative.requests_carried_forward", ("requests.carried_forward",), "表三“结转下年度”总计"),
     "requests_granted": ("narrative.requests_granted", ("requests.granted",), "表三“予以公开”总计"),
+    "requests_granted_partial": (
+        "narrative.requests_granted",
+        ("requests.granted", "requests.partial"),
+        "表三“予以公开”与“部分公开”总计之和",
+    ),
     "review_total": ("narrative.review_total", ("appeals.review",), "表四行政复议总计"),
     "suit_total": ("narrative.suit_total", ("appeals.suit_direct", "appeals.suit_after_review"), "表四行政诉讼总计"),
 }

@@ -26,7 +26,7 @@ from statistics import median
 Span = tuple[float, float]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Slot:
     """One printed cell of a row: its text and where it was printed."""
 
@@ -35,10 +35,10 @@ class Slot:
     cell: int  # index of the cell in the line (-1: split out of a cell)
     span: Span | None = None  # horizontal extent, comparable within one space
     space: int | None = None  # the coordinate space (page, table) the span belongs to
-
-    @property
-    def filled(self) -> bool:
-        return bool(self.text.strip())
+    # how the cell was delimited: "grid" (a table's own cell, between separators), "soft"
+    # (a line of its own), "part" (split out of a cell at spaces), "free" (placed by geometry)
+    origin: str = "free"
+    filled: bool = False  # anything printed in it (a number, a placeholder, text): see make_slot()
 
     @property
     def centre(self) -> float | None:
@@ -54,32 +54,95 @@ class Placement:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Position:
+    """Where a column was printed: its header cell's extent, or where its fully printed
+    values sit (their left edges, centres and right edges agree, however they are aligned)."""
+
+    centre: float
+    left: float
+    right: float
+    from_header: bool
+
+    def holds(self, span: Span, tolerance: float) -> bool:
+        left, right = span
+        centre = (left + right) / 2
+        if self.from_header:
+            return self.left - tolerance <= centre <= self.right + tolerance
+        return min(abs(left - self.left), abs(centre - self.centre), abs(right - self.right)) <= tolerance
+
+
 @dataclass
 class Anchors:
     """Where each column of a table was printed: by the header's labels and by fully printed rows."""
 
     header: dict[tuple[int, str], Span] = field(default_factory=dict)  # (space, column) → header cell extent
-    data: dict[tuple[int, str], list[float]] = field(default_factory=dict)  # (space, column) → value centres
+    # (space, the row's columns, column) → extents of the values fully printed rows put there;
+    # rows with other columns (a 2019 fee row under decision columns) lay out otherwise
+    data: dict[tuple[int, tuple[str, ...], str], list[Span]] = field(default_factory=dict)
+    # spaces where a fully printed row's values do not sit under the header printed above them
+    # (lynx moves cells left and right): there the header says nothing about positions
+    misleading: set[int] = field(default_factory=set)
 
     def learn(self, columns: tuple[str, ...], slots: list[Slot]) -> None:
         for column, slot in zip(columns, slots):
             if slot.span is not None and slot.space is not None:
-                self.data.setdefault((slot.space, column), []).append(slot.centre)
+                self.data.setdefault((slot.space, columns, column), []).append(slot.span)
 
-    def centres(self, space: int, columns: tuple[str, ...]) -> list[float] | None:
-        """Each column's centre in ``space``, header first, else fully printed rows; None if unknown."""
-        for source in (self._header_centres(space, columns), self._data_centres(space, columns)):
-            if source is not None and all(a < b for a, b in zip(source, source[1:])):
+    def positions(self, space: int, columns: tuple[str, ...]) -> list[Position] | None:
+        """Each column's position in ``space``: where fully printed rows put their values, else
+        where the header's labels are (a label wider than its values, or aligned otherwise,
+        marks its column less exactly); None if unknown."""
+        for source in (self._from_data(space, columns), self._from_header(space, columns)):
+            if source is not None and all(a.centre < b.centre for a, b in zip(source, source[1:])):
                 return source
         return None
 
-    def _header_centres(self, space: int, columns: tuple[str, ...]) -> list[float] | None:
-        spans = [self.header.get((space, c)) for c in columns]
-        return None if None in spans else [(a + b) / 2 for a, b in spans]
+    def check_header(self, columns: tuple[str, ...], slots: list[Slot]) -> None:
+        """Does a fully printed row sit under the header in force above it? If not, no header in
+        this space is to be trusted."""
+        spaces = {s.space for s in slots if s.span is not None}
+        if len(spaces) != 1 or any(s.span is None for s in slots):
+            return
+        space = spaces.pop()
+        positions = self._from_header(space, columns)
+        if positions is None:
+            return
+        bands = _bands([p.centre for p in positions])
+        if bands is None or any(_band(bands, s.centre) != i for i, s in enumerate(slots)):
+            self.misleading.add(space)
 
-    def _data_centres(self, space: int, columns: tuple[str, ...]) -> list[float] | None:
-        seen = [self.data.get((space, c)) for c in columns]
-        return None if any(not s for s in seen) else [median(s) for s in seen]
+    def _from_header(self, space: int, columns: tuple[str, ...]) -> list[Position] | None:
+        """Column positions from the header's labels, unless fully printed rows contradict them
+        (a renderer that does not keep its columns under its header: lynx)."""
+        spans = [self.header.get((space, c)) for c in columns]
+        if None in spans or space in self.misleading:
+            return None
+        out = [Position((a + b) / 2, a, b, True) for a, b in spans]
+        bands = _bands([p.centre for p in out])
+        for i, column in enumerate(columns):
+            for a, b in self.data.get((space, columns, column), ()):
+                if bands is None or _band(bands, (a + b) / 2) != i:
+                    return None
+        return out
+
+    def _from_data(self, space: int, columns: tuple[str, ...]) -> list[Position] | None:
+        """Column positions from fully printed rows, when those rows agree: each column's
+        values sit within half a column of each other (a rendering that does not keep
+        columns aligned — rows shifted by omitted merged cells — gives no positions)."""
+        seen = [self.data.get((space, columns, c)) for c in columns]
+        if any(not s for s in seen):
+            return None
+        out = [
+            Position(median((a + b) / 2 for a, b in spans), median(a for a, _ in spans), median(b for _, b in spans), False)
+            for spans in seen
+        ]
+        gaps = [b.centre - a.centre for a, b in zip(out, out[1:])]
+        if not gaps or min(gaps) <= 0:
+            return None
+        if any(max((a + b) / 2 for a, b in spans) - min((a + b) / 2 for a, b in spans) > min(gaps) / 2 for spans in seen):
+            return None
+        return out
 
 
 @dataclass
@@ -103,34 +166,56 @@ class Offsets:
         return offsets.pop() if len(offsets) == 1 else None
 
 
+def make_slot(text: str, line: int, cell: int, span: Span | None = None, space: int | None = None, origin: str = "free") -> Slot:
+    return Slot(text, line, cell, span, space, origin, bool(text.strip()))
+
+
 def windows(slots: list[Slot], n: int) -> list[int]:
     """Offsets at which ``n`` consecutive cells can be the row's columns: every cell outside is empty."""
     k = len(slots)
     if k <= n:
         return [0]
-    return [o for o in range(k - n + 1) if not any(s.filled for i, s in enumerate(slots) if not o <= i < o + n)]
+    filled = [i for i, s in enumerate(slots) if s.filled]
+    if not filled:
+        return list(range(k - n + 1))
+    return list(range(max(0, filled[-1] - n + 1), min(filled[0], k - n) + 1))
+
+
+def _bands(centres: list[float]) -> list[float] | None:
+    """Boundaries between columns centred at ``centres``: half way between neighbours, and half
+    the narrowest gap beyond the first and the last."""
+    if len(centres) < 2:
+        return None
+    half = min(b - a for a, b in zip(centres, centres[1:])) / 2
+    if half <= 0:
+        return None
+    return [centres[0] - half, *((a + b) / 2 for a, b in zip(centres, centres[1:])), centres[-1] + half]
+
+
+def _band(bounds: list[float], x: float) -> int | None:
+    for i in range(len(bounds) - 1):
+        if bounds[i] <= x < bounds[i + 1]:
+            return i
+    return None
 
 
 def by_geometry(
-    slots: list[Slot], columns: tuple[str, ...], centres: list[float], label: Slot | None, separated: bool
+    slots: list[Slot], columns: tuple[str, ...], positions: list[Position], label: Slot | None, separated: bool
 ) -> Placement | None:
-    """Each filled slot under the column whose band its centre falls in; None when any
-    value falls outside the table's columns, two values share a column, or the label
-    itself sits in a value column (the row's cells are not where the header says).
-    A column with nothing printed in it is blank; where the rendering keeps empty
-    cells, only a column with an empty cell is blank and one with no cell at all is
-    not printed."""
-    if len(centres) == 1:
+    """Each filled slot under the column whose band its centre falls in, when it also sits
+    where that column's cells sit; None when any value falls outside the table's columns or
+    away from where its column is printed (a rendering that shifted it), two values share
+    a column, or the label itself sits in a value column. A column with nothing printed in
+    it is blank; where the rendering keeps empty cells, only a column with an empty cell is
+    blank and one with no cell at all is not printed."""
+    centres = [p.centre for p in positions]
+    bounds = _bands(centres)
+    if bounds is None:
         return None
-    gaps = [b - a for a, b in zip(centres, centres[1:])]
-    half = min(gaps) / 2
-    bounds = [centres[0] - half, *((a + b) / 2 for a, b in zip(centres, centres[1:])), centres[-1] + half]
+    tolerance = min(b - a for a, b in zip(centres, centres[1:])) / 4
 
     def band(x: float) -> int | None:
-        for i in range(len(columns)):
-            if bounds[i] <= x < bounds[i + 1]:
-                return i
-        return None
+        return _band(bounds, x)
 
     if label is not None and label.centre is not None and band(label.centre) is not None:
         return None
@@ -139,7 +224,7 @@ def by_geometry(
         if not slot.filled:
             continue
         i = band(slot.centre)
-        if i is None or columns[i] in out:
+        if i is None or columns[i] in out or not positions[i].holds(slot.span, tolerance):
             return None
         out[columns[i]] = slot
     blank: dict[str, Slot] = {}
@@ -188,9 +273,9 @@ def place(
         return Placement(dict(zip(columns, filled)))
     space = filled[0].space
     if space is not None and all(s.span is not None and s.space == space for s in filled):
-        centres = anchors.centres(space, columns)
-        if centres is not None:
-            placed = by_geometry(slots, columns, centres, label, separated)
+        positions = anchors.positions(space, columns)
+        if positions is not None:
+            placed = by_geometry(slots, columns, positions, label, separated)
             if placed is not None:
                 return placed
     if len(filled) > n:
@@ -203,16 +288,16 @@ def place(
 def _by_separators(slots: list[Slot], columns: tuple[str, ...], offsets: Offsets) -> Placement:
     n, k = len(columns), len(slots)
     if k < n:
-        # The row ends early. Which of its columns were not printed cannot be known; its
-        # cells are its first columns only when that cannot put a number in a wrong cell:
-        # every value it prints is the same (a row of zeros that lost a cell).
+        # The row ends early: with its separators printed, its cells are its first columns
+        # and the ones after its last cell were not printed (the contract's "short row"),
+        # unless this rendering puts empty cells between labels and values.
         lead = offsets.everywhere() or 0
         if lead and all(not s.filled for s in slots[:lead]):
             slots = slots[lead:]
-        if len({s.text.strip() for s in slots}) > 1:
-            return Placement(reason=f"只印出 {k} 个单元格（应有 {n} 个），无法确定缺少的是哪一列")
         return Placement(dict(zip(columns, slots)), missing=columns[len(slots) :])
     fits = windows(slots, n)
+    if not fits:
+        return Placement(reason=f"数值分散在 {k} 个单元格中，超出该行的 {n} 列")
     choice = fits[0] if len(fits) == 1 else None
     if choice is None:
         readings = {tuple(s.text for s in slots[o : o + n]) for o in fits}
@@ -221,6 +306,8 @@ def _by_separators(slots: list[Slot], columns: tuple[str, ...], offsets: Offsets
             choice = fits[0]
         elif learnt is not None and learnt in fits:
             choice = learnt
+        elif offsets.everywhere() in fits:
+            choice = offsets.everywhere()  # every unambiguous row of this table starts this far from its label
         elif not offsets.seen and 0 in fits:
             choice = 0  # no merged-cell padding anywhere in this table: cells follow the label
         else:

@@ -29,6 +29,15 @@ class Report:
     agency_source: str | None = None  # "title" | "heading" | "page" | "text"
     narrative: dict[str, int] = field(default_factory=dict)
     tables_present: tuple[str, ...] = ()
+    # where each cell's value was printed: cell key → (index of the Line in Document.lines,
+    # index of the cell in Line.cells); filled by the table parser
+    origins: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # what OCR read (None when nothing was): {"pages": [...], "skipped_pages": [...],
+    # "cells": {cell key: recognition score}}
+    ocr: dict[str, Any] | None = None
+    # how much of the template was read (archive.coverage): template cells, cells read,
+    # undecided, rows unattributed, complete
+    coverage: dict[str, Any] = field(default_factory=dict)
 
     def to_contract(self) -> dict[str, Any]:
         """Exactly the contract's keys, nothing more."""
@@ -39,3 +48,11 @@ class Report:
             "cells": dict(self.cells),
             "findings": [f.to_dict() for f in self.findings],
         }
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract, the additive ``coverage`` key, and ``ocr`` when OCR read any of the report."""
+        out = self.to_contract()
+        out["coverage"] = self.coverage
+        if self.ocr is not None:
+            out["ocr"] = self.ocr
+        return out

@@ -57,15 +57,17 @@ def _labels(db: sqlite_utils.Database) -> None:
     )
 
 
-def _cells_view(db: sqlite_utils.Database) -> None:
+def _cells_view(db: sqlite_utils.Database, ocr: bool = False) -> None:
+    """One row per printed cell; with ``ocr``, each cell's OCR score (null: not read by OCR)."""
+    score = (lambda t, c: f", json_extract([{t}].ocr, '$.' || {c}) as ocr_score") if ocr else (lambda t, c: "")
     parts = [
-        f"select report_id, '{t.key}' as table_name, row, '{c.key}' as \"column\", [{c.key}] as value "
-        f"from [{t.key}] where [{c.key}] is not null"
+        f"select report_id, '{t.key}' as table_name, row, '{c.key}' as \"column\", [{c.key}] as value"
+        f"{score(t.key, repr(c.key))} from [{t.key}] where [{c.key}] is not null"
         for t in TABLES
         for c in t.columns
     ]
     parts += [
-        f"select report_id, '{t.key}', row, j.value, null from [{t.key}], json_each([{t.key}].blanks) j "
+        f"select report_id, '{t.key}', row, j.value, null{score(t.key, 'j.value')} from [{t.key}], json_each([{t.key}].blanks) j "
         f"where [{t.key}].blanks is not null"
         for t in TABLES
     ]
@@ -362,6 +364,56 @@ def _v8(db: sqlite_utils.Database) -> None:
     db["problems"].create_index(["url"], if_not_exists=True)
 
 
+def _v9(db: sqlite_utils.Database) -> None:
+    """Scanned reports read by OCR: each wide-table row keeps the OCR score of each cell
+    OCR read (``ocr``, JSON column → score, like ``blanks``), the cells view shows it
+    (``ocr_score``), and each report lists the pages OCR read (``ocr_pages``, JSON)."""
+    for table in TABLES:
+        db[table.key].add_column("ocr", str)
+    db["reports"].add_column("ocr_pages", str)
+    _cells_view(db, ocr=True)
+
+
+def _v10(db: sqlite_utils.Database) -> None:
+    """Alerts delivered per part: each planned digest (a summary and numbered detail messages,
+    each within its channel's limits) and which findings each part carries. A finding is told
+    on a channel (``alerts_sent``) only when every part carrying it was accepted; a refused
+    part waits for the next run, the parts that arrived are not sent again."""
+    db["alert_digests"].create(
+        {"id": int, "channel": str, "year": int, "created_at": str, "subject": str, "findings": int, "parts": int}, pk="id"
+    )
+    db["alert_parts"].create(
+        {
+            "id": int,
+            "digest_id": int,
+            "channel": str,
+            "number": int,  # 0: the summary; 1 … total: the details
+            "total": int,
+            "role": str,  # summary | detail
+            "payload": str,  # JSON of what is sent; cleared once accepted
+            "status": str,  # pending | sent | superseded (a finding in it changed before it was sent)
+            "attempts": int,
+            "tried_ts": float,  # the last try, in seconds since the epoch (pacing across runs)
+            "sent_at": str,
+            "error": str,  # the last refusal, secrets removed
+        },
+        pk="id",
+        foreign_keys=[("digest_id", "alert_digests", "id")],
+        not_null={"channel", "status", "role"},
+        defaults={"attempts": 0},
+    )
+    db["alert_parts"].create_index(["channel", "status"], if_not_exists=True)
+    db["alert_parts"].create_index(["digest_id"], if_not_exists=True)
+    db["alert_parts"].create_index(["channel", "tried_ts"], if_not_exists=True)
+    db["alert_part_findings"].create(
+        {"part_id": int, "finding_key": str, "state": str},
+        pk=("part_id", "finding_key"),
+        foreign_keys=[("part_id", "alert_parts", "id")],
+    )
+    db["alert_part_findings"].create_index(["finding_key"], if_not_exists=True)
+    db["alerts_sent"].create_index(["channel", "finding_key"], if_not_exists=True)
+
+
 def _list_walks(db: sqlite_utils.Database) -> None:
     """Coverage evidence: how much of each portal's list each crawl saw (``archive.list_walks``);
     an agency whose portal's list was not fully seen is unreachable, never missing."""
@@ -409,6 +461,8 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _v6,
     _v7,
     _v8,
+    _v9,
+    _v10,
     _list_walks,
     _published_evidence,
 )

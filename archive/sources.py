@@ -4,8 +4,9 @@ A report seen on a portal may have several sources: its page (with
 continuation pages), its attachments, the report files inside a ZIP. Each is
 extracted and parsed; the one yielding the most table cells supplies the
 numbers, the others stay recorded as the same report's sources.
-``parse_sources`` touches only the blob store, so it can run in a worker
-process while the crawl goes on.
+``parse_sources`` touches only the blob store and the OCR cache beside it
+(``<data>/ocr``: a scan is read once, ``reparse`` reuses what OCR read), so it
+can run in a worker process while the crawl goes on.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sqlite_utils
 
 from .blobs import BlobStore
 from .errors import NianbaoError
-from .extract import Document, extract
+from .extract import Document, OcrCache, OcrOptions, extract
 from .parse import parse_document
 from .report import Report
 
@@ -38,6 +39,8 @@ class Parsed:
     used: Source | None  # the source the numbers come from
     text: str = ""  # that source's text, for full-text search
     errors: list[str] = field(default_factory=list)
+    ocr_pages: int = 0  # pages (or images) OCR read for this parse, from the cache or not
+    ocr_seconds: float = 0.0  # CPU seconds OCR spent (0 when every page came from the cache)
 
     @property
     def status(self) -> str:
@@ -86,13 +89,18 @@ def sighting_sources(db: sqlite_utils.Database, sighting: dict) -> list[Source]:
     return out
 
 
-def _documents(sources: list[Source], blobs: BlobStore) -> tuple[list[tuple[Source, Document]], list[str]]:
+def ocr_cache(blob_root: str | Path) -> OcrCache:
+    """Where OCR results are kept: ``ocr/`` beside the blob store, in the data directory."""
+    return OcrCache(Path(blob_root).parent / "ocr")
+
+
+def _documents(sources: list[Source], blobs: BlobStore, ocr: OcrOptions) -> tuple[list[tuple[Source, Document]], list[str]]:
     """One document per source; a page and its continuation pages are joined into one."""
     docs: list[tuple[Source, Document]] = []
     errors = []
     for source in sources:
         try:
-            doc = extract(blobs.get(source.sha256), source.name)
+            doc = extract(blobs.get(source.sha256), source.name, ocr=ocr)
         except (NianbaoError, FileNotFoundError) as e:
             errors.append(f"{source.role} {source.url}: {e}")
             continue
@@ -103,9 +111,16 @@ def _documents(sources: list[Source], blobs: BlobStore) -> tuple[list[tuple[Sour
     return docs, errors
 
 
-def parse_sources(blob_root: str | Path, sources: list[Source]) -> Parsed:
-    docs, errors = _documents(sources, BlobStore(blob_root))
+def parse_sources(blob_root: str | Path, sources: list[Source], ocr_max_pages: int | None = None) -> Parsed:
+    ocr = OcrOptions(cache=ocr_cache(blob_root))
+    if ocr_max_pages is not None:
+        ocr.max_pages = ocr_max_pages
+    docs, errors = _documents(sources, BlobStore(blob_root), ocr)
     best = Parsed(None, None, errors=errors)
+    for _, doc in docs:
+        if doc.ocr is not None:
+            best.ocr_pages += len(doc.ocr.pages)
+            best.ocr_seconds += doc.ocr.seconds
     for source, doc in docs:
         try:
             report = parse_document(doc)

@@ -85,7 +85,7 @@ def _key_figures(report: Report | None) -> dict:
     }
 
 
-_WIDE_COLUMNS = {t.key: ("report_id", "row", "label", "blanks", *(c.key for c in t.columns)) for t in TABLES}
+_WIDE_COLUMNS = {t.key: ("report_id", "row", "label", "blanks", "ocr", *(c.key for c in t.columns)) for t in TABLES}
 _WIDE_INSERT = {
     t: f"insert into [{t}] ({', '.join(f'[{c}]' for c in cols)}) values ({', '.join('?' * len(cols))})"
     for t, cols in _WIDE_COLUMNS.items()
@@ -98,18 +98,23 @@ def write_parse(db: sqlite_utils.Database, report_id: int, parsed: Parsed, key: 
         db.execute(f"delete from [{table.key}] where report_id = ?", [report_id])
     db.execute("delete from findings where report_id = ?", [report_id])
     report = parsed.report
+    scores = (report.ocr or {}).get("cells", {}) if report else {}
     rows: dict[tuple[str, str], dict] = {}
     for cell, value in (report.cells if report else {}).items():
         table, row, column = cell.split(".")
         values = rows.setdefault(
-            (table, row), {"report_id": report_id, "row": row, "blanks": [], "label": TABLES_BY_KEY[table].row(row).label}
+            (table, row),
+            {"report_id": report_id, "row": row, "blanks": [], "ocr": {}, "label": TABLES_BY_KEY[table].row(row).label},
         )
         values[column] = value
         if value is None:
             values["blanks"].append(column)
+        if cell in scores:
+            values["ocr"][column] = scores[cell]
     by_table: dict[str, list[tuple]] = {}
     for (table, _), values in rows.items():
         values["blanks"] = json.dumps(values["blanks"]) if values["blanks"] else None
+        values["ocr"] = json.dumps(values["ocr"]) if values["ocr"] else None
         by_table.setdefault(table, []).append(tuple(values.get(c) for c in _WIDE_COLUMNS[table]))
     # plain executemany: sqlite-utils' insert() introspects the table on every call,
     # which was most of the cost of storing a report (37 rows each)
@@ -134,6 +139,7 @@ def write_parse(db: sqlite_utils.Database, report_id: int, parsed: Parsed, key: 
             "content_hash": content_hash(parsed),
             "errors": sum(f.severity == "error" for f in findings),
             "warnings": sum(f.severity == "warning" for f in findings),
+            "ocr_pages": json.dumps(report.ocr["pages"]) if report and report.ocr and report.ocr["pages"] else None,
             **_key_figures(report),
         },
     )

@@ -20,15 +20,27 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .extract.document import Line
+from .extract.text import BLANK_CELL
 from .labels import LabelIndex, Match
 from .normalize import compact, label_key, nfkc, parse_value, split_trailing_values, to_cell
-from .placement import Anchors, Offsets, Placement, Slot, learn, place
+from .placement import Anchors, Offsets, Placement, Slot, Span, learn, make_slot, place
 from .report import Finding
-from .template import APPEALS, APPLICANT_COLUMNS, DISCLOSURE, DISCLOSURE_MARKERS, REQUESTS, TABLES, Row, Table
+from .template import (
+    APPEALS,
+    APPLICANT_COLUMNS,
+    DISCLOSURE,
+    DISCLOSURE_MARKERS,
+    REQUESTS,
+    TABLES,
+    TABLES_BY_KEY,
+    Row,
+    Table,
+)
 
 INDEX = {t.key: LabelIndex(t) for t in TABLES}
 REQUESTS_ROWS = {r.key: r for r in REQUESTS.rows}
@@ -86,7 +98,7 @@ class TableResult:
     cells: dict[str, int | float | None] = field(default_factory=dict)
     origins: dict[str, tuple[int, int]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
-    undecided: int = 0  # cells whose column could not be decided (null)
+    undecided: set[str] = field(default_factory=set)  # cells whose column could not be decided (null)
     unattributed: int = 0  # groups of values given to no row
 
 
@@ -97,7 +109,7 @@ class TableResult:
 
 def _heading(line: Line) -> str | None | bool:
     """The region a heading line opens (None: tables end), or False for no heading."""
-    cells = [c for c in line.cells if c.strip()]
+    cells = line.cells if len(line.cells) <= 3 else [c for c in line.cells if c.strip()]
     if not cells or len(cells) > 3:
         return False
     raw = "".join(cells)
@@ -126,8 +138,13 @@ def _heading_text(raw: str) -> str | None | bool:
     return False
 
 
+_STARTS = re.compile("信息内容|规章|新收|自然人|行政复议")  # words a table's own first row holds
+
+
 def _table_start(line: Line, current: str | None) -> str | bool:
     """A table that begins with its own first row, its heading lost or never printed."""
+    if not _STARTS.search(line.text):
+        return False
     cells = [c for c in line.cells if c.strip()]
     keys = [label_key(c) for c in cells]
     if current is None:
@@ -144,6 +161,8 @@ def _table_start(line: Line, current: str | None) -> str | bool:
     if current == "requests":
         key = compact(line.text)
         if "行政复议" in key and "行政诉讼" in key and len(key) <= 40:
+            return "appeals"
+        if keys and keys[0] == "行政复议":  # the appeals header's first cell, one cell per line
             return "appeals"
     return False
 
@@ -181,19 +200,20 @@ def _slots(lineno: int, line: Line, table: Table) -> list[Slot]:
     cell's extent."""
     out: list[Slot] = []
     spans = line.spans
+    origin = "grid" if line.grid else "soft" if len(line.cells) == 1 else "free"
     for k, cell in enumerate(line.cells):
         span = spans[k] if spans is not None and k < len(spans) else None
         space = line.space if span is not None else None
-        parts = _split_cell(cell, table)
-        if len(parts) == 1:
-            out.append(Slot(cell, lineno, k, span, space))
+        parts = _split_cell(cell, table) if " " in cell else None
+        if parts is None or len(parts) == 1:
+            out.append(Slot(cell, lineno, k, span, space, origin, bool(cell) and not cell.isspace()))
             continue
         for text, start, end in parts:
             sub = None
             if span is not None and cell:
                 width = (span[1] - span[0]) / len(cell)
                 sub = (span[0] + start * width, span[0] + end * width)
-            out.append(Slot(text, lineno, k, sub, space))
+            out.append(make_slot(text, lineno, k, sub, space, "part"))
     return out
 
 
@@ -219,17 +239,21 @@ def _split_cell(cell: str, table: Table) -> list[tuple[str, int, int]]:
 
 def _header_columns(table: Table, texts: list[str]) -> list[str | None]:
     """The column each header cell names (None when it names none)."""
-    out = []
-    for text in texts:
-        key = label_key(text)
-        found = None
-        if key:
-            for column in table.columns:
-                if any(key == label_key(v) or (len(key) >= 3 and label_key(v).startswith(key)) for v in column.labels):
-                    found = column.key
-                    break
-        out.append(found)
-    return out
+    return [_column_named(table.key, label_key(text)) for text in texts]
+
+
+@lru_cache(maxsize=8192)
+def _column_named(table: str, key: str) -> str | None:
+    """The column a header cell's key names: a column label, or its beginning (a header
+    wrapped over lines: 本年新 / 制作数量)."""
+    if not key:
+        return None
+    for column in TABLES_BY_KEY[table].columns:
+        for variant in column.labels:
+            v = label_key(variant)
+            if key == v or (len(key) >= 3 and v.startswith(key)):
+                return column.key
+    return None
 
 
 def _items(table: Table, lines: list[tuple[int, Line]]) -> list[Item]:
@@ -251,7 +275,9 @@ def _items(table: Table, lines: list[tuple[int, Line]]) -> list[Item]:
                 label_at = k
         texts = [s.text for s, kind in zip(slots, kinds) if kind == "text"]
         if label_at >= 0:
-            values = slots[label_at + 1 :]
+            # cells after the label: its values (numbers, blanks, placeholders); other text
+            # there is the tail of a wrapped label or a note, not a value
+            values = [v for v, kind in zip(slots[label_at + 1 :], kinds[label_at + 1 :]) if kind != "text"]
             if match is not None and match.row is not None:
                 items.append(Item("label", lineno, match, slots[label_at].text, values, bool(values), slots[label_at]))
                 continue
@@ -271,7 +297,24 @@ def _items(table: Table, lines: list[tuple[int, Line]]) -> list[Item]:
         # Only values on this line: a row of values (hard), or one cell on its own (soft).
         hard = line.hard or sum(1 for s in slots if s.filled) > 1
         items.append(Item("values", lineno, values=slots, hard=hard))
-    return _merge_soft(items)
+    return _merge_soft(_demote_group_rows(items))
+
+
+def _demote_group_rows(items: list[Item]) -> list[Item]:
+    """``（六）其他处理`` is a row of its own in the 2019 layout and the heading of three
+    sub-rows in the 2021 one. Where its sub-rows are printed, it is their heading: values
+    printed beside it (its rowspan cell sits next to a sub-row) belong to that sub-row."""
+    seen = {item.match.row.key for item in items if item.kind == "label"}
+    out: list[Item] = []
+    for item in items:
+        row = item.match.row if item.kind == "label" else None
+        if row is not None and any(a in seen and REQUESTS_ROWS[a].group == row.label for a in row.alternative_of):
+            out.append(Item("text", item.line, item.match, item.text))
+            if item.values:
+                out.append(Item("values", item.line, text=item.text, values=item.values, hard=True))
+            continue
+        out.append(item)
+    return out
 
 
 def _merge_soft(items: list[Item]) -> list[Item]:
@@ -384,9 +427,26 @@ def _has_alternative(row: Row, rows: dict[str, ParsedRow]) -> bool:
 # ---------------------------------------------------------------------------
 
 
-def _separated(items: list[Item], lines: list[tuple[int, Line]]) -> bool:
-    """Does this rendering keep empty cells as cells? Then cell order is position."""
-    return any(line.grid for _, line in lines) or any(not v.filled for item in items for v in item.values)
+def _explicit_blank(slot: Slot) -> bool:
+    """A cell printed blank: an empty cell between separators or of a grid, or a line of
+    its own holding only a non-breaking space. An empty line in one-cell-per-line text is
+    not one (converters leave empty lines between rows)."""
+    return not slot.filled and (slot.origin != "soft" or slot.text == BLANK_CELL)
+
+
+def _writes_blanks(items: list[Item]) -> bool:
+    """One cell per line, with blank cells written as lines of their own somewhere in the table."""
+    return any(v.origin == "soft" and _explicit_blank(v) for item in items for v in item.values)
+
+
+def _separated(slots: list[Slot], soft_blanks: bool) -> bool:
+    """Does this row's rendering keep its empty cells as cells? Then cell order is position:
+    cells between separators or of a grid, a row with a cell printed blank, or a row of
+    one-cell lines in a table that writes blank cells as lines. Numbers split out of a
+    cell at spaces, or placed by geometry alone, are not."""
+    if any(s.origin == "grid" or _explicit_blank(s) for s in slots):
+        return True
+    return soft_blanks and all(s.origin == "soft" for s in slots if s.filled)
 
 
 def _cut_off(values: list[Slot], n: int, last_line: int) -> list[Slot]:
@@ -399,14 +459,28 @@ def _cut_off(values: list[Slot], n: int, last_line: int) -> list[Slot]:
     return values
 
 
-def _learn_header(anchors: Anchors, table: Table, items: list[Item]) -> None:
+def _header_cells(table: Table, items: list[Item]) -> list[tuple[int, tuple[int, str], Span]]:
+    """(line, (space, column), extent) of every header cell that names a column, in printed order."""
+    out = []
     for item in items:
         if item.kind != "header":
             continue
         named = _header_columns(table, [s.text for s in item.values])
         for slot, column in zip(item.values, named):
             if column is not None and slot.span is not None and slot.space is not None:
-                anchors.header.setdefault((slot.space, column), slot.span)
+                out.append((item.line, (slot.space, column), slot.span))
+    return out
+
+
+def _header_before(cells: list[tuple[int, tuple[int, str], Span]], line: int) -> dict[tuple[int, str], Span]:
+    """The header in force at ``line``: for each column, the last header cell printed above it
+    (the disclosure table repeats its header, with other spans, in every section); a column
+    whose header comes only below is taken from there."""
+    out: dict[tuple[int, str], Span] = {}
+    for at, key, span in cells:
+        if at < line or key not in out:
+            out[key] = span
+    return out
 
 
 def _write(result: TableResult, parsed: ParsedRow, placement: Placement, columns: tuple[str, ...]) -> list[str]:
@@ -416,7 +490,7 @@ def _write(result: TableResult, parsed: ParsedRow, placement: Placement, columns
     if placement.reason is not None:
         for column in columns:
             result.cells[f"{prefix}.{column}"] = None
-        result.undecided += len(columns)
+            result.undecided.add(f"{prefix}.{column}")
         shown = " ".join(v.text for v in parsed.values if v.filled)
         result.findings.append(
             Finding("row.unplaced", "warning", f"{prefix}.*", f"“{parsed.row.label}”一行（{shown}）：{placement.reason}")
@@ -429,24 +503,31 @@ def _write(result: TableResult, parsed: ParsedRow, placement: Placement, columns
     return list(placement.missing)
 
 
-def _fill_rows(result: TableResult, items: list[Item], lines, columns_of, last_line: int) -> dict[str, list[str]]:
+def _fill_rows(result: TableResult, items: list[Item], columns_of, last_line: int) -> dict[str, list[str]]:
     """Place every attributed row; return the columns each row did not print."""
     table = result.table
     anchors, offsets = Anchors(), Offsets()
-    _learn_header(anchors, table, items)
-    separated = _separated(items, lines)
+    header = _header_cells(table, items)
+    soft_blanks = _writes_blanks(items)
     rows = [(r, result.rows[r.key]) for r in table.rows if r.key in result.rows]
     for row, parsed in rows:
-        learn(parsed.values, columns_of(row), anchors, offsets, separated)
+        learn(parsed.values, columns_of(row), anchors, offsets, _separated(parsed.values, soft_blanks))
+        filled = [v for v in parsed.values if v.filled]
+        if len(filled) == len(columns_of(row)):
+            Anchors(header=_header_before(header, parsed.line), misleading=anchors.misleading).check_header(
+                columns_of(row), filled
+            )
     short: dict[str, list[str]] = {}
     for row, parsed in rows:
         columns = columns_of(row)
         if not parsed.values and (parsed.line >= last_line or result.unattributed):
             continue  # a label cut off at the end, or rows whose values went unattributed: not known blank
         values = _cut_off(parsed.values, len(columns), last_line)
-        placement = place(values, columns, anchors, offsets, parsed.label, separated)
+        separated = _separated(values, soft_blanks)
+        here = Anchors(header=_header_before(header, parsed.line), data=anchors.data, misleading=anchors.misleading)
+        placement = place(values, columns, here, offsets, parsed.label, separated)
         if not parsed.values:
-            placement = Placement({c: Slot("", parsed.line, -1) for c in columns})
+            placement = Placement({c: make_slot("", parsed.line, -1) for c in columns})
         short[row.key] = _write(result, parsed, placement, columns)
     return short
 
@@ -507,11 +588,9 @@ def _requests_columns(items: list[Item], rows: dict[str, ParsedRow]) -> tuple[st
         has_total = max((_printed(r) for r in rows.values()), default=0) >= 7
     if not has_total:
         return APPLICANT_COLUMNS
-    anchors = Anchors()
-    _learn_header(anchors, REQUESTS, head)
-    spaces = {space for space, _ in anchors.header}
-    for space in spaces:
-        total, person = anchors.header.get((space, "total")), anchors.header.get((space, "natural_person"))
+    found = {key: span for _, key, span in _header_cells(REQUESTS, head)}
+    for space in {space for space, _ in found}:
+        total, person = found.get((space, "total")), found.get((space, "natural_person"))
         if total and person and total[1] <= person[0]:
             return ("total", *APPLICANT_COLUMNS)
     return (*APPLICANT_COLUMNS, "total")
@@ -529,7 +608,7 @@ def _parse_disclosure(lines, last_line: int) -> TableResult:
     def columns_of(row: Row) -> tuple[str, ...]:
         return row.column_keys(template if template in row.templates else "2019", DISCLOSURE)
 
-    _report_short_rows(result, _fill_rows(result, items, lines, columns_of, last_line))
+    _report_short_rows(result, _fill_rows(result, items, columns_of, last_line))
     return result
 
 
@@ -542,7 +621,7 @@ def _parse_requests(lines, last_line: int) -> TableResult:
     columns = _requests_columns(items, result.rows)
     split_other = any(k in result.rows for k in ("other_no_correction", "other_no_fee", "other_other"))
     result.template = "2021" if split_other else None
-    _report_short_rows(result, _fill_rows(result, items, lines, lambda row: columns, last_line))
+    _report_short_rows(result, _fill_rows(result, items, lambda row: columns, last_line))
     return result
 
 
@@ -562,24 +641,46 @@ def _appeals_header(anchors: Anchors, items: list[Item]) -> None:
                 anchors.header[(space, f"{row.key}.{column}")] = span
 
 
+def _appeals_values(items: list[Item]) -> list[Slot]:
+    """The data cells of the appeals table: from the start of the line that holds its first
+    value (blank cells before it on that line included) or, one cell per line, from the
+    blank cells of their own lines just before it. A run of empty cells on one line, or
+    blank cells before a header word, belong to the merged header, not to the data."""
+    run: list[Slot] = []  # value cells since the last header or text line
+    for item in items:
+        if item.kind not in ("values", "label"):
+            if not any(v.filled for v in run):
+                run = []
+            continue
+        run.extend(v for v in item.values if parse_value(v.text).kind != "text")
+    first = next((i for i, v in enumerate(run) if v.filled), None)
+    if first is None:
+        return run
+    per_line: dict[int, int] = {}
+    for v in run:
+        per_line[v.line] = per_line.get(v.line, 0) + 1
+    start = first
+    if per_line[run[first].line] > 1:  # a row of values: its line's own blank cells before it
+        while start > 0 and run[start - 1].line == run[first].line:
+            start -= 1
+    else:
+        while start > 0 and not run[start - 1].filled and per_line[run[start - 1].line] == 1:
+            start -= 1
+    return run[start:]
+
+
 def _parse_appeals(lines) -> TableResult:
     result = TableResult(APPEALS, present=bool(lines))
     items = _items(APPEALS, lines)
-    slots: list[Slot] = []
-    for item in items:
-        if item.kind in ("values", "label"):
-            slots.extend(v for v in item.values if parse_value(v.text).kind != "text")
+    slots = _appeals_values(items)
     header = compact(" ".join(i.text for i in items if i.kind in ("text", "header")))
     has_header = any(c.label in header for c in APPEALS.columns)
-    # leading empty cells are what the merged header leaves before the first value
-    while slots and not slots[0].filled and any(s.filled for s in slots):
-        slots.pop(0)
     if not slots and not has_header:
         return result
     keys = tuple(f"{r.key}.{c.key}" for r in APPEALS.rows for c in APPEALS.columns)
     anchors, offsets = Anchors(), Offsets()
     _appeals_header(anchors, items)
-    separated = _separated(items, lines)
+    separated = _separated(slots, _writes_blanks(items))
     learn(slots, keys, anchors, offsets, separated)
     for row in APPEALS.rows:
         result.rows[row.key] = ParsedRow(row, [], 0)
@@ -591,7 +692,7 @@ def _parse_appeals(lines) -> TableResult:
     if placement.reason is not None:
         for key in keys:
             result.cells[f"appeals.{key}"] = None
-        result.undecided += len(keys)
+            result.undecided.add(f"appeals.{key}")
         result.findings.append(Finding("row.unplaced", "warning", "appeals.*.*", f"行政复议、行政诉讼表：{placement.reason}"))
         return result
     for key, slot in placement.cells.items():

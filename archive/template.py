@@ -59,7 +59,7 @@ class Row:
     def column_keys(self, template: str, table: Table) -> tuple[str, ...]:
         if self.columns:
             return self.columns.get(template) or next(iter(self.columns.values()))
-        return tuple(c.key for c in table.columns)
+        return table.column_keys
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,10 @@ class Table:
     columns: tuple[Column, ...]
     groups: tuple[str, ...] = ()
     description: str = ""
+
+    @property
+    def column_keys(self) -> tuple[str, ...]:
+        return _COLUMN_KEYS[self.key]
 
     def row(self, key: str) -> Row:
         return _ROWS[self.key][key]
@@ -274,6 +278,7 @@ TABLES: tuple[Table, ...] = (DISCLOSURE, REQUESTS, APPEALS)
 TABLES_BY_KEY = _index(TABLES)
 _ROWS = {t.key: _index(t.rows) for t in TABLES}
 _COLUMNS = {t.key: _index(t.columns) for t in TABLES}
+_COLUMN_KEYS = {t.key: tuple(c.key for c in t.columns) for t in TABLES}
 # Printed order of every possible cell key (both templates), for sorting output.
 CELL_ORDER = {
     f"{t.key}.{r.key}.{c.key}": i for i, (t, r, c) in enumerate((t, r, c) for t in TABLES for r in t.rows for c in t.columns)
@@ -345,10 +350,11 @@ class RuleInfo:
 # findings table, Datasette and the docs read.
 RULES: tuple[RuleInfo, ...] = (
     *(RuleInfo(r.id, r.severity, r.description) for r in SUM_RULES),
-    RuleInfo("check.incomplete", "info", "某条规则因空白单元格未能核对（空白不按 0 计）"),
+    RuleInfo("check.incomplete", "info", "某条规则未能核对：含空白单元格（空白不按 0 计），或表中有数值未能对应到行或列"),
     RuleInfo("values.nonneg", "error", "件数和金额不得为负数（只有 2019 格式的“本年增/减”可为负）"),
     RuleInfo("row.short", "warning", "该行印出的数值少于表格列数，缺失的单元格不计"),
     RuleInfo("row.unattributed", "warning", "表格中有一组数值无法对应到任何行"),
+    RuleInfo("row.unplaced", "warning", "该行数值所在的列无法确定（如空白单元格未保留），相关单元格记为空，不作猜测"),
     RuleInfo("table.blank", "warning", "表格存在但全部单元格为空"),
     RuleInfo("table.missing", "warning", "报告有该部分标题但没有可读的表格（可能为图片或附件）"),
     RuleInfo("narrative.requests_new", "error", "正文所述收到申请数与表三“本年新收”总数不符"),
@@ -357,6 +363,11 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("narrative.requests_carried_forward", "warning", "正文所述结转下年度数与表三不符"),
     RuleInfo("narrative.review_total", "warning", "正文所述行政复议件数与表四不符"),
     RuleInfo("narrative.suit_total", "warning", "正文所述行政诉讼件数与表四不符"),
-    RuleInfo("document.no_text", "warning", "文件没有文字层（扫描件），未做 OCR"),
+    RuleInfo("document.no_text", "warning", "文件没有文字层（扫描件），也未能由 OCR 识别"),
+    RuleInfo("ocr.read", "info", "部分或全部页面为扫描图像，文字和数字由 OCR 识别，引用前请对照原件"),
+    RuleInfo("ocr.check_cells", "warning", "OCR 识别的表格未通过勾稽核对：可能是识别错误而非报告本身有误，请对照原件核对单元格"),
+    RuleInfo("ocr.low_score", "warning", "该单元格的 OCR 识别置信度低，请对照原件核对"),
+    RuleInfo("ocr.page_limit", "warning", "扫描页数超过每份文件的 OCR 页数上限，其余页面未识别"),
+    RuleInfo("ocr.image_unreadable", "warning", "文件中的图片无法解码，未能识别"),
 )
 RULES_BY_ID = {r.id: r for r in RULES}

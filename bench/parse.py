@@ -1,8 +1,10 @@
 """Parsing speed: reports/s for text, HTML and PDF, ms per PDF page, and the
 same PDFs through a pdfplumber table-finding baseline (``page.find_tables()``
-on every page) for comparison. One process, one core.
+on every page) for comparison. One process, one core. Then OCR: CPU seconds per
+scanned page and the peak memory of a parse worker process (as ``ingest`` runs
+them) reading a scanned report, against one reading a text PDF.
 
-    python bench/parse.py [--seconds 3]
+    python bench/parse.py [--seconds 3] [--no-ocr]
 
 The label-matching and value caches are cleared before every report, so figures are for
 a cold parse of each document (a long crawl, where labels repeat, is faster).
@@ -76,9 +78,37 @@ def plumber_seconds(docs, rounds: int) -> float:
     return (time.perf_counter() - start) / rounds
 
 
+def _worker_parse(data: bytes) -> tuple[int, float, float, int]:
+    """In a parse worker: (pages OCR read, OCR CPU seconds, CPU seconds in all, peak RSS in MB)."""
+    import resource
+
+    from archive.extract import extract
+    from archive.parse import parse_document
+
+    started = time.process_time()
+    doc = extract(data, "report.pdf")
+    parse_document(doc)
+    pages, seconds = (len(doc.ocr.pages), doc.ocr.seconds) if doc.ocr else (0, 0.0)
+    return pages, seconds, time.process_time() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def ocr_figures() -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from crawler.mock.scans import scanned_report
+
+    text_pdf = (FIX / "realdocs" / "02-hongze-gov-2024.pdf").read_bytes()
+    for label, data in (("text PDF", text_pdf), ("scanned PDF", scanned_report())):
+        with ProcessPoolExecutor(max_workers=1) as pool:  # a fresh worker each, as ingest forks them
+            pages, ocr_s, cpu_s, rss = pool.submit(_worker_parse, data).result()
+        per_page = f"OCR {ocr_s / pages:5.1f} CPU-s/page ({pages} pages, {cpu_s:.1f} CPU-s in all)" if pages else ""
+        print(f"worker parsing a {label:11s}: peak memory {rss:4d} MB  {per_page}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--no-ocr", action="store_true", help="skip the OCR figures (they take a minute)")
     args = ap.parse_args()
     docs = corpus()
     for kind in ("text", "html"):
@@ -90,6 +120,8 @@ def main() -> None:
     print(f"pdf   {len(docs['pdf']):3d} documents  {per_s:8.1f} reports/s  {ours / pages * 1000:6.2f} ms/page  ({pages} pages)")
     base = plumber_seconds(docs["pdf"], rounds=3)
     print(f"pdfplumber find_tables() baseline: {base / pages * 1000:6.2f} ms/page  -> nianbao is {base / ours:.1f}x faster")
+    if not args.no_ocr:
+        ocr_figures()
 
 
 if __name__ == "__main__":

@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from archive.alerts import AlertConfig, EmailChannel, LogChannel, WebhookChannel
+from archive.alerts import AlertConfig
 from archive.deadlines import STATUTORY, DeadlineRule, Deadlines
 from archive.errors import ConfigError
 
+from .alert_config import alerts_section
 from .schedule import JobSpec, ScheduleConfig, parse_cron
 
 FAMILIES = ("auto", "trs", "gdpost", "gkmlpt", "hanweb", "shtml_uuid", "vsb", "nextlink")
@@ -187,67 +188,6 @@ def _date(r: _Reader, node: yaml.Node, where: str) -> str:
         return date.fromisoformat(value).isoformat()
     except ValueError:
         raise r.fail(node, where, f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
-_ENV = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-
-
-def _env_name(r: _Reader, f: dict, key: str, where: str) -> str | None:
-    if key not in f:
-        return None
-    name = r.string(f[key], f"{where}.{key}")
-    if not _ENV.match(name):
-        raise r.fail(
-            f[key],
-            f"{where}.{key}",
-            f"{name!r} is not an environment variable name (secrets are never written in the config, only where to find them)",
-        )
-    return name
-
-
-def _alerts(r: _Reader, node: yaml.Node | None) -> AlertConfig:
-    """``alerts: {log: true, email: {...}, webhooks: [{kind, url | url_env, secret_env, name}]}``."""
-    if node is None:
-        return AlertConfig()
-    f = r.mapping(node, "alerts", set(), {"log", "email", "webhooks"})
-    channels: list = []
-    if "log" not in f or f["log"].value in ("true", "True", "yes"):
-        channels.append(LogChannel())
-    if "email" in f:
-        w = "alerts.email"
-        e = r.mapping(f["email"], w, {"host", "from", "to"}, {"port", "security", "username_env", "password_env"})
-        security = r.string(e["security"], f"{w}.security") if "security" in e else "starttls"
-        if security not in ("starttls", "ssl", "none"):
-            raise r.fail(e["security"], f"{w}.security", f"unknown {security!r} (known: starttls, ssl, none)")
-        port = int(r.number(e["port"], f"{w}.port", 1, 65535)) if "port" in e else (465 if security == "ssl" else 587)
-        to = tuple(a for a, _ in r.strings(e["to"], f"{w}.to"))
-        channels.append(
-            EmailChannel(
-                r.string(e["host"], f"{w}.host"),
-                port,
-                r.string(e["from"], f"{w}.from"),
-                to,
-                security,
-                _env_name(r, e, "username_env", w),
-                _env_name(r, e, "password_env", w),
-            )
-        )
-    for i, hook in enumerate(r.sequence(f["webhooks"], "alerts.webhooks") if "webhooks" in f else []):
-        w = f"alerts.webhooks[{i}]"
-        h = r.mapping(hook, w, set(), {"kind", "url", "url_env", "secret_env", "name"})
-        kind = r.string(h["kind"], f"{w}.kind") if "kind" in h else "generic"
-        if kind not in ("generic", "dingtalk", "wecom", "feishu"):
-            raise r.fail(h["kind"], f"{w}.kind", f"unknown {kind!r} (known: generic, dingtalk, wecom, feishu)")
-        if ("url" in h) == ("url_env" in h):
-            raise r.fail(hook, w, "give exactly one of url or url_env (robot URLs carry their token: prefer url_env)")
-        url = (
-            _url(r, r.string(h["url"], f"{w}.url"), h["url"], f"{w}.url")
-            if "url" in h
-            else "env:" + _env_name(r, h, "url_env", w)
-        )
-        name = r.string(h["name"], f"{w}.name") if "name" in h else f"{kind}-{i}"
-        channels.append(WebhookChannel(url, kind, _env_name(r, h, "secret_env", w), name))
-    return AlertConfig(channels)
 
 
 def _deadlines(r: _Reader, node: yaml.Node | None) -> Deadlines:
@@ -450,7 +390,7 @@ def _parse_config(path: Path) -> Config:
         agencies,
         _crawl(r, top.get("crawl")),
         _deadlines(r, top.get("deadlines")),
-        _alerts(r, top.get("alerts")),
+        alerts_section(r, top.get("alerts"), agencies),
         _schedule(r, top.get("schedule")),
     )
 

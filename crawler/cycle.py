@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from archive.alerts import alert
+from archive.alerts import Delivery, alert
 from archive.compliance import ComplianceFinding, check_year, record
 from archive.lock import RunLock
 from archive.schema import open_archive
@@ -25,7 +25,7 @@ class CycleResult:
     stats: dict
     findings: list[ComplianceFinding]
     changes: dict[str, list[dict]]
-    alerts: dict[str, dict] = field(default_factory=dict)
+    alerts: dict[str, Delivery] = field(default_factory=dict)
     seconds: float = 0.0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -56,6 +57,8 @@ def summarize(db: sqlite_utils.Database, run_id: int, portal_names: dict[str, st
             check = "、".join(f"{n} {k}" for k, n in (("错误", r["errors"]), ("警告", r["warnings"])) if n) or "通过"
             if r["parse_status"] in ("failed", "no_source"):
                 check = "未能解析：" + (r["parse_error"] or "没有可读的来源")[:40]
+            if r["ocr_pages"]:
+                check += f"（扫描件，OCR 识别 {len(json.loads(r['ocr_pages']))} 页）"
             who = (r["agency_name"] or "（未识别）") + ("" if r["seen_id"] else "*")
             sources = "+".join((r["roles"] or "—").split(","))
             lines.append(

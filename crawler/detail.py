@@ -15,7 +15,22 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from .page import Page, clean, iso_date
 
-ATTACHMENT_TYPES = ("pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "zip")
+# images are scans, read by OCR
+ATTACHMENT_TYPES = (
+    "pdf",
+    "doc",
+    "docx",
+    "wps",
+    "xls",
+    "xlsx",
+    "et",
+    "zip",
+    "jpg",
+    "jpeg",
+    "png",
+    "tif",
+    "tiff",
+)  # images: scans, read by OCR
 _EXT = re.compile(r"\.(" + "|".join(ATTACHMENT_TYPES) + r")$", re.I)
 _DOWNLOAD_PATH = re.compile(r"downfile\.jsp|download\.jsp|/attachment/|/files/|downloadfile|getfile", re.I)
 _LABELS = {

@@ -17,6 +17,16 @@ AGENCIES = [
 ]
 
 
+def office_mail(port: int, monkeypatch, password: str = "s3cret"):
+    """An email channel to the test SMTP server, logging in as the office (user and password
+    from the environment, as in production)."""
+    from archive.alerts import EmailChannel
+
+    monkeypatch.setenv("SMTP_USER", "office")
+    monkeypatch.setenv("SMTP_PASS", password)
+    return EmailChannel("127.0.0.1", port, "nianbao@example.gov.cn", ("office@example.gov.cn",), "none", "SMTP_USER", "SMTP_PASS")
+
+
 def html(text: str) -> bytes:
     return f"<html><head><meta charset='utf-8'><title>年报</title></head><body>{to_html_body(text)}</body></html>".encode()
 

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from servers import hook, smtp  # noqa: F401  (fixtures: real SMTP and webhook servers)
+from servers import hook, robots, smtp  # noqa: F401  (fixtures: real SMTP, webhook and strict robot servers)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

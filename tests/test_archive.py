@@ -97,7 +97,7 @@ def test_republished_report_is_a_new_version_with_changed_cells(feeder):
     key = changes[0]["cell"]
     assert key.startswith("requests.new.") and changes[0] == {"cell": key, "old": v1_cells[key], "new": v1_cells[key] + 1}
     assert feeder.count("cells", f"report_id = {versions[0]['id']}") == len(v1_cells)  # history kept
-    assert ingest.reparse(feeder.db, feeder.blobs.root) == 2  # diff rebuilt alike
+    assert ingest.reparse(feeder.db, feeder.blobs.root).reports == 2  # diff rebuilt alike
     assert json.loads(next(feeder.db.query("select changed_cells from reports where version = 2"))["changed_cells"]) == changes
 
 
@@ -172,7 +172,7 @@ def test_reparse_rewrites_cells_in_place(feeder):
     n = feeder.count("cells")
     feeder.db.execute("delete from requests")  # what an older parser might have missed
     feeder.db.execute("update reports set content_hash = 'old'")
-    assert ingest.reparse(feeder.db, feeder.blobs.root) == 1
+    assert ingest.reparse(feeder.db, feeder.blobs.root).reports == 1
     assert feeder.count("cells") == n
     assert next(feeder.db.execute("select id, content_hash from reports")) == (report_id, good)
 

@@ -29,7 +29,10 @@ def test_json_lines_exactly_the_contract():
     assert len(lines) == 5
     for line in lines:
         obj = json.loads(line)
-        assert list(obj) == ["agency", "year", "template", "cells", "findings"]
+        # the contract's keys first, then the additive ones (coverage; ocr when OCR read the report)
+        assert list(obj)[:5] == ["agency", "year", "template", "cells", "findings"]
+        assert set(list(obj)[5:]) <= {"coverage", "ocr"}
+        assert obj["coverage"]["template_cells"] >= obj["coverage"]["cells_read"]
         assert all(set(f) == {"rule", "severity", "where", "message"} for f in obj["findings"])
     assert json.loads(lines[0])["cells"]["disclosure.fees.amount"] == 602.5492
 

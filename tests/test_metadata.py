@@ -56,3 +56,42 @@ def test_page_title_when_body_has_none():
 def test_narrative_sentence_is_not_a_title():
     found = ident("2024 年，凤泉区建管局以习近平新时代中国特色社会主义思想为指导，认真贯彻落实中央要求。")
     assert found.agency is None and found.year == 2024
+
+
+# Identity from what the document says (issue 12): each pattern with a case where it must
+# fire and one where it must not.
+@pytest.mark.parametrize(
+    "text,agency,year",
+    [
+        # the body named only in the prose
+        (
+            "为做好红旗区城乡建设局政府信息公开工作，根据《条例》编制本报告。统计期限自2023年1月1日起至2023年12月31日止。",
+            "红旗区城乡建设局",
+            2023,
+        ),
+        ("为做好政府信息公开工作，根据《条例》编制本报告。统计期限自2023年1月1日起至2023年12月31日止。", None, 2023),
+        ("本报告由凤泉区民政局编制，所列数据统计期限为2024年1月1日至12月31日。", "凤泉区民政局", 2024),
+        ("本报告由本机关编制，所列数据统计期限为2024年1月1日至12月31日。", None, 2024),
+        ("现将凤泉区民政局2024年政府信息公开工作情况报告如下：\n一、总体情况", "凤泉区民政局", 2024),
+        ("现将我局2024年政府信息公开工作情况报告如下：\n一、总体情况", None, 2024),
+        # a cited notice is never the title
+        ("根据《关于做好2023年政府信息公开工作年度报告有关事项的通知》要求，现将我局2023年工作报告如下。", None, 2023),
+        ("根据《关于做好政府信息公开工作年度报告的通知》要求\n淮阳区住建局2022年政府信息公开工作年度报告", "淮阳区住建局", 2022),
+        # verbs that introduce a name are not part of it
+        ("编制凤泉区民政局2024年政府信息公开工作年度报告", "凤泉区民政局", 2024),
+        ("特发布凤泉区民政局2024年政府信息公开工作年度报告", "凤泉区民政局", 2024),
+        # short titles
+        ("凤泉区民政局2024年信息公开年报\n一、总体情况", "凤泉区民政局", 2024),
+        ("2024年信息公开年报\n一、总体情况", None, 2024),
+        # traditional characters (a mirror site re-rendered the page)
+        ("鳳泉區民政局2024年政府信息公開工作年度報告\n一、總體情況", "凤泉区民政局", 2024),
+        # the body's name on the line below a title that has none
+        ("2022年政府信息公开工作年度报告\n桃江县松木塘镇人民政府\n一、总体情况", "桃江县松木塘镇人民政府", 2022),
+        ("2022年政府信息公开工作年度报告\n一、总体情况\n2022年，我镇认真贯彻落实《条例》。", None, 2022),
+    ],
+)
+def test_identity_from_what_the_document_says(text, agency, year):
+    from archive.extract import extract
+
+    found = identify(extract(text.encode(), "r.txt"))
+    assert (found.agency, found.year) == (agency, year)

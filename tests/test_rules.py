@@ -136,3 +136,28 @@ def test_table_missing_when_tables_are_images():
     report = parse_bytes(html.encode(), "r.html")
     assert report.cells == {} and report.template is None
     assert [f.where for f in report.findings if f.rule == "table.missing"] == ["disclosure.*.*", "requests.*.*"]
+
+
+@pytest.mark.parametrize("stated,fires", [(13, False), (10, True)])
+def test_granted_and_partial_stated_together_are_compared_with_both_rows(stated, fires):
+    """ "予以公开及部分公开N件" counts 予以公开 (10) and 部分公开 (made 3 here): compared with
+    their sum, not with 予以公开 alone (which raised a false alarm on correct reports)."""
+    lines = SEED_004.replace("予以公开 10 件", f"予以公开及部分公开 {stated} 件").split("\n")
+    row = next(i for i, line in enumerate(lines) if "部分公开" in line and "\t" in line)
+    cells = lines[row].split("\t")
+    first = next(k for k, c in enumerate(cells) if c == "0")
+    cells[first], cells[-1] = "3", "3"  # 自然人 3, 总计 3
+    lines[row] = "\t".join(cells)
+    report = parse_bytes("\n".join(lines).encode(), "r.txt")
+    assert report.cells["requests.partial.total"] == 3
+    assert ("narrative.requests_granted" in rules(report.findings)) == fires
+
+
+@pytest.mark.parametrize("unattributed", [False, True])
+def test_sum_rule_over_a_table_with_values_no_row_took_is_not_an_error(unattributed):
+    """A table where some values went to no row cannot be summed: a failure there is "not
+    checked" (info); the same failure in a table read in full is an error."""
+    cells = requests_cells(5, 0, 4, 0)  # 5 + 0 ≠ 4 + 0
+    found = check_report(cells, frozenset({"requests"}) if unattributed else frozenset())
+    assert ("requests.balance" in rules(found, "error")) != unattributed
+    assert ("check.incomplete" in rules(found, "info")) == unattributed

@@ -23,6 +23,7 @@ from archive.schema import open_archive
 from crawler.mock.world import World, config_yaml
 
 EXIT_LOCKED = 75
+EXIT_UNDELIVERED = 3
 # seed 000's narrative states a different number of new requests from its own table
 # (as published): every report made from it fails narrative.requests_new
 INCONSISTENT_BASES = {"seed000.txt"}
@@ -112,15 +113,16 @@ def test_one_cycle_finds_exactly_what_the_world_holds_and_alerts_once(setup, moc
     assert found == expected
     assert "运行完成" in first.stdout and "与上次核查相比：新增" in first.stdout
 
-    # one digest per channel, every finding in it once
-    assert len(inbox.messages) == 1 and len(received) == 1
+    # one digest per channel (for the webhook: a summary, then the details), every finding in it once
+    assert len(inbox.messages) == 1 and [body["type"] for _, body in received] == ["summary", "detail"]
     _, message, _ = inbox.messages[0]
-    body = message.get_content()
+    body = message.get_body(("plain",)).get_content()
     names = {r["agency_key"]: r["agency_name"] for r in db.query("select agency_key, agency_name from compliance")}
     for _kind, key in expected:
         assert names[key] in body
-    told = {(f["kind"], f["agency_key"]) for f in received[0][1]["findings"]}
-    assert told == expected
+    told = [(f["kind"], f["agency_key"]) for f in received[1][1]["findings"]]
+    assert sorted(told) == sorted(expected)
+    assert "提醒 ops：已告知" in first.stdout
 
     # an unreadable list: its agencies are unreachable with the evidence (URL and class),
     # in the archive, the email, the webhook and Datasette — never missing
@@ -140,8 +142,8 @@ def test_one_cycle_finds_exactly_what_the_world_holds_and_alerts_once(setup, moc
     # the next run finds the same and tells nobody anything
     second = _run(config, data)
     assert second.returncode == 0, second.stderr[-3000:]
-    assert "新增 0，变化 0，已解决 0" in second.stdout
-    assert len(inbox.messages) == 1 and len(received) == 1
+    assert "新增 0，变化 0，已解决 0" in second.stdout and "提醒 ops：没有新内容" in second.stdout
+    assert len(inbox.messages) == 1 and len(received) == 2
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
 
 
@@ -153,6 +155,23 @@ def test_overlapping_run_is_refused(setup):
     assert "另一次运行正在进行" in refused.stderr and "Traceback" not in refused.stderr
     assert not (data / "archive.db").exists()  # nothing was crawled or written
     assert inbox.messages == [] and received == []
+
+
+def test_alerts_that_do_not_arrive_fail_the_run_and_say_so(tmp_path, mock, monkeypatch):
+    from servers import free_port
+
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        config_yaml(mock.world)
+        + "alerts:\n  log: false\n  webhooks:\n    - {name: office, kind: wecom, url_env: NB_ROBOT_URL}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("NB_ROBOT_URL", f"http://127.0.0.1:{free_port()}/cgi-bin/webhook/send?key=TOKEN-5e2b77aa")
+    out = _run(config, tmp_path / "data", "--portal", "trs-0")
+    assert out.returncode == EXIT_UNDELIVERED, out.stderr[-3000:]
+    assert "运行完成" in out.stdout and "与上次核查相比" in out.stdout  # the rest of the summary is still there
+    assert "提醒 office：" in out.stderr and "条未送达（下次运行重发）" in out.stderr and "无法连接" in out.stderr
+    assert "TOKEN-5e2b77aa" not in out.stdout + out.stderr and "Traceback" not in out.stderr
 
 
 def test_run_reports_a_bad_config_line(tmp_path):

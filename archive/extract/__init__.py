@@ -2,7 +2,8 @@
 
 The format is sniffed from the bytes first (portals mislabel files and
 download URLs often have no extension), then from the file name or
-Content-Type.
+Content-Type. Scanned pages (a PDF page without text, an image, a picture
+in a Word file) are read by OCR (:mod:`.ocr`, options in :class:`OcrOptions`).
 """
 
 from __future__ import annotations
@@ -16,20 +17,23 @@ from ..errors import ExtractError
 from .chinese import to_simplified
 from .document import Document, Line
 from .html import extract_html
+from .image import extract_image
+from .ocr import OcrCache, OcrOptions
 from .office import convert
 from .ooxml import ZIP_ERRORS, extract_docx, extract_xlsx
 from .pdf import extract_pdf
 from .text import extract_text
 
-__all__ = ["Document", "Line", "extract", "sniff", "SUPPORTED"]
+__all__ = ["Document", "Line", "OcrCache", "OcrOptions", "extract", "sniff", "SUPPORTED"]
 
-SUPPORTED = ("pdf", "html", "docx", "xlsx", "doc", "wps", "xls", "text")
+SUPPORTED = ("pdf", "html", "docx", "xlsx", "doc", "wps", "xls", "text", "image")
 MAX_BYTES = 200 * 1024 * 1024
 _HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body|table|meta|div|p)[\s>/]", re.I)
 # a text file (.txt / .md) is HTML only when it is a whole page, not markdown with a stray tag
 _HTML_PAGE = re.compile(rb"<(?:!doctype\s+html|html|head|body|table)[\s>/]", re.I)
 _TEXT_EXTS = ("txt", "md", "markdown", "text")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_IMAGES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"GIF87a", b"GIF89a")  # JPEG PNG TIFF GIF
 
 
 def _zip_kind(data: bytes) -> str | None:
@@ -51,6 +55,8 @@ def sniff(data: bytes, name: str | None = None, content_type: str | None = None)
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
         return _zip_kind(data)
+    if data.startswith(_IMAGES) or (data.startswith(b"BM") and ext == "bmp"):
+        return "image"
     if data.startswith(_OLE):
         if ext in ("xls", "et"):
             return "xls"
@@ -66,26 +72,28 @@ def sniff(data: bytes, name: str | None = None, content_type: str | None = None)
     return "text"
 
 
-def extract(data: bytes, name: str | None = None, content_type: str | None = None) -> Document:
-    return to_simplified(_extract(data, name, content_type))
+def extract(data: bytes, name: str | None = None, content_type: str | None = None, ocr: OcrOptions | None = None) -> Document:
+    return to_simplified(_extract(data, name, content_type, ocr))
 
 
-def _extract(data: bytes, name: str | None, content_type: str | None) -> Document:
+def _extract(data: bytes, name: str | None, content_type: str | None, ocr: OcrOptions | None) -> Document:
     if not data or not data.strip():
         raise ExtractError("empty file")
     if len(data) > MAX_BYTES:
         raise ExtractError(f"file too large ({len(data)} bytes, limit {MAX_BYTES})")
     kind = sniff(data, name, content_type)
     if kind == "pdf":
-        return extract_pdf(data)
+        return extract_pdf(data, ocr)
+    if kind == "image":
+        return extract_image(data, ocr)
     if kind == "html":
         return extract_html(data, content_type)
     if kind == "docx":
-        return extract_docx(data)
+        return extract_docx(data, ocr)
     if kind == "xlsx":
         return extract_xlsx(data)
     if kind in ("doc", "wps", "rtf"):
-        doc = extract_docx(convert(data, f".{kind}", "docx"))
+        doc = extract_docx(convert(data, f".{kind}", "docx"), ocr)
         doc.format = kind
         return doc
     if kind == "xls":
@@ -99,4 +107,4 @@ def _extract(data: bytes, name: str | None, content_type: str | None) -> Documen
         raise ExtractError("corrupt Office file (not a valid zip archive)")
     if kind == "zip":
         raise ExtractError("a zip archive, not a report: unpack it and parse its files")
-    raise ExtractError("unsupported file type (not PDF, HTML, Word, WPS, Excel or text)")
+    raise ExtractError("unsupported file type (not PDF, HTML, Word, WPS, Excel, text or image)")

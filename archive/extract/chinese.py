@@ -8,6 +8,7 @@ exactly as printed (OpenCC's phrase tables would otherwise touch the odd name).
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import opencc
@@ -17,6 +18,7 @@ from .document import Document
 # Share of CJK characters that must change for a document to count as traditional:
 # a simplified report changes almost none (a few variant characters at most).
 TRADITIONAL_SHARE = 0.01
+_CJK = re.compile("[\u4e00-\u9fff]")
 
 
 @cache
@@ -26,9 +28,11 @@ def _converter() -> opencc.OpenCC:
 
 def is_traditional(text: str) -> bool:
     converted = _converter().convert(text)
+    if converted == text:
+        return False
     if len(converted) != len(text):
         return True
-    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    cjk = len(_CJK.findall(text))
     changed = sum(1 for a, b in zip(text, converted) if a != b)
     return cjk > 0 and changed >= max(2, TRADITIONAL_SHARE * cjk)
 

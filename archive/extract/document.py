@@ -20,7 +20,9 @@ class Line:
     ``space`` (a PDF, one HTML or Word table, one block of aligned text).
     ``grid`` says the cells are delimited explicitly (a table's own cells in HTML,
     Word, Excel or a box-drawn table; pipes; tabs): an empty cell there is a
-    printed blank cell, not a cell the rendering lost.
+    printed blank cell, not a cell the rendering lost. ``scores`` gives each
+    cell's OCR recognition score (0–1, its weakest character's) when the line
+    was read by OCR, else None.
     """
 
     cells: list[str]
@@ -30,10 +32,26 @@ class Line:
     spans: list[tuple[float, float]] | None = None
     space: int | None = None
     grid: bool = False
+    scores: list[float] | None = None
 
     @property
     def text(self) -> str:
-        return " ".join(c for c in self.cells if c)
+        return " ".join(filter(None, self.cells))
+
+
+@dataclass
+class OcrInfo:
+    """What OCR did for one document: the pages (or images, numbered from 1) it read,
+    the pages it left unread because of the per-document page limit, and why it
+    could not run at all (``unavailable``), if so; ``errors`` names pictures that
+    could not be decoded."""
+
+    pages: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    unavailable: str | None = None
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # CPU seconds spent recognising (0 for pages from the cache)
+    cached: int = 0  # pages whose result came from the cache
 
 
 @dataclass
@@ -44,6 +62,7 @@ class Document:
     meta: dict[str, str] = field(default_factory=dict)
     pages: int | None = None
     has_text_layer: bool = True
+    ocr: OcrInfo | None = None  # set when some page or image had no text layer
 
     @property
     def text(self) -> str:

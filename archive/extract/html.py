@@ -78,8 +78,11 @@ def _rows(table) -> list:
 
 
 def _span(cell, name: str) -> int:
+    value = cell.get(name)
+    if value is None:
+        return 1
     try:
-        return max(1, min(int((cell.get(name) or "1").strip() or 1), 1000))
+        return max(1, min(int(value.strip() or 1), 1000))
     except ValueError:
         return 1
 
@@ -99,10 +102,12 @@ def _table_lines(table, space: int) -> list[Line]:
             colspan, rowspan = _span(td, "colspan"), _span(td, "rowspan")
             cells.append(_cell_text(td))
             spans.append((float(col), float(col + colspan)))
-            for c in range(col, col + colspan):
-                taken[c] = max(taken.get(c, 0), rowspan)
+            if rowspan > 1:
+                for c in range(col, col + colspan):
+                    taken[c] = max(taken.get(c, 0), rowspan)
             col += colspan
-        taken = {c: n - 1 for c, n in taken.items() if n > 1}
+        if taken:
+            taken = {c: n - 1 for c, n in taken.items() if n > 1}
         if any(cells):
             lines.append(Line(cells, hard=True, spans=spans, space=space, grid=True))
     return lines

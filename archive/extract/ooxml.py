@@ -2,7 +2,8 @@
 
 The XML parser never resolves entities or fetches anything, and every zip
 member is size-checked before it is read, so entity expansion and zip bombs
-fail with a clear error instead of eating memory.
+fail with a clear error instead of eating memory. Pictures in a Word file
+(a table pasted as a scan) are read by OCR where they stand.
 """
 
 from __future__ import annotations
@@ -11,14 +12,21 @@ import io
 import re
 import zipfile
 import zlib
+from collections.abc import Callable
 
 from lxml import etree
 
 from ..errors import ExtractError
 from .document import Document, Line
+from .image import image_lines
+from .ocr import DocumentOcr, OcrOptions
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
+_IMAGEDATA = "{urn:schemas-microsoft-com:vml}imagedata"  # pictures in the older VML form
+_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 # what zipfile raises for a corrupt archive besides BadZipFile (found by bench/fuzz.py)
 ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error)
 MAX_MEMBER = 64 * 1024 * 1024  # uncompressed bytes of one XML part
@@ -34,7 +42,7 @@ def _open(data: bytes) -> zipfile.ZipFile:
         raise ExtractError("corrupt Office file (not a valid zip archive)") from None
 
 
-def _read_xml(zf: zipfile.ZipFile, name: str):
+def _read_member(zf: zipfile.ZipFile, name: str) -> bytes:
     try:
         info = zf.getinfo(name)
     except KeyError:
@@ -45,9 +53,13 @@ def _read_xml(zf: zipfile.ZipFile, name: str):
         raise ExtractError(f"refusing {name}: {info.file_size} bytes uncompressed (zip bomb?)")
     try:
         with zf.open(name) as fh:
-            raw = fh.read(MAX_MEMBER + 1)
+            return fh.read(MAX_MEMBER + 1)
     except ZIP_ERRORS as e:
         raise ExtractError(f"corrupt Office file ({type(e).__name__}: {e})") from None
+
+
+def _read_xml(zf: zipfile.ZipFile, name: str):
+    raw = _read_member(zf, name)
     if b"<!ENTITY" in raw[:65536]:
         raise ExtractError(f"refusing {name}: XML entity declarations are not allowed")
     try:
@@ -106,7 +118,7 @@ def _table_lines(tbl, space: int) -> list[Line]:
     return lines
 
 
-def _walk_docx(el, lines: list[Line], depth: int = 0) -> None:
+def _walk_docx(el, lines: list[Line], pictures: Callable[[str], list[Line]], depth: int = 0) -> None:
     if depth > 50:
         raise ExtractError("Word document nested too deeply")
     for child in el:
@@ -114,24 +126,55 @@ def _walk_docx(el, lines: list[Line], depth: int = 0) -> None:
             text = " ".join(_paragraph_text(child).split())
             if text:
                 lines.append(Line([text]))
+            for pic in child.iter(_BLIP, _IMAGEDATA):
+                rid = pic.get(R + "embed") or pic.get(R + "id")
+                if rid:
+                    lines.extend(pictures(rid))
         elif child.tag == W + "tbl":
             lines.extend(_table_lines(child, space=len(lines) + 1))  # unique: lines only grow
         elif child.tag in (W + "sdt", W + "sdtContent", W + "customXml", W + "body"):
-            _walk_docx(child, lines, depth + 1)
+            _walk_docx(child, lines, pictures, depth + 1)
 
 
-def extract_docx(data: bytes) -> Document:
+def _picture_reader(zf: zipfile.ZipFile, reader: DocumentOcr) -> Callable[[str], list[Line]]:
+    """``rId`` → the lines OCR reads in that picture (each picture read once, numbered in order)."""
+    targets: dict[str, str] = {}
+    if "word/_rels/document.xml.rels" in zf.namelist():
+        for rel in _read_xml(zf, "word/_rels/document.xml.rels").iter(_RELS):
+            if rel.get("TargetMode") != "External" and rel.get("Type", "").endswith("/image"):
+                target = rel.get("Target", "").lstrip("/")
+                targets[rel.get("Id")] = target if target.startswith("word/") else "word/" + target
+    seen: set[str] = set()
+    frames = [1]  # the number the next picture's first frame gets
+
+    def pictures(rid: str) -> list[Line]:
+        name = targets.get(rid)
+        if name is None or name in seen or name not in zf.namelist():
+            return []
+        seen.add(name)
+        try:
+            lines, frames[0] = image_lines(_read_member(zf, name), reader, first=frames[0])
+        except ExtractError as e:  # an unreadable picture (an EMF logo …) is noted; the rest is read
+            reader.info.errors.append(f"{name.rsplit('/', 1)[-1]}: {e}")
+            return []
+        return lines
+
+    return pictures
+
+
+def extract_docx(data: bytes, ocr: OcrOptions | None = None) -> Document:
     zf = _open(data)
     root = _read_xml(zf, "word/document.xml")
     body = root.find(W + "body")
     lines: list[Line] = []
-    _walk_docx(body if body is not None else root, lines)
+    reader = DocumentOcr(data, ocr)
+    _walk_docx(body if body is not None else root, lines, _picture_reader(zf, reader))
     title = None
     if "docProps/core.xml" in zf.namelist():
         core = _read_xml(zf, "docProps/core.xml")
         t = core.find("{http://purl.org/dc/elements/1.1/}title")
         title = t.text.strip() if t is not None and t.text and t.text.strip() else None
-    return Document(lines=lines, format="docx", title=title)
+    return Document(lines=lines, format="docx", title=title, ocr=reader.result)
 
 
 # --------------------------------------------------------------------------- XLSX
@@ -184,7 +227,8 @@ def extract_xlsx(data: bytes) -> Document:
         # a blank cell has no XML at all: every row runs to the sheet's last used column
         width = max((max(cells) + 1 for _, cells in rows), default=0)
         for r, cells in rows:
-            covered = {c for (r0, r1, c0, c1) in merged if r0 <= r <= r1 for c in range(c0, c1 + 1)} - set(cells)
+            # a merged range is one cell at its top-left corner; the rest of it is covered
+            covered = {c for (r0, r1, c0, c1) in merged if r0 <= r <= r1 for c in range(c0 + (r == r0), c1 + 1)} - set(cells)
             columns = [c for c in range(width) if c not in covered]
             spans = [(float(c), float(_merged_end(merged, r, c) + 1)) for c in columns]
             lines.append(Line([cells.get(c, "") for c in columns], hard=True, spans=spans, space=number, grid=True))

@@ -33,13 +33,13 @@ from .document import Document, Line
 
 _MD_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
-_PIPES = str.maketrans({"｜": "|", "¦": "|"})
 _VERTICAL = "|│┃║"
 _BORDER_CHARS = set("+-=:|─━│┃┌┐└┘├┤┬┴┼╋═║╔╗╚╝╠╣╦╩╬╞╡╪╤╧ ")
 _HORIZONTAL = set("-=─━═")
-_RULER = re.compile(r"^\s*-{3,}(?:\s+-{3,})+\s*$")
-_LAYOUT_GAP = re.compile(r"\S(?: {2,}|\u3000+)\S")
+_RULER = re.compile(r"^\s*-{2,}(?:\s+-+)+\s*$")
+_LAYOUT_GAP = re.compile(r"[^ \t\u3000](?: {2,}|\u3000+)[^ \t\u3000]")
 _BLANKISH = "\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff"
+BLANK_CELL = "\u00a0"  # a cell printed blank on a line of its own (``&nbsp;``), told apart from an empty line
 
 
 def width(ch: str) -> int:
@@ -66,9 +66,14 @@ def _is_blankish(text: str) -> bool:
 # ---------------------------------------------------------------------------
 
 
+_RULE_RUN = re.compile(r"[-=─━═]{3}")  # a line without three rule characters in a row is no border
+
+
 def _is_border(line: str) -> bool:
+    if not _RULE_RUN.search(line):
+        return False
     s = line.strip()
-    return len(s) >= 3 and set(s) <= _BORDER_CHARS and sum(c in _HORIZONTAL for c in s) >= 3
+    return len(s) >= 3 and set(s) <= _BORDER_CHARS
 
 
 def _is_box_content(line: str) -> bool:
@@ -124,11 +129,14 @@ def _box_lines(block: list[str], space: int) -> list[Line]:
 
 
 def _tokens(line: str) -> list[tuple[int, int, str]]:
-    """(start, end, text) of every run separated by two or more spaces, in display columns."""
+    """(start, end, text) of every run separated by two or more spaces, in display columns.
+    A run of non-breaking spaces is a blank cell some converters print in its place
+    (pandoc's ``&nbsp;``): an empty token."""
     cols = _columns(line) + [sum(width(c) for c in line)]
     out = []
-    for m in re.finditer(r"\S+(?: \S+)*", line.replace("\u3000", "  ")):
-        out.append((cols[m.start()], cols[m.end()], m.group()))
+    for m in re.finditer(r"[^ \t]+(?: [^ \t]+)*", line.replace("\u3000", "  ")):
+        text = m.group()
+        out.append((cols[m.start()], cols[m.end()], "" if _is_blankish(text) else text.strip(_BLANKISH)))
     return out
 
 
@@ -161,35 +169,50 @@ class PipeStyle:
 
     opens: bool  # a line's first ``|`` opens the row (it ends no cell)
     closes: bool  # a line's last ``|`` closes the row (nothing after it is a cell)
+    # rows spread over lines, each cell indented on a line of its own (`` 规章  | ``): a bar
+    # at the very start of a line opens the next row
+    indented: bool = False
+
+
+_BAR_AFTER_TEXT = re.compile(r"[^|\s]( *)\|")  # a bar after a cell's text: hugging it, or after a space
 
 
 def pipe_style(lines: list[str]) -> PipeStyle:
-    starts = ends = content = attached = bars = 0
+    starts = ends = content = attached = detached = indented = 0
     for line in lines:
+        if "|" not in line:
+            continue
         s = line.strip()
-        if "|" not in s or not s.strip("| "):
+        if not s.strip("| "):
             continue
         content += 1
+        indented += line[:1] in (" ", "\t")
         starts += s.startswith("|")
         ends += s.endswith("|")
-        for m in re.finditer(r"(?<=\S)\|", s):
-            bars += 1
-            attached += s[m.start() - 1] != "|"
-        bars += len(re.findall(r"(?<=\s)\|", s))
+        for m in _BAR_AFTER_TEXT.finditer(s):  # a bar after another bar (an empty cell) says nothing
+            if m.group(1):
+                detached += 1
+            else:
+                attached += 1
     if not content:
         return PipeStyle(True, True)
-    # html2text writes "a| b| c": the bar hugs the cell before it and only separates, so
-    # an empty last cell leaves a bar at the line's end that closes nothing
-    separates_only = starts * 2 < content and attached * 2 > bars
-    return PipeStyle(opens=starts * 2 > content, closes=ends * 2 > content and not separates_only)
+    # html2text writes "a| b| c": each bar hugs the cell before it and only separates, so an
+    # empty last cell leaves a bar at the line's end that closes nothing
+    separates_only = starts * 2 < content and attached > detached
+    return PipeStyle(
+        opens=starts * 2 > content, closes=ends * 2 > content and not separates_only, indented=indented * 2 > content
+    )
 
 
-def _pipe_cells(line: str, style: PipeStyle) -> list[str]:
+def _pipe_cells(raw: str, style: PipeStyle) -> list[str]:
+    line = raw.strip()
     parts = line.split("|")
     only_pipes = not line.strip("| \t" + _BLANKISH)
     if only_pipes:
-        # a line of bars: each bar ends one empty cell (``|||`` after a spanning header cell)
-        return [""] * max(1, line.count("|") - (1 if style.opens and not style.closes else 0))
+        # a line of bars: each bar ends one empty cell (``|||`` after a spanning header cell),
+        # but a bar at the start of a line opens the row where cells are indented lines
+        opener = (style.opens and not style.closes) or (style.indented and raw[:1] == "|")
+        return [""] * (line.count("|") - opener)
     first, *middle, last = parts
     cells = []
     if first.strip() or not style.opens:
@@ -205,12 +228,32 @@ def _pipe_cells(line: str, style: PipeStyle) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
+_TABLEISH = re.compile(r"[-=─━═]{2}|[│┃║]")  # what a rule, a ruler or a box-drawn row needs
+
+
 def _blocks(raw_lines: list[str]) -> list[tuple[str, list[str]]]:
     """Split into ("box", lines), ("ruler", lines) and ("line", [line]) blocks."""
     out: list[tuple[str, list[str]]] = []
     i, n = 0, len(raw_lines)
     while i < n:
         line = raw_lines[i]
+        if (
+            "─" not in line
+            and "-" not in line
+            and "═" not in line
+            and "│" not in line
+            and "┃" not in line
+            and "║" not in line
+            and "=" not in line
+            and "━" not in line
+        ):
+            out.append(("line", [line]))
+            i += 1
+            continue
+        if not _TABLEISH.search(line):
+            out.append(("line", [line]))
+            i += 1
+            continue
         if (
             _is_border(line)
             and not _MD_SEPARATOR.match(line.strip())
@@ -241,19 +284,11 @@ def _blocks(raw_lines: list[str]) -> list[tuple[str, list[str]]]:
 def _double_spaced(raw_lines: list[str]) -> bool:
     """Cells separated by one blank line each (lynx, search-index excerpts): then a
     longer gap holds empty cells."""
-    gaps = []
-    blank = 0
-    seen = False
-    for line in raw_lines:
-        if line.strip():
-            if seen:
-                gaps.append(blank)
-            seen, blank = True, 0
-        else:
-            blank += 1
-    if len(gaps) < 8:
+    content = [i for i, line in enumerate(raw_lines) if line and not line.isspace()]
+    if len(content) < 9:
         return False
-    return sum(g >= 1 for g in gaps) >= 0.7 * len(gaps)
+    spaced = sum(1 for a, b in zip(content, content[1:]) if b - a > 1)
+    return spaced >= 0.7 * (len(content) - 1)
 
 
 def _soft_gaps(raw_lines: list[str]) -> list[str | None]:
@@ -272,26 +307,38 @@ def _soft_gaps(raw_lines: list[str]) -> list[str | None]:
     return out
 
 
+def _indices(cells: list[str]) -> list[tuple[float, float]]:
+    """Separated cells have no geometry, only their order: the n-th cell of a row spans
+    column n. Where the rendering draws the whole grid (pandoc, LibreOffice tabs) that is
+    the cell's column; where it does not (rows shifted by omitted merged cells) the
+    parser finds the header's and the rows' positions disagree and does not use them."""
+    return _INDICES[len(cells)] if len(cells) < len(_INDICES) else [(float(i), float(i + 1)) for i in range(len(cells))]
+
+
+_INDICES = [[(float(i), float(i + 1)) for i in range(n)] for n in range(64)]
+
+
 def _plain(line: str, style: PipeStyle, raw: str, space: int) -> Line | None:
     stripped = line.strip()
     if not stripped:
         return None
     if "\t" in line:
-        return Line([c.strip(" " + _BLANKISH) for c in line.split("\t")], hard=True, grid=True)
+        cells = [c.strip(" " + _BLANKISH) for c in line.split("\t")]
+        return Line(cells, hard=True, grid=True, spans=_indices(cells), space=space)
     if _MD_SEPARATOR.match(stripped):
         return None
     if "|" in stripped:
-        cells = _pipe_cells(stripped, style)
+        cells = _pipe_cells(line, style)
         # one cell and the padding after it is still one cell of a row spread over lines
-        return Line(cells, hard=sum(1 for c in cells if c) >= 2, grid=True)
+        return Line(cells, hard=sum(1 for c in cells if c) >= 2, grid=True, spans=_indices(cells), space=space)
     if _LAYOUT_GAP.search(stripped) and len(_tokens(raw)) >= 2:
         return _layout_line(raw, space)
     return Line([_MD_HEADING.sub("", stripped)])
 
 
 def text_lines(text: str) -> list[Line]:
-    raw_lines = [ln.rstrip("\r") for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    raw_lines = [ln.translate(_PIPES) for ln in raw_lines]
+    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("｜", "|").replace("¦", "|").split("\n")
+
     style = pipe_style(raw_lines)
     double = _double_spaced(raw_lines)
     lines: list[Line] = []
@@ -304,55 +351,58 @@ def text_lines(text: str) -> list[Line]:
             for cell in _soft_gaps(pending):
                 lines.append(Line([_MD_HEADING.sub("", cell or "")]))
         else:
-            # one cell per line: an empty line between two cells is an empty cell
+            # One cell per line: a line holding only a non-breaking space is a blank cell
+            # (kept as that character, so the parser knows it was printed); an empty line
+            # between two cells may be one too (LibreOffice) or just layout (lynx, soup).
             first = next((k for k, raw in enumerate(pending) if raw.strip()), len(pending))
             last = max((k for k, raw in enumerate(pending) if raw.strip()), default=-1)
             for k, raw in enumerate(pending):
-                if raw.strip(" \t") and not _is_blankish(raw):
+                if _is_blankish(raw):
+                    lines.append(Line([BLANK_CELL]))
+                elif raw.strip(" \t"):
                     lines.append(Line([_MD_HEADING.sub("", raw.strip(" \t" + _BLANKISH))]))
-                elif first < k < last or _is_blankish(raw):
+                elif first < k < last:
                     lines.append(Line([""]))
         pending.clear()
 
-    layout_space = None  # consecutive aligned lines share one coordinate space
+    layout_space: tuple[str, int] | None = None
     for number, (kind, block) in enumerate(_blocks(raw_lines), start=1):
-        if kind == "box":
-            flush_soft()
-            lines.extend(_box_lines(block, number))
-            layout_space = None
+        if kind == "line":
+            raw = block[0]
+            if _single(raw):
+                pending.append(raw)
+                continue
+            if pending:
+                flush_soft()
+            # consecutive separated rows share one space (cell order), consecutive aligned rows
+            # another (display columns); the two are never compared
+            kind = "cells" if "\t" in raw or "|" in raw else "columns"
+            if layout_space is None or layout_space[0] != kind:
+                layout_space = (kind, number)
+            line = _plain(raw, style, raw, layout_space[1])
+            if line is not None:
+                lines.append(line)
             continue
-        if kind == "ruler":
-            flush_soft()
-            segments = [(m.start(), m.end()) for m in re.finditer(r"-{3,}", block[0])]
+        flush_soft()
+        layout_space = None
+        if kind == "box":
+            lines.extend(_box_lines(block, number))
+        else:
+            segments = [(m.start(), m.end()) for m in re.finditer(r"-+", block[0])]
             cols = _columns(block[0]) + [len(block[0])]
             ruler = [(cols[s], cols[e]) for s, e in segments]
             lines.extend(_ruler_cells(b, ruler, number) for b in block[1:] if b.strip() and not _RULER.match(b))
-            layout_space = None
-            continue
-        raw = block[0]
-        if _single(raw):
-            pending.append(raw)
-            continue
-        flush_soft()
-        if layout_space is None:
-            layout_space = number
-        line = _plain(raw, style, raw, layout_space)
-        if line is not None:
-            lines.append(line)
-            if line.spans is None:
-                layout_space = None
     flush_soft()
     return lines
 
 
+_NOT_SINGLE = re.compile(r"[\t|]|[^ \t\u3000](?: {2,}|\u3000+)[^ \t\u3000]|^\s*:?-{2,}")
+
+
 def _single(raw: str) -> bool:
-    """A line that is one cell of its own (or empty): no tabs, no bars, no aligned columns."""
-    s = raw.strip()
-    if not s:
-        return True
-    if _is_blankish(raw):
-        return True
-    return "\t" not in raw and "|" not in s and not _MD_SEPARATOR.match(s) and not _LAYOUT_GAP.search(s)
+    """A line that is one cell of its own (or empty): no tabs, no bars, no aligned columns,
+    no markdown rule."""
+    return not _NOT_SINGLE.search(raw) or not raw.strip() or _is_blankish(raw)
 
 
 def extract_text(text: str, fmt: str = "text") -> Document:

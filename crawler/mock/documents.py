@@ -275,7 +275,8 @@ def _pdf_text(x: float, y: float, size: float, text: str) -> str:
 
 
 def _text_width(text: str, size: float) -> float:
-    return sum(size if ord(ch) > 0x2E7F else size * 0.5 for ch in text)
+    # the font declares every glyph one em wide (/DW 1000, no /W array): digits too
+    return len(text) * size
 
 
 def _wrap(text: str, room: float, size: float) -> list[str]:
@@ -289,13 +290,31 @@ def _wrap(text: str, room: float, size: float) -> list[str]:
 
 
 def _column_widths(placed: list[Placed], width: int) -> list[float]:
+    """Columns as wide as their cells need (a merged cell widens the columns it covers
+    when they are too narrow for it); when the table is wider than the page, the wide
+    (label) columns give way and their text wraps, the narrow (number) ones keep their
+    width, as in a real report."""
+    cap = 20 * _FONT  # a long label wraps at about twenty characters
+
+    def need_of(cell: Cell) -> float:
+        return min(_text_width(cell.text, _FONT), cap) + 8
+
     need = [12.0] * width
-    for p in placed:
-        if p.cell.colspan == 1 and p.cell.text:
-            need[p.col] = max(need[p.col], min(_text_width(p.cell.text, _FONT), 34 * _FONT) + 6)
+    for p in sorted(placed, key=lambda p: p.cell.colspan):
+        if not p.cell.text:
+            continue
+        cols = range(p.col, p.col + p.cell.colspan)
+        short = need_of(p.cell) - sum(need[c] for c in cols)
+        if short > 0:
+            for c in cols:
+                need[c] += short / p.cell.colspan
     room = _PAGE_W - 2 * _MARGIN
-    scale = min(1.0, room / sum(need))
-    return [n * scale for n in need]
+    narrow = sum(n for n in need if n <= 60)
+    wide = sum(n for n in need if n > 60)
+    if wide and narrow + wide > room:
+        scale = max(0.1, (room - narrow) / wide)
+        need = [n if n <= 60 else max(30.0, n * scale) for n in need]
+    return need
 
 
 class _Pages:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from .corpus import doc_bytes, report_text
 from .documents import blocks, to_docx, to_html_body, to_pdf
+from .scans import photographed_page, scanned_report
 from .world import PDF_BASES, SPAM_IP, Attachment, Item, Portal, hex32
 
 PER_PAGE = {"trs": 4, "gdpost": 4, "gkmlpt": 4, "hanweb": 3, "shtml_uuid": 4, "vsb": 4, "nextlink": 5}
@@ -95,7 +96,7 @@ def assign_paths(portal: Portal) -> None:
             continue
         if item.fmt in ("html",) and item.base.name in PDF_BASES and n % 2 == 0:
             item.attachments.append(_attachment(portal, item, "pdf"))
-        elif item.fmt in ("pdf", "docx", "doc", "zip"):
+        elif item.fmt in ("pdf", "docx", "doc", "zip", "scan", "jpg"):
             item.attachments.append(_attachment(portal, item, item.fmt))
         if item.special == "oversize":
             item.attachments.append(_attachment(portal, item, "big"))
@@ -114,7 +115,7 @@ def _column_year(item: Item) -> int:
 
 def _attachment(portal: Portal, item: Item, kind: str) -> Attachment:
     n, d = item.id, item.published
-    ext = "pdf" if kind == "big" else kind
+    ext = "pdf" if kind in ("big", "scan") else kind
     name = f"{item.title}.{ext}"
     path = {
         "trs": f"{item.path.rsplit('/', 1)[0]}/P0{d:%Y%m%d}{n:012d}{'9' if kind == 'big' else ''}.{ext}",
@@ -254,7 +255,7 @@ def _report_pages(portal: Portal, item: Item) -> dict[str, Route]:
         out[b] = Route(handler=lambda r: (302, {"Location": a}, b""))
         return out
     body_text = "\n".join(text.split("\n")[1:])
-    if item.fmt in ("pdf", "docx", "doc", "zip"):
+    if item.fmt in ("pdf", "docx", "doc", "zip", "scan", "jpg"):
         body = f"<p>{html.escape(item.title)}全文见附件。</p>"
     elif item.fmt == "image":
         paras = "".join(f"<p>{html.escape(b.text)}</p>" for b in blocks(body_text) if b.kind == "p")
@@ -319,6 +320,10 @@ def _attachment_bytes(portal: Portal, item: Item, kind: str) -> bytes:
         return to_docx(text)
     if kind == "doc":
         return doc_bytes()
+    if kind == "scan":
+        return scanned_report()
+    if kind == "jpg":
+        return photographed_page()
     if kind == "zip":
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -333,6 +338,8 @@ _CTYPES = {
     "pdf": "application/pdf",
     "big": "application/pdf",
     "doc": "application/msword",
+    "scan": "application/pdf",
+    "jpg": "image/jpeg",
     "zip": "application/zip",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }

@@ -98,7 +98,7 @@ class Item:
     agency: Agency | None = None
     year: int | None = None
     base: BaseText | None = None
-    fmt: str = "html"  # html, pdf, docx, doc, zip, image, multipage
+    fmt: str = "html"  # html, pdf, docx, doc, zip, image, multipage, scan (image-only PDF), jpg (a photographed page)
     title_agency: bool = True  # the title names the agency (else only ContentSource does)
     special: str | None = None  # gbk, wap, multipage, image, doc, zip, soft404, offhost, loop, retry_after, oversize, meta_regen
     path: str = ""
@@ -284,8 +284,9 @@ def _laid_out(index: int, port: int, layout: str, rng: random.Random, department
 
 
 def build_world(kind: str, port: int) -> World:
-    """``demo``/``test``: one county per family, the list layouts, and the hostile cases;
-    ``bench:N``: N counties; ``soak:N``: N counties, a fifth faulty, some in the readable layouts."""
+    """``demo``/``test``: one county per family, the list layouts, and the hostile cases (the
+    demo also has scanned reports); ``bench:N``: N counties; ``soak:N``: N counties, a fifth
+    faulty, some in the readable layouts."""
     rng = random.Random(20251121)
     portals: list[Portal] = []
     if kind.startswith("bench:"):
@@ -347,6 +348,9 @@ def build_world(kind: str, port: int) -> World:
                 special="doc",
             )
         )
+        if kind == "demo":  # scans are slow to read: the demo shows them, the test world has none
+            for fmt in ("scan", "jpg"):
+                _special(portals[2], fmt, fmt)
     from .families import assign_paths, hide_unreadable
 
     for portal in portals:

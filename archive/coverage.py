@@ -1,0 +1,62 @@
+"""How much of a report was read: the figure a user filters on to trust a report's numbers.
+
+Every cell of the template the report uses counts: read (a number, or a cell printed
+blank), undecided (its row's values could not be placed: null with a finding) or not
+read at all (the report does not show it, or the parser did not find it). A report is
+*complete* when every template cell was read and no value was left unattributed.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .template import REQUESTS, TABLES
+
+Cells = dict[str, int | float | None]
+
+
+def template_cells(template: str | None, cells: Cells) -> frozenset[str]:
+    """The keys of every cell the report's template prints. A requests table printed
+    without a 总计 column, or with （六）其他处理 as one row, is counted as printed."""
+    if template is None:
+        return frozenset()
+    single_other = any(k.startswith("requests.other.") for k in cells)
+    requests = [k for k in cells if k.startswith("requests.")]
+    no_total = bool(requests) and not any(k.endswith(".total") for k in requests)
+    return _template_cells(template, single_other, no_total)
+
+
+@lru_cache(maxsize=32)
+def _template_cells(template: str, single_other: bool, no_total: bool) -> frozenset[str]:
+    layouts = {
+        "disclosure": "2019" if template in ("2019", "mixed") else "2021",
+        "requests": "2021" if template in ("2021", "mixed") else "2019",
+        "appeals": template if template != "mixed" else "2021",
+    }
+    out: set[str] = set()
+    for table in TABLES:
+        layout = layouts[table.key]
+        for row in table.rows:
+            if layout not in row.templates:
+                continue
+            if table is REQUESTS and row.alternative_of and (row.key == "other") != single_other:
+                continue
+            for column in row.column_keys(layout, table):
+                if table is REQUESTS and column == "total" and no_total:
+                    continue
+                out.add(f"{table.key}.{row.key}.{column}")
+    return frozenset(out)
+
+
+def coverage(template: str | None, cells: Cells, undecided: set[str], unattributed: int) -> dict:
+    expected = template_cells(template, cells)
+    read = {k for k in expected if k in cells and k not in undecided}
+    return {
+        "template_cells": len(expected),
+        "cells_read": len(read),
+        "numbers": sum(1 for k in read if cells[k] is not None),
+        "blank": sum(1 for k in read if cells[k] is None),
+        "undecided": len(undecided & expected),
+        "rows_unattributed": unattributed,
+        "complete": bool(expected) and len(read) == len(expected) and not unattributed,
+    }

@@ -1,0 +1,48 @@
+"""Tables where they really start (issue 12): a table printed without its section heading
+(it begins with its first row), with the heading printed inside the table as a row, or
+printed entirely blank — the template is still recognised and every cell read (null when
+blank), in every rendering."""
+
+from __future__ import annotations
+
+import pytest
+from renderings import RENDERINGS, available, blank, differences, fixtures, model, with_headings, wrong_numbers
+
+from archive.parse import parse_bytes
+
+DOCS = [(p, g) for p, g in fixtures() if p.name[:3] in ("004", "03-", "10-", "001")]
+FORMS = [
+    r
+    for r in RENDERINGS
+    if r.name in ("html", "pdf", "docx", "index-rows", "index-cells", "markdown", "tabs", "html2text", "w3m", "double-spaced")
+]
+
+
+def _check(report, gold, rendering):
+    diff = differences(report, gold, rendering.keeps_absent)
+    if rendering.lossy:
+        diff = wrong_numbers(diff)
+    assert diff == {}
+
+
+@pytest.mark.parametrize("style", ["none", "row"])
+@pytest.mark.parametrize("rendering", FORMS, ids=[r.name for r in FORMS])
+def test_tables_without_a_heading_or_with_the_heading_inside(rendering, style):
+    if not available(rendering):
+        pytest.skip(f"{rendering.needs} is not installed")
+    for path, gold in DOCS:
+        m = with_headings(model(path, gold), style)
+        _check(parse_bytes(rendering.render(m), rendering.filename), gold, rendering)
+
+
+@pytest.mark.parametrize("rendering", FORMS, ids=[r.name for r in FORMS])
+def test_a_table_printed_entirely_blank_is_still_the_template_with_null_cells(rendering):
+    if not available(rendering):
+        pytest.skip(f"{rendering.needs} is not installed")
+    for path, gold in DOCS:
+        m = blank(model(path, gold))
+        report = parse_bytes(rendering.render(m), rendering.filename)
+        assert report.template == gold["template"], path.name
+        assert all(v is None for v in report.cells.values())
+        if not rendering.lossy:
+            assert set(report.cells) >= set(m.gold["cells"]), path.name
