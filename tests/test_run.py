@@ -133,7 +133,7 @@ def test_one_cycle_finds_exactly_what_the_world_holds_and_alerts_once(setup, moc
         assert rows and all(r["kind"] == "unreachable" and name in r["detail"] for r in rows)
         assert {r["agency_key"] for r in rows} == {i.agency.id for i in portal.items if i.id in portal.hidden and i.year == 2024}
         assert name in body and url in body
-        hooked = [f for f in received[0][1]["findings"] if f["evidence"] == url]
+        hooked = [f for f in received[1][1]["findings"] if f["evidence"] == url]
         assert len(hooked) == len(rows) and all(name in f["detail"] for f in hooked)
     assert _datasette(data, "compliance.json?kind=unreachable&evidence=" + mock.world.portal("unreadable-17").start_urls[0])
     walks = _datasette(data, "list_walks.json?warning=list_unreadable")
