@@ -8,9 +8,10 @@ one finding of each kind:
 * ``missing``      nothing found, ``grace_days`` after the deadline have passed,
                    and the portal listing it was read in the latest crawl;
 * ``unreachable``  nothing found, but the portal that lists it was blocked
-                   (WAF) or down when last crawled, or the report was listed
-                   under its name but its page could not be read: never
-                   reported as missing;
+                   (WAF) or down when last crawled, or its list was not fully
+                   seen (``archive.list_walks``: unreadable list, unfollowable
+                   pager …), or the report was listed under its name but its
+                   page could not be read: never reported as missing;
 * ``unstored``     nothing in the archive, but a report of the agency was found
                    and not stored yet (a full disk …), or the portal's latest
                    crawl could not write everything it found: never missing;
@@ -39,6 +40,7 @@ from datetime import date, timedelta
 
 import sqlite_utils
 
+from . import list_walks
 from .deadlines import Deadlines
 from .names import KIND_NAMES, PARSE_STATUS_NAMES, PROBLEM_NAMES, RULE_NAMES
 from .runs import unfinished_runs
@@ -191,6 +193,7 @@ def check_year(
     latest = _latest_runs(db)
     blocked, read = _blocked_portals(db, latest), _read_portals(db)
     unstored, cut_short = _unstored(db, year), _unfinished_crawls(db, unfinished)
+    unseen = list_walks.unseen_lists(db, latest)
     for agency in _expected(db, year, region):
         key = agency["agency_key"]
         due = deadlines.due(year, agency["level"], agency["region"])
@@ -208,6 +211,7 @@ def check_year(
                 continue
             portals = [p for (p,) in db.execute("select portal from agency_portals where agency_id = ?", [key])]
             down = [blocked[p] for p in portals if p in blocked]
+            partial = [unseen[p] for p in portals if p in unseen]
             cut = [(p, cut_short[p]) for p in portals if p in cut_short]
             if key in unstored:
                 findings.append(
@@ -239,6 +243,12 @@ def check_year(
                         **base,
                         evidence=down[0]["url"],
                         detail=f"门户 {down[0]['portal']} 无法读取（{_problem(down[0]['kind'])}），不计为缺报",
+                    )
+                )
+            elif partial:  # a list not fully seen may hold the report
+                findings.append(
+                    ComplianceFinding(
+                        "unreachable", **base, evidence=partial[0]["warning_url"], detail=list_walks.describe(partial[0])
                     )
                 )
             elif (unreadable := _unreadable_listing(db, key, year)) is not None:

@@ -197,6 +197,9 @@ _SIGHTING = (
     "listed_title",
     "listed_date",
     "images",
+    "published_meta",
+    "published_visible",
+    "published_why",
 )
 
 

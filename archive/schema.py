@@ -473,7 +473,60 @@ def _v12(db: sqlite_utils.Database) -> None:
     db["compliance"].create_index(["year", "first_seen"], if_not_exists=True)
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12)
+def _v13(db: sqlite_utils.Database) -> None:
+    """Coverage evidence: how much of each portal's list each crawl saw (``archive.list_walks``);
+    an agency whose portal's list was not fully seen is unreachable, never missing."""
+    db["list_walks"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "portal": str,
+            "url": str,
+            "parent_url": str,
+            "family": str,
+            "started_at": str,
+            "ended_at": str,
+            "pages": int,
+            "items": int,
+            "kept": int,
+            "sources": str,
+            "pager": str,
+            "ended": str,
+            "seen": str,
+            "warning": str,
+            "warning_url": str,
+            "detail": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "crawl_runs", "id")],
+    )
+    db.execute("create unique index idx_list_walks_run_portal_url on list_walks (run_id, portal, url)")
+    db["list_walks"].create_index(["portal", "run_id"], if_not_exists=True)
+
+
+def _v14(db: sqlite_utils.Database) -> None:
+    """A report page's dates kept side by side: <meta PubDate>, the visible 发布日期, and
+    which one was used and why (the visible one wins when they disagree)."""
+    for column in ("published_meta", "published_visible", "published_why"):
+        db["sightings"].add_column(column, str)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _v5,
+    _v6,
+    _v7,
+    _v8,
+    _v9,
+    _v10,
+    _v11,
+    _v12,
+    _v13,
+    _v14,
+)
 VERSION = len(MIGRATIONS)
 
 

@@ -18,6 +18,7 @@ import sqlite_utils
 from archive.alerts import alert
 from archive.answer import answer_lines, counts_line
 from archive.compliance import check_year, record
+from archive.list_walks import WARNING_NAMES
 from archive.names import PROBLEM_NAMES
 from archive.render import fit
 from archive.schema import open_archive
@@ -76,6 +77,12 @@ def summarize(db: sqlite_utils.Database, run_id: int, portal_names: dict[str, st
             "select kind, url from problems where run_id = ? and portal = ? order by id", [run_id, portal_id]
         ):
             lines.append(f"  ! {PROBLEM_NAMES.get(problem['kind'], problem['kind'])}：{problem['url']}")
+        for walk in db.query(
+            "select * from list_walks where run_id = ? and portal = ? and seen = 'partial' and warning != 'list_failed' "
+            "order by id",
+            [run_id, portal_id],
+        ):
+            lines.append(f"  ! {WARNING_NAMES[walk['warning']]}（不计缺报）：{walk['detail']} {walk['warning_url']}")
     return lines
 
 

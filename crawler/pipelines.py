@@ -13,12 +13,12 @@ from pathlib import PurePosixPath
 
 from scrapy.exceptions import DropItem
 
-from archive import ingest
+from archive import ingest, list_walks
 from archive.extract import ZIP_ERRORS, sniff
 from archive.schema import open_archive
 
 from .detail import ATTACHMENT_TYPES
-from .items import Capture, Fetched, Problem, ReportFound
+from .items import Capture, Fetched, ListWalk, Problem, ReportFound
 
 MAX_ZIP_MEMBERS = 200
 MAX_ZIP_MEMBER_BYTES = 200 * 1024 * 1024
@@ -115,6 +115,14 @@ def _members(body: bytes, spider) -> list[dict]:
     return out
 
 
+_RECORD = {
+    Capture: ingest.record_capture,
+    Problem: ingest.record_problem,
+    ReportFound: ingest.record_sighting,
+    ListWalk: list_walks.record_walk,
+}
+
+
 class ArchivePipeline:
     """The crawl's one item pipeline (one pass through Scrapy's pipeline machinery per
     item, which is most of a crawl's CPU): fetched bytes stored by hash, captures,
@@ -152,17 +160,11 @@ class ArchivePipeline:
             except OSError as e:  # a full disk: the URL stays unfetched in the crawl state, asked again next run
                 self._write_failed(e, 1)
                 raise DropItem(f"capture not stored: {ingest.storage_reason(e)}", log_level="DEBUG") from None
-        if not isinstance(item, (Capture, Problem, ReportFound)):
+        record = _RECORD.get(type(item))
+        if record is None:
             return item
         if not self._batch:
             self._batch_started = time.monotonic()
-        record = (
-            ingest.record_capture
-            if isinstance(item, Capture)
-            else ingest.record_problem
-            if isinstance(item, Problem)
-            else ingest.record_sighting
-        )
         self._batch.append((record, vars(item)))  # shallow: the record functions only read it
         if len(self._batch) >= self.BATCH_ITEMS or time.monotonic() - self._batch_started >= self.BATCH_SECONDS:
             self.flush()

@@ -23,9 +23,10 @@ def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 def test_demo_crawls_parses_and_summarises(tmp_path):
     out = _run(sys.executable, "-m", "scheduler", "demo", "--dir", str(tmp_path / "demo"))
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "年报 99 份" in out.stdout  # the demo world's 99 reports
+    assert "年报 150 份" in out.stdout  # the demo world's 150 reports
     assert "凤泉区人民政府                2021" in out.stdout  # the DOC attachment, parsed
     assert "被防火墙拦截（未破解）" in out.stdout and "robots.txt 禁止" in out.stdout
+    assert "! 列表无法解读（不计缺报）" in out.stdout and "! 分页无法跟进（不计缺报）" in out.stdout
     assert "Traceback" not in out.stdout + out.stderr
     # the scanned reports (an image-only PDF of a real report's three tables, a photographed page) read by OCR
     assert "（扫描件，OCR 识别 3 页）" in out.stdout and "（扫描件，OCR 识别 1 页）" in out.stdout

@@ -134,6 +134,13 @@ def metadata() -> dict:
             "columns": {"kind": "问题类型（显示为中文）"},
         },
         "crawl_runs": {"title": "抓取批次", "sort_desc": "started_at"},
+        "list_walks": {
+            "title": "列表覆盖情况",
+            "description": "每次抓取对每个年报列表读了多少：页数、条目、是否完整读取；"
+            "未完整读取的列表，其机关记为门户无法访问而非缺报。",
+            "facets": ["seen", "warning", "portal"],
+            "sort_desc": "id",
+        },
         "compliance": {
             "title": "核查结果（缺报、迟报等）",
             "description": "nianbao check 的结论：每个机关每年每类问题一行；resolved_at 非空为已解决。各页面和查询以此为准。",

@@ -60,6 +60,19 @@ FAULTS = (
 )
 # attachments that once stopped the archive (issue 13), by kind → file extension
 POISON = {"poison_xlsx": "xlsx", "glyph_pdf": "pdf", "bomb_pdf": "pdf"}
+# list layouts real portals use beyond the families' plain ones (crawler/mock/families.py),
+# with the family each is built on and the family a user would configure for it
+LAYOUTS = {
+    "comment": ("trs", "auto"),  # items and the createPageHTML call inside HTML comments; meta PubDate misleading
+    "script_json": ("trs", "auto"),  # an articleList JS array rendered by a template engine
+    "search_api": ("trs", "auto"),  # TRS avalon/trsapi: an empty shell POSTing to a JSON search API
+    "hanweb_json": ("hanweb", "hanweb"),  # Hanweb JPaaS: GET with paramJson, rendered <li> markup inside JSON
+    "sibling_dates": ("nextlink", "auto"),  # <dt> title + <dd> date, and date <div>s beside title <div>s
+    "year_tabs": ("trs", "trs"),  # the 年报 column holds only per-year sub-columns (2024年度 / 2023年度)
+    "unreadable": ("nextlink", "auto"),  # items rendered from an encrypted blob: no crawl can read them
+    "jspager": ("nextlink", "auto"),  # page 1 readable, later pages only through a JavaScript pager
+}
+READABLE_LAYOUTS = ("comment", "script_json", "search_api", "hanweb_json", "sibling_dates", "year_tabs")
 
 
 def ip_for(index: int) -> str:
@@ -93,7 +106,7 @@ class Item:
     # poison
     title_agency: bool = True  # the title names the agency (else only ContentSource does)
     special: str | None = None  # gbk, wap, multipage, image, doc, zip, soft404, offhost, loop, retry_after, oversize,
-    # or a POISON kind
+    # meta_regen, or a POISON kind
     path: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
@@ -113,6 +126,8 @@ class Portal:
     start_paths: list[str]
     hostile: str | None = None  # robots, waf521, waf412
     fault: str | None = None  # soak worlds: a fault this portal injects (see FAULTS)
+    layout: str | None = None  # a list layout beyond the family's plain one (see LAYOUTS)
+    hidden: set[int] = field(default_factory=set)  # items no crawl can see in the list (unreadable layouts)
 
     def url(self, path: str) -> str:
         return f"http://{self.ip}:{self.port}{path}"
@@ -124,13 +139,15 @@ class Portal:
     def expected_reports(self) -> list[dict]:
         out = []
         for item in self.items:
-            if item.report and item.special not in UNREADABLE and not self.hostile and self.fault != "err500":
+            visible = item.id not in self.hidden and not self.hostile and self.fault != "err500"
+            if item.report and item.special not in UNREADABLE and visible:
                 out.append(
                     {
                         "url": self.url(item.path),
                         "agency_id": item.agency.id,
                         "year": item.year,
                         "published": item.published.isoformat(),
+                        "published_source": _date_source(self, item),
                         "attachments": sorted(self.url(a.path) for a in item.attachments),
                         "parts": [self.url(p) for p in item.parts],
                     }
@@ -151,6 +168,13 @@ class Portal:
                     url = self.url(next(a.path for a in item.attachments if a.kind == "big"))
                 out.append((kinds[item.special], url))
         return out
+
+
+def _date_source(portal: Portal, item: Item) -> str:
+    """Where a correct crawl takes the item's publication date from."""
+    if portal.family == "nextlink":
+        return "page"  # no meta PubDate: the visible 发布时间
+    return "page" if item.special == "meta_regen" else "meta"
 
 
 @dataclass
@@ -280,10 +304,22 @@ def _special(portal: Portal, special: str, fmt: str | None = None) -> Item:
     raise LookupError(f"no plain report left on {portal.id} for {special}")
 
 
+def _laid_out(index: int, port: int, layout: str, rng: random.Random, departments: int = 2) -> Portal:
+    family, configured = LAYOUTS[layout]
+    portal = _county(index, port, family, rng, departments, (2023, 2024))
+    portal.id, portal.layout, portal.configured_family = f"{layout}-{index}", layout, configured
+    if layout == "comment":  # its pages' meta PubDate is a regeneration time, not the publication
+        for item in portal.items:
+            if item.report and item.special is None and item.fmt == "html":
+                item.special = "meta_regen"
+    return portal
+
+
 def build_world(kind: str, port: int) -> World:
-    """``demo``/``test``: one county per family plus the hostile cases (the demo also has
-    scanned reports); ``bench:N``: N counties; ``soak:N``: N counties, every fifth one
-    faulty; ``poison``: four counties, one serving hostile documents."""
+    """``demo``/``test``: one county per family, the list layouts, and the hostile cases (the
+    demo also has scanned reports); ``bench:N``: N counties; ``soak:N``: N counties, a fifth
+    faulty, some in the readable layouts; ``poison``: four counties, one serving hostile
+    documents."""
     rng = random.Random(20251121)
     portals: list[Portal] = []
     if kind.startswith("bench:"):
@@ -292,6 +328,10 @@ def build_world(kind: str, port: int) -> World:
     elif kind.startswith("soak:"):  # soak:N — every fifth portal injects a fault
         for i in range(int(kind.split(":", 1)[1])):
             fault = FAULTS[(i // 5) % len(FAULTS)] if i % 5 == 0 else None
+            if i % 5 == 1:  # healthy portals in the layouts real portals use
+                portal = _laid_out(i, port, READABLE_LAYOUTS[(i // 5) % len(READABLE_LAYOUTS)], rng, 4)
+                portals.append(portal)
+                continue
             family = "nextlink" if fault in ("calendar", "offsite", "many_urls") else FAMILIES[i % len(FAMILIES)]
             portal = _county(i, port, family, rng, 4, (2023, 2024))
             portal.fault = fault
@@ -321,6 +361,8 @@ def build_world(kind: str, port: int) -> World:
         for hostile in ("robots", "waf521", "waf412"):
             portals.append(_county(len(portals), port, "nextlink", rng, 1, (2024,), hostile, pinned=PINNED))
             portals[-1].id = f"{hostile}-{len(portals) - 1}"
+        for layout in LAYOUTS:
+            portals.append(_laid_out(len(portals), port, layout, rng))
         trs, gd, hanweb, fengquan = portals[0], portals[1], portals[3], portals[6]
         silent = portals[4].agencies[-1]  # a township that reported for 2023 and then fell silent
         portals[4].items = [i for i in portals[4].items if not (i.agency is silent and i.year == 2024)]
@@ -350,10 +392,11 @@ def build_world(kind: str, port: int) -> World:
         if kind == "demo":  # scans are slow to read: the demo shows them, the test world has none
             for fmt in ("scan", "jpg"):
                 _special(portals[2], fmt, fmt)
-    from .families import assign_paths
+    from .families import assign_paths, hide_unreadable
 
     for portal in portals:
         assign_paths(portal)
+        hide_unreadable(portal)
     return World(port, portals)
 
 
