@@ -272,11 +272,18 @@ def _exit_if_unstored(stats: dict) -> None:
     type=click.Path(),
     help="Working directory for the demo's config, captures and feed.",
 )
-def demo(workdir: str) -> None:
-    """Start mock portals on 127.0.0.1, crawl them, parse the reports and print a summary."""
+@click.option("--dry-run", is_flag=True, help="Send no alerts; say what would be sent.")
+def demo(workdir: str, dry_run: bool) -> None:
+    """Start mock portals on 127.0.0.1, crawl them, parse the reports, check who is
+    missing, late, unreachable or inconsistent, and say how to browse the result.
+
+    Example:
+
+        nianbao demo && nianbao demo --dry-run
+    """
     from crawler.demo import run_demo
 
-    sys.exit(run_demo(Path(workdir), click.echo))
+    sys.exit(run_demo(Path(workdir), click.echo, dry_run))
 
 
 def _archive(data_dir: str):
@@ -304,6 +311,21 @@ _CONFIG = click.option(
 _DATA = click.option(
     "--data", "data_dir", default="data", show_default=True, type=click.Path(), help="The data directory (archive.db and blobs/)."
 )
+_REGION = click.option(
+    "--region",
+    default="",
+    help="A region by name (新乡市, 河南省新乡市红旗区) or 行政区划代码 prefix (4107); default: everywhere.",
+)
+
+
+def _region_prefix(db, region: str) -> str:
+    """The code prefix for --region (a name or a code), or a usage error saying why not."""
+    from archive.regions import RegionError, resolve
+
+    try:
+        return resolve(db, region)
+    except RegionError as e:
+        raise click.BadParameter(str(e), param_hint="--region") from None
 
 
 @cli.command()
@@ -311,40 +333,24 @@ _DATA = click.option(
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
 def serve(data_dir: str, host: str, port: int) -> None:
-    """Browse the archive in Datasette (read-only), with saved queries and links to archived copies."""
-    import tempfile
+    """Browse the archive in Datasette (read-only): the front page by year and region,
+    each report as printed, full-text search, saved queries and archived copies.
 
-    from archive.browse import metadata
+    Example:
+
+        nianbao serve --data data/ --port 8001
+    """
+    import asyncio
+
+    import uvicorn
+
+    from archive.web import make_datasette
 
     _archive(data_dir).close()  # create/upgrade the schema before Datasette opens it
-    meta = metadata()
-    meta["plugins"]["nianbao"]["blobs"] = str((Path(data_dir) / "blobs").resolve())
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
-        json.dump(meta, f, ensure_ascii=False)
-    click.echo(f"年报归档：http://{host}:{port}/archive （只读；Ctrl-C 结束）")
-    # exec, not a child process: a supervisor's SIGTERM reaches Datasette itself
-    os.execv(
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "datasette",
-            "serve",
-            str(Path(data_dir) / "archive.db"),
-            "--metadata",
-            f.name,
-            "--host",
-            host,
-            "--port",
-            str(port),
-            "--setting",
-            "allow_download",
-            "off",
-            "--setting",
-            "sql_time_limit_ms",
-            "3000",
-        ],
-    )
+    ds = make_datasette((Path(data_dir) / "archive.db").resolve())
+    asyncio.run(ds.invoke_startup())
+    click.echo(f"年报归档：http://{host}:{port}/ （只读；Ctrl-C 结束）")
+    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
 
 
 @cli.command()
@@ -394,15 +400,26 @@ def reparse(data_dir: str, config_path: str, workers: int, ocr_pages: int | None
 @cli.command("export")
 @_DATA
 @click.option("--year", type=int, required=True, help="Reporting year.")
-@click.option("--region", default="", help="Region code prefix (行政区划代码), e.g. 4107.")
+@_REGION
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True)
 @click.option("--out", type=click.Path(), help="Output file (default: nianbao-YEAR[-REGION].FORMAT).")
 def export_command(data_dir: str, year: int, region: str, fmt: str, out: str | None) -> None:
-    """The three tables for every agency of a year, one row per agency."""
-    from archive.export import export
+    """Every expected agency of a year, one row each: its compliance status (as
+    `nianbao check` found it) and every cell of the three tables.
 
-    out = out or f"nianbao-{year}{'-' + region if region else ''}.{fmt}"
-    rows = export(_archive(data_dir), year, out, fmt, region)
+    Example:
+
+        nianbao export --data data/ --year 2024 --region 新乡市 --format xlsx
+    """
+    from archive.export import ExportError, export
+
+    db = _archive(data_dir)
+    prefix = _region_prefix(db, region)
+    out = out or f"nianbao-{year}{'-' + prefix if prefix else ''}.{fmt}"
+    try:
+        rows = export(db, year, out, fmt, prefix)
+    except ExportError as e:
+        raise click.ClickException(str(e)) from None
     click.echo(f"{rows} 个机关 → {out}")
 
 
@@ -445,7 +462,7 @@ def _deadlines(config_path: str):
     help="Deadline rules (statutory ones when the file is absent).",
 )
 @click.option("--year", type=int, required=True, help="Reporting year.")
-@click.option("--region", default="", help="Region code prefix (行政区划代码).")
+@_REGION
 @click.option("--json", "as_json", is_flag=True, help="One finding per line (JSON Lines).")
 @click.option("--fail-on", default="", help="Comma-separated kinds that make the exit status 1, e.g. missing,late.")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Judge as of this date (default: today).")
@@ -456,18 +473,20 @@ def check(
 ) -> None:
     """Missing, late, replaced, unreachable, unparseable, inconsistent and cross-year findings for a year.
 
+    The findings are stored: every view (Datasette, exports, alerts) shows this answer.
     With --alert each configured channel gets what it has not been told yet; the
     exit status is 3 when an alert did not arrive (it is sent again next time).
 
     Example:
 
     \b
-        nianbao check --year 2024 --region 4107
+        nianbao check --year 2024 --region 新乡市
         nianbao check --year 2024 --alert --dry-run
     """
     from datetime import date
 
-    from archive.compliance import KIND_NAMES, KINDS, archive_gap, check_year, record
+    from archive.answer import answer_lines, counts_line
+    from archive.compliance import KINDS, archive_gap, check_year, record
     from archive.store import now
 
     wanted = {k.strip() for k in fail_on.split(",") if k.strip()}
@@ -476,8 +495,9 @@ def check(
             f"unknown kinds {', '.join(sorted(wanted - set(KINDS)))} (known: {', '.join(KINDS)})", param_hint="--fail-on"
         )
     db = _archive(data_dir)
-    findings = check_year(db, year, _deadlines(config_path), today.date() if today else date.today(), region)
-    record(db, year, findings, now(), region)
+    prefix = _region_prefix(db, region)
+    findings = check_year(db, year, _deadlines(config_path), today.date() if today else date.today(), prefix)
+    record(db, year, findings, now(), prefix)
     gap = archive_gap(db)
     if gap:
         click.echo(f"注意：归档不完整（{gap}），相关机关记为“已抓取未入库”，不计为缺报", err=True)
@@ -486,16 +506,9 @@ def check(
         for f in findings:
             click.echo(json.dumps(f.to_dict(), ensure_ascii=False))
     else:
-        from archive.render import fit
-
-        current = None
-        for f in findings:
-            if (f.region, f.kind) != current:
-                current = (f.region, f.kind)
-                click.echo(f"\n{f.region or '（无区划）'} · {KIND_NAMES[f.kind]}")
-            flag = "" if f.confidence == "high" else f"（可信度 {f.confidence}）"
-            click.echo("  " + fit(f.agency_name or f.agency_key, 30) + f.detail + flag)
-        click.echo("\n" + _counts_line(year, findings))
+        for line in answer_lines(db, findings):
+            click.echo(line)
+        click.echo("\n" + counts_line(year, findings))
     if send_alerts and gap:
         click.echo("提醒暂缓：归档完整后（下次运行）再发送", err=True)
     elif send_alerts and not _send_alerts(db, config_path, year, dry_run):
@@ -531,26 +544,39 @@ def _echo_alerts(results: dict, dry_run: bool) -> bool:
     return not err
 
 
-def _counts_line(year: int, findings) -> str:
-    from archive.compliance import KIND_NAMES, KINDS
-
-    counts = {k: sum(f.kind == k for f in findings) for k in KINDS}
-    return (
-        f"{year} 年度：" + "，".join(f"{KIND_NAMES[k]} {n}" for k, n in counts.items() if n)
-        if findings
-        else f"{year} 年度：没有发现问题"
-    )
-
-
 @cli.command()
 @_DATA
 @click.argument("query")
-def search(data_dir: str, query: str) -> None:
-    """Full-text search of report titles and text (any Chinese substring)."""
+@click.option("--year", type=int, help="Only reports of this year.")
+@_REGION
+@click.option("--limit", type=int, default=50, show_default=True, help="At most this many reports.")
+def search(data_dir: str, query: str, year: int | None, region: str, limit: int) -> None:
+    """Full-text search of report titles and text: any Chinese text, one or two characters too.
+
+    Example:
+
+        nianbao search --data data/ 复议 --year 2024 --region 新乡市
+    """
+    from archive.regions import RegionNames
     from archive.search import search as run_search
 
-    for r in run_search(_archive(data_dir), query):
-        click.echo(f"{r['year']}  {r['agency_name'] or '?'}  v{r['version']}{'' if r['is_current'] else '（旧版）'}  {r['url']}")
+    db = _archive(data_dir)
+    prefix = _region_prefix(db, region)
+    hits = run_search(db, query, year, prefix, limit)
+    if not hits:
+        where = "".join(f"（{w}）" for w in (f"{year} 年度" if year else "", region) if w)
+        click.echo(f"没有找到包含“{query}”的年报{where}")
+        return
+    names = RegionNames(db, [h["region"] for h in hits])
+    for h in hits:
+        version = "" if h["is_current"] else f"（第 {h['version']} 版，已被取代）"
+        click.echo(
+            click.style(f"{h['year']}  {h['agency_name'] or '（未识别机关）'}{version}", bold=True)
+            + f"  {names.name(h['region'])}"
+        )
+        click.echo("    " + h["snippet"].replace(query, click.style(query, fg="red", bold=True)))
+        click.echo(f"    {h['url']}")
+    click.echo(f"\n共 {len(hits)} 份" + ("（已达上限，可用 --limit 调整）" if len(hits) >= limit else ""))
 
 
 @cli.command()
@@ -586,8 +612,10 @@ def run(
         nianbao run --config config.yaml --data data
         nianbao run --config config.yaml --data data --queue redis://10.0.0.5:6379/0
     """
+    from archive.answer import KIND_COLOURS, counts_line
     from archive.compliance import KIND_NAMES, KINDS
     from archive.lock import RunLocked
+    from archive.regions import RegionNames
     from crawler.cycle import run_cycle
 
     try:
@@ -621,13 +649,18 @@ def run(
             else ""
         )
     )
-    click.echo(_counts_line(result.year, result.findings))
+    click.echo(counts_line(result.year, result.findings))
     changes = result.changes
     click.echo(f"与上次核查相比：新增 {len(changes['new'])}，变化 {len(changes['changed'])}，已解决 {len(changes['resolved'])}")
     news = {c["key"] for c in changes["new"] + changes["changed"]}
+    names = RegionNames(_archive(data_dir), [f.region for f in result.findings if f.key in news])
     for f in sorted(result.findings, key=lambda f: (KINDS.index(f.kind), f.region or "", f.agency_name or "")):
         if f.key in news:
-            click.echo(f"  {KIND_NAMES[f.kind]}  {f.agency_name or f.agency_key}：{f.detail}")
+            place = names.name(f.region) or "无区划"
+            click.echo(
+                click.style(f"  {KIND_NAMES[f.kind]}", fg=KIND_COLOURS[f.kind])
+                + f"  {f.agency_name or f.agency_key}（{place}）：{f.detail}"
+            )
     delivered = _echo_alerts(result.alerts, dry_run)
     if result.gap and not no_alert:
         click.echo(f"提醒暂缓：归档不完整（{result.gap}），归档完整后（下次运行）再发送", err=True)

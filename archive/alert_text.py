@@ -9,15 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .compliance import KIND_NAMES, KINDS
+from .names import LEVEL_NAMES  # noqa: F401  (alert_email and alerts import it from here)
+from .regions import label
 
 NEWS = (("new", "新发现"), ("changed", "有变化"), ("resolved", "已解决"))
-LEVEL_NAMES = {"government": "政府", "department": "部门", "township": "乡镇"}
 _MARKDOWN_SPECIALS = str.maketrans({"*": "＊", "[": "［", "]": "］", "<": "＜", ">": "＞", "`": "｀", "#": "＃"})
 
 
 def place(region: str | None) -> str:
     """How a region is shown in alerts (the one place: region names are wired in here)."""
-    return region or "无区划"
+    return label(region)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ one finding of each kind:
 * ``missing``      nothing found, ``grace_days`` after the deadline have passed,
                    and the portal listing it was read in the latest crawl;
 * ``unreachable``  nothing found, but the portal that lists it was blocked
-                   (WAF) or down when last crawled, or the report was listed
-                   under its name but its page could not be read: never
-                   reported as missing;
+                   (WAF) or down when last crawled, or its list was not fully
+                   seen (``archive.list_walks``: unreadable list, unfollowable
+                   pager …), or the report was listed under its name but its
+                   page could not be read: never reported as missing;
 * ``unstored``     nothing in the archive, but a report of the agency was found
                    and not stored yet (a full disk …), or the portal's latest
                    crawl could not write everything it found: never missing;
@@ -24,6 +25,9 @@ one finding of each kind:
 
 Findings are kept in ``compliance`` with a state (a digest of what they say),
 so alerts go out once, again when a finding changes, and when it is resolved.
+The expected agencies of the year are kept beside them (``roll``: each with its
+current report, if any). These two tables are the one answer every view gives
+(Datasette, exports, alerts, the demo): none works out who is missing by itself.
 """
 
 from __future__ import annotations
@@ -36,20 +40,14 @@ from datetime import date, timedelta
 
 import sqlite_utils
 
+from . import list_walks
 from .deadlines import Deadlines
+from .names import KIND_NAMES, PARSE_STATUS_NAMES, PROBLEM_NAMES, RULE_NAMES
 from .runs import unfinished_runs
 
+__all__ = ["KINDS", "KIND_NAMES", "ComplianceFinding", "check_year", "record"]
+
 KINDS = ("missing", "unreachable", "unstored", "late", "replaced", "unparseable", "inconsistent", "cross_year")
-KIND_NAMES = {
-    "missing": "缺报",
-    "unreachable": "门户无法访问",
-    "unstored": "已抓取未入库",
-    "late": "迟报",
-    "replaced": "期限后修改",
-    "unparseable": "无法解析",
-    "inconsistent": "勾稽不符",
-    "cross_year": "跨年度不衔接",
-}
 BLOCKING_PROBLEMS = ("blocked", "unreachable", "http_error", "robots_disallowed", "fetch_error", "forbidden_address")
 
 
@@ -132,6 +130,10 @@ def _unreadable_listing(db: sqlite_utils.Database, agency_id: str, year: int) ->
     )
 
 
+def _problem(kind: str) -> str:
+    return PROBLEM_NAMES.get(kind, kind)
+
+
 def _latest_runs(db: sqlite_utils.Database) -> dict[str, int]:
     return dict(
         db.execute(
@@ -191,6 +193,7 @@ def check_year(
     latest = _latest_runs(db)
     blocked, read = _blocked_portals(db, latest), _read_portals(db)
     unstored, cut_short = _unstored(db, year), _unfinished_crawls(db, unfinished)
+    unseen = list_walks.unseen_lists(db, latest)
     for agency in _expected(db, year, region):
         key = agency["agency_key"]
         due = deadlines.due(year, agency["level"], agency["region"])
@@ -208,6 +211,7 @@ def check_year(
                 continue
             portals = [p for (p,) in db.execute("select portal from agency_portals where agency_id = ?", [key])]
             down = [blocked[p] for p in portals if p in blocked]
+            partial = [unseen[p] for p in portals if p in unseen]
             cut = [(p, cut_short[p]) for p in portals if p in cut_short]
             if key in unstored:
                 findings.append(
@@ -238,7 +242,13 @@ def check_year(
                         "unreachable",
                         **base,
                         evidence=down[0]["url"],
-                        detail=f"门户 {down[0]['portal']} 无法读取（{down[0]['kind']}：{down[0]['detail']}），不计为缺报",
+                        detail=f"门户 {down[0]['portal']} 无法读取（{_problem(down[0]['kind'])}），不计为缺报",
+                    )
+                )
+            elif partial:  # a list not fully seen may hold the report
+                findings.append(
+                    ComplianceFinding(
+                        "unreachable", **base, evidence=partial[0]["warning_url"], detail=list_walks.describe(partial[0])
                     )
                 )
             elif (unreadable := _unreadable_listing(db, key, year)) is not None:
@@ -248,7 +258,7 @@ def check_year(
                         **base,
                         evidence=unreadable["url"],
                         detail=f"门户 {unreadable['portal']} 列出了该机关的年报，但页面无法读取"
-                        f"（{unreadable['kind']}：{unreadable['detail'][:120]}），不计为缺报",
+                        f"（{_problem(unreadable['kind'])}），不计为缺报",
                     )
                 )
             else:
@@ -308,7 +318,7 @@ def _report_findings(db, base: dict, due: date, versions: list[dict], current: d
                 **base,
                 report_id=current["id"],
                 evidence=current["url"],
-                detail=f"{current['parse_status']}：{(current['parse_error'] or '没有可读的表格')[:200]}",
+                detail=f"年报已找到，表格无法读取：{PARSE_STATUS_NAMES.get(current['parse_status'], current['parse_status'])}",
             )
         )
     rules = [
@@ -320,7 +330,11 @@ def _report_findings(db, base: dict, due: date, versions: list[dict], current: d
     if rules:
         out.append(
             ComplianceFinding(
-                "inconsistent", **base, report_id=current["id"], evidence=current["url"], detail="未通过：" + "、".join(rules)
+                "inconsistent",
+                **base,
+                report_id=current["id"],
+                evidence=current["url"],
+                detail="未通过：" + "、".join(RULE_NAMES.get(r, r) for r in rules),
             )
         )
     previous = db.execute(
@@ -340,13 +354,62 @@ def _report_findings(db, base: dict, due: date, versions: list[dict], current: d
     return out
 
 
+def _roll(db: sqlite_utils.Database, year: int, region: str, now: str) -> list[dict]:
+    """Every agency expected to publish for ``year`` (the same set ``check_year`` judges),
+    and the agencies not in the registry that published for it, with their current report."""
+    current = dict(
+        db.execute(
+            "select agency_key, id from reports where year = ? and is_current = 1 "
+            "and coalesce(region, '') >= ? and coalesce(region, '') < ? || ';'",
+            [year, region, region],
+        )
+    )
+    rows = {
+        a["agency_key"]: {
+            "year": year,
+            "agency_key": a["agency_key"],
+            "agency_name": a["name"],
+            "region": a["region"] or "",
+            "level": a["level"],
+            "report_id": current.get(a["agency_key"]),
+            "checked_at": now,
+        }
+        for a in _expected(db, year, region)
+    }
+    for r in db.query(
+        "select agency_key, agency_name, region, level, id from reports where year = ? and is_current = 1 "
+        "and agency_id is null and coalesce(region, '') >= ? and coalesce(region, '') < ? || ';'",
+        [year, region, region],
+    ):
+        rows.setdefault(
+            r["agency_key"],
+            {
+                "year": year,
+                "agency_key": r["agency_key"],
+                "agency_name": r["agency_name"],
+                "region": r["region"] or "",
+                "level": r["level"],
+                "report_id": r["id"],
+                "checked_at": now,
+            },
+        )
+    return list(rows.values())
+
+
 def record(
     db: sqlite_utils.Database, year: int, findings: list[ComplianceFinding], now: str, region: str = ""
 ) -> dict[str, list[dict]]:
-    """Store this check's findings; returns what changed: new, changed and resolved findings."""
+    """Store this check's findings and its roll of expected agencies; returns what
+    changed: new, changed and resolved findings."""
     changes: dict[str, list[dict]] = {"new": [], "changed": [], "resolved": []}
     seen = set()
+    roll = _roll(db, year, region, now)
     with db.atomic():
+        db.execute(
+            "delete from roll where year = ? and coalesce(region, '') >= ? and coalesce(region, '') < ? || ';'",
+            [year, region, region],
+        )
+        db["roll"].insert_all(roll, pk=("year", "agency_key"), replace=True)
         for f in findings:
             seen.add(f.key)
             row = db.execute("select state, resolved_at from compliance where key = ?", [f.key]).fetchone()
@@ -366,4 +429,25 @@ def record(
             if row["key"] not in seen:
                 db["compliance"].update(row["key"], {"resolved_at": now})
                 changes["resolved"].append({**row, "resolved_at": now})
+        _count_counties(db, year, region[:6])
     return changes
+
+
+_COUNTED = ("missing", "late", "unreachable", "inconsistent")
+
+
+def _count_counties(db: sqlite_utils.Database, year: int, county: str) -> None:
+    """``roll_counts``: per county (first six digits) of the roll, how many agencies were
+    expected, reported, and have an open finding of each counted kind."""
+    kinds = ", ".join(f"sum(kind = '{k}') as {k}" for k in _COUNTED)
+    sums = ", ".join(f"coalesce(sum(c.{k}), 0)" for k in _COUNTED)
+    db.execute("delete from roll_counts where year = ? and county >= ? and county < ? || ';'", [year, county, county])
+    db.execute(
+        f"""insert into roll_counts (year, county, expected, reported, {", ".join(_COUNTED)})
+        select r.year, substr(r.region, 1, 6), count(*), count(r.report_id), {sums}
+        from roll r left join (select agency_key, {kinds} from compliance where year = :year and resolved_at is null
+                               group by agency_key) c on c.agency_key = r.agency_key
+        where r.year = :year and r.region >= :county and r.region < :county || ';'
+        group by substr(r.region, 1, 6)""",
+        {"year": year, "county": county},
+    )

@@ -29,6 +29,7 @@ import sqlite_utils
 
 from .isolation import Budget, Isolated, default_workers
 from .progress import Progress
+from .regions import name_townships
 from .runs import close_interrupted, finish_run, start_run
 from .sources import Parsed, Piece, Source, choose, documents, parse_document_sources, sighting_sources, unfinished
 from .store import diff_cells, now, report_cells, store_report, write_parse
@@ -124,6 +125,7 @@ def sync_agencies(db: sqlite_utils.Database, agencies: Iterable) -> None:
     with db.atomic():
         # parents first, whatever order the config lists them in
         db["agencies"].upsert_all(sorted(rows, key=lambda r: depth[r["id"]]), pk="id")
+    name_townships(db)
 
 
 def sync_portals(db: sqlite_utils.Database, listed: dict[str, list[str]]) -> None:
@@ -213,6 +215,9 @@ _SIGHTING = (
     "listed_title",
     "listed_date",
     "images",
+    "published_meta",
+    "published_visible",
+    "published_why",
     "record_key",
 )
 

@@ -414,7 +414,7 @@ def _v10(db: sqlite_utils.Database) -> None:
     db["alerts_sent"].create_index(["channel", "finding_key"], if_not_exists=True)
 
 
-def _run_status(db: sqlite_utils.Database) -> None:
+def _v11(db: sqlite_utils.Database) -> None:
     """Honest run status: a crawl run is running, finished, incomplete (reports it found
     could not be stored) or interrupted (closed by the next run; ``pid`` and ``host`` tell
     whether its process is gone); a sighting counts its parse attempts, so a document
@@ -428,6 +428,87 @@ def _run_status(db: sqlite_utils.Database) -> None:
     db.execute(
         "create index if not exists idx_sightings_pending on sightings (parse_attempts, seen_at, id) where ingested_at is null"
     )
+
+
+def _v12(db: sqlite_utils.Database) -> None:
+    """One answer to "who is missing" for every view: the expected agencies of each
+    checked year as the check saw them (``roll``), findings looked up by region and by
+    agency, and the names of the region codes (``regions``)."""
+    from .regions import fill, name_townships
+
+    db["regions"].create({"code": str, "prefix": str, "name": str, "full_name": str, "level": str}, pk="code")
+    db["regions"].create_index(["name"], if_not_exists=True)
+    db["regions"].create_index(["full_name"], if_not_exists=True)
+    fill(db)
+    name_townships(db)
+    db["roll"].create(
+        {
+            "year": int,
+            "agency_key": str,
+            "agency_name": str,
+            "region": str,
+            "level": str,
+            "report_id": int,
+            "checked_at": str,
+        },
+        pk=("year", "agency_key"),
+    )
+    db["roll"].create_index(["year", "region", "report_id"], if_not_exists=True)
+    # per county: the counts the front page and 完成率 add up above county level
+    db["roll_counts"].create(
+        {
+            "year": int,
+            "county": str,
+            "expected": int,
+            "reported": int,
+            "missing": int,
+            "late": int,
+            "unreachable": int,
+            "inconsistent": int,
+        },
+        pk=("year", "county"),
+    )
+    db["compliance"].create_index(["year", "kind", "resolved_at", "region"], if_not_exists=True)
+    db["compliance"].create_index(["agency_key", "year"], if_not_exists=True)
+    db["compliance"].create_index(["year", "first_seen"], if_not_exists=True)
+
+
+def _v13(db: sqlite_utils.Database) -> None:
+    """Coverage evidence: how much of each portal's list each crawl saw (``archive.list_walks``);
+    an agency whose portal's list was not fully seen is unreachable, never missing."""
+    db["list_walks"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "portal": str,
+            "url": str,
+            "parent_url": str,
+            "family": str,
+            "started_at": str,
+            "ended_at": str,
+            "pages": int,
+            "items": int,
+            "kept": int,
+            "sources": str,
+            "pager": str,
+            "ended": str,
+            "seen": str,
+            "warning": str,
+            "warning_url": str,
+            "detail": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "crawl_runs", "id")],
+    )
+    db.execute("create unique index idx_list_walks_run_portal_url on list_walks (run_id, portal, url)")
+    db["list_walks"].create_index(["portal", "run_id"], if_not_exists=True)
+
+
+def _v14(db: sqlite_utils.Database) -> None:
+    """A report page's dates kept side by side: <meta PubDate>, the visible 发布日期, and
+    which one was used and why (the visible one wins when they disagree)."""
+    for column in ("published_meta", "published_visible", "published_why"):
+        db["sightings"].add_column(column, str)
 
 
 def _record_keys(db: sqlite_utils.Database) -> None:
@@ -450,7 +531,10 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _v8,
     _v9,
     _v10,
-    _run_status,
+    _v11,
+    _v12,
+    _v13,
+    _v14,
     _record_keys,
 )
 VERSION = len(MIGRATIONS)

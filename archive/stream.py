@@ -22,7 +22,7 @@ import sqlite_utils
 from redis import Redis
 from redis.exceptions import ResponseError
 
-from . import ingest
+from . import ingest, list_walks
 
 STREAM = "nianbao:records"
 GROUP = "archive"
@@ -32,6 +32,7 @@ KEY_FIELDS = {
     "capture": ("url", "requested_url", "role", "status", "sha256"),
     "problem": ("portal", "kind", "url", "role"),
     "sighting": ("url",),
+    "list_walk": ("portal", "url"),  # stored by upsert on (run, portal, URL): started, then ended
 }
 
 
@@ -62,6 +63,7 @@ RECORDERS: dict[str, Callable[[sqlite_utils.Database, int, dict], object]] = {
     "capture": ingest.record_capture,
     "problem": ingest.record_problem,
     "sighting": lambda db, run_id, r: ingest.record_sighting(db, run_id, r, r.get("seen_at")),
+    "list_walk": list_walks.record_walk,
 }
 
 

@@ -33,6 +33,7 @@ class Column:
     kind: Kind = "count"
     unit: str = "件"
     description: str = ""
+    group: str | None = None  # the printed header spanning this column and its neighbours
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -71,6 +72,12 @@ class Table:
     columns: tuple[Column, ...]
     groups: tuple[str, ...] = ()
     description: str = ""
+    # How the form prints it: the header over all data columns, the group a row
+    # group is printed inside, and whether rows are printed side by side as
+    # column blocks (表四: 行政复议 | 行政诉讼·未经复议直接起诉 | 行政诉讼·复议后起诉).
+    column_heading: str | None = None
+    group_parents: tuple[tuple[str, str], ...] = ()  # (row group, the group printed around it)
+    rows_across: bool = False
 
     @property
     def column_keys(self) -> tuple[str, ...]:
@@ -198,14 +205,16 @@ REQUESTS = Table(
     description="依申请公开：按申请人类型统计的收到、办理和结转情况（单位：件）",
     columns=(
         Column("natural_person", "自然人", description="申请人为自然人的件数"),
-        Column("commercial", "商业企业", description="法人或其他组织：商业企业"),
-        Column("research", "科研机构", description="法人或其他组织：科研机构"),
-        Column("social_org", "社会公益组织", description="法人或其他组织：社会公益组织"),
-        Column("legal_service", "法律服务机构", description="法人或其他组织：法律服务机构"),
-        Column("other_org", "其他", description="法人或其他组织：其他"),
+        Column("commercial", "商业企业", description="法人或其他组织：商业企业", group="法人或其他组织"),
+        Column("research", "科研机构", description="法人或其他组织：科研机构", group="法人或其他组织"),
+        Column("social_org", "社会公益组织", description="法人或其他组织：社会公益组织", group="法人或其他组织"),
+        Column("legal_service", "法律服务机构", description="法人或其他组织：法律服务机构", group="法人或其他组织"),
+        Column("other_org", "其他", description="法人或其他组织：其他", group="法人或其他组织"),
         Column("total", "总计", description="六类申请人合计"),
     ),
     groups=("申请人情况", "法人或其他组织", _G3, "本年度办理结果", _DENY, _UNABLE, _REJECT),
+    column_heading="申请人情况",
+    group_parents=((_DENY, _G3), (_UNABLE, _G3), (_REJECT, _G3), (_OTHER, _G3)),
     rows=(
         Row("new", "一、本年新收政府信息公开申请数量"),
         Row("carried_over", "二、上年结转政府信息公开申请数量"),
@@ -267,6 +276,7 @@ APPEALS = Table(
         Column("total", "总计", description="合计"),
     ),
     groups=("行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉"),
+    rows_across=True,
     rows=(
         Row("review", "行政复议"),
         Row("suit_direct", "行政诉讼·未经复议直接起诉", ("未经复议直接起诉",)),

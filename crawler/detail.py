@@ -1,9 +1,10 @@
 """What a report page says about itself: title, publication date, publisher, attachments.
 
-Sources, most trusted first: the standard ``<meta>`` set of 《政府网站发展指引》
-(ArticleTitle, PubDate, ContentSource), the 公开目录 block (索引号 / 发布机构 /
-发布日期 … as td pairs, th/td, span/em or "label：value" text), then the visible
-page. A date is never taken from a URL.
+Sources: the standard ``<meta>`` set of 《政府网站发展指引》 (ArticleTitle,
+PubDate, ContentSource), the 公开目录 block (索引号 / 发布机构 / 发布日期 … as td
+pairs, th/td, span/em or "label：value" text), then the visible page. For the
+publication date the visible date wins over <meta PubDate> when the two disagree
+(``published_date``). A date is never taken from a URL.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ _DOWNLOAD_PATH = re.compile(r"downfile\.jsp|download\.jsp|/attachment/|/files/|d
 _LABELS = {
     "index_no": r"索\s*引\s*号",
     "publisher": r"发布机构|发文机关|发布单位|信息来源|来\s*源",
-    "published": r"发布日期|发布时间|公开日期|发文日期|时\s*间",
+    # a bare 日期 / 时间 only as a label of its own (not 成文日期, 更新时间 …)
+    "published": r"发布日期|发布时间|公开日期|发文日期|(?<![\u4e00-\u9fff])(?:日\s*期|时\s*间)",
     "written": r"成文日期|生成日期|公文生成日期",
 }
 _ANY_LABEL = (
@@ -60,11 +62,42 @@ class AttachmentLink:
     kind: str | None  # guessed from the URL or link text; the bytes decide on download
 
 
+@dataclass(frozen=True)
+class PublishedDate:
+    """The publication date chosen, where it came from (``page``: the visible 发布日期;
+    ``meta``: <meta PubDate>; ``list``; ``written``: 成文日期) and why; both the meta
+    and the visible date are kept."""
+
+    date: str | None
+    source: str | None
+    meta: str | None
+    visible: str | None
+    why: str | None
+
+
+def published_date(meta: str | None, visible: str | None, listed: str | None, written: str | None) -> PublishedDate:
+    """The visible date wins over <meta PubDate> when they disagree: the meta tag is
+    often the time the page was last regenerated, the visible date is what the
+    portal tells its readers."""
+    meta, visible = iso_date(meta), iso_date(visible)
+    if meta and visible and meta != visible:
+        why = f"页面显示的发布日期 {visible} 与 meta PubDate {meta} 不一致：采用页面日期（meta 常为页面重新生成时间）"
+        return PublishedDate(visible, "page", meta, visible, why)
+    for value, origin, why in (
+        (meta, "meta", "meta PubDate" + ("，与页面显示的发布日期一致" if visible else "（页面未显示发布日期）")),
+        (visible, "page", "页面显示的发布日期（无 meta PubDate）"),
+        (iso_date(listed), "list", "列表页上的日期（详情页未标发布日期）"),
+        (iso_date(written), "written", "成文日期（页面未标发布日期）"),
+    ):
+        if value:
+            return PublishedDate(value, origin, meta, visible, why)
+    return PublishedDate(None, None, None, None, None)
+
+
 @dataclass
 class DetailInfo:
     title: str | None
-    published: str | None
-    published_source: str | None
+    published: PublishedDate
     publishers: list[str]
     index_no: str | None
     attachments: list[AttachmentLink] = field(default_factory=list)
@@ -84,7 +117,7 @@ def _fields(page: Page) -> dict[str, str]:
                 continue
             m = _FIELD[key].match(line)
             value = m.group(1) if m else None
-            if m is None and _LABEL_ONLY[key].match(line) and i + 1 < len(lines):
+            if not value and _LABEL_ONLY[key].match(line) and i + 1 < len(lines):  # "发布日期：" | "2025-01-27"
                 value = lines[i + 1]
             if value is None:
                 continue
@@ -146,19 +179,12 @@ def _parts(page: Page) -> list[str]:
 
 def read_detail(page: Page, list_date: str | None = None) -> DetailInfo:
     fields = _fields(page)
-    published, source = None, None
-    for value, origin in (
-        (page.meta("PubDate", "firstpublishedtime", "publishdate", "pubdate"), "meta"),
-        (fields.get("published"), "page"),
-        (list_date, "list"),
-        (fields.get("written"), "written"),
-    ):
-        published = iso_date(value)
-        if published:
-            source = origin
-            break
+    published = published_date(
+        page.meta("PubDate", "firstpublishedtime", "publishdate", "pubdate"),
+        fields.get("published"),
+        list_date,
+        fields.get("written"),
+    )
     publishers = [p for p in (page.meta("ContentSource"), fields.get("publisher")) if p]
     images = len(page.sel.xpath("//body//img[not(ancestor::header) and not(ancestor::*[contains(@class,'logo')])]"))
-    return DetailInfo(
-        _title(page), published, source, publishers, fields.get("index_no"), _attachments(page), _parts(page), images
-    )
+    return DetailInfo(_title(page), published, publishers, fields.get("index_no"), _attachments(page), _parts(page), images)

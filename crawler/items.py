@@ -5,6 +5,8 @@
   A 304 answer to a revalidation is a ``Capture`` of the bytes archived before.
 * ``ReportFound``: one annual report: who, which year, when published, and
   its sources (the page, its continuation pages, its attachments).
+* ``ListWalk``: how much of one list a walk saw (recorded when it starts and
+  when it ends; see ``crawler.coverage``).
 * ``Problem``: something that kept a page from being read: ``blocked`` (WAF
   challenge), ``robots_disallowed``, ``http_error``, ``unreachable``,
   ``oversize``, ``redirect_loop``, ``offsite``, ``soft_404``.
@@ -59,13 +61,16 @@ class ReportFound:
     agency_name: str | None
     attribution: str | None  # title, metadata or owner
     published: str | None  # YYYY-MM-DD
-    published_source: str | None  # meta, page, list or written (成文日期)
+    published_source: str | None  # meta, page (the visible 发布日期), list or written (成文日期)
     index_no: str | None
     listed_title: str
     listed_date: str | None
     parts: list[str] = field(default_factory=list)
     attachments: list[dict] = field(default_factory=list)  # url, name, kind (as linked)
     images: int = 0
+    published_meta: str | None = None  # <meta PubDate>, kept when the visible date was used
+    published_visible: str | None = None  # the visible 发布日期 / 发布时间 / 日期： / 时间
+    published_why: str | None = None  # which date was used and why
     type: str = "report"
 
 
@@ -81,3 +86,24 @@ class Problem:
     agency_id: str | None = None  # a report page that could not be read: whose, and for which
     year: int | None = None  # year, as its list entry's title names them (else None)
     type: str = "problem"
+
+
+@dataclass
+class ListWalk:
+    portal: str
+    url: str  # the list's first page (a configured start URL, or a per-year sub-column)
+    parent_url: str | None
+    family: str
+    started_at: str
+    ended_at: str | None  # None: under way (still so in the archive: the crawl was cut short)
+    pages: int
+    items: int  # entries found on its pages
+    kept: int  # of which the selection kept (reports, or titles cut short)
+    sources: str | None  # where items were read: api, comment, json, markup, script
+    pager: str  # single, followed, unfollowed
+    ended: str | None  # last_page, repeated, no_news, limit, failed
+    seen: str | None  # full, new_only, partial
+    warning: str | None  # list_unreadable, list_empty, pager_unreadable, list_failed, list_limit
+    warning_url: str | None
+    detail: str | None
+    type: str = "list_walk"

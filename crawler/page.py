@@ -8,7 +8,7 @@ declared charset, then GB18030) and parsed with parsel.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import urljoin, urlsplit
 
@@ -25,7 +25,8 @@ _VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script) and not(parent::
 _ANCHORS = etree.XPath("//a[@href]")
 _METAS = etree.XPath("//meta[@name]")
 _TEXT = etree.XPath(".//text()", smart_strings=False)
-_CONTAINER = etree.XPath("ancestor::*[self::li or self::tr or self::dd or self::dt][1]")
+_HREFS = etree.XPath("descendant-or-self::a/@href", smart_strings=False)
+_CLIMB = 4  # ancestors of a list link searched for its date (td → tr, dt → dl …)
 
 
 def iso_date(text: str | None) -> str | None:
@@ -49,7 +50,64 @@ def clean(text: str | None) -> str:
 class Link:
     url: str
     text: str  # the anchor's title attribute when it has one (lists cut the text short), else its text
-    container: str  # text of the list item / table row around it (for its date)
+    node: etree._Element = field(repr=False, compare=False)
+
+    @cached_property
+    def date(self) -> str | None:
+        """The date a list shows with this link (see ``item_date``)."""
+        return item_date(self.node, self.text)
+
+
+def _text(node: etree._Element, tail: bool = False) -> str:
+    text = " ".join(_TEXT(node)) if isinstance(node.tag, str) else ""
+    return text + " " + (node.tail or "") if tail else text
+
+
+def _holds_other_link(node: etree._Element, href: str) -> bool:
+    return isinstance(node.tag, str) and any(h != href for h in _HREFS(node))
+
+
+def _beside(node: etree._Element, href: str) -> str | None:
+    """A date in the elements next to ``node``, up to the nearest one holding another
+    item's link: following ones first (``<td>`` after ``<td>``, ``<dd>`` after ``<dt>``,
+    ``<span>`` after ``<a>``), then preceding ones (a date printed before the title) when
+    nothing but this item precedes it (in a flat run of items, what precedes a title is
+    the previous item's)."""
+    if date := iso_date(node.tail):
+        return date
+    for sibling in node.itersiblings():
+        if _holds_other_link(sibling, href):
+            break
+        if date := iso_date(_text(sibling, tail=True)):
+            return date
+    before = []
+    for sibling in node.itersiblings(preceding=True):
+        if _holds_other_link(sibling, href):
+            return None  # a flat run of items: what precedes is the previous item's
+        before.append(sibling)
+    for sibling in before:
+        if date := iso_date(_text(sibling, tail=True)):
+            return date
+    return None
+
+
+def item_date(anchor: etree._Element, title: str = "") -> str | None:
+    """The date shown with a list link: inside the anchor beside the title, else in the
+    elements around it (the next ``<td>``, a ``<span>`` after the link, the ``<dd>``
+    after its ``<dt>``, a date ``<div>`` in the same item), climbing from the anchor
+    while the ancestor holds no other item's link; a date inside the title itself last."""
+    own = clean(_text(anchor))
+    if date := iso_date(own.replace(title, " ") if title else own):
+        return date
+    href, node = anchor.get("href", ""), anchor
+    for _ in range(_CLIMB):
+        if date := _beside(node, href):
+            return date
+        parent = node.getparent()
+        if parent is None or _holds_other_link(parent, href):
+            break
+        node = parent
+    return iso_date(own)
 
 
 @dataclass
@@ -78,7 +136,7 @@ class Page:
 
     @cached_property
     def sel(self) -> Selector:
-        return Selector(text=self.text or "<html></html>", base_url=self.url)
+        return Selector(text=self.text or "<html></html>", type="html", base_url=self.url)  # JSON answers too
 
     @cached_property
     def _metas(self) -> dict[str, str]:
@@ -116,10 +174,7 @@ class Page:
             url = self.absolute(a.get("href", ""))
             if url is None:
                 continue
-            text = clean(a.get("title") or "".join(_TEXT(a)))
-            box = _CONTAINER(a)
-            container = clean(" ".join(_TEXT(box[0]))) if box else text
-            out.append(Link(url, text, container))
+            out.append(Link(url, clean(a.get("title") or "".join(_TEXT(a))), a))
         return out
 
     @cached_property

@@ -13,14 +13,14 @@ from pathlib import PurePosixPath
 
 from scrapy.exceptions import DropItem
 
-from archive import ingest
+from archive import ingest, list_walks
 from archive.extract import ZIP_ERRORS, sniff
 from archive.schema import open_archive
 from archive.store import now
 
 from .detail import ATTACHMENT_TYPES
 from .hold import ReportHold
-from .items import Capture, Fetched, Problem, ReportFound
+from .items import Capture, Fetched, ListWalk, Problem, ReportFound
 
 MAX_ZIP_MEMBERS = 200
 MAX_ZIP_MEMBER_BYTES = 200 * 1024 * 1024
@@ -117,13 +117,18 @@ def _members(body: bytes, spider) -> list[dict]:
     return out
 
 
-RECORDS = {Capture: "capture", Problem: "problem", ReportFound: "sighting"}
+RECORDS = {Capture: "capture", Problem: "problem", ReportFound: "sighting", ListWalk: "list_walk"}
 
 
 class ArchiveSink:
     """Records into the archive on this machine, one short transaction per batch."""
 
-    RECORDERS = {"capture": ingest.record_capture, "problem": ingest.record_problem, "sighting": ingest.record_sighting}
+    RECORDERS = {
+        "capture": ingest.record_capture,
+        "problem": ingest.record_problem,
+        "sighting": ingest.record_sighting,
+        "list_walk": list_walks.record_walk,
+    }
     FAILURES = (sqlite3.Error, OSError)  # a full disk …: the batch is lost, its URLs fetched again next run
 
     def __init__(self, crawler):
@@ -212,7 +217,7 @@ class ArchivePipeline:
             ready = self.hold.hold(item)
         else:
             self._batch.append((kind, vars(item)))  # shallow: the record functions only read it
-            ready = self.hold.outcome(item.url, getattr(item, "requested_url", None))
+            ready = self.hold.outcome(item.url, getattr(item, "requested_url", None)) if kind != "list_walk" else []
         self._batch += [("sighting", vars(r)) for r in ready]
         if len(self._batch) >= self.BATCH_ITEMS or time.monotonic() - self._batch_started >= self.BATCH_SECONDS:
             self.flush()

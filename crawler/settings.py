@@ -53,6 +53,10 @@ HTTPERROR_ALLOW_ALL = False
 DNS_RESOLVER = "crawler.addresses.GuardedResolver"  # internal addresses refused after resolution
 NIANBAO_ALLOW_NETWORKS: list[str] = []  # …except these (crawl.allow_networks: the demo's loopback)
 TELNETCONSOLE_ENABLED = False  # no listening console on a crawl host
+# Scrapy 2.19's remote control: an HTTP endpoint that runs code sent to it, and token
+# files in the home directory. A crawl host listens on nothing.
+REMOTE_CONTROL_ENABLED = False
+DOWNLOADER = "crawler.downloader.PerHostDownloader"  # one request per host even at DOWNLOAD_DELAY = 0
 
 # Every middleware wraps every callback output in another async generator; the
 # ones this crawler has no use for (no depth limit, no HTTP auth, no meta-copy

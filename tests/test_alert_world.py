@@ -32,7 +32,7 @@ from scheduler import EXIT_UNDELIVERED, cli
 
 REGIONS = ("410702", "410703", "410704", "410705", "410802", "410803", "410804", "431202", "431203", "431204")
 TODAY = date(2025, 6, 1)
-LINE = re.compile(r"^- (\S+) · (\S+) · (.+?)（(\d{4})）：")
+LINE = re.compile(r"^- (.+?) · (\S+) · (.+?)（(\d{4})）：")  # the place is the code and its name
 
 
 def _agencies() -> list[Agency]:
@@ -209,14 +209,15 @@ def test_every_channel_gets_its_findings_once_in_order_within_its_limits(world, 
         assert len(body["markdown"]["content"].encode()) <= LIMITS["wecom"].max_bytes
     assert {k for body in generic.accepted for k in (f["key"] for f in body["findings"])} == set(_routed(db, Route()))
     # a county office hears about its own county only
-    assert {r[:6] for t in county.texts() for r in re.findall(r"^- (\d+) · ", t, re.M)} == {"410703"}
+    assert {r[:6] for t in county.texts() for r in re.findall(r"^- (\d+) ", t, re.M)} == {"410703"}
     assert "410702" not in "".join(county.texts()) and "甲县" not in "".join(county.texts())
 
     # the summaries say what `nianbao check` says, for the same region
     assert f"当前问题（共 317 条）：{_check_counts(root)}" in wecom.texts()[0]
     assert f"：{_check_counts(root, '4107')}" in ding.texts()[0]
     assert f"：{_check_counts(root, '410703')}" in county.texts()[0]
-    assert "[在归档中查看：4107 · 2024 年度](https://nianbao.example.gov.cn/-/nianbao?region=4107&year=2024)" in ding.texts()[0]
+    link = f"[在归档中查看：{place('4107')} · 2024 年度](https://nianbao.example.gov.cn/-/nianbao?region=4107&year=2024)"
+    assert link in ding.texts()[0] and place("4107") == "4107 河南省新乡市"
     # email: one message with the 4312 findings in its table and its CSV
     ((_, message, _),) = inbox.messages
     assert f"：{_check_counts(root, '4312')}" in message.get_body(("plain",)).get_content()
@@ -224,7 +225,11 @@ def test_every_channel_gets_its_findings_once_in_order_within_its_limits(world, 
     rows = list(csv.DictReader(io.StringIO(attachment.get_content().lstrip("\ufeff"))))
     assert [r["标识"] for r in rows] == _routed(db, routes["mail-4312"])
     html_body = message.get_body(("html",)).get_content()
-    assert html_body.index("431202（") < html_body.index("431203（") < html_body.index("431204（")
+    assert (
+        html_body.index(f"{place('431202')}（")
+        < html_body.index(f"{place('431203')}（")
+        < html_body.index(f"{place('431204')}（")
+    )
     assert results["log"].told == 317
 
     # a second run tells nobody anything

@@ -97,16 +97,16 @@ def test_email_has_an_html_table_a_text_alternative_and_a_csv(tmp_path, smtp):
     html = message.get_body(("html",)).get_content()
     text = message.get_body(("plain",)).get_content()
     # grouped by region, then kind: each county's header row precedes its own agencies only
-    for i, region in enumerate(("410701", "410702", "410703")):
+    for i, region in enumerate(("410701 河南省新乡市", "410702 河南省新乡市红旗区", "410703 河南省新乡市卫滨区")):
         assert f"{region}（5 条）" in html and "缺报（5）" in html
         assert html.index(f"县{i}人民政府") > html.index(f"{region}（5 条）")
-    assert "<table" in html and "按地区" in text and "- 410702：缺报 5" in text
+    assert "<table" in html and "按地区" in text and "- 410702 河南省新乡市红旗区：缺报 5" in text
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_filename() == "nianbao-findings.csv"
     raw = attachment.get_content()
     raw = raw.decode() if isinstance(raw, bytes) else raw
     rows = list(csv.DictReader(io.StringIO(raw.lstrip("\ufeff"))))
-    assert len(rows) == 15 and {r["类别"] for r in rows} == {"缺报"} and rows[0]["行政区划"] == "410701"
+    assert len(rows) == 15 and {r["类别"] for r in rows} == {"缺报"} and rows[0]["行政区划"] == "410701 河南省新乡市"
     assert {r["标识"] for r in rows} == {r["key"] for r in feeder.db.query("select key from compliance")}
 
 
@@ -251,7 +251,7 @@ def test_the_summary_rolls_regions_up_until_it_fits():
 
     text = summary_text([2024], Scope("全部", ()), Counter(new=2400), totals, 80, style, fits)
     assert fits(text) and "当前问题（共 2400 条）：缺报 1800，迟报 600" in text
-    assert "- 11：缺报 60，迟报 20" in text  # 600 counties rolled up to 30 provinces
+    assert "- 11 北京市：缺报 60，迟报 20" in text  # 600 counties rolled up to 30 provinces
     assert "410101" not in text
 
 
@@ -411,4 +411,5 @@ def test_text_from_the_archive_cannot_carry_markup_into_a_robot_message():
 
 
 def test_places_are_rendered_in_one_function():
-    assert place("410702") == "410702" and place(None) == "无区划"
+    assert place("410702") == "410702 河南省新乡市红旗区" and place(None) == "无区划"
+    assert place("410799") == "410799 河南省新乡市"  # a code the data does not name: the region containing it

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from archive_helpers import Feeder, html
 
-from archive import ingest
+from archive import ingest, list_walks
 from archive.compliance import check_year, record
 from archive.deadlines import STATUTORY, DeadlineRule, Deadlines
 from archive.report import Report
@@ -237,7 +237,8 @@ def test_check_cli_json_and_exit_status(feeder, tmp_path):
     bad = subprocess.run(base + ["--fail-on", "nope"], capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown kinds nope" in bad.stderr
     text = subprocess.run(base, capture_output=True, text=True).stdout
-    assert "431201 · 缺报" in text and "迟报 1" in text
+    assert "431201 湖南省怀化市\n  缺报（1）" in text and "迟报 1" in text  # the nearest named region
+    assert "431201001000 湖南省怀化市青山区城关镇\n  缺报（1）" in text
 
 
 def test_saved_query_deadlines_are_the_same_rules(tmp_path):
@@ -255,3 +256,64 @@ def test_saved_query_deadlines_are_the_same_rules(tmp_path):
         ):
             got = db.execute(f"select {expr} from (select ? as y, ? as l, ? as g)", [year, level, region]).fetchone()[0]
             assert got == RULES.due(year, level, region).isoformat(), (year, level, region)
+
+
+def _walk(feeder, seen, warning=None, url="http://p/list.html", ended="last_page"):
+    list_walks.record_walk(
+        feeder.db,
+        feeder.run_id,
+        {
+            "portal": "p",
+            "url": url,
+            "family": "trs",
+            "started_at": "s",
+            "ended_at": None if seen is None else "e",
+            "pages": 1,
+            "items": 0 if warning else 9,
+            "kept": 0 if warning else 4,
+            "pager": "single",
+            "ended": None if seen is None else ended,
+            "seen": seen,
+            "warning": warning,
+            "warning_url": url if warning else None,
+            "detail": "第 1 页有列表（列表脚本或数据），但读不出任何条目" if warning else None,
+        },
+    )
+
+
+def test_a_list_not_fully_seen_makes_its_agencies_unreachable_not_missing(feeder):
+    _walk(feeder, "partial", "list_unreadable")
+    findings = check_year(feeder.db, 2024, RULES, date(2025, 6, 1))
+    assert {f.kind for f in findings} == {"unreachable"}
+    f = next(f for f in findings if f.agency_key == "d")
+    assert f.evidence == "http://p/list.html"
+    assert "列表无法解读" in f.detail and "读不出任何条目" in f.detail and "不计为缺报" in f.detail
+    assert not list_walks.fully_seen(feeder.db, "p", feeder.run_id)
+    # the next crawl reads the whole list: what is not on it is missing
+    feeder.run_id = ingest.start_run(feeder.db, ["p"])
+    feeder.capture("http://p/list.html", b"<html>list v2</html>", "html", role="list")
+    _walk(feeder, "full")
+    assert {k for k, _ in _kinds(feeder, 2024, date(2025, 6, 1))} == {"missing"}
+    assert list_walks.fully_seen(feeder.db, "p", feeder.run_id)
+
+
+def test_a_walk_cut_short_or_a_stop_at_nothing_new(feeder):
+    _walk(feeder, None)  # started, never ended: the crawl was killed
+    findings = check_year(feeder.db, 2024, RULES, date(2025, 6, 1))
+    assert {f.kind for f in findings} == {"unreachable"} and all("抓取中断" in f.detail for f in findings)
+    # a walk that stopped at the first page with nothing new (earlier crawls walked the rest):
+    # enough to say a report is not there, not enough to say one has gone (#19)
+    feeder.run_id = ingest.start_run(feeder.db, ["p"])
+    feeder.capture("http://p/list.html", b"<html>list v3</html>", "html", role="list")
+    _walk(feeder, "new_only", ended="no_news")
+    assert {k for k, _ in _kinds(feeder, 2024, date(2025, 6, 1))} == {"missing"}
+    assert not list_walks.fully_seen(feeder.db, "p", feeder.run_id)
+
+
+def test_one_of_two_walks_partial_is_enough_to_withhold_missing(feeder):
+    _walk(feeder, "full")
+    _walk(feeder, "partial", "pager_unreadable", url="http://p/2024n/")
+    kinds = _kinds(feeder, 2024, date(2025, 6, 1))
+    assert {k for k, _ in kinds} == {"unreachable"}
+    row = next(r for r in list_walks.walks(feeder.db, "p", feeder.run_id) if r["seen"] == "partial")
+    assert row["warning"] == "pager_unreadable" and row["warning_url"] == "http://p/2024n/"

@@ -8,6 +8,7 @@ second time on the same data directory to check that it is incremental.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -68,9 +69,19 @@ def _of(feed, kind, portal=None):
 
 
 FAMILY_PORTALS = ["trs-0", "gdpost-1", "gkmlpt-2", "hanweb-3", "shtml_uuid-4", "vsb-5", "nextlink-6", "auto-7"]
+# the list layouts real portals use (crawler/mock/world.LAYOUTS); jspager: only its first page is readable
+LAYOUT_PORTALS = [
+    "comment-11",
+    "script_json-12",
+    "search_api-13",
+    "hanweb_json-14",
+    "sibling_dates-15",
+    "year_tabs-16",
+    "jspager-18",
+]
 
 
-@pytest.mark.parametrize("portal_id", FAMILY_PORTALS)
+@pytest.mark.parametrize("portal_id", FAMILY_PORTALS + LAYOUT_PORTALS)
 def test_family_finds_exactly_the_reports(crawled, portal_id):
     portal = crawled["world"].portal(portal_id)
     expected = {e["url"]: e for e in portal.expected_reports()}
@@ -80,6 +91,8 @@ def test_family_finds_exactly_the_reports(crawled, portal_id):
     for url, e in expected.items():
         r = found[url]
         assert (r["agency_id"], r["year"], r["published"]) == (e["agency_id"], e["year"], e["published"]), r["title"]
+        assert r["published_source"] == e["published_source"], r["title"]
+        assert r["listed_date"] == e["published"], r["title"]  # the list's own date, wherever the list shows it
         assert sorted(a["url"] for a in r["attachments"]) == e["attachments"]
         assert r["parts"] == e["parts"]
     distractors = {portal.url(i.path) for i in portal.items if not i.report}
@@ -196,3 +209,103 @@ def test_crawls_land_in_the_archive_once(crawled):
     problems = {(p["portal"], p["kind"]) for p in db.query("select portal, kind from problems where run_id = ?", [runs[0]["id"]])}
     assert problems == {(p.id, kind) for p in crawled["world"].portals for kind, _ in p.expected_problems()}
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+
+
+def _walks(crawled, portal_id):
+    return [w for w in _of(crawled["feed"], "list_walk", portal_id) if w["ended_at"]]
+
+
+@pytest.mark.parametrize(
+    "portal_id, sources",
+    [
+        ("trs-0", "markup"),
+        ("comment-11", "comment"),
+        ("script_json-12", "script"),
+        ("search_api-13", "api,json"),
+        ("hanweb_json-14", "api,json"),
+        ("sibling_dates-15", "markup"),
+    ],
+)
+def test_every_list_is_walked_in_full_and_says_where_its_items_were(crawled, portal_id, sources):
+    portal = crawled["world"].portal(portal_id)
+    (walk,) = _walks(crawled, portal_id)
+    assert walk["seen"] == "full" and walk["warning"] is None and walk["ended"] == "last_page"
+    assert walk["sources"] == sources and walk["pager"] == "followed" and walk["pages"] >= 3
+    assert walk["items"] == len(portal.items) and walk["kept"] == len(portal.expected_reports())
+
+
+def test_per_year_sub_columns_are_walked(crawled):
+    portal = crawled["world"].portal("year_tabs-16")
+    walks = {w["url"]: w for w in _walks(crawled, "year_tabs-16")}
+    column = portal.start_urls[0]
+    assert set(walks) == {column, column + "2024n/", column + "2023n/"}
+    assert walks[column]["seen"] == "full" and walks[column]["items"] == 0  # tabs only
+    for year in (2023, 2024):
+        sub = walks[f"{column}{year}n/"]
+        assert sub["parent_url"] == column and sub["seen"] == "full" and sub["pager"] == "followed"
+        assert sub["kept"] == sum(1 for i in portal.items if i.report and i.year == year)
+
+
+def test_visible_date_wins_over_a_regenerated_meta_date(crawled):
+    portal = crawled["world"].portal("comment-11")
+    regenerated = {portal.url(i.path): i for i in portal.items if i.special == "meta_regen"}
+    reports = [r for r in _of(crawled["feed"], "report", "comment-11") if r["url"] in regenerated]
+    assert len(reports) == len(regenerated) >= 3
+    for r in reports:
+        item = regenerated[r["url"]]
+        assert (r["published"], r["published_source"]) == (item.published.isoformat(), "page")
+        assert r["published_meta"] == "2025-06-18" and r["published_visible"] == item.published.isoformat()
+        assert "meta PubDate 2025-06-18" in r["published_why"] and "采用页面日期" in r["published_why"]
+
+
+@pytest.mark.parametrize(
+    "portal_id, warning, pager",
+    [("unreadable-17", "list_unreadable", "unfollowed"), ("jspager-18", "pager_unreadable", "unfollowed")],
+)
+def test_a_list_that_cannot_be_fully_read_says_so(crawled, portal_id, warning, pager):
+    portal = crawled["world"].portal(portal_id)
+    (walk,) = _walks(crawled, portal_id)
+    assert (walk["seen"], walk["warning"], walk["pager"]) == ("partial", warning, pager)
+    assert walk["warning_url"] == portal.start_urls[0] and walk["pages"] == 1
+    assert walk["kept"] == len(portal.expected_reports())
+
+
+def test_coverage_lands_in_the_archive_per_run(crawled):
+    db = open_archive(crawled["dir"] / "data" / "archive.db")
+    runs = [r["id"] for r in db.query("select id from crawl_runs order by id")]
+    walks = list(db.query("select * from list_walks where run_id = ?", [runs[0]]))
+    assert len(walks) == len(_of(crawled["feed"], "list_walk")) - len(walks)  # each walk: started, ended
+    assert all(w["ended_at"] and w["seen"] for w in walks)
+    partial = {w["portal"] for w in walks if w["seen"] == "partial"}
+    # the hostile portals' lists were not read; the unreadable layouts say why
+    assert partial == {"robots-8", "waf521-9", "waf412-10", "unreadable-17", "jspager-18"}
+    second = {w["portal"]: w["seen"] for w in db.query("select * from list_walks where run_id = ?", [runs[1]])}
+    assert second["trs-0"] == "new_only"  # nothing new on its first page: stopped there
+
+
+def test_one_request_per_host_at_any_delay_and_no_remote_control(tmp_path):
+    """DOWNLOAD_DELAY 0 (AutoThrottle off too, so nothing else spaces requests out) with
+    every answer taking 50 ms: no host ever has two requests in flight (the server counts
+    them), while hosts are crawled side by side. Scrapy's remote-control endpoint stays
+    off: no job file with its token appears."""
+    portals = ["trs-0", "hanweb-3", "search_api-13", "sibling_dates-15"]
+    with MockServer("test", latency=0.05) as mock:
+        config = tmp_path / "config.yaml"
+        config.write_text(config_yaml(mock.world, delay=0, concurrency=32), encoding="utf-8")
+        run = RUN.replace("feed=sys.argv[3]", "portals=sys.argv[3].split(','), feed=sys.argv[4], AUTOTHROTTLE_ENABLED=False")
+        home = tmp_path / "home"
+        out = subprocess.run(
+            [sys.executable, "-c", run, str(config), str(tmp_path / "data"), ",".join(portals), str(tmp_path / "feed.jsonl")],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "HOME": str(home), "XDG_STATE_HOME": str(home / "state")},
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        log = mock.stats()
+    hosts = {mock.world.portal(p).ip for p in portals}
+    assert {r[0] for r in log} == hosts and len(log) > 60
+    assert max(r[7] for r in log) == 0  # never a second request to a host before the first was answered
+    spans = {ip: (min(r[4] for r in log if r[0] == ip), max(r[4] for r in log if r[0] == ip)) for ip in hosts}
+    assert max(s for s, _ in spans.values()) < min(e for _, e in spans.values())  # the hosts in parallel
+    assert not [p for p in home.rglob("*") if "scrapy" in str(p) or "job_files" in str(p)]  # no remote-control job file

@@ -36,9 +36,13 @@ def expected_findings(world: World, year: int) -> set[tuple[str, str]]:
             out |= {("unreachable", a.id) for a in portal.agencies}
             continue
         published = {i.agency.id for i in portal.items if i.report and i.year == year}
-        out |= {("missing", a.id) for a in portal.agencies if a.id not in published}
+        unseen = "unreachable" if portal.hidden else "missing"  # a list not fully read accuses nobody
+        out |= {(unseen, a.id) for a in portal.agencies if a.id not in published}
         for item in portal.items:
             if not item.report or item.year != year:
+                continue
+            if item.id in portal.hidden:  # on the list, where no crawl can read it
+                out.add(("unreachable", item.agency.id))
                 continue
             if item.special in ("soft404", "offhost", "loop"):  # listed, but the page cannot be read
                 out.add(("unreachable" if item.title_agency else "missing", item.agency.id))
@@ -51,6 +55,22 @@ def expected_findings(world: World, year: int) -> set[tuple[str, str]]:
             elif item.base.name in INCONSISTENT_BASES:
                 out.add(("inconsistent", item.agency.id))
     return out
+
+
+def _datasette(data: Path, path: str) -> list[dict]:
+    """Rows as Datasette serves them (the same metadata as ``nianbao serve``)."""
+    import asyncio
+    from urllib.parse import quote
+
+    from archive.web import make_datasette
+
+    async def get():
+        ds = make_datasette(data / "archive.db")
+        response = await ds.client.get(f"/archive/{quote(path, safe='/?=&.')}&_shape=array")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return asyncio.run(get())
 
 
 def _run(config: Path, data: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -102,6 +122,21 @@ def test_one_cycle_finds_exactly_what_the_world_holds_and_alerts_once(setup, moc
     assert sorted(told) == sorted(expected)
     assert "提醒 ops：已告知" in first.stdout
 
+    # an unreadable list: its agencies are unreachable with the evidence (URL and class),
+    # in the archive, the email, the webhook and Datasette — never missing
+    for portal_id, name in (("unreadable-17", "列表无法解读"), ("jspager-18", "分页无法跟进")):
+        portal = mock.world.portal(portal_id)
+        url = portal.start_urls[0]
+        rows = list(db.query("select * from compliance where year = 2024 and evidence = ?", [url]))
+        assert rows and all(r["kind"] == "unreachable" and name in r["detail"] for r in rows)
+        assert {r["agency_key"] for r in rows} == {i.agency.id for i in portal.items if i.id in portal.hidden and i.year == 2024}
+        assert name in body and url in body
+        hooked = [f for f in received[1][1]["findings"] if f["evidence"] == url]
+        assert len(hooked) == len(rows) and all(name in f["detail"] for f in hooked)
+    assert _datasette(data, "compliance.json?kind=unreachable&evidence=" + mock.world.portal("unreadable-17").start_urls[0])
+    walks = _datasette(data, "list_walks.json?warning=list_unreadable")
+    assert [w["portal"] for w in walks] == ["unreadable-17"]
+
     # the next run finds the same and tells nobody anything
     second = _run(config, data)
     assert second.returncode == 0, second.stderr[-3000:]
@@ -145,7 +180,7 @@ def test_run_reports_a_bad_config_line(tmp_path):
     assert f"{bad}:5: schedule.jobs[0].cron:" in out.stderr and "mon … sun" in out.stderr
 
 
-def test_findings_as_json_for_scripts(setup):
+def test_findings_as_json_for_scripts(setup, mock):
     config, data, *_ = setup
     assert _run(config, data, "--no-alert").returncode == 0
     out = subprocess.run(
@@ -173,6 +208,9 @@ def test_findings_as_json_for_scripts(setup):
     assert out.returncode == 1  # there is a missing report
     kinds = {json.loads(line)["kind"] for line in out.stdout.splitlines()}
     assert "missing" in kinds and "late" in kinds
+    text = subprocess.run([a for a in out.args if a != "--json"], capture_output=True, text=True, timeout=120).stdout
+    evidence = mock.world.portal("unreadable-17").start_urls[0]
+    assert "门户无法访问" in text and "列表无法解读" in text and f"证据：{evidence}" in text
 
 
 def test_progress_is_a_bar_on_a_terminal_and_lines_in_a_log():

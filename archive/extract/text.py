@@ -39,6 +39,7 @@ _HORIZONTAL = set("-=─━═")
 _RULER = re.compile(r"^\s*-{2,}(?:\s+-+)+\s*$")
 _LAYOUT_GAP = re.compile(r"[^ \t\u3000](?: {2,}|\u3000+)[^ \t\u3000]")
 _BLANKISH = "\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff"
+_CELL_SPACE = " " + _BLANKISH  # what is stripped around a cell's text
 BLANK_CELL = "\u00a0"  # a cell printed blank on a line of its own (``&nbsp;``), told apart from an empty line
 
 
@@ -229,56 +230,29 @@ def _pipe_cells(raw: str, style: PipeStyle) -> list[str]:
 
 
 _TABLEISH = re.compile(r"[-=─━═]{2}|[│┃║]")  # what a rule, a ruler or a box-drawn row needs
+# what a line needs to be anything but one cell: separators, aligned columns, rules and boxes
+_SPECIAL = re.compile(r"[\t|│┃║─━═]|[-=]{2}|\S(?: {2}|\u3000)|\A\s*\u00a0")
 
 
-def _blocks(raw_lines: list[str]) -> list[tuple[str, list[str]]]:
-    """Split into ("box", lines), ("ruler", lines) and ("line", [line]) blocks."""
-    out: list[tuple[str, list[str]]] = []
-    i, n = 0, len(raw_lines)
-    while i < n:
-        line = raw_lines[i]
-        if (
-            "─" not in line
-            and "-" not in line
-            and "═" not in line
-            and "│" not in line
-            and "┃" not in line
-            and "║" not in line
-            and "=" not in line
-            and "━" not in line
-        ):
-            out.append(("line", [line]))
-            i += 1
-            continue
-        if not _TABLEISH.search(line):
-            out.append(("line", [line]))
-            i += 1
-            continue
-        if (
-            _is_border(line)
-            and not _MD_SEPARATOR.match(line.strip())
-            or (_is_box_content(line) and any(c in line for c in "│┃║"))
-        ):
-            j = i
-            while j < n and (_is_border(raw_lines[j]) or _is_box_content(raw_lines[j])):
-                j += 1
-            block = raw_lines[i:j]
-            if sum(_is_border(b) for b in block) >= 2 and any(_is_box_content(b) for b in block):
-                out.append(("box", block))
-                i = j
-                continue
-        if _RULER.match(line):
-            j = i + 1
-            while j < n and raw_lines[j].strip() and not _RULER.match(raw_lines[j]):
-                j += 1
-            if j < n and _RULER.match(raw_lines[j]) and j == i + 1:
-                j += 1  # an empty table: two rulers
-            out.append(("ruler", raw_lines[i:j]))
-            i = j + (1 if j < n and _RULER.match(raw_lines[j]) else 0)
-            continue
-        out.append(("line", [line]))
-        i += 1
-    return out
+def _block_at(raw_lines: list[str], i: int) -> tuple[str, list[str], int] | None:
+    """A box-drawn table or a ruler table starting at line ``i``: (kind, its lines, the line
+    after it); None when line ``i`` starts neither."""
+    line, n = raw_lines[i], len(raw_lines)
+    if (_is_border(line) and not _MD_SEPARATOR.match(line.strip())) or (_is_box_content(line) and any(c in line for c in "│┃║")):
+        j = i
+        while j < n and (_is_border(raw_lines[j]) or _is_box_content(raw_lines[j])):
+            j += 1
+        block = raw_lines[i:j]
+        if sum(_is_border(b) for b in block) >= 2 and any(_is_box_content(b) for b in block):
+            return "box", block, j
+    if _RULER.match(line):
+        j = i + 1
+        while j < n and raw_lines[j].strip() and not _RULER.match(raw_lines[j]):
+            j += 1
+        if j < n and _RULER.match(raw_lines[j]) and j == i + 1:
+            j += 1  # an empty table: two rulers
+        return "ruler", raw_lines[i:j], j + (1 if j < n and _RULER.match(raw_lines[j]) else 0)
+    return None
 
 
 def _double_spaced(raw_lines: list[str]) -> bool:
@@ -323,7 +297,7 @@ def _plain(line: str, style: PipeStyle, raw: str, space: int) -> Line | None:
     if not stripped:
         return None
     if "\t" in line:
-        cells = [c.strip(" " + _BLANKISH) for c in line.split("\t")]
+        cells = [c.strip(_CELL_SPACE) for c in line.split("\t")]
         return Line(cells, hard=True, grid=True, spans=_indices(cells), space=space)
     if _MD_SEPARATOR.match(stripped):
         return None
@@ -366,32 +340,42 @@ def text_lines(text: str) -> list[Line]:
         pending.clear()
 
     layout_space: tuple[str, int] | None = None
-    for number, (kind, block) in enumerate(_blocks(raw_lines), start=1):
-        if kind == "line":
-            raw = block[0]
-            if _single(raw):
-                pending.append(raw)
-                continue
+    i, n = 0, len(raw_lines)
+    while i < n:
+        raw = raw_lines[i]
+        number = i + 1
+        if not _SPECIAL.search(raw):  # most lines: a paragraph or one cell of its own
+            pending.append(raw)
+            i += 1
+            continue
+        found = _block_at(raw_lines, i) if _TABLEISH.search(raw) else None
+        if found is not None:
+            kind, block, i = found
             if pending:
                 flush_soft()
-            # consecutive separated rows share one space (cell order), consecutive aligned rows
-            # another (display columns); the two are never compared
-            kind = "cells" if "\t" in raw or "|" in raw else "columns"
-            if layout_space is None or layout_space[0] != kind:
-                layout_space = (kind, number)
-            line = _plain(raw, style, raw, layout_space[1])
-            if line is not None:
-                lines.append(line)
+            layout_space = None
+            if kind == "box":
+                lines.extend(_box_lines(block, number))
+            else:
+                segments = [(m.start(), m.end()) for m in re.finditer(r"-+", block[0])]
+                cols = _columns(block[0]) + [len(block[0])]
+                ruler = [(cols[s], cols[e]) for s, e in segments]
+                lines.extend(_ruler_cells(b, ruler, number) for b in block[1:] if b.strip() and not _RULER.match(b))
             continue
-        flush_soft()
-        layout_space = None
-        if kind == "box":
-            lines.extend(_box_lines(block, number))
-        else:
-            segments = [(m.start(), m.end()) for m in re.finditer(r"-+", block[0])]
-            cols = _columns(block[0]) + [len(block[0])]
-            ruler = [(cols[s], cols[e]) for s, e in segments]
-            lines.extend(_ruler_cells(b, ruler, number) for b in block[1:] if b.strip() and not _RULER.match(b))
+        i += 1
+        if "\t" not in raw and "|" not in raw and _single(raw):
+            pending.append(raw)
+            continue
+        if pending:
+            flush_soft()
+        # consecutive separated rows share one space (cell order), consecutive aligned rows
+        # another (display columns); the two are never compared
+        kind = "cells" if "\t" in raw or "|" in raw else "columns"
+        if layout_space is None or layout_space[0] != kind:
+            layout_space = (kind, number)
+        line = _plain(raw, style, raw, layout_space[1])
+        if line is not None:
+            lines.append(line)
     flush_soft()
     return lines
 

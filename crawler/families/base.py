@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..page import Link, Page, iso_date
+from ..page import Link, Page
 
 _NEXT_TEXT = re.compile(r"^(?:下一页|下页|后页|下一頁|next|>|›|»)$", re.I)
 
@@ -31,12 +31,15 @@ class Follow:
     method: str = "GET"
     formdata: dict[str, str] | None = None
     context: dict = field(default_factory=dict)
+    json: dict | None = None  # a JSON request body (list APIs)
+    headers: dict[str, str] | None = None
 
 
 @dataclass
 class Listing:
     entries: list[Entry]
     follow: list[Follow]
+    shell: bool = False  # the page holds no items by design: they come from ``follow`` (a JS shell's API)
 
 
 class Profile:
@@ -70,7 +73,7 @@ class Profile:
             elif not _looks_listed(link):
                 continue
             if url not in out:
-                out[url] = Entry(url, link.text, iso_date(link.container.replace(link.text, " ")) or iso_date(link.container))
+                out[url] = Entry(url, link.text, link.date)
         return list(out.values())
 
     def next_links(self, page: Page) -> list[Follow]:
@@ -81,4 +84,4 @@ class Profile:
 
 def _looks_listed(link: Link) -> bool:
     """Without a family URL pattern: a link in a list row that carries a date."""
-    return len(link.text) >= 6 and iso_date(link.container) is not None
+    return len(link.text) >= 6 and link.date is not None

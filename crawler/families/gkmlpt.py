@@ -33,7 +33,7 @@ class GkmlptProfile(Profile):
             if not m:
                 return Listing(self.entries(page), [])
             api = urljoin(page.url, f"/gkmlpt/api/all/{context.get('category', '0')}?page=1&sid={m.group(1)}")
-            return Listing([], [Follow(api, context={**context, "sid": m.group(1), "page": 1})])
+            return Listing([], [Follow(api, context={**context, "sid": m.group(1), "page": 1})], shell=True)
         try:
             data = json.loads(page.text)
         except ValueError:

@@ -19,9 +19,11 @@ from .scans import photographed_page, scanned_report
 from .world import PDF_BASES, POISON, SPAM_IP, Attachment, Item, Portal, hex32
 
 PER_PAGE = {"trs": 4, "gdpost": 4, "gkmlpt": 4, "hanweb": 3, "shtml_uuid": 4, "vsb": 4, "nextlink": 5}
+JSPAGER_PER_PAGE = 3  # short pages: some of the latest year's reports are beyond the readable first one
 OVERSIZE_BYTES = 3 * 1024 * 1024
 FAULT_BIG_BYTES = 50 * 1024 * 1024  # soak worlds: the 50 MB attachment
 CALENDAR_PAGES = 1000  # "infinite" calendar pagination (more than any list limit)
+REGENERATED = date(2025, 6, 18)  # when the meta_regen pages were last regenerated
 
 
 def _gzip_bomb() -> bytes:
@@ -42,6 +44,7 @@ class Request:
     path: str
     args: dict[str, str]
     headers: dict[str, str]
+    body: bytes = b""
 
 
 @dataclass
@@ -76,13 +79,13 @@ def assign_paths(portal: Portal) -> None:
         "nextlink": ["/nb/list-1.html"],
     }
     portal.start_paths = list(starts[f])
-    if f == "hanweb":
+    if f == "hanweb" and portal.layout is None:
         portal.start_paths.append("/module/xxgk/xxgkAnnualReport.jsp?area=001008003012020&fbtime=2024")
     for item in portal.items:
         d, n = item.published, item.id
         made = d.toordinal() - 1
         item.path = {
-            "trs": f"/zfxxgk/zfxxgknb/{d:%Y%m}/t{date.fromordinal(made):%Y%m%d}_{n}.html",
+            "trs": f"/zfxxgk/zfxxgknb/{_year_dir(portal, item)}{d:%Y%m}/t{date.fromordinal(made):%Y%m%d}_{n}.html",
             "gdpost": f"/xxgk/xxgknb/content/post_{n}.html",
             "gkmlpt": f"/gkmlpt/content/{n // 1_000_000}/{n // 1000}/post_{n}.html",
             "hanweb": f"/art/{d.year}/{d.month}/{d.day}/art_1229850470_{n}.html",
@@ -104,12 +107,21 @@ def assign_paths(portal: Portal) -> None:
             item.parts = [item.path.replace(".html", "_1.html")]
 
 
+def _year_dir(portal: Portal, item: Item) -> str:
+    """``2024n/`` for an item of a per-year sub-column (year_tabs layout), else nothing."""
+    return f"{_column_year(item)}n/" if portal.layout == "year_tabs" else ""
+
+
+def _column_year(item: Item) -> int:
+    return item.year or item.published.year - 1  # a notice about year Y's reports appears in Y+1
+
+
 def _attachment(portal: Portal, item: Item, kind: str) -> Attachment:
     n, d = item.id, item.published
     ext = {"big": "pdf", "scan": "pdf", **POISON}.get(kind, kind)
     name = f"{item.title}.{ext}"
     path = {
-        "trs": f"/zfxxgk/zfxxgknb/{d:%Y%m}/P0{d:%Y%m%d}{n:012d}{'9' if kind == 'big' else ''}.{ext}",
+        "trs": f"{item.path.rsplit('/', 1)[0]}/P0{d:%Y%m%d}{n:012d}{'9' if kind == 'big' else ''}.{ext}",
         "gdpost": f"/attachment/0/599/{n}/{n * 10 + len(kind)}.{ext}",
         "gkmlpt": f"/attachment/0/599/{n}/{n * 10 + len(kind)}.{ext}",
         "hanweb": f"/module/download/downfile.jsp?classid=0&filename={hex32(n, kind)}.{ext}",
@@ -137,12 +149,14 @@ def _head(portal: Portal, item: Item, charset: str = "utf-8") -> str:
     if portal.family == "nextlink":
         return f'<meta charset="{charset}"><title>{html.escape(item.title)}</title>'
     pub = item.published
+    regenerated = item.special == "meta_regen"  # the page was regenerated long after it was published
+    stamp = f"{REGENERATED:%Y-%m-%d} 03:{item.id % 60:02d}" if regenerated else f"{pub:%Y-%m-%d} 09:{item.id % 60:02d}"
     return (
         f'<meta charset="{charset}">'
         f'<meta name="SiteName" content="{portal.county}人民政府">'
         f'<meta name="ColumnName" content="政府信息公开年报">'
         f'<meta name="ArticleTitle" content="{html.escape(item.title)}">'
-        f'<meta name="PubDate" content="{pub:%Y-%m-%d} 09:{item.id % 60:02d}">'
+        f'<meta name="PubDate" content="{stamp}">'
         f'<meta name="ContentSource" content="{html.escape(_publisher(portal, item))}">'
         f"<title>{html.escape(item.title)}_政府信息公开年报_{portal.county}人民政府</title>"
     )
@@ -407,8 +421,18 @@ def _paged(portal: Portal, page: Callable[[int, int, list], tuple[str, str]]) ->
     return out
 
 
+def _trs_paged(portal: Portal, inner: Callable[[int, int, list], str]) -> dict[str, Route]:
+    """A TRS list: index.html (also the column's directory URL), index_1.html …"""
+    out = _paged(
+        portal,
+        lambda k, total, chunk: (f"/zfxxgk/zfxxgknb/{'index.html' if k == 0 else f'index_{k}.html'}", inner(k, total, chunk)),
+    )
+    out["/zfxxgk/zfxxgknb/"] = out["/zfxxgk/zfxxgknb/index.html"]
+    return out
+
+
 def _trs_lists(portal: Portal) -> dict[str, Route]:
-    def page(k: int, total: int, chunk: list) -> tuple[str, str]:
+    def inner(k: int, total: int, chunk: list) -> str:
         rows = "".join(
             f'<li><a href="./{path.split("/zfxxgknb/", 1)[1]}" target="_blank" title="{html.escape(item.title)}">'
             f"{html.escape(_shown(item.title))}<span>{item.published:%Y-%m-%d}</span></a></li>"
@@ -418,15 +442,9 @@ def _trs_lists(portal: Portal) -> dict[str, Route]:
             f"<script>var currentPage = {k}; var countPage = {total};"
             f'createPageHTML(countPage, currentPage, "index", "html");</script>'
         )
-        name = "index.html" if k == 0 else f"index_{k}.html"
-        return (
-            f"/zfxxgk/zfxxgknb/{name}",
-            f'<div class="overview_right"><ul class="list">{rows}</ul><div class="page">{script}</div></div>',
-        )
+        return f'<div class="overview_right"><ul class="list">{rows}</ul><div class="page">{script}</div></div>'
 
-    out = _paged(portal, page)
-    out["/zfxxgk/zfxxgknb/"] = out["/zfxxgk/zfxxgknb/index.html"]
-    return out
+    return _trs_paged(portal, inner)
 
 
 def _gdpost_lists(portal: Portal) -> dict[str, Route]:
@@ -603,6 +621,219 @@ _LISTS = {
 }
 
 
+# ---- list layouts beyond the families' plain ones (world.LAYOUTS) ----------------------------
+
+
+def _trs_row(item: Item, path: str, base: str = "/zfxxgk/zfxxgknb/") -> str:
+    return (
+        f'<li><a href="./{path.split(base, 1)[1]}" target="_blank" title="{html.escape(item.title)}">'
+        f'{html.escape(_shown(item.title))}</a><span class="date">{item.published:%Y-%m-%d}</span></li>'
+    )
+
+
+def _comment_lists(portal: Portal) -> dict[str, Route]:
+    """The static list and its pager call commented out; a script (not served) renders them."""
+
+    def inner(k: int, total: int, chunk: list) -> str:
+        rows = "".join(_trs_row(item, path) for item, path in chunk)
+        return (
+            f'<div class="overview_right"><ul class="list" id="doclist"></ul><!--<ul class="list">{rows}</ul>-->'
+            f'<div class="page"><!--<script>createPageHTML({total}, {k}, "index", "html");</script>--></div>'
+            '<script src="/js/doclist.js"></script></div>'
+        )
+
+    return _trs_paged(portal, inner)
+
+
+def _script_json_lists(portal: Portal) -> dict[str, Route]:
+    """An articleList JavaScript array (unquoted keys, 年月日 dates) a template engine renders."""
+
+    def inner(k: int, total: int, chunk: list) -> str:
+        records = ",".join(
+            f"{{docid: {item.id}, title: {json.dumps(item.title, ensure_ascii=False)}, "
+            f'linkurl: "./{path.split("/zfxxgknb/", 1)[1]}", fbrq: "{item.published:%Y年%m月%d日}"}}'
+            for item, path in chunk
+        )
+        return (
+            f'<ul class="list" id="list"></ul><script>var articleList = [{records}];'
+            "template('list-tpl', {list: articleList});</script>"
+            f'<script>var currentPage = {k}; var countPage = {total};createPageHTML(countPage, currentPage, "index", "html");'
+            "</script>"
+        )
+
+    return _trs_paged(portal, inner)
+
+
+def _search_api_lists(portal: Portal) -> dict[str, Route]:
+    """TRS avalon/trsapi: an empty shell whose script POSTs the column id to a search API."""
+    entries = _listed(portal)
+    size = PER_PAGE["trs"]
+    shell = _page(
+        portal,
+        '<div ms-controller="nblist"><ul><li ms-for="el in @list"><a ms-attr="{href: el.DOCPUBURL}">{{el.DOCTITLE}}</a>'
+        '<span>{{el.DOCRELTIME}}</span></li></ul><div class="page" id="pager"></div></div>'
+        '<script src="/trsapi/js/avalon.js"></script><script>var channelId = "6021";'
+        'var vm = avalon.define({$id: "nblist", list: []});'
+        'function load(page) { $.ajax({url: "/trsapi/search/doc", type: "POST", dataType: "json",'
+        f' data: {{channelid: channelId, page: page, pagesize: {size}, sortfield: "-DOCRELTIME"}},'
+        " success: function (res) { vm.list = res.data.list; pager(res.data.pager); } }); } load(1);</script>",
+    )
+
+    def api(request: Request):
+        if request.method != "POST" or request.args.get("channelid") != "6021":
+            return 200, {"Content-Type": "application/json"}, b'{"code": "-1", "msg": "no such channel"}'
+        page, per = int(request.args.get("page", "1") or 1), int(request.args.get("pagesize", size) or size)
+        chunk = entries[(page - 1) * per : page * per]
+        records = [
+            {
+                "DOCID": item.id,
+                "DOCTITLE": item.title,
+                "DOCPUBURL": portal.url(path),
+                "DOCRELTIME": f"{item.published:%Y-%m-%d} 09:00:00",
+                "CRTIME": "2025-06-18 03:00:00",
+            }
+            for item, path in chunk
+        ]
+        pager = {"pageIndex": page, "pageCount": -(-len(entries) // per), "total": len(entries)}
+        data = json.dumps({"code": "0", "data": {"list": records, "pager": pager}}, ensure_ascii=False).encode()
+        return 200, {"Content-Type": "application/json;charset=UTF-8"}, data
+
+    return {
+        "/zfxxgk/zfxxgknb/": Route(lambda: shell),
+        "/zfxxgk/zfxxgknb/index.html": Route(lambda: shell),
+        "/trsapi/search/doc": Route(handler=api),
+    }
+
+
+def _hanweb_json_lists(portal: Portal) -> dict[str, Route]:
+    """Hanweb JPaaS: a GET with the page number inside a paramJson parameter, answering the
+    rendered <li> markup inside JSON."""
+    entries = _listed(portal)
+    size = PER_PAGE["hanweb"]
+    col = _page(
+        portal,
+        '<div id="8461222" class="xx_list"></div><script>'
+        "$.ajax({url: '/jpaas-jpage-server/front/page/build/unit', type: 'GET', dataType: 'json',"
+        " data: {webId: '3214', pageId: '1229850470', parseType: 'bulidstatic', pageType: 'column',"
+        f" tagId: '当前栏目list', tplSetId: '52c8d1b3f', paramJson: '{{\"pageNo\":1,\"pageSize\":{size}}}'}},"
+        " success: function (d) { $('#8461222').html(d.data.html); } });</script>",
+    )
+
+    def unit(request: Request):
+        try:
+            param = json.loads(request.args.get("paramJson", "{}"))
+        except ValueError:
+            param = {}
+        if request.args.get("pageId") != "1229850470":
+            return 200, {"Content-Type": "application/json"}, b'{"success": false}'
+        page, per = int(param.get("pageNo", 1)), int(param.get("pageSize", size))
+        rows = "".join(
+            f'<li><a href="{path}" target="_blank" title="{html.escape(item.title)}">{html.escape(_shown(item.title))}</a>'
+            f"<span>{item.published:%Y-%m-%d}</span></li>"
+            for item, path in entries[(page - 1) * per : page * per]
+        )
+        data = {
+            "success": True,
+            "data": {"html": f"<ul>{rows}</ul>", "total": len(entries), "pageCount": -(-len(entries) // per)},
+        }
+        return 200, {"Content-Type": "application/json;charset=UTF-8"}, json.dumps(data, ensure_ascii=False).encode()
+
+    return {
+        "/col/col1229850470/index.html": Route(lambda: col),
+        "/jpaas-jpage-server/front/page/build/unit": Route(handler=unit),
+    }
+
+
+def _sibling_date_lists(portal: Portal) -> dict[str, Route]:
+    """Dates beside titles: ``<dt>`` title + ``<dd>`` date on odd pages, a date ``<div>`` after
+    a title ``<div>`` on even ones, in 年月日 and slashed forms."""
+
+    def page(k: int, total: int, chunk: list) -> tuple[str, str]:
+        if k % 2 == 0:
+            rows = "".join(
+                f'<dt><a href="{path}">{html.escape(item.title)}</a></dt><dd>{item.published:%Y年%m月%d日}</dd>'
+                for item, path in chunk
+            )
+            rows = f'<dl class="list">{rows}</dl>'
+        else:
+            rows = "".join(
+                f'<div class="item"><div class="t"><a href="{path}">{html.escape(item.title)}</a></div>'
+                f'<div class="d">{item.published.year}/{item.published.month}/{item.published.day}</div></div>'
+                for item, path in chunk
+            )
+            rows = f'<div class="list">{rows}</div>'
+        nxt = f'<a href="list-{k + 2}.html">下一页</a>' if k + 1 < total else ""
+        return f"/nb/list-{k + 1}.html", f'{rows}<div class="pager">{nxt}</div>'
+
+    return _paged(portal, page)
+
+
+def _year_tab_lists(portal: Portal) -> dict[str, Route]:
+    """The 年报 column holds only year tabs; each year is a TRS list of its own."""
+    by_year: dict[int, list] = {}
+    for item, path in _listed(portal):
+        by_year.setdefault(_column_year(item), []).append((item, path))
+    tabs = " ".join(f'<a href="{y}n/">{y}年度</a>' for y in sorted(by_year, reverse=True))
+    column = _page(portal, f'<div class="tabs">{tabs}</div><div class="overview_right"><p>请选择年度</p></div>')
+    out = {"/zfxxgk/zfxxgknb/": Route(lambda: column), "/zfxxgk/zfxxgknb/index.html": Route(lambda: column)}
+    for year, entries in by_year.items():
+        base = f"/zfxxgk/zfxxgknb/{year}n/"
+        pages = _chunks(entries, PER_PAGE["trs"])
+        for k, chunk in enumerate(pages):
+            rows = "".join(_trs_row(item, path, base) for item, path in chunk)
+            script = f'<script>createPageHTML({len(pages)}, {k}, "index", "html");</script>'
+            body = _page(portal, f'<ul class="list">{rows}</ul><div class="page">{script}</div>')
+            out[base + ("index.html" if k == 0 else f"index_{k}.html")] = Route(lambda b=body: b)
+        out[base] = out[base + "index.html"]
+    return out
+
+
+def _unreadable_lists(portal: Portal) -> dict[str, Route]:
+    """Items rendered from an encrypted blob by a script that is not served: no crawl can read
+    this list (its items are ``portal.hidden``)."""
+    blob = hex32(portal.id, "blob") * 8
+    total = len(_chunks(_listed(portal), PER_PAGE["nextlink"]))
+    body = _page(
+        portal,
+        f'<ul class="list" id="list"></ul><div class="pager">共{total}页</div>'
+        f'<script src="/js/list.min.js"></script><script>var _d = "{blob}"; renderList(decrypt(_d));</script>',
+    )
+    return {"/nb/list-1.html": Route(lambda: body)}
+
+
+def _jspager_lists(portal: Portal) -> dict[str, Route]:
+    """Page 1 as a plain dated table; the later pages only through a JavaScript pager."""
+    pages = _chunks(_listed(portal), JSPAGER_PER_PAGE)
+    rows = "".join(
+        f'<tr><td><a href="{path}">{html.escape(item.title)}</a></td><td>{item.published:%Y-%m-%d}</td></tr>'
+        for item, path in pages[0]
+    )
+    pager = f'<div class="pager"><span>第1/{len(pages)}页</span><a href="javascript:void(0)" onclick="goPage(2)">下一页</a></div>'
+    body = _page(portal, f'<table class="list">{rows}</table>{pager}')
+    return {"/nb/list-1.html": Route(lambda: body)}
+
+
+def hide_unreadable(portal: Portal) -> None:
+    """The items a crawl cannot see in an unreadable layout's list."""
+    if portal.layout == "unreadable":
+        portal.hidden = {item.id for item in portal.items}
+    elif portal.layout == "jspager":
+        pages = _chunks(_listed(portal), JSPAGER_PER_PAGE)
+        portal.hidden = {item.id for chunk in pages[1:] for item, _ in chunk}
+
+
+_LAYOUTS = {
+    "comment": _comment_lists,
+    "script_json": _script_json_lists,
+    "search_api": _search_api_lists,
+    "hanweb_json": _hanweb_json_lists,
+    "sibling_dates": _sibling_date_lists,
+    "year_tabs": _year_tab_lists,
+    "unreadable": _unreadable_lists,
+    "jspager": _jspager_lists,
+}
+
+
 def _hostile(portal: Portal) -> dict[str, Route]:
     if portal.hostile == "waf521":
         script = (
@@ -647,7 +878,7 @@ def routes(portal: Portal) -> tuple[dict[str, Route], str]:
             )
         }, robots
     out = {"/": Route(lambda: _home(portal))}
-    out.update(_LISTS[portal.family](portal))
+    out.update((_LAYOUTS.get(portal.layout) or _LISTS[portal.family])(portal))
     downloads: dict[str, Route] = {}
     for item in portal.items:
         for path, route in _report_pages(portal, item).items():

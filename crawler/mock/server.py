@@ -47,7 +47,7 @@ class Portals:
             table, robots = routes(portal)
             self.hosts[portal.ip] = Host(table, robots)
         self.hosts[SPAM_IP] = Host({"*": Route(_spam_page)}, "User-agent: *\nAllow: /\n")
-        self.log: list[tuple] = []  # ip, method, uri, status, time, user-agent, referer
+        self.log: list[tuple] = []  # ip, method, uri, status, time, user-agent, referer, others in flight
 
     def answer(self, ip: str, request: Request) -> tuple[int, dict[str, str], bytes]:
         if ip == CONTROL_IP:
@@ -76,12 +76,14 @@ class Portals:
         return 200, headers, body
 
 
-def serve(world: World, port: int) -> None:
+def serve(world: World, port: int, latency: float = 0.0) -> None:
+    """``latency``: seconds every answer waits (requests overlap only if the client lets them)."""
     from twisted.internet import reactor
     from twisted.web import resource, server
 
     portals = Portals(world)
     hanging: list = []
+    in_flight: dict[str, int] = {}
 
     class Root(resource.Resource):
         isLeaf = True
@@ -92,8 +94,9 @@ def serve(world: World, port: int) -> None:
                 k.decode("latin-1").lower(): v.decode("latin-1") for k, v in req.requestHeaders.getAllRawHeaders() for v in v[:1]
             }
             ip = req.getHost().host
+            body = req.content.read() if req.content is not None else b""
             status, out_headers, body = portals.answer(
-                ip, Request(req.method.decode(), req.path.decode("utf-8", "replace"), args, headers)
+                ip, Request(req.method.decode(), req.path.decode("utf-8", "replace"), args, headers, body)
             )
             portals.log.append(
                 (
@@ -104,8 +107,12 @@ def serve(world: World, port: int) -> None:
                     time.time(),
                     headers.get("user-agent", ""),
                     headers.get("referer", ""),
+                    in_flight.get(ip, 0),  # other requests to this host not yet answered
                 )
             )
+            in_flight[ip] = in_flight.get(ip, 0) + 1
+            done = lambda _=None: in_flight.__setitem__(ip, in_flight[ip] - 1)
+            req.notifyFinish().addBoth(done)
             action = out_headers.pop(ACTION, None)
             if action == "hang":  # never answered: the client's timeout must end it
                 hanging.append(req)
@@ -113,15 +120,28 @@ def serve(world: World, port: int) -> None:
             if action == "reset":
                 req.transport.abortConnection()
                 return server.NOT_DONE_YET
-            req.setResponseCode(status)
-            for name, value in out_headers.items():
-                req.setHeader(name, value)
-            if action == "truncate":  # promises twice the bytes it sends, then hangs up
-                req.setHeader("Content-Length", str(len(body) * 2))
-                req.write(body)
-                req.transport.loseConnection()
+            if latency:
+                reactor.callLater(latency, answer, req, status, out_headers, body, action)
                 return server.NOT_DONE_YET
+            return answer(req, status, out_headers, body, action, now=True)
+
+    def answer(req, status: int, out_headers: dict, body: bytes, action: str | None, now: bool = False):
+        if req._disconnected:
+            return b""
+        req.setResponseCode(status)
+        for name, value in out_headers.items():
+            req.setHeader(name, value)
+        if action == "truncate":  # promises twice the bytes it sends, then hangs up
+            req.setHeader("Content-Length", str(len(body) * 2))
+            req.write(body)
+            req.transport.loseConnection()
+            return server.NOT_DONE_YET
+        if now:
             return b"" if req.method == b"HEAD" else body
+        if req.method != b"HEAD":
+            req.write(body)
+        req.finish()
+        return None
 
     site = server.Site(Root())
     site.displayTracebacks = False
@@ -136,8 +156,9 @@ def serve(world: World, port: int) -> None:
 class MockServer:
     """Runs the mock portals in a child process for as long as the ``with`` block lasts."""
 
-    def __init__(self, world: str = "demo"):
+    def __init__(self, world: str = "demo", latency: float = 0.0):
         self.kind = world
+        self.latency = latency
         self.process: subprocess.Popen | None = None
         self.port = 0
         self.world: World | None = None
@@ -145,7 +166,7 @@ class MockServer:
     def __enter__(self) -> MockServer:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "crawler.mock.server", "--world", self.kind],
+            [sys.executable, "-m", "crawler.mock.server", "--world", self.kind, "--latency", str(self.latency)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -179,9 +200,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Serve a mock world of government portals on loopback.")
     parser.add_argument("--world", default="demo", help="demo, test, or bench:N (N counties)")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds every answer waits")
     args = parser.parse_args()
     port = args.port or _free_port()
-    serve(build_world(args.world, port), port)
+    serve(build_world(args.world, port), port, args.latency)
 
 
 def _free_port() -> int:

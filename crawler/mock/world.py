@@ -13,6 +13,7 @@ import hashlib
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 from ..config import Agency
 from .corpus import BaseText, base_texts
@@ -59,6 +60,19 @@ FAULTS = (
 )
 # attachments that once stopped the archive (issue 13), by kind → file extension
 POISON = {"poison_xlsx": "xlsx", "glyph_pdf": "pdf", "bomb_pdf": "pdf"}
+# list layouts real portals use beyond the families' plain ones (crawler/mock/families.py),
+# with the family each is built on and the family a user would configure for it
+LAYOUTS = {
+    "comment": ("trs", "auto"),  # items and the createPageHTML call inside HTML comments; meta PubDate misleading
+    "script_json": ("trs", "auto"),  # an articleList JS array rendered by a template engine
+    "search_api": ("trs", "auto"),  # TRS avalon/trsapi: an empty shell POSTing to a JSON search API
+    "hanweb_json": ("hanweb", "hanweb"),  # Hanweb JPaaS: GET with paramJson, rendered <li> markup inside JSON
+    "sibling_dates": ("nextlink", "auto"),  # <dt> title + <dd> date, and date <div>s beside title <div>s
+    "year_tabs": ("trs", "trs"),  # the 年报 column holds only per-year sub-columns (2024年度 / 2023年度)
+    "unreadable": ("nextlink", "auto"),  # items rendered from an encrypted blob: no crawl can read them
+    "jspager": ("nextlink", "auto"),  # page 1 readable, later pages only through a JavaScript pager
+}
+READABLE_LAYOUTS = ("comment", "script_json", "search_api", "hanweb_json", "sibling_dates", "year_tabs")
 
 
 def ip_for(index: int) -> str:
@@ -92,7 +106,7 @@ class Item:
     # poison
     title_agency: bool = True  # the title names the agency (else only ContentSource does)
     special: str | None = None  # gbk, wap, multipage, image, doc, zip, soft404, offhost, loop, retry_after, oversize,
-    # or a POISON kind
+    # meta_regen, or a POISON kind
     path: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
@@ -112,6 +126,8 @@ class Portal:
     start_paths: list[str]
     hostile: str | None = None  # robots, waf521, waf412
     fault: str | None = None  # soak worlds: a fault this portal injects (see FAULTS)
+    layout: str | None = None  # a list layout beyond the family's plain one (see LAYOUTS)
+    hidden: set[int] = field(default_factory=set)  # items no crawl can see in the list (unreadable layouts)
 
     def url(self, path: str) -> str:
         return f"http://{self.ip}:{self.port}{path}"
@@ -123,13 +139,15 @@ class Portal:
     def expected_reports(self) -> list[dict]:
         out = []
         for item in self.items:
-            if item.report and item.special not in UNREADABLE and not self.hostile and self.fault != "err500":
+            visible = item.id not in self.hidden and not self.hostile and self.fault != "err500"
+            if item.report and item.special not in UNREADABLE and visible:
                 out.append(
                     {
                         "url": self.url(item.path),
                         "agency_id": item.agency.id,
                         "year": item.year,
                         "published": item.published.isoformat(),
+                        "published_source": _date_source(self, item),
                         "attachments": sorted(self.url(a.path) for a in item.attachments),
                         "parts": [self.url(p) for p in item.parts],
                     }
@@ -150,6 +168,13 @@ class Portal:
                     url = self.url(next(a.path for a in item.attachments if a.kind == "big"))
                 out.append((kinds[item.special], url))
         return out
+
+
+def _date_source(portal: Portal, item: Item) -> str:
+    """Where a correct crawl takes the item's publication date from."""
+    if portal.family == "nextlink":
+        return "page"  # no meta PubDate: the visible 发布时间
+    return "page" if item.special == "meta_regen" else "meta"
 
 
 @dataclass
@@ -186,6 +211,36 @@ def _title(agency: Agency, year: int, variant: int, county: str) -> tuple[str, b
     return f"{name}{year}年政府信息公开工作年度报告", True
 
 
+PINNED = {6: "凤泉区"}  # the demo/test world's nextlink county: seed 004 is 凤泉区人民政府's own report
+
+
+@lru_cache(maxsize=1)
+def real_counties() -> tuple[tuple[str, str], ...]:
+    """(name, code) of real counties, 新乡市's first, each name once: the mock counties
+    carry real 行政区划代码 so every view can name their regions."""
+    from archive.regions import package_regions
+
+    counties = [r for r in package_regions() if r.level == "county"]
+    counties.sort(key=lambda r: (not r.code.startswith("4107"), r.code))
+    seen: dict[str, str] = {}
+    for r in counties:
+        seen.setdefault(r.name, r.code)
+    return tuple(seen.items())
+
+
+def county_for(index: int, pinned: dict[int, str]) -> tuple[str, str]:
+    """The (name, code) of the index-th mock county; past the real ones, made-up names
+    under the unused province code 99."""
+    real = real_counties()
+    if index in pinned:
+        return pinned[index], dict(real)[pinned[index]]
+    free = [c for c in real if c[0] not in pinned.values()]
+    if index < len(free):
+        return free[index]
+    name = _A[index % len(_A)] + _B[(index // len(_A)) % len(_B)] + ("县" if index % 3 else "区")
+    return f"{name[:-1]}{index}{name[-1]}", f"99{index % 10000:04d}"
+
+
 def _county(
     index: int,
     port: int,
@@ -194,13 +249,9 @@ def _county(
     n_departments: int,
     years: tuple[int, ...],
     hostile: str | None = None,
-    county: str | None = None,
+    pinned: dict[int, str] | None = None,
 ) -> Portal:
-    if county is None:
-        county = _A[index % len(_A)] + _B[(index // len(_A)) % len(_B)] + ("县" if index % 3 else "区")
-        if index >= len(_A) * len(_B):
-            county = f"{county[:-1]}{index}{county[-1]}"
-    region = f"{43 + index // 9000:02d}{index % 9000 + 1000:04d}"
+    county, region = county_for(index, pinned or {})
     gov = Agency(f"c{index}", f"{county}人民政府", "government", region, aliases=(f"{county}政府",))
     agencies = [gov]
     for d, (dept, short) in enumerate(DEPARTMENTS[:n_departments]):
@@ -253,10 +304,22 @@ def _special(portal: Portal, special: str, fmt: str | None = None) -> Item:
     raise LookupError(f"no plain report left on {portal.id} for {special}")
 
 
+def _laid_out(index: int, port: int, layout: str, rng: random.Random, departments: int = 2) -> Portal:
+    family, configured = LAYOUTS[layout]
+    portal = _county(index, port, family, rng, departments, (2023, 2024))
+    portal.id, portal.layout, portal.configured_family = f"{layout}-{index}", layout, configured
+    if layout == "comment":  # its pages' meta PubDate is a regeneration time, not the publication
+        for item in portal.items:
+            if item.report and item.special is None and item.fmt == "html":
+                item.special = "meta_regen"
+    return portal
+
+
 def build_world(kind: str, port: int) -> World:
-    """``demo``/``test``: one county per family plus the hostile cases (the demo also has
-    scanned reports); ``bench:N``: N counties; ``soak:N``: N counties, every fifth one
-    faulty; ``poison``: four counties, one serving hostile documents."""
+    """``demo``/``test``: one county per family, the list layouts, and the hostile cases (the
+    demo also has scanned reports); ``bench:N``: N counties; ``soak:N``: N counties, a fifth
+    faulty, some in the readable layouts; ``poison``: four counties, one serving hostile
+    documents."""
     rng = random.Random(20251121)
     portals: list[Portal] = []
     if kind.startswith("bench:"):
@@ -265,6 +328,10 @@ def build_world(kind: str, port: int) -> World:
     elif kind.startswith("soak:"):  # soak:N — every fifth portal injects a fault
         for i in range(int(kind.split(":", 1)[1])):
             fault = FAULTS[(i // 5) % len(FAULTS)] if i % 5 == 0 else None
+            if i % 5 == 1:  # healthy portals in the layouts real portals use
+                portal = _laid_out(i, port, READABLE_LAYOUTS[(i // 5) % len(READABLE_LAYOUTS)], rng, 4)
+                portals.append(portal)
+                continue
             family = "nextlink" if fault in ("calendar", "offsite", "many_urls") else FAMILIES[i % len(FAMILIES)]
             portal = _county(i, port, family, rng, 4, (2023, 2024))
             portal.fault = fault
@@ -287,14 +354,15 @@ def build_world(kind: str, port: int) -> World:
             _special(portals[-1], poison, "poison")
     else:
         for i, family in enumerate(FAMILIES):
-            county = "凤泉区" if family == "nextlink" else None
-            portals.append(_county(i, port, family, rng, 5, (2023, 2024), county=county))
-        portals.append(_county(len(portals), port, "trs", rng, 2, (2024,)))
+            portals.append(_county(i, port, family, rng, 5, (2023, 2024), pinned=PINNED))
+        portals.append(_county(len(portals), port, "trs", rng, 2, (2024,), pinned=PINNED))
         portals[-1].configured_family = "auto"
         portals[-1].id = f"auto-{len(portals) - 1}"
         for hostile in ("robots", "waf521", "waf412"):
-            portals.append(_county(len(portals), port, "nextlink", rng, 1, (2024,), hostile))
+            portals.append(_county(len(portals), port, "nextlink", rng, 1, (2024,), hostile, pinned=PINNED))
             portals[-1].id = f"{hostile}-{len(portals) - 1}"
+        for layout in LAYOUTS:
+            portals.append(_laid_out(len(portals), port, layout, rng))
         trs, gd, hanweb, fengquan = portals[0], portals[1], portals[3], portals[6]
         silent = portals[4].agencies[-1]  # a township that reported for 2023 and then fell silent
         portals[4].items = [i for i in portals[4].items if not (i.agency is silent and i.year == 2024)]
@@ -324,10 +392,11 @@ def build_world(kind: str, port: int) -> World:
         if kind == "demo":  # scans are slow to read: the demo shows them, the test world has none
             for fmt in ("scan", "jpg"):
                 _special(portals[2], fmt, fmt)
-    from .families import assign_paths
+    from .families import assign_paths, hide_unreadable
 
     for portal in portals:
         assign_paths(portal)
+        hide_unreadable(portal)
     return World(port, portals)
 
 

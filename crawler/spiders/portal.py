@@ -22,7 +22,7 @@ from scrapy.exceptions import (
     IgnoreRequest,
     ResponseDataLossError,
 )
-from scrapy.http import Request, Response
+from scrapy.http import JsonRequest, Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
@@ -33,9 +33,11 @@ from .. import blocking
 from ..addresses import ForbiddenAddress
 from ..attribution import AgencyIndex
 from ..config import Config, Portal, load_config
+from ..coverage import Walk
 from ..detail import read_detail
 from ..families import Entry, Follow, Profile, detect, profile
-from ..items import Capture, Fetched, Problem, ReportFound
+from ..items import Capture, Fetched, ListWalk, Problem, ReportFound
+from ..listing import read_list
 from ..middlewares import OutOfScope
 from ..page import Page
 from ..selection import judge
@@ -103,7 +105,7 @@ class PortalSpider(scrapy.Spider):
         spider.state, spider.archived, spider.store = crawl_stores(crawler.settings, data, ids)
         spider.this_year = date.today().year
         spider.requested = set()
-        spider.walked = set()  # portals whose list was read to its last page
+        spider.walks = {}  # (portal, first list URL) → Walk: what each list walk saw
         spider.listed = set()  # entry URLs seen on list pages in this crawl
         spider.revalidate_days = spider.config.crawl.revalidate_days
         spider.max_list_pages = spider.config.crawl.max_list_pages
@@ -116,8 +118,10 @@ class PortalSpider(scrapy.Spider):
         # and the next run must page on
         try:
             if reason == "finished" and not self.crawler.stats.get_value("nianbao/archive/write_errors"):
-                for portal_id in self.walked:
-                    self.state.mark_listing_complete(portal_id)
+                for portal_id in {w.portal for w in self.walks.values()}:
+                    walks = [w for w in self.walks.values() if w.portal == portal_id]
+                    if all(w.ended is not None and w.seen != "partial" for w in walks):
+                        self.state.mark_listing_complete(portal_id)
             self.state.close()
         except (sqlite3.Error, OSError) as e:  # a full disk: what was not committed is fetched again next run
             self.logger.error("抓取状态未能保存：%s", e)
@@ -127,18 +131,33 @@ class PortalSpider(scrapy.Spider):
     def _meta(self, portal: Portal, role: str, **extra) -> dict:
         return {"portal": portal.id, "portal_hosts": portal.hosts, "role": role, **extra}
 
-    def _list_request(self, portal: Portal, follow: Follow, family: str, page_no: int) -> Request:
-        meta = self._meta(portal, "list", family=family, context=follow.context, page_no=page_no)
+    def _list_request(self, portal: Portal, follow: Follow, family: str, page_no: int, walk: Walk) -> Request:
+        walk.outstanding += 1
+        meta = self._meta(portal, "list", family=family, context=follow.context, page_no=page_no, walk=walk.url)
+        common = {"callback": self.parse_list, "errback": self.on_error, "meta": meta, "dont_filter": True}
+        if follow.json is not None:
+            return JsonRequest(follow.url, data=follow.json, headers=follow.headers, **common)
         if follow.method == "POST":
-            return scrapy.FormRequest(
-                follow.url,
-                formdata=follow.formdata or {},
-                callback=self.parse_list,
-                errback=self.on_error,
-                meta=meta,
-                dont_filter=True,
-            )
-        return Request(follow.url, callback=self.parse_list, errback=self.on_error, meta=meta, dont_filter=True)
+            return scrapy.FormRequest(follow.url, formdata=follow.formdata or {}, headers=follow.headers, **common)
+        return Request(follow.url, headers=follow.headers, **common)
+
+    def _start_walk(self, portal: Portal, url: str, family: str, parent: str | None = None) -> tuple[Walk, ListWalk] | None:
+        """A new list walk (None if this list is walked already), and its record as started."""
+        if (portal.id, url) in self.walks:
+            return None
+        walk = self.walks[(portal.id, url)] = Walk(portal.id, url, parent, family, now())
+        return walk, ListWalk(**walk.record(None))
+
+    def _end_walk(self, walk: Walk) -> ListWalk | None:
+        """The walk's record once its last outstanding list page is answered."""
+        walk.outstanding -= 1
+        if walk.outstanding > 0:
+            return None
+        walk.finish()
+        self.crawler.stats.inc_value(f"nianbao/list/walks_{walk.seen}")
+        if walk.warning:
+            self.crawler.stats.inc_value(f"nianbao/list/warning/{walk.warning}")
+        return ListWalk(**walk.record(now()))
 
     def _fetch(self, url: str, portal: Portal, role: str, callback, **meta) -> Request | None:
         """A report page or attachment: skipped when archived recently, revalidated when older."""
@@ -168,7 +187,11 @@ class PortalSpider(scrapy.Spider):
             family = portal.family
             prof = profile(family if family != "auto" else "nextlink", portal.selectors)
             for url in portal.start_urls:
-                yield self._list_request(portal, prof.start(url), family, 1)
+                started = self._start_walk(portal, url, family)
+                if started is not None:
+                    walk, record = started
+                    yield record
+                    yield self._list_request(portal, prof.start(url), family, 1, walk)
 
     # ---- callbacks ------------------------------------------------------------------------
 
@@ -218,55 +241,73 @@ class PortalSpider(scrapy.Spider):
 
     def parse_list(self, response: Response):
         portal = self.portals[response.meta["portal"]]
+        walk: Walk = self.walks[(portal.id, response.meta["walk"])]
         yield self._capture(response)
         if (problem := self._blocked(response)) is not None:
             yield problem
+            yield from self._list_failed(walk, problem)
             return
         page = Page.from_response(response)
         family = response.meta["family"]
         if family == "auto":
             family = detect(page)
             self.logger.info("portal %s: detected CMS family %s", portal.id, family)
+        walk.family = family if walk.family == "auto" else walk.family
         prof: Profile = profile(family, portal.selectors)
-        listing = prof.parse(page, response.meta.get("context") or {})
+        context = response.meta.get("context") or {}
+        page_no = response.meta["page_no"]
+        listing = read_list(prof, page, context, self.this_year, top=page_no == 1 and walk.parent_url is None)
+        walk.sources |= listing.sources
+        walk.page_read(page, page_no, listing.entries, listing.shell, "api" in context, listing.total)
         new = 0
         unseen = [e for e in listing.entries if e.url not in self.listed]
         self.listed.update(e.url for e in unseen)
         for entry in listing.entries:
             try:
-                request = self._entry_request(portal, entry)
+                request = self._entry_request(portal, entry, walk)
             except ValueError as e:  # a malformed link must not cost the rest of the page
                 yield self._problem(response.meta, "bad_link", entry.url, f"{entry.title!r}: {e}")
                 continue
             if request is not None:
                 new += 1
                 yield request
-        page_no = response.meta["page_no"]
+        for column in listing.columns:  # per-year sub-columns: lists of their own
+            started = self._start_walk(portal, column, family, parent=walk.url)
+            if started is not None:
+                sub, record = started
+                yield record
+                yield self._list_request(portal, Follow(column), family, 1, sub)
         stop_early = not new and listing.entries and self.state.listing_complete(portal.id)
         # a later page listing nothing this crawl has not seen (empty, or a repeat) ends the
         # walk: calendar-style lists page on forever, and some CMSs repeat the last page
-        endless = page_no > 1 and not unseen
+        endless = page_no > 1 and not unseen and not listing.shell
         if listing.follow and not stop_early and not endless and page_no < self.max_list_pages:
+            walk.pager = "followed"
             for follow in listing.follow:
-                yield self._list_request(portal, follow, family, page_no + 1)
-        elif not listing.follow:
-            self.walked.add(portal.id)
+                yield self._list_request(portal, follow, family, page_no + 1, walk)
         if listing.follow and endless:
+            walk.end("repeated")
             self.crawler.stats.inc_value("nianbao/list/repeated_page")
-        elif listing.follow and page_no >= self.max_list_pages:
-            yield self._problem(
-                response.meta,
-                "list_limit",
-                response.url,
-                f"stopped after crawl.max_list_pages = {self.max_list_pages} list pages",
-            )
-        if stop_early and listing.follow:
+        elif listing.follow and stop_early:
+            walk.end("no_news")
             self.crawler.stats.inc_value("nianbao/list/stopped_early")
+        elif listing.follow and page_no >= self.max_list_pages:
+            walk.end("limit")
+            detail = f"stopped after crawl.max_list_pages = {self.max_list_pages} list pages"
+            walk.warn("list_limit", response.url, f"已读 {page_no} 页即达上限 crawl.max_list_pages，其后的页未读")
+            yield self._problem(response.meta, "list_limit", response.url, detail)
+        if (record := self._end_walk(walk)) is not None:
+            yield record
 
-    def _entry_request(self, portal: Portal, entry: Entry) -> Request | None:
+    def _list_failed(self, walk: Walk, problem: Problem):
+        walk.end("failed")
+        walk.warn("list_failed", problem.url, f"列表页无法读取（{problem.kind}：{problem.detail[:120]}）")
+        if (record := self._end_walk(walk)) is not None:
+            yield record
+
+    def _entry_request(self, portal: Portal, entry: Entry, walk: Walk) -> Request | None:
         self.crawler.stats.inc_value("nianbao/list/items")
-        verdict = judge(entry.title, self.this_year)
-        if verdict.kind == "other":
+        if not walk.kept_entry(entry.url, entry.title, self.this_year):
             self.crawler.stats.inc_value("nianbao/list/not_reports")
             return None
         return self._fetch(entry.url, portal, "report", self.parse_report, entry=entry)
@@ -316,14 +357,17 @@ class PortalSpider(scrapy.Spider):
             who.agency_id,
             who.agency_name,
             who.source,
-            info.published,
-            info.published_source,
+            info.published.date,
+            info.published.source,
             info.index_no,
             entry.title,
             entry.date,
             info.parts,
             [{"url": a.url, "name": a.name, "kind": a.kind} for a in info.attachments],
             info.images,
+            info.published.meta,
+            info.published.visible,
+            info.published.why,
         )
 
     def _not_modified(self, response: Response) -> Capture:
@@ -357,6 +401,14 @@ class PortalSpider(scrapy.Spider):
             yield problem
 
     def on_error(self, failure: Failure):
+        items = list(self._failure(failure))
+        yield from items
+        meta = failure.request.meta
+        if meta.get("role") == "list" and (portal := meta.get("portal")) and (portal, meta.get("walk")) in self.walks:
+            problem = next(i for i in items if isinstance(i, Problem))
+            yield from self._list_failed(self.walks[(portal, meta["walk"])], problem)
+
+    def _failure(self, failure: Failure):
         request = failure.request
         meta = request.meta
         exc = failure.value

@@ -1,0 +1,83 @@
+"""One list page read in full: the family profile's items and pager, the items the
+page hides (comments, script JSON, JSON answers: ``crawler.embedded``), the
+list API the page calls when it shows no pager of its own (``crawler.listapi``),
+and the per-year sub-columns of a 年报 column (2023年度 / 2024年度 …).
+
+Like the profiles, this never touches the network: the spider fetches what
+``follow`` and ``columns`` name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from .embedded import comments, hidden_entries, parse_json
+from .families.base import Entry, Follow, Profile
+from .listapi import find_calls, next_request, request, stated_total
+from .page import Page, clean
+from .selection import MIN_YEAR
+
+_SCRIPTS = etree.XPath("//script[not(@src)]/text()", smart_strings=False)
+_CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+# a year tab names the year and at most "年报"/"专栏": a title naming the report is an item
+_YEAR_COLUMN = re.compile(r"^((?:19|20)\d{2}|[〇零一二三四五六七八九]{4})\s*年度?\s*(?:年报|报告|年度报告)?\s*(?:专栏|栏目)?$")
+
+
+@dataclass
+class ListRead:
+    entries: list[Entry]
+    follow: list[Follow]
+    columns: list[str] = field(default_factory=list)  # per-year sub-columns to walk as lists of their own
+    sources: set[str] = field(default_factory=set)  # where items were read: markup, comment, script, json, api
+    shell: bool = False  # the page's items come from ``follow`` by design
+    total: int | None = None  # the records a list API's answer says the list holds
+
+
+def script_texts(page: Page) -> list[str]:
+    """Inline scripts, and scripts left in comments (a pager call commented out stays a pager)."""
+    return list(_SCRIPTS(page.sel.root)) + comments(page)
+
+
+def year_columns(page: Page, prof: Profile, this_year: int) -> list[str]:
+    """Links to per-year sub-columns of the column (``2024年度``, ``2023年``, ``二〇二三年度年报``):
+    each is a list of its own. A dated link is a list item, not a tab."""
+    out = []
+    for link in page.links():
+        m = _YEAR_COLUMN.match(clean(link.text).replace(" ", ""))
+        if not m or link.url == page.url or link.url in out or link.date is not None:
+            continue
+        if prof.detail_pattern is not None and prof.detail_pattern.search(link.url):
+            continue
+        if MIN_YEAR <= int(m.group(1).translate(_CN_DIGITS)) <= this_year + 1:
+            out.append(link.url)
+    return out
+
+
+def read_list(prof: Profile, page: Page, context: dict, this_year: int, top: bool = False) -> ListRead:
+    """Everything a list page offers. ``top``: the first page of a configured start URL
+    (where per-year sub-columns are looked for)."""
+    body = parse_json(page.text)
+    if "api" in context:  # an answer of the list API a column page calls
+        entries, sources = hidden_entries(page, prof.entries, body)
+        nxt = next_request(body, len(entries), context)
+        return ListRead(entries, [nxt] if nxt else [], [], sources | {"api"}, total=stated_total(body))
+    listing = prof.parse(page, context)
+    found = {e.url: e for e in listing.entries}
+    sources = {"markup"} if found else set()
+    hidden, where = hidden_entries(page, prof.entries, body)
+    for e in hidden:
+        if e.url not in found:
+            found[e.url] = e
+            sources |= where
+        elif found[e.url].date is None and e.date:
+            found[e.url] = e
+    follow, shell = listing.follow, listing.shell
+    if not follow and body is None:
+        follow = [request(call, 1, context=context) for call in find_calls(page, script_texts(page))]
+        shell = shell or bool(follow and not found)
+    columns = year_columns(page, prof, this_year) if top else []
+    shell = shell or bool(columns and not found)  # a column of year tabs: the items are in the tabs
+    return ListRead(list(found.values()), follow, columns, sources, shell)
