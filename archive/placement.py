@@ -23,7 +23,6 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from statistics import median
 
 Span = tuple[float, float]
 
@@ -132,7 +131,9 @@ class Anchors:
         if any(not s for s in seen):
             return None
         out = [
-            Position(median((a + b) / 2 for a, b in spans), median(a for a, _ in spans), median(b for _, b in spans), False)
+            Position(
+                _median([(a + b) / 2 for a, b in spans]), _median([a for a, _ in spans]), _median([b for _, b in spans]), False
+            )
             for spans in seen
         ]
         gaps = [b.centre - a.centre for a, b in zip(out, out[1:])]
@@ -177,6 +178,12 @@ def windows(slots: list[Slot], n: int) -> list[int]:
     if not filled:
         return list(range(k - n + 1))
     return list(range(max(0, filled[-1] - n + 1), min(filled[0], k - n) + 1))
+
+
+def _median(values: list[float]) -> float:
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
 @lru_cache(maxsize=1024)
