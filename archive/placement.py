@@ -23,7 +23,6 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from statistics import median
 
 Span = tuple[float, float]
 
@@ -85,8 +84,11 @@ class Anchors:
     # spaces where a fully printed row's values do not sit under the header printed above them
     # (lynx moves cells left and right): there the header says nothing about positions
     misleading: set[int] = field(default_factory=set)
+    # positions from the data, worked out once per space and columns (rows are learnt first)
+    _from_data_memo: dict[tuple[int, tuple[str, ...]], list[Position] | None] = field(default_factory=dict, repr=False)
 
     def learn(self, columns: tuple[str, ...], slots: list[Slot]) -> None:
+        self._from_data_memo.clear()
         for column, slot in zip(columns, slots):
             if slot.span is not None and slot.space is not None:
                 self.data.setdefault((slot.space, columns, column), []).append(slot.span)
@@ -95,7 +97,10 @@ class Anchors:
         """Each column's position in ``space``: where fully printed rows put their values, else
         where the header's labels are (a label wider than its values, or aligned otherwise,
         marks its column less exactly); None if unknown."""
-        for source in (self._from_data(space, columns), self._from_header(space, columns)):
+        key = (space, columns)
+        if key not in self._from_data_memo:
+            self._from_data_memo[key] = self._from_data(space, columns)
+        for source in (self._from_data_memo[key], self._from_header(space, columns)):
             if source is not None and all(a.centre < b.centre for a, b in zip(source, source[1:])):
                 return source
         return None
@@ -132,7 +137,9 @@ class Anchors:
         if any(not s for s in seen):
             return None
         out = [
-            Position(median((a + b) / 2 for a, b in spans), median(a for a, _ in spans), median(b for _, b in spans), False)
+            Position(
+                _median([(a + b) / 2 for a, b in spans]), _median([a for a, _ in spans]), _median([b for _, b in spans]), False
+            )
             for spans in seen
         ]
         gaps = [b.centre - a.centre for a, b in zip(out, out[1:])]
@@ -177,6 +184,12 @@ def windows(slots: list[Slot], n: int) -> list[int]:
     if not filled:
         return list(range(k - n + 1))
     return list(range(max(0, filled[-1] - n + 1), min(filled[0], k - n) + 1))
+
+
+def _median(values: list[float]) -> float:
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
 @lru_cache(maxsize=1024)

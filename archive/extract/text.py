@@ -40,6 +40,8 @@ _RULER = re.compile(r"^\s*-{2,}(?:\s+-+)+\s*$")
 _LAYOUT_GAP = re.compile(r"[^ \t\u3000](?: {2,}|\u3000+)[^ \t\u3000]")
 _BLANKISH = "\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff"
 _CELL_SPACE = " " + _BLANKISH  # what is stripped around a cell's text
+_CELL_SPACE_TAB = " \t" + _BLANKISH
+_BARS_AND_SPACE = "|" + _CELL_SPACE_TAB
 BLANK_CELL = "\u00a0"  # a cell printed blank on a line of its own (``&nbsp;``), told apart from an empty line
 
 
@@ -175,6 +177,7 @@ class PipeStyle:
     indented: bool = False
 
 
+_STYLE_SAMPLE = 200  # rows read to tell a document's pipe style
 _BAR_AFTER_TEXT = re.compile(r"[^|\s]( *)\|")  # a bar after a cell's text: hugging it, or after a space
 
 
@@ -186,6 +189,8 @@ def pipe_style(lines: list[str]) -> PipeStyle:
         s = line.strip()
         if not s.strip("| "):
             continue
+        if content >= _STYLE_SAMPLE:
+            break  # a document keeps one style: a sample of its rows tells it
         content += 1
         indented += line[:1] in (" ", "\t")
         starts += s.startswith("|")
@@ -208,7 +213,7 @@ def pipe_style(lines: list[str]) -> PipeStyle:
 def _pipe_cells(raw: str, style: PipeStyle) -> list[str]:
     line = raw.strip()
     parts = line.split("|")
-    only_pipes = not line.strip("| \t" + _BLANKISH)
+    only_pipes = not line.strip(_BARS_AND_SPACE)
     if only_pipes:
         # a line of bars: each bar ends one empty cell (``|||`` after a spanning header cell),
         # but a bar at the start of a line opens the row where cells are indented lines
@@ -221,7 +226,7 @@ def _pipe_cells(raw: str, style: PipeStyle) -> list[str]:
     cells.extend(middle)
     if last.strip() or not style.closes:
         cells.append(last)
-    return [c.strip(" \t" + _BLANKISH) for c in cells]
+    return [c.strip(_CELL_SPACE_TAB) for c in cells]
 
 
 # ---------------------------------------------------------------------------
@@ -230,8 +235,35 @@ def _pipe_cells(raw: str, style: PipeStyle) -> list[str]:
 
 
 _TABLEISH = re.compile(r"[-=─━═]{2}|[│┃║]")  # what a rule, a ruler or a box-drawn row needs
-# what a line needs to be anything but one cell: separators, aligned columns, rules and boxes
-_SPECIAL = re.compile(r"[\t|│┃║─━═]|[-=]{2}|\S(?: {2}|\u3000)|\A\s*\u00a0")
+
+
+def _tableish(raw: str) -> bool:
+    """What a rule, a ruler or a box-drawn row needs (substring tests first: they are cheap)."""
+    return (
+        "-" in raw or "=" in raw or "─" in raw or "━" in raw or "═" in raw or "│" in raw or "┃" in raw or "║" in raw
+    ) and bool(_TABLEISH.search(raw))
+
+
+def _special(raw: str) -> bool:
+    """Could this line be anything but one cell (separators, aligned columns, a rule, a box,
+    a blank cell)? Plain substring tests: a regular expression scanning every line of
+    prose costs more than all the rest of reading it."""
+    s = raw.strip()
+    return (
+        "\t" in raw
+        or "|" in s
+        or "  " in s
+        or "\u3000" in s
+        or "--" in s
+        or "==" in s
+        or "│" in s
+        or "─" in s
+        or "┃" in s
+        or "║" in s
+        or "━" in s
+        or "═" in s
+        or (not s and raw != s)
+    )
 
 
 def _block_at(raw_lines: list[str], i: int) -> tuple[str, list[str], int] | None:
@@ -299,12 +331,12 @@ def _plain(line: str, style: PipeStyle, raw: str, space: int) -> Line | None:
     if "\t" in line:
         cells = [c.strip(_CELL_SPACE) for c in line.split("\t")]
         return Line(cells, hard=True, grid=True, spans=_indices(cells), space=space)
-    if _MD_SEPARATOR.match(stripped):
+    if "-" in stripped and _MD_SEPARATOR.match(stripped):
         return None
     if "|" in stripped:
         cells = _pipe_cells(line, style)
         # one cell and the padding after it is still one cell of a row spread over lines
-        return Line(cells, hard=sum(1 for c in cells if c) >= 2, grid=True, spans=_indices(cells), space=space)
+        return Line(cells, hard=len(cells) - cells.count("") >= 2, grid=True, spans=_indices(cells), space=space)
     if _LAYOUT_GAP.search(stripped) and len(_tokens(raw)) >= 2:
         return _layout_line(raw, space)
     return Line([_MD_HEADING.sub("", stripped)])
@@ -313,7 +345,7 @@ def _plain(line: str, style: PipeStyle, raw: str, space: int) -> Line | None:
 def text_lines(text: str) -> list[Line]:
     raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("｜", "|").replace("¦", "|").split("\n")
 
-    style = pipe_style(raw_lines)
+    style = pipe_style(raw_lines) if "|" in text or "｜" in text else PipeStyle(True, True)
     double = _double_spaced(raw_lines)
     lines: list[Line] = []
     pending: list[str] = []  # consecutive one-cell lines, resolved together
@@ -328,13 +360,14 @@ def text_lines(text: str) -> list[Line]:
             # One cell per line: a line holding only a non-breaking space is a blank cell
             # (kept as that character, so the parser knows it was printed); an empty line
             # between two cells may be one too (LibreOffice) or just layout (lynx, soup).
-            first = next((k for k, raw in enumerate(pending) if raw.strip()), len(pending))
-            last = max((k for k, raw in enumerate(pending) if raw.strip()), default=-1)
-            for k, raw in enumerate(pending):
-                if _is_blankish(raw):
+            texts = [raw.strip(_CELL_SPACE_TAB) for raw in pending]
+            filled = [k for k, t in enumerate(texts) if t]
+            first, last = (filled[0], filled[-1]) if filled else (len(pending), -1)
+            for k, text in enumerate(texts):
+                if text:
+                    lines.append(Line([_MD_HEADING.sub("", text) if text[0] == "#" else text]))
+                elif _is_blankish(pending[k]):
                     lines.append(Line([BLANK_CELL]))
-                elif raw.strip(" \t"):
-                    lines.append(Line([_MD_HEADING.sub("", raw.strip(" \t" + _BLANKISH))]))
                 elif first < k < last:
                     lines.append(Line([""]))
         pending.clear()
@@ -344,11 +377,11 @@ def text_lines(text: str) -> list[Line]:
     while i < n:
         raw = raw_lines[i]
         number = i + 1
-        if not _SPECIAL.search(raw):  # most lines: a paragraph or one cell of its own
+        if not _special(raw):  # most lines: a paragraph or one cell of its own
             pending.append(raw)
             i += 1
             continue
-        found = _block_at(raw_lines, i) if _TABLEISH.search(raw) else None
+        found = _block_at(raw_lines, i) if _tableish(raw) else None
         if found is not None:
             kind, block, i = found
             if pending:
