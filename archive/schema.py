@@ -511,7 +511,7 @@ def _v14(db: sqlite_utils.Database) -> None:
         db["sightings"].add_column(column, str)
 
 
-def _record_keys(db: sqlite_utils.Database) -> None:
+def _v15(db: sqlite_utils.Database) -> None:
     """Records that arrive over a queue (``archive.stream``) carry a key: a record delivered
     twice (a worker or the ingest writer killed before its acknowledgement) is stored once.
     Records written directly by a local crawl have none (NULL keys never collide)."""
@@ -535,7 +535,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _v12,
     _v13,
     _v14,
-    _record_keys,
+    _v15,
 )
 VERSION = len(MIGRATIONS)
 
