@@ -511,6 +511,15 @@ def _v14(db: sqlite_utils.Database) -> None:
         db["sightings"].add_column(column, str)
 
 
+def _v15(db: sqlite_utils.Database) -> None:
+    """How much of each report was read (``archive.coverage``): the template's cells, those
+    read, those whose column could not be decided, groups of values given to no row, and
+    ``read_fully`` to filter on. Reports stored before are NULL until ``nianbao reparse``."""
+    for column in ("cells_expected", "cells_read", "cells_undecided", "rows_unattributed", "read_fully"):
+        db["reports"].add_column(column, int)
+    db["reports"].create_index(["year", "read_fully"], if_not_exists=True)
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _v1,
     _v2,
@@ -526,6 +535,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _v12,
     _v13,
     _v14,
+    _v15,
 )
 VERSION = len(MIGRATIONS)
 
