@@ -109,8 +109,8 @@ class Anchors:
         """Does a fully printed row sit under the header in force above it? If not, no header in
         this space is to be trusted."""
         spaces = {s.space for s in slots if s.span is not None}
-        if len(spaces) != 1 or any(s.span is None for s in slots):
-            return
+        if len(columns) < 2 or len(spaces) != 1 or any(s.span is None for s in slots):
+            return  # one column: nothing to line up
         space = spaces.pop()
         if space in self.misleading:
             return

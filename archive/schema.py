@@ -512,6 +512,15 @@ def _v14(db: sqlite_utils.Database) -> None:
 
 
 def _v15(db: sqlite_utils.Database) -> None:
+    """How much of each report was read (``archive.coverage``): the template's cells, those
+    read, those whose column could not be decided, groups of values given to no row, and
+    ``read_fully`` to filter on. Reports stored before are NULL until ``nianbao reparse``."""
+    for column in ("cells_expected", "cells_read", "cells_undecided", "rows_unattributed", "read_fully"):
+        db["reports"].add_column(column, int)
+    db["reports"].create_index(["year", "read_fully"], if_not_exists=True)
+
+
+def _v16(db: sqlite_utils.Database) -> None:
     """Records that arrive over a queue (``archive.stream``) carry a key: a record delivered
     twice (a worker or the ingest writer killed before its acknowledgement) is stored once.
     Records written directly by a local crawl have none (NULL keys never collide)."""
@@ -536,6 +545,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _v13,
     _v14,
     _v15,
+    _v16,
 )
 VERSION = len(MIGRATIONS)
 

@@ -284,3 +284,35 @@ def test_migration_to_v7_fills_last_years_figures(tmp_path):
         )
     old.close()
     assert _yoy(open_archive(tmp_path / "a.db"), 2023) == (3, 3.0)
+
+
+def test_how_much_was_read_is_stored_and_filters_reports_read_fully(feeder):
+    """Coverage in the archive: a report read fully says so; one with a row whose values
+    could not be placed is kept partial, with its undecided cells counted; ``read_fully``
+    filters them; a report stored before the figures existed gets them from ``reparse``."""
+    shattered = SEED_001.replace("规章\t0\t0\t0", "规章 5 7")  # two values of three, blank cells not kept
+    assert shattered != SEED_001
+    feeder.capture("http://a/1.html", html(SEED_001), "html")
+    feeder.sight("http://a/1.html")
+    feeder.capture("http://a/3.txt", SEED_003.encode(), "text")
+    feeder.sight("http://a/3.txt")
+    feeder.ingest()
+    parsed = parse_file(SEED_001_PATH).coverage
+    full = next(feeder.db.query("select * from reports where url = 'http://a/1.html'"))
+    assert (full["cells_expected"], full["cells_read"], full["cells_undecided"], full["read_fully"]) == (
+        parsed["template_cells"],
+        parsed["cells_read"],
+        0,
+        1,
+    )
+    feeder.capture("http://a/1b.txt", shattered.encode(), "text")
+    feeder.sight("http://a/1b.txt")
+    feeder.ingest()
+    partial = next(feeder.db.query("select * from reports where url = 'http://a/1b.txt'"))
+    assert partial["read_fully"] == 0 and partial["cells_undecided"] == 3
+    assert partial["cells_read"] == partial["cells_expected"] - 3
+    fully = {r["url"] for r in feeder.db.query("select url from reports where read_fully = 1")}
+    assert "http://a/1b.txt" not in fully and "http://a/3.txt" in fully
+    feeder.db.execute("update reports set cells_expected = null, cells_read = null, read_fully = null")
+    ingest.reparse(feeder.db, feeder.blobs.root)
+    assert feeder.count("reports", "read_fully is null") == 0
