@@ -3,10 +3,13 @@
 A crawl records a report's sighting once everything it fetches for that report
 has arrived (``crawler.pipelines``), so every pending sighting is ready to parse.
 The follower is a child process that parses and stores pending sightings as they
-appear (``ingest.ingest``, the same code as after a crawl), at a lower CPU
-priority, so a slow parse (OCR of a scan) never holds up fetching, and when the
-crawl ends only what the crawl's idle CPU could not absorb is left. It is the archive's second writer beside the crawl's
-record writer; both hold SQLite's write lock for milliseconds at a time.
+appear (``ingest.ingest``, the same code as after a crawl). While the crawl goes on,
+its parse processes run at a lower CPU priority, so a slow parse (OCR of a scan)
+never holds up fetching; when the crawl ends, what its idle CPU could not absorb is
+parsed at the usual priority (a lowered priority cannot be raised again without
+privileges, so that is a new pool), which on a machine shared with other work is
+what keeps the user's wait short. It is the archive's second writer beside the
+crawl's record writer; both hold SQLite's write lock for milliseconds at a time.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from .isolation import Budget, Isolated
 from .schema import open_archive
 
 POLL_SECONDS = 0.5
-NICENESS = 10  # parsing takes the CPU the crawl leaves: a crawl waits on its delays, parsing never holds it up
+NICENESS = 10  # parsing during a crawl takes the CPU the crawl leaves: a crawl waits on its delays, parsing never holds it up
 _PR_SET_PDEATHSIG = 1
 
 
@@ -51,11 +54,10 @@ def die_with_parent() -> None:
 
 def _follow(db_path: str, blob_root: str, workers: int, budget: Budget, run_id: int, done, out, progress: bool, queue) -> None:
     die_with_parent()
-    os.nice(NICENESS)
     db = open_archive(db_path)
     total = ingest.IngestResult()
     started = time.monotonic()
-    with Isolated(budget, workers) as pool:  # one pool for the whole crawl
+    with Isolated(budget, workers, NICENESS) as pool:  # one pool while the crawl goes on
         remote = None
         if queue:  # a queued crawl: parse workers on other machines take the parsing, when there are any
             from .remote_parse import RemoteParsing
@@ -73,8 +75,8 @@ def _follow(db_path: str, blob_root: str, workers: int, budget: Budget, run_id: 
             total.add(result)
             if not result.reports and not sent:
                 time.sleep(POLL_SECONDS)
-        # the crawl is over: the rest, with a progress bar
-        total.add(ingest.ingest_with_progress(db, blob_root, workers, progress, run_id=run_id, pool=pool))
+    # the crawl is over: the rest at the usual priority, with a progress bar
+    total.add(ingest.ingest_with_progress(db, blob_root, workers, progress, budget, run_id=run_id))
     db.close()
     out.send(ingest.ingest_figures(total, time.monotonic() - started))
 

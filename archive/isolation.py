@@ -101,8 +101,10 @@ def _reset_peak() -> None:
         pass
 
 
-def _limit_worker(memory_mb: int) -> None:
-    """In each new worker: the address-space limit, and no core files."""
+def _limit_worker(memory_mb: int, niceness: int) -> None:
+    """In each new worker: the address-space limit, no core files, and the pool's CPU priority."""
+    if niceness:
+        os.nice(niceness)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     soft = memory_mb * 1024 * 1024
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -161,9 +163,11 @@ class Isolated:
                 ...
     """
 
-    def __init__(self, budget: Budget | None = None, workers: int = 1):
+    def __init__(self, budget: Budget | None = None, workers: int = 1, niceness: int = 0):
+        """``niceness``: the workers' CPU priority below this process's (``os.nice``)."""
         self.budget = budget or Budget()
         self.workers = max(1, workers)
+        self.niceness = niceness
         self._pool: pebble.ProcessPool | None = None
 
     def __enter__(self) -> Isolated:
@@ -180,7 +184,7 @@ class Isolated:
             max_workers=self.workers,
             max_tasks=MAX_TASKS,
             initializer=_limit_worker,
-            initargs=(self.budget.memory_mb,),
+            initargs=(self.budget.memory_mb, self.niceness),
             context=context,
         )
 
