@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import sqlite3
 import time
 from collections import Counter
@@ -29,12 +30,14 @@ import sqlite_utils
 from .isolation import Budget, Isolated, default_workers
 from .progress import Progress
 from .regions import name_townships
+from .report_urls import review_run
 from .runs import close_interrupted, finish_run, start_run
 from .sources import Parsed, Piece, Source, choose, documents, parse_document_sources, sighting_sources, unfinished
 from .store import diff_cells, now, report_cells, store_report, write_parse
 from .tree import tree_depths
 
 __all__ = ["default_workers", "ingest", "ingest_pending", "reparse", "begin_crawl", "finish_run"]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -200,6 +203,7 @@ _SIGHTING = (
     "published_meta",
     "published_visible",
     "published_why",
+    "listed_url",
 )
 
 
@@ -339,7 +343,8 @@ def ingest_pending(
     run_id: int | None = None,
 ) -> dict:
     """What a crawl does when its fetching is over: every pending sighting parsed and
-    stored; returns the figures for the crawl's stats."""
+    stored, then what the crawl showed of the report URLs it knew (taken off a list, gone:
+    :func:`archive.report_urls.review_run`); returns the figures for the crawl's stats."""
     started = time.monotonic()
     bar = Progress("解析入库", unit=" 份") if progress else None
     result = ingest(
@@ -350,6 +355,13 @@ def ingest_pending(
         budget=budget,
         run_id=run_id,
     )
+    gone = {}
+    if run_id is not None:
+        try:
+            gone = review_run(db, run_id)
+        except (sqlite3.Error, OSError) as e:  # evidence not kept: found again by a later full walk
+            log.error("未能记录本次抓取对年报网址的核对：%s", storage_reason(e))
+            gone = {"unreviewed": 1}
     if bar is not None:
         bar.close(
             f"{result.reports} 份（新版本 {result.new_versions}，无法解析 {result.failed}"
@@ -372,6 +384,7 @@ def ingest_pending(
         **{f"nianbao/archive/unstored_reasons/{reason}": n for reason, n in result.reasons.items()},
         "nianbao/archive/ocr_pages": result.ocr_pages,
         "nianbao/archive/ocr_seconds": round(result.ocr_seconds, 2),
+        **{f"nianbao/archive/urls_{what}": n for what, n in gone.items()},
     }
 
 

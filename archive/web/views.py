@@ -17,6 +17,7 @@ from fnmatch import fnmatchcase
 import sqlite_utils
 from markupsafe import Markup, escape
 
+from .. import report_urls
 from ..names import (
     CONFIDENCE_NAMES,
     KIND_NAMES,
@@ -173,14 +174,20 @@ def report_data(db: sqlite_utils.Database, report_id: int) -> dict | None:
     )
     for s in sources:
         s["role_name"] = SOURCE_ROLE_NAMES.get(s["role"], s["role"])
+    versions = _versions(db, report)
     names = RegionNames(db, [report["region"]])
+    numbers = {v["id"]: v["version"] for v in versions}
+    addresses = report_urls.urls(db, report["agency_key"], report["year"])
+    for u in addresses:
+        u.update(fate=report_urls.fate(u), version=numbers.get(u["report_id"]))
     return {
         "report": report,
         "place": names.label(report["region"]) if report["region"] else "（未登记机关，无行政区划）",
         "level": LEVEL_NAMES.get(report["level"] or "", ""),
         "published_source": PUBLISHED_SOURCE_NAMES.get(report["published_source"] or "", "页面未标明"),
         "status": PARSE_STATUS_NAMES.get(report["parse_status"], report["parse_status"]),
-        "versions": _versions(db, report),
+        "versions": versions,
+        "addresses": addresses,
         "sources": sources,
         "compliance": compliance,
         "findings": findings,
