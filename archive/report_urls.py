@@ -159,7 +159,7 @@ def gone(row: dict) -> bool:
 def still_answering(row: dict) -> bool:
     """Taken off its list, but its page answered after that (a revalidation, or the recheck
     the crawl makes of every report that left a list)."""
-    return bool(row["unlisted_run"]) and not row["dead_run"] and (row["last_seen"] or "") > (row["unlisted_at"] or "")
+    return bool(row["unlisted_run"]) and not row["dead_run"] and (row["last_seen"] or "") >= (row["unlisted_at"] or "")
 
 
 def urls(db: sqlite_utils.Database, agency_key: str, year: int) -> list[dict]:
