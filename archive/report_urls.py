@@ -31,7 +31,6 @@ CAPTURE_PATH = "/-/capture/"  # an archived copy's address in the archive (``nia
 _BLOCKED = (
     "exists (select 1 from problems p where p.run_id = c.run_id and p.kind = 'blocked' and p.url in (c.url, c.requested_url))"
 )
-_CLEAR_DEAD = "dead_run = null, dead_at = null, dead_how = null, dead_url = null"
 
 
 def note_sighting(db: sqlite_utils.Database, report_id: int, agency_key: str, year: int | None, sighting: dict, sha256) -> None:
@@ -46,7 +45,7 @@ def note_sighting(db: sqlite_utils.Database, report_id: int, agency_key: str, ye
           portal = case when {newer} then excluded.portal else portal end,
           report_id = case when {newer} then excluded.report_id else report_id end,
           sha256 = case when {newer} then coalesce(excluded.sha256, sha256) else sha256 end,
-          first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)""",
+          first_seen = min(first_seen, excluded.first_seen)""",
         [
             agency_key,
             year,
@@ -59,10 +58,7 @@ def note_sighting(db: sqlite_utils.Database, report_id: int, agency_key: str, ye
             seen,
         ],
     )
-    db.execute(
-        f"update report_urls set {_CLEAR_DEAD} where agency_key = ? and year is ? and url = ? and dead_at < ?",
-        [agency_key, year, sighting["url"], seen],
-    )
+    _answered(db, seen, "agency_key = ? and year is ? and url = ?", [agency_key, year, sighting["url"]])
 
 
 def review_run(db: sqlite_utils.Database, run_id: int) -> Counter:
@@ -79,26 +75,29 @@ def review_run(db: sqlite_utils.Database, run_id: int) -> Counter:
             "and e.url = report_urls.listed_url and e.run_id = ?)",
             [run_id],
         )
-        for portal in portals:
-            if list_walks.fully_seen(db, portal, run_id):  # only a list read in full this time is evidence
-                gone["unlisted"] += _unlisted(db, portal, run_id)
-                gone["dead"] += _dead(db, portal, run_id)
-    return gone
+        full = {p for p in portals if list_walks.fully_seen(db, p, run_id)}  # only a list read in full is evidence
+        for portal in full:
+            gone["unlisted"] += _unlisted(db, portal, run_id)
+        gone["dead"] += _dead(db, full, run_id)
+    return +gone  # without the zeros
 
 
 def _seen_again(db: sqlite_utils.Database, run_id: int) -> None:
-    """A report page answering (a 304 to a revalidation counts: it is still there)."""
-    rows = db.execute(
+    """Report pages that answered (a 304 to a revalidation counts: it is still there)."""
+    for portal, url, requested, at in db.execute(
         f"select c.portal, c.url, c.requested_url, c.fetched_at from captures c where c.run_id = ? and c.role = 'report' "
         f"and c.status in (200, 304) and not {_BLOCKED}",
         [run_id],
-    ).fetchall()
-    db.conn.executemany(
-        f"update report_urls set last_seen = max(last_seen, :at), "
-        f"{', '.join(f'{c} = case when dead_at < :at then null else {c} end' for c in ('dead_run', 'dead_how', 'dead_url'))}, "
-        "dead_at = case when dead_at < :at then null else dead_at end "
-        "where portal = :portal and (url = :url or listed_url = :requested)",
-        [{"portal": p, "url": u, "requested": r or u, "at": at} for p, u, r, at in rows],
+    ).fetchall():
+        _answered(db, at, "portal = ? and (url = ? or listed_url = ?)", [portal, url, requested or url])
+
+
+def _answered(db: sqlite_utils.Database, at: str, where: str, params: list) -> None:
+    """The URLs ``where`` says answered at ``at``: seen then, and what said they had gone before then dropped."""
+    db.execute(f"update report_urls set last_seen = max(last_seen, ?) where {where}", [at, *params])
+    db.execute(
+        f"update report_urls set dead_run = null, dead_at = null, dead_how = null, dead_url = null where dead_at < ? and {where}",
+        [at, *params],
     )
 
 
@@ -120,31 +119,34 @@ def _unlisted(db: sqlite_utils.Database, portal: str, run_id: int) -> int:
     return len(marked)
 
 
-def _dead(db: sqlite_utils.Database, portal: str, run_id: int) -> int:
-    """Report URLs whose page answered 404/410 (no firewall's challenge), or a soft 404."""
+def _dead(db: sqlite_utils.Database, portals: set[str], run_id: int) -> int:
+    """Report URLs of ``portals`` whose page answered 404/410 (no firewall's challenge) or a
+    soft 404 in this run (one pass over the run's captures and problems, whatever the number
+    of portals)."""
     answers = [
-        (requested or url, url, DEAD_STATUSES[status], at)
-        for url, requested, status, at in db.execute(
-            f"select c.url, c.requested_url, c.status, c.fetched_at from captures c where c.run_id = ? and c.portal = ? "
+        (portal, requested or url, url, DEAD_STATUSES[status], at)
+        for portal, url, requested, status, at in db.execute(
+            f"select c.portal, c.url, c.requested_url, c.status, c.fetched_at from captures c where c.run_id = ? "
             f"and c.role = 'report' and c.status in ({', '.join(map(str, DEAD_STATUSES))}) and not {_BLOCKED}",
-            [run_id, portal],
+            [run_id],
         )
     ]
     answers += [
-        (listed, final or listed, "soft_404", at)
-        for listed, at, final in db.execute(
-            "select p.url, p.at, (select c.url from captures c where c.run_id = p.run_id and c.requested_url = p.url "
-            "order by c.id desc limit 1) from problems p where p.run_id = ? and p.portal = ? and p.kind = 'gone_page'",
-            [run_id, portal],
+        (portal, listed, final or listed, "soft_404", at)
+        for portal, listed, at, final in db.execute(
+            "select p.portal, p.url, p.at, (select c.url from captures c where c.run_id = p.run_id "
+            "and c.requested_url = p.url order by c.id desc limit 1) from problems p where p.run_id = ? and p.kind = 'gone_page'",
+            [run_id],
         )
     ]
     marked = 0
-    for listed, final, how, at in answers:
-        marked += db.execute(
-            "update report_urls set dead_run = ?, dead_at = ?, dead_how = ?, dead_url = ? "
-            "where portal = ? and dead_run is null and (listed_url = ? or url = ?)",
-            [run_id, at, how, final, portal, listed, listed],
-        ).rowcount
+    for portal, listed, final, how, at in answers:
+        if portal in portals:
+            marked += db.execute(
+                "update report_urls set dead_run = ?, dead_at = ?, dead_how = ?, dead_url = ? "
+                "where portal = ? and dead_run is null and (listed_url = ? or url = ?)",
+                [run_id, at, how, final, portal, listed, listed],
+            ).rowcount
     return marked
 
 

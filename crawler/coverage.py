@@ -176,7 +176,7 @@ class Walk:
         """An entry the last crawl listed before one this walk has seen again, but which this
         walk has not seen: taken off the list (or moved down it). New entries push old ones
         down, never past one another, so a gap is never their doing."""
-        deepest = max((i for i, url in enumerate(self.previous) if url in self.kept), default=-1)
+        deepest = max((i for i, url in enumerate(self.previous) if url in self.kept), default=0)
         return next((url for url in self.previous[:deepest] if url not in self.kept), None)
 
     def may_stop(self) -> bool:

@@ -15,6 +15,7 @@ from archive_helpers import AGENCIES, Feeder, html
 from archive import ingest
 from archive.blobs import BlobStore
 from archive.parse import parse_file
+from archive import schema
 from archive.schema import VERSION, SchemaError, open_archive
 from archive.search import search
 from crawler.mock.documents import to_docx, to_pdf
@@ -284,3 +285,29 @@ def test_migration_to_v7_fills_last_years_figures(tmp_path):
         )
     old.close()
     assert _yoy(open_archive(tmp_path / "a.db"), 2023) == (3, 3.0)
+
+
+def test_migration_lists_every_url_a_report_was_seen_at_and_keeps_the_first(tmp_path):
+    """An archive made before report URLs were kept: each report's URLs from its sightings,
+    and the first URL canonical again on every version (#19)."""
+    old = open_archive(tmp_path / "a.db", upto=schema.MIGRATIONS.index(schema._v15))
+    ingest.sync_agencies(old, AGENCIES)
+    row = {"agency_key": "hq-cj", "agency_id": "hq-cj", "year": 2023, "content_hash": "a"}
+    first = old["reports"].insert({**row, "version": 1, "is_current": 0, "url": "http://a/1.html"}).last_pk
+    second = (
+        old["reports"].insert({**row, "version": 2, "is_current": 1, "url": "http://a/fix.html", "content_hash": "b"}).last_pk
+    )
+    for url, report_id, seen in (
+        ("http://a/1.html", first, "2024-01-20T00:00:00+00:00"),
+        ("http://a/1.html", first, "2024-02-20T00:00:00+00:00"),
+        ("http://a/fix.html", second, "2024-05-01T00:00:00+00:00"),
+    ):
+        old["sightings"].insert({"portal": "p", "url": url, "year": 2023, "report_id": report_id, "seen_at": seen})
+    old.close()
+    db = open_archive(tmp_path / "a.db")
+    assert [u for (u,) in db.execute("select url from reports order by version")] == ["http://a/1.html"] * 2
+    urls = [tuple(r) for r in db.execute("select url, report_id, first_seen, last_seen from report_urls order by first_seen")]
+    assert urls == [
+        ("http://a/1.html", first, "2024-01-20T00:00:00+00:00", "2024-02-20T00:00:00+00:00"),
+        ("http://a/fix.html", second, "2024-05-01T00:00:00+00:00", "2024-05-01T00:00:00+00:00"),
+    ]

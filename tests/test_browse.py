@@ -168,6 +168,7 @@ def test_every_saved_query_has_chinese_labels_for_its_parameters():
         "late",
         "unreachable",
         "inconsistent",
+        "withdrawn",
         "issues",
         "expected",
         "completion",

@@ -158,9 +158,10 @@ def test_the_same_report_at_a_new_url_has_moved(story):
     db = open_archive(story["data"] / "archive.db")
     reports = list(db.query("select * from reports where agency_key = ? and year = ?", [agency, YEAR]))
     assert len(reports) == 1 and reports[0]["url"] == old  # one version; the first URL stays canonical
-    seen = [(u["url"], u["dead_how"], bool(u["unlisted_run"])) for u in db.query(
-        "select * from report_urls where agency_key = ? and year = ? order by first_seen", [agency, YEAR]
-    )]
+    seen = [
+        (u["url"], u["dead_how"], bool(u["unlisted_run"]))
+        for u in db.query("select * from report_urls where agency_key = ? and year = ? order by first_seen", [agency, YEAR])
+    ]
     assert seen == [(old, "http_404", True), (new, None, False)]
 
 
@@ -203,7 +204,9 @@ def test_replaced_in_place_under_an_unchanged_page_with_both_copies(story):
     blobs = BlobStore(story["data"] / "blobs")
     assert len(set(copies)) == 2 and all(blobs.path(sha) is not None for sha in copies)
     db = open_archive(story["data"] / "archive.db")
-    versions = list(db.query("select url, version from reports where agency_key = ? and year = ? order by version", [agency, YEAR]))
+    versions = list(
+        db.query("select url, version from reports where agency_key = ? and year = ? order by version", [agency, YEAR])
+    )
     assert versions == [{"url": url, "version": 1}, {"url": url, "version": 2}]
     assert ("withdrawn", agency) not in story["after_three"] and ("moved", agency) not in story["after_three"]
 
@@ -250,9 +253,7 @@ def test_check_and_the_archive_show_them(story):
     assert ("网址迁移", names[story["cases"]["moved"]]) in kinds
     assert ("发布后撤下", names[story["cases"]["http410"]]) in kinds
     report = dict(
-        open_archive(data / "archive.db").execute(
-            "select agency_key, id from reports where is_current = 1 and year = ?", [YEAR]
-        )
+        open_archive(data / "archive.db").execute("select agency_key, id from reports where is_current = 1 and year = ?", [YEAR])
     )[story["cases"]["moved"]]
     page = _get(data, f"/report/{report}").text
     assert "网址记录" in page and story["urls"]["moved"] in page and story["moved_to"] in page
