@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 from archive_helpers import AGENCIES, Feeder, html
 
-from archive import ingest
+from archive import ingest, schema
 from archive.blobs import BlobStore
 from archive.parse import parse_file
-from archive import schema
 from archive.schema import VERSION, SchemaError, open_archive
 from archive.search import search
 from crawler.mock.documents import to_docx, to_pdf
