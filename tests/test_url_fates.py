@@ -255,6 +255,8 @@ def test_check_and_the_archive_show_them(story):
     report = dict(
         open_archive(data / "archive.db").execute("select agency_key, id from reports where is_current = 1 and year = ?", [YEAR])
     )[story["cases"]["moved"]]
+    front = _get(data, f"/?year={YEAR}").text
+    assert "已发布的年报中：发布后撤下 <strong>5</strong> 份，网址迁移 <strong>1</strong> 份" in front
     page = _get(data, f"/report/{report}").text
     assert "网址记录" in page and story["urls"]["moved"] in page and story["moved_to"] in page
     assert "返回 HTTP 404（页面不存在）" in page and "网址迁移" in page

@@ -63,6 +63,7 @@ def front_data(db: sqlite_utils.Database, year: int, prefix: str) -> dict:
     subs = list(db.query(QUERIES["completion"].sql, params))
     totals = {k: sum(s[k] for s in subs) for k in ("应报", "已报", "缺报", "迟报", "无法访问", "勾稽不符")}
     recent = list(db.query(findings_sql(RECENT), {**params, "kind": ""}))
+    gone = dict(db.execute(f"select 类型, count(*) from ({QUERIES['withdrawn'].sql}) group by 类型", params).fetchall())
     names = RegionNames(db, [prefix.ljust(6, "0")] if prefix else [])
     return {
         "year": year,
@@ -72,6 +73,7 @@ def front_data(db: sqlite_utils.Database, year: int, prefix: str) -> dict:
         "rate": round(100 * totals["已报"] / totals["应报"], 1) if totals["应报"] else None,
         "subs": sorted(subs, key=lambda s: s["行政区划"]),
         "recent": recent,
+        "gone": [(name, gone[name]) for name in (KIND_NAMES["withdrawn"], KIND_NAMES["moved"]) if gone.get(name)],
         "years": checked_years(db),
     }
 
