@@ -212,6 +212,7 @@ def check_year(
     blocked, read = _blocked_portals(db, latest), _read_portals(db)
     unstored, cut_short = _unstored(db, year), _unfinished_crawls(db, unfinished)
     unseen = list_walks.unseen_lists(db, latest)
+    gone = report_urls.gone_reports(db, year)
     for agency in _expected(db, year, region):
         key = agency["agency_key"]
         due = deadlines.due(year, agency["level"], agency["region"])
@@ -292,6 +293,8 @@ def check_year(
             continue
         current = next((v for v in versions if v["is_current"]), versions[-1])
         findings += _report_findings(db, base, due, versions, current)
+        if key in gone:
+            findings += _url_findings(db, base, current, versions)
     return findings
 
 
@@ -320,7 +323,6 @@ def _report_findings(db, base: dict, due: date, versions: list[dict], current: d
             changed = json.loads(v["changed_cells"] or "[]")
             if changed:
                 out.append(_replaced(db, base, before, v, changed))
-    out += _url_findings(db, base, current, versions)
     if current["parse_status"] in ("failed", "no_text", "no_tables", "no_source"):
         out.append(
             ComplianceFinding(

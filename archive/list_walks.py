@@ -11,7 +11,7 @@ page with nothing new: earlier crawls walked the rest; enough to say a report
 is not there, not enough to say one has gone), ``partial`` (not fully seen:
 see ``warning``), null (the walk never ended).
 
-An ended walk also records the entries it kept, in list order (``list_entries``:
+An ended walk also records its entries, in list order (``list_entries``:
 the run that last listed each one, and its place): what a later crawl compares
 its own walk with (:mod:`archive.report_urls`, ``crawler.list_memory``).
 """

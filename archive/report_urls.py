@@ -6,7 +6,8 @@ revalidation). A URL has gone when a crawl gives positive evidence of it, and on
 that read the portal's whole list (every walk ``full``: :func:`archive.list_walks.fully_seen`):
 
 * ``unlisted``  it was on a list in an earlier crawl and is not on that list, read in full
-  this time (``list_entries``); listed again, the evidence is dropped;
+  this time, nor on any other (``list_entries``: every entry, report or not, so a title
+  reworded is not a report gone); listed again, the evidence is dropped;
 * ``dead``      its page answered 404 or 410, or a soft 404 (the page now says it does not
   exist, or sends the reader to the home page: the spider's ``gone_page``); answering again
   (200 or 304), the evidence is dropped.
@@ -71,8 +72,8 @@ def review_run(db: sqlite_utils.Database, run_id: int) -> Counter:
         _seen_again(db, run_id)
         db.execute(
             "update report_urls set unlisted_run = null, unlisted_at = null, unlisted_list = null "
-            "where unlisted_run is not null and exists (select 1 from list_entries e where e.portal = report_urls.portal "
-            "and e.url = report_urls.listed_url and e.run_id = ?)",
+            "where unlisted_run is not null and exists (select 1 from list_entries e where e.url = report_urls.listed_url "
+            "and e.run_id = ?)",
             [run_id],
         )
         full = {p for p in portals if list_walks.fully_seen(db, p, run_id)}  # only a list read in full is evidence
@@ -102,13 +103,13 @@ def _answered(db: sqlite_utils.Database, at: str, where: str, params: list) -> N
 
 
 def _unlisted(db: sqlite_utils.Database, portal: str, run_id: int) -> int:
-    """Report URLs listed on a walk before, absent from it now that it was read in full."""
+    """Report URLs listed on a walk before, absent from it now that it was read in full (and
+    from every other list read this time)."""
     ended = dict(db.execute("select url, ended_at from list_walks where run_id = ? and portal = ?", [run_id, portal]))
     rows = db.execute(
         """select r.id, e.walk from report_urls r join list_entries e on e.portal = r.portal and e.url = r.listed_url
         where r.portal = ? and r.unlisted_run is null and e.run_id < ?
-          and not exists (select 1 from list_entries now where now.portal = r.portal and now.url = r.listed_url
-                          and now.run_id = ?)""",
+          and not exists (select 1 from list_entries now where now.url = r.listed_url and now.run_id = ?)""",
         [portal, run_id, run_id],
     ).fetchall()
     marked = {i: walk for i, walk in rows if walk in ended}
@@ -162,6 +163,17 @@ def still_answering(row: dict) -> bool:
     """Taken off its list, but its page answered after that (a revalidation, or the recheck
     the crawl makes of every report that left a list)."""
     return bool(row["unlisted_run"]) and not row["dead_run"] and (row["last_seen"] or "") >= (row["unlisted_at"] or "")
+
+
+def gone_reports(db: sqlite_utils.Database, year: int) -> set[str]:
+    """Agencies with a URL of their ``year`` report gone (read from a partial index)."""
+    return {
+        key
+        for (key,) in db.execute(
+            "select distinct agency_key from report_urls where year = ? and (dead_run is not null or unlisted_run is not null)",
+            [year],
+        )
+    }
 
 
 def urls(db: sqlite_utils.Database, agency_key: str, year: int) -> list[dict]:

@@ -544,6 +544,11 @@ def _v15(db: sqlite_utils.Database) -> None:
     db.execute("create unique index idx_report_urls_identity on report_urls (agency_key, year, url)")
     db["report_urls"].create_index(["portal", "listed_url"], if_not_exists=True)
     db["report_urls"].create_index(["url"], if_not_exists=True)
+    # the check reads only the reports with a URL gone: a small index, whatever the archive's size
+    db.execute(
+        "create index idx_report_urls_gone on report_urls (year, agency_key) "
+        "where dead_run is not null or unlisted_run is not null"
+    )
     db.execute(
         """insert into report_urls (agency_key, year, url, listed_url, portal, report_id, first_seen, last_seen)
         select r.agency_key, r.year, s.url, s.url, max(s.portal), max(s.report_id), min(s.seen_at), max(s.seen_at)
@@ -557,7 +562,7 @@ def _v15(db: sqlite_utils.Database) -> None:
 
 
 def _v16(db: sqlite_utils.Database) -> None:
-    """What each list showed (``list_entries``): every entry a walk kept, with the crawl run that
+    """What each list showed (``list_entries``): every entry of a walk, with the crawl run that
     last listed it and its place in that walk. A later crawl compares with it: an entry missing
     from a list read in full has been taken off the list; one missing from the pages an
     incremental walk read makes that walk read on to the end."""
@@ -575,7 +580,7 @@ def _v16(db: sqlite_utils.Database) -> None:
         pk=("portal", "walk", "url"),
     )
     db["list_entries"].create_index(["portal", "walk", "run_id"], if_not_exists=True)
-    db["list_entries"].create_index(["portal", "url", "run_id"], if_not_exists=True)
+    db["list_entries"].create_index(["url", "run_id"], if_not_exists=True)
 
 
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (

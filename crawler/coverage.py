@@ -14,8 +14,8 @@ ended, and a warning class when the list was not fully seen:
 * ``list_limit``      the walk stopped at ``crawl.max_list_pages``.
 
 The spider records each walk when it starts and again when it ends (a walk
-still open in the archive was cut short by a stopped crawl), with the entries
-it kept, in list order.
+still open in the archive was cut short by a stopped crawl), with its entries
+in list order.
 
 An incremental crawl stops a walk at the first page with nothing new
 (``no_news``, seen ``new_only``) unless a full walk is due
@@ -94,8 +94,8 @@ class Walk:
     family: str
     started_at: str
     pages: int = 0
-    items: set[str] = field(default_factory=set)
-    kept: dict[str, str] = field(default_factory=dict)  # URL → title as listed, in list order
+    items: dict[str, str] = field(default_factory=dict)  # URL → title as listed, in list order
+    kept: set[str] = field(default_factory=set)
     sources: set[str] = field(default_factory=set)
     pager: str = "single"  # single (one page), followed, unfollowed
     outstanding: int = 0  # list requests of this walk not answered yet
@@ -166,18 +166,18 @@ class Walk:
         return "new_only" if self.ended == "no_news" else "full"
 
     def kept_entry(self, url: str, title: str, this_year: int) -> bool:
-        self.items.add(url)
+        self.items.setdefault(url, title)
         if judge(title, this_year).kind == "other":
             return False
-        self.kept.setdefault(url, title)
+        self.kept.add(url)
         return True
 
     def gap(self) -> str | None:
         """An entry the last crawl listed before one this walk has seen again, but which this
         walk has not seen: taken off the list (or moved down it). New entries push old ones
         down, never past one another, so a gap is never their doing."""
-        deepest = max((i for i, url in enumerate(self.previous) if url in self.kept), default=0)
-        return next((url for url in self.previous[:deepest] if url not in self.kept), None)
+        deepest = max((i for i, url in enumerate(self.previous) if url in self.items), default=0)
+        return next((url for url in self.previous[:deepest] if url not in self.items), None)
 
     def may_stop(self) -> bool:
         """Whether a page with nothing new may end this walk (``no_news``): not when a full walk
@@ -203,5 +203,5 @@ class Walk:
             "warning": self.warning,
             "warning_url": self.warning_url,
             "detail": self.detail,
-            "entries": [{"url": u, "title": t} for u, t in self.kept.items()] if done else [],
+            "entries": [{"url": u, "title": t} for u, t in self.items.items()] if done else [],
         }

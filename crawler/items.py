@@ -109,5 +109,5 @@ class ListWalk:
     warning: str | None  # list_unreadable, list_empty, pager_unreadable, list_failed, list_limit
     warning_url: str | None
     detail: str | None
-    entries: list[dict] = field(default_factory=list)  # an ended walk's kept entries (url, title), in list order
+    entries: list[dict] = field(default_factory=list)  # an ended walk's entries (url, title), in list order
     type: str = "list_walk"

@@ -10,6 +10,7 @@ read in full no longer shows (is its page still there?).
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from datetime import datetime
 
 from .families import Entry
@@ -37,7 +38,7 @@ class ListMemory:
         last = rows[0][0] if rows else None
         return last is None or time.time() - datetime.fromisoformat(last).timestamp() >= days * 86400
 
-    def vanished(self, portal: str, walk: str, listed: set[str]) -> list[Entry]:
+    def vanished(self, portal: str, walk: str, listed: Collection[str]) -> list[Entry]:
         """Archived reports this list linked to before and not now (their pages not yet found
         gone): each is asked for again, so the archive can say whether it is still there."""
         rows = self._query(

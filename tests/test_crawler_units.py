@@ -223,3 +223,12 @@ def test_a_soft_404_counts_as_gone_only_when_it_says_so(body, final, gone):
     page = Page(final, 200, f"<html><head><title>t</title></head><body>{body}</body></html>".encode(), "text/html")
     said = looks_gone(page, "http://x/a/1.html")
     assert (said is None) if gone is None else (gone in said)
+
+
+def test_a_walk_records_every_entry_in_list_order():
+    """Every entry, report or not: a report whose list title is reworded is still on the list."""
+    walk = _walked([], ["a"])
+    walk.kept_entry("b", "关于做好2024年政府信息公开工作年度报告编制发布工作的通知", 2026)
+    walk.kept_entry("a", "某某县财政局2024年政府信息公开工作年度报告", 2026)  # listed twice: its first place
+    assert [e["url"] for e in walk.record("t")["entries"]] == ["a", "b"] and walk.record(None)["entries"] == []
+    assert (walk.record("t")["items"], walk.record("t")["kept"]) == (2, 1)
