@@ -56,6 +56,7 @@ def answer_lines(db: sqlite_utils.Database, findings: Iterable[ComplianceFinding
             count = sum(1 for g in chosen if g.region == region and g.kind == kind)
             lines.append(click.style(f"  {KIND_NAMES[kind]}（{count}）", fg=KIND_COLOURS[kind], bold=True))
         flag = "" if f.confidence == "high" else f"（可信度：{CONFIDENCE_NAMES.get(f.confidence, f.confidence)}）"
-        evidence = f"  证据：{f.evidence}" if f.kind in EVIDENCE_SHOWN and f.evidence else ""
+        shown = f.kind in EVIDENCE_SHOWN and f.evidence and f.evidence not in f.detail
+        evidence = f"  证据：{f.evidence}" if shown else ""
         lines.append("    " + fit(f.agency_name or f.agency_key, 30) + f.detail + flag + evidence)
     return lines

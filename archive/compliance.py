@@ -401,7 +401,7 @@ def _url_findings(db, base: dict, current: dict, versions: list[dict]) -> list[C
     shown = db.execute("select source_sha256 from reports where id = ?", [last["report_id"]]).fetchone()
     archived = report_urls.capture_path((shown[0] if shown else None) or last["sha256"])
     confidence = "medium" if all(report_urls.still_answering(u) for u in gone) else "high"
-    detail = f"{what}；最后一次抓到 {report_urls.last_capture(last)}" + (f"，存档副本 {archived}" if archived else "")
+    detail = f"{what}；最后一次抓到 {report_urls.last_capture(last)}" + ("，存档副本为证" if archived else "")
     return [
         ComplianceFinding(
             "withdrawn", **base, confidence=confidence, report_id=current["id"], evidence=archived or last["url"], detail=detail

@@ -422,7 +422,7 @@ def test_a_withdrawn_report_links_its_archived_copy_at_the_archives_address(feed
     sha = "ab" * 32
     withdrawn = ComplianceFinding(
         "withdrawn", "d", "青山区教育局", "431201", "department", 2024, "2025-01-31",
-        f"http://p/d.html 自 2025-05-02 起返回 HTTP 404（页面不存在）；最后一次抓到 2025-03-01，存档副本 /-/capture/{sha}",
+        "http://p/d.html 自 2025-05-02 起返回 HTTP 404（页面不存在）；最后一次抓到 2025-03-01，存档副本为证",
         evidence=f"/-/capture/{sha}",
     )  # fmt: skip
     record(feeder.db, 2024, [withdrawn], "t1")

@@ -245,7 +245,7 @@ def test_check_and_the_archive_show_them(story):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert re.search(r"\n  发布后撤下（\d+）\n", out.stdout) and "\n  网址迁移（1）\n" in out.stdout
-    assert "证据：/-/capture/" in out.stdout and f"证据：{story['moved_to']}" in out.stdout
+    assert "存档副本为证  证据：/-/capture/" in out.stdout and f"现见于 {story['moved_to']}（内容相同）\n" in out.stdout
     assert "410702 河南省新乡市红旗区" in out.stdout  # the region named, as for every kind
     rows = _get(data, f"/archive/withdrawn.json?_shape=array&year={YEAR}").json()
     kinds = {(r["类型"], r["机关"]) for r in rows}
