@@ -13,6 +13,7 @@ a column header (``其他``, ``总计``) only counts as a row when it is numbere
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -58,7 +59,7 @@ class LabelIndex:
                 for n in range(PREFIX_MIN, len(label) + 1):
                     self.prefixes.setdefault(label[:n], (row, group))
         self.fuzzy = [
-            (SequenceMatcher(None, b=label, autojunk=False), label, row, group)
+            (SequenceMatcher(None, b=label, autojunk=False), Counter(label), label, row, group)
             for label, row, group in self.long
             if row is not None
         ]
@@ -105,8 +106,14 @@ class LabelIndex:
         if header_word or key in self.column_words:
             return None  # a column's own label (本年制发件数 …) is no misspelt row
         if len(key) >= 6:
-            for matcher, label, row, group in self.fuzzy:
+            counts = Counter(key)
+            for matcher, label_counts, label, row, group in self.fuzzy:
                 if abs(len(label) - len(key)) > max(2, len(label) // 4):
+                    continue
+                # no more characters can match than the two have in common (quick_ratio's own
+                # bound, from counts made once per label instead of once per comparison)
+                common = sum(min(n, label_counts[c]) for c, n in counts.items() if c in label_counts)
+                if 2 * common < FUZZY_MIN * (len(key) + len(label)):
                     continue
                 matcher.set_seq1(key)
                 if (

@@ -19,9 +19,10 @@ rendering gives, in this order:
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
-from statistics import median
+from functools import lru_cache
 
 Span = tuple[float, float]
 
@@ -105,26 +106,22 @@ class Anchors:
         if len(spaces) != 1 or any(s.span is None for s in slots):
             return
         space = spaces.pop()
-        positions = self._from_header(space, columns)
-        if positions is None:
+        if space in self.misleading:
             return
-        bands = _bands([p.centre for p in positions])
+        spans = tuple(self.header.get((space, c)) for c in columns)
+        if None in spans:
+            return
+        bands = _bands(tuple((a + b) / 2 for a, b in spans))
         if bands is None or any(_band(bands, s.centre) != i for i, s in enumerate(slots)):
             self.misleading.add(space)
 
     def _from_header(self, space: int, columns: tuple[str, ...]) -> list[Position] | None:
-        """Column positions from the header's labels, unless fully printed rows contradict them
-        (a renderer that does not keep its columns under its header: lynx)."""
+        """Column positions from the header's labels, unless fully printed rows contradicted
+        them (``check_header``: a renderer that does not keep its columns under its header)."""
         spans = [self.header.get((space, c)) for c in columns]
         if None in spans or space in self.misleading:
             return None
-        out = [Position((a + b) / 2, a, b, True) for a, b in spans]
-        bands = _bands([p.centre for p in out])
-        for i, column in enumerate(columns):
-            for a, b in self.data.get((space, columns, column), ()):
-                if bands is None or _band(bands, (a + b) / 2) != i:
-                    return None
-        return out
+        return [Position((a + b) / 2, a, b, True) for a, b in spans]
 
     def _from_data(self, space: int, columns: tuple[str, ...]) -> list[Position] | None:
         """Column positions from fully printed rows, when those rows agree: each column's
@@ -134,7 +131,9 @@ class Anchors:
         if any(not s for s in seen):
             return None
         out = [
-            Position(median((a + b) / 2 for a, b in spans), median(a for a, _ in spans), median(b for _, b in spans), False)
+            Position(
+                _median([(a + b) / 2 for a, b in spans]), _median([a for a, _ in spans]), _median([b for _, b in spans]), False
+            )
             for spans in seen
         ]
         gaps = [b.centre - a.centre for a, b in zip(out, out[1:])]
@@ -181,7 +180,14 @@ def windows(slots: list[Slot], n: int) -> list[int]:
     return list(range(max(0, filled[-1] - n + 1), min(filled[0], k - n) + 1))
 
 
-def _bands(centres: list[float]) -> list[float] | None:
+def _median(values: list[float]) -> float:
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+@lru_cache(maxsize=1024)
+def _bands(centres: tuple[float, ...]) -> tuple[float, ...] | None:
     """Boundaries between columns centred at ``centres``: half way between neighbours, and half
     the narrowest gap beyond the first and the last."""
     if len(centres) < 2:
@@ -189,14 +195,13 @@ def _bands(centres: list[float]) -> list[float] | None:
     half = min(b - a for a, b in zip(centres, centres[1:])) / 2
     if half <= 0:
         return None
-    return [centres[0] - half, *((a + b) / 2 for a, b in zip(centres, centres[1:])), centres[-1] + half]
+    return (centres[0] - half, *((a + b) / 2 for a, b in zip(centres, centres[1:])), centres[-1] + half)
 
 
-def _band(bounds: list[float], x: float) -> int | None:
-    for i in range(len(bounds) - 1):
-        if bounds[i] <= x < bounds[i + 1]:
-            return i
-    return None
+def _band(bounds: tuple[float, ...], x: float) -> int | None:
+    """The column whose band holds ``x``, or None outside the table."""
+    i = bisect_right(bounds, x) - 1
+    return i if 0 <= i < len(bounds) - 1 else None
 
 
 def by_geometry(
@@ -208,7 +213,7 @@ def by_geometry(
     a column, or the label itself sits in a value column. A column with nothing printed in
     it is blank; where the rendering keeps empty cells, only a column with an empty cell is
     blank and one with no cell at all is not printed."""
-    centres = [p.centre for p in positions]
+    centres = tuple(p.centre for p in positions)
     bounds = _bands(centres)
     if bounds is None:
         return None

@@ -509,27 +509,45 @@ def _fill_rows(result: TableResult, items: list[Item], columns_of, last_line: in
     anchors, offsets = Anchors(), Offsets()
     header = _header_cells(table, items)
     soft_blanks = _writes_blanks(items)
-    rows = [(r, result.rows[r.key]) for r in table.rows if r.key in result.rows]
-    for row, parsed in rows:
-        learn(parsed.values, columns_of(row), anchors, offsets, _separated(parsed.values, soft_blanks))
-        filled = [v for v in parsed.values if v.filled]
-        if len(filled) == len(columns_of(row)):
-            Anchors(header=_header_before(header, parsed.line), misleading=anchors.misleading).check_header(
-                columns_of(row), filled
-            )
+    rows = []
+    for row in table.rows:
+        parsed = result.rows.get(row.key)
+        if parsed is not None:
+            values = _cut_off(parsed.values, len(columns_of(row)), last_line)
+            rows.append((row, parsed, columns_of(row), values, _separated(values, soft_blanks)))
+    # Positions and offsets are only needed when some row does not fill its columns.
+    if any(sum(1 for v in values if v.filled) != len(columns) for _, _, columns, values, _ in rows):
+        above = _learn_positions(rows, header, anchors, offsets)
+    else:
+        above = {}
     short: dict[str, list[str]] = {}
-    for row, parsed in rows:
-        columns = columns_of(row)
+    for row, parsed, columns, values, separated in rows:
         if not parsed.values and (parsed.line >= last_line or result.unattributed):
             continue  # a label cut off at the end, or rows whose values went unattributed: not known blank
-        values = _cut_off(parsed.values, len(columns), last_line)
-        separated = _separated(values, soft_blanks)
-        here = Anchors(header=_header_before(header, parsed.line), data=anchors.data, misleading=anchors.misleading)
-        placement = place(values, columns, here, offsets, parsed.label, separated)
-        if not parsed.values:
+        anchors.header = above.get(parsed.line, {})
+        if parsed.values:
+            placement = place(values, columns, anchors, offsets, parsed.label, separated)
+        else:
             placement = Placement({c: make_slot("", parsed.line, -1) for c in columns})
         short[row.key] = _write(result, parsed, placement, columns)
     return short
+
+
+def _learn_positions(rows, header, anchors: Anchors, offsets: Offsets) -> dict[int, dict[tuple[int, str], Span]]:
+    """What the table's rows teach before any is placed (:func:`archive.placement.learn`), and
+    the header in force above each row (rows in printed order, the header cells too)."""
+    above: dict[int, dict[tuple[int, str], Span]] = {}
+    if header:
+        for line in sorted({parsed.line for _, parsed, *_ in rows}):
+            above[line] = _header_before(header, line)
+    for _, parsed, columns, values, separated in rows:
+        learn(values, columns, anchors, offsets, separated)
+        if header:
+            filled = [v for v in values if v.filled]
+            if len(filled) == len(columns):
+                anchors.header = above[parsed.line]
+                anchors.check_header(columns, filled)
+    return above
 
 
 def _report_short_rows(result: TableResult, short: dict[str, list[str]]) -> None:

@@ -20,34 +20,6 @@ def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run(list(args), capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
-def test_demo_crawls_parses_and_summarises(tmp_path):
-    out = _run(sys.executable, "-m", "scheduler", "demo", "--dir", str(tmp_path / "demo"))
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert "年报 150 份" in out.stdout  # the demo world's 150 reports
-    assert "凤泉区人民政府                2021" in out.stdout  # the DOC attachment, parsed
-    assert "被防火墙拦截（未破解）" in out.stdout and "robots.txt 禁止" in out.stdout
-    assert "! 列表无法解读（不计缺报）" in out.stdout and "! 分页无法跟进（不计缺报）" in out.stdout
-    assert "Traceback" not in out.stdout + out.stderr
-    # the scanned reports (an image-only PDF of a real report's three tables, a photographed page) read by OCR
-    assert "（扫描件，OCR 识别 3 页）" in out.stdout and "（扫描件，OCR 识别 1 页）" in out.stdout
-    data = tmp_path / "demo" / "data"
-    db = open_archive(data / "archive.db")
-    scans = {
-        r["ocr_pages"]: r
-        for r in db.query(
-            "select r.ocr_pages, r.parse_status, r.errors, (select count(*) from cells c where c.report_id = r.id) as n "
-            "from reports r where r.ocr_pages is not null"
-        )
-    }
-    assert set(scans) == {"[1, 2, 3]", "[1]"}
-    assert scans["[1, 2, 3]"]["n"] == 186 and scans["[1]"]["n"] == 94  # every cell of the tables
-    assert all(r["parse_status"] == "ok" and r["errors"] == 0 for r in scans.values())
-    db.close()
-    again = _run(sys.executable, "-m", "scheduler", "reparse", "--data", str(data), "--workers", "1")
-    assert again.returncode == 0, again.stderr[-2000:]
-    assert "OCR 4 页（0 秒）" in again.stderr  # read from the OCR cache, not again
-
-
 def test_crawl_reports_a_bad_config_cleanly(tmp_path):
     bad = tmp_path / "config.yaml"
     bad.write_text("portals: []\nagencies:\n  - {id: x, name: 某局, level: ministry, region: '100000'}\n", encoding="utf-8")

@@ -108,6 +108,8 @@ def read_file(path: str | Path) -> bytes:
 
 def _bounded_text(text: str) -> tuple[str, list[str]]:
     """At most ``MAX_LINES`` lines of text (the extractor's work grows with them)."""
+    if text.count("\n") < MAX_LINES:
+        return text, []
     cut = 0
     for _ in range(MAX_LINES):
         cut = text.find("\n", cut) + 1

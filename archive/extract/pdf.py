@@ -47,6 +47,7 @@ MAX_CHARS = 1_000_000  # a 500-page report of dense text; Python lays out about 
 MAX_CONTENT_BYTES = 16 * 1024 * 1024
 MAX_STREAM_BYTES = 64 * 1024 * 1024
 MAX_STREAMS_BYTES = 512 * 1024 * 1024
+_MAX_DEFLATE_RATIO = 1032  # zlib cannot inflate one byte to more than about 1032
 _STREAM = re.compile(rb"(?<!end)stream\r?\n")
 _FONT_FILE = re.compile(rb"/Length[123]\b|/Subtype\s*/(?:Type1C|CIDFontType0C|OpenType)\b")
 _NOT_READ = re.compile(rb"/Subtype\s*/Image\b|/Type\s*/EmbeddedFile\b")
@@ -95,27 +96,47 @@ def _inflated_size(data: bytes, start: int, limit: int) -> int:
 
 def _check_streams(data: bytes) -> None:
     """Refuse a decompression bomb before PDFium inflates it in memory. Images are not
-    inflated to read text, and a scan's page images are legitimately large: skipped."""
+    inflated to read text, and a scan's page images are legitimately large: skipped. A
+    stream too short to reach its limit even at deflate's highest ratio (about 1032:1) is
+    not inflated, unless such streams together could exceed the document's limit."""
     total = 0
+    small: list[tuple[int, int]] = []  # streams that cannot exceed their own limit: (start, limit)
+    bound = 0  # the most those could inflate to, all together
     for m in _STREAM.finditer(data):
         head = data[max(0, m.start() - 1024) : m.start()]
         head = head[head.rfind(b" obj") + 1 :]  # the stream's dictionary
         if b"Flate" not in head or _NOT_READ.search(head):
             continue
         limit = MAX_STREAM_BYTES if _FONT_FILE.search(head) else MAX_CONTENT_BYTES
-        size = _inflated_size(data, m.end(), limit)
-        if size > limit:
-            raise ExtractError(f"PDF 中有一个数据流解压后超过 {limit // 2**20} MB（解压炸弹？），拒绝读取")
-        total += size
-        if total > MAX_STREAMS_BYTES:
-            raise ExtractError(f"PDF 的数据流解压后合计超过 {MAX_STREAMS_BYTES // 2**20} MB（解压炸弹？），拒绝读取")
+        end = data.find(b"endstream", m.end())
+        packed = (end if end >= 0 else len(data)) - m.end()
+        if packed * _MAX_DEFLATE_RATIO + 1024 <= limit:
+            small.append((m.end(), limit))
+            bound += packed * _MAX_DEFLATE_RATIO + 1024
+            continue
+        total = _count_stream(data, m.end(), limit, total)
+    if small and total + bound > MAX_STREAMS_BYTES:
+        for start, limit in small:
+            total = _count_stream(data, start, limit, total)
 
 
-def _object_count(page) -> int:
+def _count_stream(data: bytes, start: int, limit: int, total: int) -> int:
+    """The document's inflated bytes so far, with this stream's; refused past a limit."""
+    size = _inflated_size(data, start, limit)
+    if size > limit:
+        raise ExtractError(f"PDF 中有一个数据流解压后超过 {limit // 2**20} MB（解压炸弹？），拒绝读取")
+    total += size
+    if total > MAX_STREAMS_BYTES:
+        raise ExtractError(f"PDF 的数据流解压后合计超过 {MAX_STREAMS_BYTES // 2**20} MB（解压炸弹？），拒绝读取")
+    return total
+
+
+def _object_count(page, forms: bool) -> int:
     """The page's objects, forms' contents counted, up to just past ``MAX_PAGE_OBJECTS``
-    (without loading its text, which would cost gigabytes for a glyph bomb)."""
+    (without loading its text, which would cost gigabytes for a glyph bomb). ``forms``:
+    the document has form XObjects at all (most reports have none: nothing to open)."""
     count = pdfium_c.FPDFPage_CountObjects(page.raw)
-    if count > MAX_PAGE_OBJECTS:
+    if count > MAX_PAGE_OBJECTS or not forms:
         return count
     stack = [pdfium_c.FPDFPage_GetObject(page.raw, i) for i in range(count)]
     while stack:
@@ -143,6 +164,8 @@ def extract_pdf(data: bytes, ocr: OcrOptions | None = None) -> Document:
     if not data:
         raise ExtractError("empty file")
     _check_streams(data)
+    # form XObjects can hide a page's objects; object streams can hide the forms themselves
+    forms = b"/Form" in data or b"/ObjStm" in data
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as e:
@@ -164,7 +187,7 @@ def extract_pdf(data: bytes, ocr: OcrOptions | None = None) -> Document:
                 break
             page = pdf[p]
             try:
-                objects = _object_count(page)
+                objects = _object_count(page, forms)
                 total_objects += objects
                 if objects > MAX_PAGE_OBJECTS:
                     crowded = True

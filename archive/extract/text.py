@@ -39,6 +39,9 @@ _HORIZONTAL = set("-=─━═")
 _RULER = re.compile(r"^\s*-{2,}(?:\s+-+)+\s*$")
 _LAYOUT_GAP = re.compile(r"[^ \t\u3000](?: {2,}|\u3000+)[^ \t\u3000]")
 _BLANKISH = "\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff"
+_CELL_SPACE = " " + _BLANKISH  # what is stripped around a cell's text
+_CELL_SPACE_TAB = " \t" + _BLANKISH
+_BARS_AND_SPACE = "|" + _CELL_SPACE_TAB
 BLANK_CELL = "\u00a0"  # a cell printed blank on a line of its own (``&nbsp;``), told apart from an empty line
 
 
@@ -174,6 +177,7 @@ class PipeStyle:
     indented: bool = False
 
 
+_STYLE_SAMPLE = 200  # rows read to tell a document's pipe style
 _BAR_AFTER_TEXT = re.compile(r"[^|\s]( *)\|")  # a bar after a cell's text: hugging it, or after a space
 
 
@@ -185,6 +189,8 @@ def pipe_style(lines: list[str]) -> PipeStyle:
         s = line.strip()
         if not s.strip("| "):
             continue
+        if content >= _STYLE_SAMPLE:
+            break  # a document keeps one style: a sample of its rows tells it
         content += 1
         indented += line[:1] in (" ", "\t")
         starts += s.startswith("|")
@@ -207,7 +213,7 @@ def pipe_style(lines: list[str]) -> PipeStyle:
 def _pipe_cells(raw: str, style: PipeStyle) -> list[str]:
     line = raw.strip()
     parts = line.split("|")
-    only_pipes = not line.strip("| \t" + _BLANKISH)
+    only_pipes = not line.strip(_BARS_AND_SPACE)
     if only_pipes:
         # a line of bars: each bar ends one empty cell (``|||`` after a spanning header cell),
         # but a bar at the start of a line opens the row where cells are indented lines
@@ -220,7 +226,7 @@ def _pipe_cells(raw: str, style: PipeStyle) -> list[str]:
     cells.extend(middle)
     if last.strip() or not style.closes:
         cells.append(last)
-    return [c.strip(" \t" + _BLANKISH) for c in cells]
+    return [c.strip(_CELL_SPACE_TAB) for c in cells]
 
 
 # ---------------------------------------------------------------------------
@@ -231,54 +237,54 @@ def _pipe_cells(raw: str, style: PipeStyle) -> list[str]:
 _TABLEISH = re.compile(r"[-=─━═]{2}|[│┃║]")  # what a rule, a ruler or a box-drawn row needs
 
 
-def _blocks(raw_lines: list[str]) -> list[tuple[str, list[str]]]:
-    """Split into ("box", lines), ("ruler", lines) and ("line", [line]) blocks."""
-    out: list[tuple[str, list[str]]] = []
-    i, n = 0, len(raw_lines)
-    while i < n:
-        line = raw_lines[i]
-        if (
-            "─" not in line
-            and "-" not in line
-            and "═" not in line
-            and "│" not in line
-            and "┃" not in line
-            and "║" not in line
-            and "=" not in line
-            and "━" not in line
-        ):
-            out.append(("line", [line]))
-            i += 1
-            continue
-        if not _TABLEISH.search(line):
-            out.append(("line", [line]))
-            i += 1
-            continue
-        if (
-            _is_border(line)
-            and not _MD_SEPARATOR.match(line.strip())
-            or (_is_box_content(line) and any(c in line for c in "│┃║"))
-        ):
-            j = i
-            while j < n and (_is_border(raw_lines[j]) or _is_box_content(raw_lines[j])):
-                j += 1
-            block = raw_lines[i:j]
-            if sum(_is_border(b) for b in block) >= 2 and any(_is_box_content(b) for b in block):
-                out.append(("box", block))
-                i = j
-                continue
-        if _RULER.match(line):
-            j = i + 1
-            while j < n and raw_lines[j].strip() and not _RULER.match(raw_lines[j]):
-                j += 1
-            if j < n and _RULER.match(raw_lines[j]) and j == i + 1:
-                j += 1  # an empty table: two rulers
-            out.append(("ruler", raw_lines[i:j]))
-            i = j + (1 if j < n and _RULER.match(raw_lines[j]) else 0)
-            continue
-        out.append(("line", [line]))
-        i += 1
-    return out
+def _tableish(raw: str) -> bool:
+    """What a rule, a ruler or a box-drawn row needs (substring tests first: they are cheap)."""
+    return (
+        "-" in raw or "=" in raw or "─" in raw or "━" in raw or "═" in raw or "│" in raw or "┃" in raw or "║" in raw
+    ) and bool(_TABLEISH.search(raw))
+
+
+def _special(raw: str) -> bool:
+    """Could this line be anything but one cell (separators, aligned columns, a rule, a box,
+    a blank cell)? Plain substring tests: a regular expression scanning every line of
+    prose costs more than all the rest of reading it."""
+    s = raw.strip()
+    return (
+        "\t" in raw
+        or "|" in s
+        or "  " in s
+        or "\u3000" in s
+        or "--" in s
+        or "==" in s
+        or "│" in s
+        or "─" in s
+        or "┃" in s
+        or "║" in s
+        or "━" in s
+        or "═" in s
+        or (not s and raw != s)
+    )
+
+
+def _block_at(raw_lines: list[str], i: int) -> tuple[str, list[str], int] | None:
+    """A box-drawn table or a ruler table starting at line ``i``: (kind, its lines, the line
+    after it); None when line ``i`` starts neither."""
+    line, n = raw_lines[i], len(raw_lines)
+    if (_is_border(line) and not _MD_SEPARATOR.match(line.strip())) or (_is_box_content(line) and any(c in line for c in "│┃║")):
+        j = i
+        while j < n and (_is_border(raw_lines[j]) or _is_box_content(raw_lines[j])):
+            j += 1
+        block = raw_lines[i:j]
+        if sum(_is_border(b) for b in block) >= 2 and any(_is_box_content(b) for b in block):
+            return "box", block, j
+    if _RULER.match(line):
+        j = i + 1
+        while j < n and raw_lines[j].strip() and not _RULER.match(raw_lines[j]):
+            j += 1
+        if j < n and _RULER.match(raw_lines[j]) and j == i + 1:
+            j += 1  # an empty table: two rulers
+        return "ruler", raw_lines[i:j], j + (1 if j < n and _RULER.match(raw_lines[j]) else 0)
+    return None
 
 
 def _double_spaced(raw_lines: list[str]) -> bool:
@@ -323,14 +329,14 @@ def _plain(line: str, style: PipeStyle, raw: str, space: int) -> Line | None:
     if not stripped:
         return None
     if "\t" in line:
-        cells = [c.strip(" " + _BLANKISH) for c in line.split("\t")]
+        cells = [c.strip(_CELL_SPACE) for c in line.split("\t")]
         return Line(cells, hard=True, grid=True, spans=_indices(cells), space=space)
-    if _MD_SEPARATOR.match(stripped):
+    if "-" in stripped and _MD_SEPARATOR.match(stripped):
         return None
     if "|" in stripped:
         cells = _pipe_cells(line, style)
         # one cell and the padding after it is still one cell of a row spread over lines
-        return Line(cells, hard=sum(1 for c in cells if c) >= 2, grid=True, spans=_indices(cells), space=space)
+        return Line(cells, hard=len(cells) - cells.count("") >= 2, grid=True, spans=_indices(cells), space=space)
     if _LAYOUT_GAP.search(stripped) and len(_tokens(raw)) >= 2:
         return _layout_line(raw, space)
     return Line([_MD_HEADING.sub("", stripped)])
@@ -339,7 +345,7 @@ def _plain(line: str, style: PipeStyle, raw: str, space: int) -> Line | None:
 def text_lines(text: str) -> list[Line]:
     raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("｜", "|").replace("¦", "|").split("\n")
 
-    style = pipe_style(raw_lines)
+    style = pipe_style(raw_lines) if "|" in text or "｜" in text else PipeStyle(True, True)
     double = _double_spaced(raw_lines)
     lines: list[Line] = []
     pending: list[str] = []  # consecutive one-cell lines, resolved together
@@ -354,44 +360,55 @@ def text_lines(text: str) -> list[Line]:
             # One cell per line: a line holding only a non-breaking space is a blank cell
             # (kept as that character, so the parser knows it was printed); an empty line
             # between two cells may be one too (LibreOffice) or just layout (lynx, soup).
-            first = next((k for k, raw in enumerate(pending) if raw.strip()), len(pending))
-            last = max((k for k, raw in enumerate(pending) if raw.strip()), default=-1)
-            for k, raw in enumerate(pending):
-                if _is_blankish(raw):
+            texts = [raw.strip(_CELL_SPACE_TAB) for raw in pending]
+            filled = [k for k, t in enumerate(texts) if t]
+            first, last = (filled[0], filled[-1]) if filled else (len(pending), -1)
+            for k, text in enumerate(texts):
+                if text:
+                    lines.append(Line([_MD_HEADING.sub("", text) if text[0] == "#" else text]))
+                elif _is_blankish(pending[k]):
                     lines.append(Line([BLANK_CELL]))
-                elif raw.strip(" \t"):
-                    lines.append(Line([_MD_HEADING.sub("", raw.strip(" \t" + _BLANKISH))]))
                 elif first < k < last:
                     lines.append(Line([""]))
         pending.clear()
 
     layout_space: tuple[str, int] | None = None
-    for number, (kind, block) in enumerate(_blocks(raw_lines), start=1):
-        if kind == "line":
-            raw = block[0]
-            if _single(raw):
-                pending.append(raw)
-                continue
+    i, n = 0, len(raw_lines)
+    while i < n:
+        raw = raw_lines[i]
+        number = i + 1
+        if not _special(raw):  # most lines: a paragraph or one cell of its own
+            pending.append(raw)
+            i += 1
+            continue
+        found = _block_at(raw_lines, i) if _tableish(raw) else None
+        if found is not None:
+            kind, block, i = found
             if pending:
                 flush_soft()
-            # consecutive separated rows share one space (cell order), consecutive aligned rows
-            # another (display columns); the two are never compared
-            kind = "cells" if "\t" in raw or "|" in raw else "columns"
-            if layout_space is None or layout_space[0] != kind:
-                layout_space = (kind, number)
-            line = _plain(raw, style, raw, layout_space[1])
-            if line is not None:
-                lines.append(line)
+            layout_space = None
+            if kind == "box":
+                lines.extend(_box_lines(block, number))
+            else:
+                segments = [(m.start(), m.end()) for m in re.finditer(r"-+", block[0])]
+                cols = _columns(block[0]) + [len(block[0])]
+                ruler = [(cols[s], cols[e]) for s, e in segments]
+                lines.extend(_ruler_cells(b, ruler, number) for b in block[1:] if b.strip() and not _RULER.match(b))
             continue
-        flush_soft()
-        layout_space = None
-        if kind == "box":
-            lines.extend(_box_lines(block, number))
-        else:
-            segments = [(m.start(), m.end()) for m in re.finditer(r"-+", block[0])]
-            cols = _columns(block[0]) + [len(block[0])]
-            ruler = [(cols[s], cols[e]) for s, e in segments]
-            lines.extend(_ruler_cells(b, ruler, number) for b in block[1:] if b.strip() and not _RULER.match(b))
+        i += 1
+        if "\t" not in raw and "|" not in raw and _single(raw):
+            pending.append(raw)
+            continue
+        if pending:
+            flush_soft()
+        # consecutive separated rows share one space (cell order), consecutive aligned rows
+        # another (display columns); the two are never compared
+        kind = "cells" if "\t" in raw or "|" in raw else "columns"
+        if layout_space is None or layout_space[0] != kind:
+            layout_space = (kind, number)
+        line = _plain(raw, style, raw, layout_space[1])
+        if line is not None:
+            lines.append(line)
     flush_soft()
     return lines
 
