@@ -192,10 +192,11 @@ def fate(row: dict) -> str | None:
     """What happened to one URL, in words (Chinese) that do not change while the facts do
     not; None while it is still there."""
     if row["dead_run"]:
+        elsewhere = row["dead_url"] not in (None, row["url"], row["listed_url"])
         how = {
             "http_404": "返回 HTTP 404（页面不存在）",
             "http_410": "返回 HTTP 410（已删除）",
-            "soft_404": f"提示页面不存在或跳转到 {row['dead_url']}（软 404）",
+            "soft_404": f"跳转到 {row['dead_url']}（软 404）" if elsewhere else "页面提示不存在（软 404）",
         }[row["dead_how"]]
         listed = f"，且已不在列表 {row['unlisted_list']} 中" if row["unlisted_run"] else ""
         return f"自 {row['dead_at'][:10]} 起{how}{listed}"

@@ -7,8 +7,9 @@ Run 1 archives everything. Before run 2 (an ordinary incremental crawl): a repor
 off its list (its page still answers), another moves to a new URL, a third leaves a later
 list page an incremental walk does not reach; one portal goes down and another's later list
 pages fail, each losing a report from its list too. Before run 3 (every page revalidated,
-every list read in full): pages answer 404, 410 and a soft 404, and a report is replaced in
-place under an unchanged page (its attachment has other numbers).
+every list read in full): pages answer 404, 410 and soft 404s (a redirect to the home page, a
+page saying it does not exist), and a report is replaced in place under an unchanged page
+(its attachment has other numbers).
 
 Withdrawn and moved must be said exactly where there is positive evidence, with it, once.
 """
@@ -88,6 +89,7 @@ def story(tmp_path_factory):
             "http404": ("gdpost-2", _report(world.portal("gdpost-2"), plain=True)),
             "http410": ("vsb-3", _report(world.portal("vsb-3"), plain=True)),
             "soft404_home": ("shtml_uuid-4", _report(world.portal("shtml_uuid-4"), plain=True)),
+            "soft404_page": ("gdpost-8", _report(world.portal("gdpost-8"), plain=True)),
             "replaced": ("trs-5", _report(world.portal("trs-5"))),
             "beyond": ("trs-5", _report(world.portal("trs-5"), later_page=True)),
             "down": ("nextlink-6", _report(world.portal("nextlink-6"))),
@@ -104,7 +106,7 @@ def story(tmp_path_factory):
         _run(config, data)
         told.append(len(received))
         after_two = _open(data)
-        for case in ("http404", "http410", "soft404_home", "replaced"):
+        for case in ("http404", "http410", "soft404_home", "soft404_page", "replaced"):
             portal, item = cases[case]
             mock.change(portal, case, item.id)
         full = root / "full.yaml"  # every page revalidated, every list read to its end
@@ -185,7 +187,13 @@ def test_a_full_walk_when_due_finds_what_incremental_walks_did_not_reach(story):
 
 
 @pytest.mark.parametrize(
-    "case, words", [("http404", "返回 HTTP 404"), ("http410", "返回 HTTP 410"), ("soft404_home", "（软 404）")]
+    "case, words",
+    [
+        ("http404", "返回 HTTP 404"),
+        ("http410", "返回 HTTP 410"),
+        ("soft404_home", "跳转到 http://"),
+        ("soft404_page", "页面提示不存在（软 404）"),
+    ],
 )
 def test_a_page_gone_after_publication_is_withdrawn(story, case, words):
     agency = story["cases"][case]
@@ -216,7 +224,7 @@ def test_each_is_told_once(story):
     c = story["cases"]
     assert {("withdrawn", c["unlisted"]), ("moved", c["moved"])} <= second
     assert not {k for k, _ in second} - {"withdrawn", "moved"}  # nothing else changed
-    assert {("withdrawn", c[x]) for x in ("http404", "http410", "soft404_home", "beyond")} <= third
+    assert {("withdrawn", c[x]) for x in ("http404", "http410", "soft404_home", "soft404_page", "beyond")} <= third
     assert ("replaced", c["replaced"]) in third
     assert not second & third  # the findings of run 2 stay as they were: not told again
     assert not {k for k, _ in first} & {"withdrawn", "moved"}
@@ -256,7 +264,17 @@ def test_check_and_the_archive_show_them(story):
         open_archive(data / "archive.db").execute("select agency_key, id from reports where is_current = 1 and year = ?", [YEAR])
     )[story["cases"]["moved"]]
     front = _get(data, f"/?year={YEAR}").text
-    assert "已发布的年报中：发布后撤下 <strong>5</strong> 份，网址迁移 <strong>1</strong> 份" in front
+    assert "已发布的年报中：发布后撤下 <strong>6</strong> 份，网址迁移 <strong>1</strong> 份" in front
     page = _get(data, f"/report/{report}").text
     assert "网址记录" in page and story["urls"]["moved"] in page and story["moved_to"] in page
+    seen = list(
+        open_archive(data / "archive.db").query(
+            "select url, first_seen, last_seen from report_urls where agency_key = ? and year = ? order by first_seen",
+            [story["cases"]["moved"], YEAR],
+        )
+    )
+    assert len(seen) == 2
+    for k, u in enumerate(seen):  # every URL with its first and last seen dates, the first marked as the original
+        first = "（原始网址）" if k == 0 else ""
+        assert f">{u['url']}</a>{first}</td>\n    <td>{u['first_seen'][:10]}</td>\n    <td>{u['last_seen'][:10]}</td>" in page
     assert "返回 HTTP 404（页面不存在）" in page and "网址迁移" in page

@@ -238,6 +238,13 @@ def _report_pages(portal: Portal, item: Item) -> dict[str, Route]:
     if item.fate == "soft404_home":
         out[item.path] = Route(handler=lambda r: (302, {"Location": "/"}, b""))
         return out
+    if item.fate == "soft404_page":  # 200, the portal's own words that the page has gone
+        page = (
+            f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>提示信息</title></head><body>'
+            f"<h1>{portal.county}人民政府</h1><p>抱歉，您访问的页面不存在或已被删除。</p></body></html>"
+        ).encode()
+        out[item.path] = Route(lambda: page)
+        return out
     if item.special == "soft404":
         out[item.path] = Route(lambda: _home(portal))
         return out

@@ -80,6 +80,7 @@ FATES = (
     "http404",  # its page answers 404 (still listed)
     "http410",  # its page answers 410 (still listed)
     "soft404_home",  # its page redirects to the home page (still listed)
+    "soft404_page",  # its page answers 200 saying the page does not exist (still listed)
     "moved",  # the same page at a new URL, listed there; the old URL answers 404
     "replaced",  # other numbers at the same URL
 )
@@ -119,7 +120,7 @@ class Item:
     title_agency: bool = True  # the title names the agency (else only ContentSource does)
     special: str | None = None  # gbk, wap, multipage, image, doc, zip, soft404, offhost, loop, retry_after, oversize,
     # meta_regen, or a POISON kind
-    fate: str | None = None  # after publication (see FATES): unlisted, http404, http410, soft404_home
+    fate: str | None = None  # after publication (see FATES): unlisted, http404, http410, soft404_home, soft404_page
     path: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
@@ -361,7 +362,7 @@ def build_world(kind: str, port: int) -> World:
                 for poison in POISON:
                     _special(portal, poison, "poison")
     elif kind == "fates":  # small counties, one per case of what happens after publication (``change``)
-        for i, family in enumerate(("trs", "nextlink", "gdpost", "vsb", "shtml_uuid", "trs", "nextlink", "trs")):
+        for i, family in enumerate(("trs", "nextlink", "gdpost", "vsb", "shtml_uuid", "trs", "nextlink", "trs", "gdpost")):
             portals.append(_county(i, port, family, rng, 2, (2023, 2024)))
     elif kind == "poison":  # three healthy counties and one portal serving poison beside its good reports
         for i in range(4):
