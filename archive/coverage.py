@@ -48,6 +48,36 @@ def _template_cells(template: str, single_other: bool, no_total: bool) -> frozen
     return frozenset(out)
 
 
+# The archive's columns for a report's coverage (reports table), from the JSON's keys.
+ARCHIVE_COLUMNS = {
+    "cells_expected": "template_cells",
+    "cells_read": "cells_read",
+    "cells_undecided": "undecided",
+    "rows_unattributed": "rows_unattributed",
+}
+
+
+def archive_values(figures: dict | None) -> dict[str, int | None]:
+    """The reports table's coverage columns; all None for a document with no report."""
+    if not figures:
+        return dict.fromkeys((*ARCHIVE_COLUMNS, "read_fully"))
+    return {column: figures[key] for column, key in ARCHIVE_COLUMNS.items()} | {"read_fully": int(figures["complete"])}
+
+
+def describe(expected: int | None, read: int | None, undecided: int | None, unattributed: int | None) -> str:
+    """How much was read, in a sentence (CLI, report page)."""
+    if not expected:
+        return "未读到国家模板的表格"
+    if read == expected and not unattributed:
+        return f"完整读取：模板 {expected} 个单元格全部读到"
+    parts = [f"模板 {expected} 个单元格中读到 {read} 个"]
+    if undecided:
+        parts.append(f"{undecided} 个无法确定所在列（记为空）")
+    if unattributed:
+        parts.append(f"{unattributed} 组数值无法归属到行")
+    return "部分读取：" + "，".join(parts)
+
+
 def coverage(template: str | None, cells: Cells, undecided: set[str], unattributed: int) -> dict:
     expected = template_cells(template, cells)
     read = {k for k in expected if k in cells and k not in undecided}

@@ -84,8 +84,11 @@ class Anchors:
     # spaces where a fully printed row's values do not sit under the header printed above them
     # (lynx moves cells left and right): there the header says nothing about positions
     misleading: set[int] = field(default_factory=set)
+    # positions from the data, worked out once per space and columns (rows are learnt first)
+    _from_data_memo: dict[tuple[int, tuple[str, ...]], list[Position] | None] = field(default_factory=dict, repr=False)
 
     def learn(self, columns: tuple[str, ...], slots: list[Slot]) -> None:
+        self._from_data_memo.clear()
         for column, slot in zip(columns, slots):
             if slot.span is not None and slot.space is not None:
                 self.data.setdefault((slot.space, columns, column), []).append(slot.span)
@@ -94,7 +97,10 @@ class Anchors:
         """Each column's position in ``space``: where fully printed rows put their values, else
         where the header's labels are (a label wider than its values, or aligned otherwise,
         marks its column less exactly); None if unknown."""
-        for source in (self._from_data(space, columns), self._from_header(space, columns)):
+        key = (space, columns)
+        if key not in self._from_data_memo:
+            self._from_data_memo[key] = self._from_data(space, columns)
+        for source in (self._from_data_memo[key], self._from_header(space, columns)):
             if source is not None and all(a.centre < b.centre for a, b in zip(source, source[1:])):
                 return source
         return None
@@ -103,8 +109,8 @@ class Anchors:
         """Does a fully printed row sit under the header in force above it? If not, no header in
         this space is to be trusted."""
         spaces = {s.space for s in slots if s.span is not None}
-        if len(spaces) != 1 or any(s.span is None for s in slots):
-            return
+        if len(columns) < 2 or len(spaces) != 1 or any(s.span is None for s in slots):
+            return  # one column: nothing to line up
         space = spaces.pop()
         if space in self.misleading:
             return

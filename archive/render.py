@@ -11,6 +11,7 @@ from fnmatch import fnmatchcase
 
 import click
 
+from .coverage import describe
 from .normalize import fmt_number
 from .report import Finding, Report
 from .template import TABLES, Table
@@ -106,6 +107,11 @@ def render(report: Report, source: str) -> str:
         if lines:
             out += [""] + lines
     out.append("")
+    c = report.coverage
+    if c:
+        complete = c["complete"]
+        sentence = describe(c["template_cells"], c["cells_read"], c["undecided"], c["rows_unattributed"])
+        out.append(click.style(sentence, fg="green" if complete else "yellow"))
     if not report.findings:
         out.append(click.style("✓ 所有规则均通过", fg="green"))
     for f in report.findings:

@@ -512,6 +512,15 @@ def _v14(db: sqlite_utils.Database) -> None:
 
 
 def _v15(db: sqlite_utils.Database) -> None:
+    """How much of each report was read (``archive.coverage``): the template's cells, those
+    read, those whose column could not be decided, groups of values given to no row, and
+    ``read_fully`` to filter on. Reports stored before are NULL until ``nianbao reparse``."""
+    for column in ("cells_expected", "cells_read", "cells_undecided", "rows_unattributed", "read_fully"):
+        db["reports"].add_column(column, int)
+    db["reports"].create_index(["year", "read_fully"], if_not_exists=True)
+
+
+def _v16(db: sqlite_utils.Database) -> None:
     """Where each report was seen (``archive.report_urls``): every URL of a report (agency, year)
     with the version last seen there, first and last seen, and the evidence that it has gone
     (no longer on a fully read list; 404/410 or a soft 404 in a crawl that read the whole list).
@@ -561,7 +570,7 @@ def _v15(db: sqlite_utils.Database) -> None:
     )
 
 
-def _v16(db: sqlite_utils.Database) -> None:
+def _v17(db: sqlite_utils.Database) -> None:
     """What each list showed (``list_entries``): every entry of a walk, with the crawl run that
     last listed it and its place in that walk. A later crawl compares with it: an entry missing
     from a list read in full has been taken off the list; one missing from the pages an
@@ -600,6 +609,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _v14,
     _v15,
     _v16,
+    _v17,
 )
 VERSION = len(MIGRATIONS)
 

@@ -25,6 +25,7 @@ from typing import NamedTuple
 import sqlite_utils
 
 from . import report_urls
+from .coverage import archive_values
 from .normalize import nfkc
 from .report import Report
 from .sources import Parsed, Source
@@ -143,6 +144,7 @@ def write_parse(db: sqlite_utils.Database, report_id: int, parsed: Parsed, key: 
             "errors": sum(f.severity == "error" for f in findings),
             "warnings": sum(f.severity == "warning" for f in findings),
             "ocr_pages": json.dumps(report.ocr["pages"]) if report and report.ocr and report.ocr["pages"] else None,
+            **archive_values(report.coverage if report else None),
             **_key_figures(report),
         },
     )

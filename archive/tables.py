@@ -197,7 +197,7 @@ def _slots(lineno: int, line: Line, table: Table) -> list[Slot]:
     """The line's cells as slots; cells holding several numbers (``'50 0'``), numbers
     printed after a label in the same cell (``'规章 1 0 11'``) and header words run
     together (``'商业企业 科研机构'``) are split, each part keeping its share of the
-    cell's extent."""
+    cell's extent on a printed line, or the whole cell's extent in a grid."""
     out: list[Slot] = []
     spans = line.spans
     origin = "grid" if line.grid else "soft" if len(line.cells) == 1 else "free"
@@ -209,8 +209,10 @@ def _slots(lineno: int, line: Line, table: Table) -> list[Slot]:
             out.append(Slot(cell, lineno, k, span, space, origin, bool(cell) and not cell.isspace()))
             continue
         for text, start, end in parts:
-            sub = None
-            if span is not None and cell:
+            # where a part sits inside a printed line's cell is where it was printed; inside a
+            # grid's cell it says nothing about columns: the part keeps the whole cell's extent
+            sub = span
+            if span is not None and not line.grid:
                 width = (span[1] - span[0]) / len(cell)
                 sub = (span[0] + start * width, span[0] + end * width)
             out.append(make_slot(text, lineno, k, sub, space, "part"))
@@ -443,7 +445,11 @@ def _separated(slots: list[Slot], soft_blanks: bool) -> bool:
     """Does this row's rendering keep its empty cells as cells? Then cell order is position:
     cells between separators or of a grid, a row with a cell printed blank, or a row of
     one-cell lines in a table that writes blank cells as lines. Numbers split out of a
-    cell at spaces, or placed by geometry alone, are not."""
+    cell at spaces, or placed by geometry alone, are not: and a row holding such numbers
+    is not separated even among grid cells (``规章 5 7 | | |``: which empty cell stood
+    between them is not known)."""
+    if any(s.origin == "part" and s.filled for s in slots):
+        return False
     if any(s.origin == "grid" or _explicit_blank(s) for s in slots):
         return True
     return soft_blanks and all(s.origin == "soft" for s in slots if s.filled)

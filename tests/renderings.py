@@ -190,6 +190,29 @@ def with_headings(m: Model, style: str) -> Model:
     return replace(m, tables=tables)
 
 
+def run_together(m: Model, table_key: str, label: str, drop: int, keep_grid: bool) -> Model:
+    """The same report with one row's numbers printed in its label's cell, one of them
+    left out and their cells emptied (``keep_grid``) or not printed (``规章 5 7 |  |  |``,
+    as a portal's editor pastes them): which column each number belongs to is lost."""
+    tables = []
+    for heading, rows in m.tables:
+        out = []
+        for row in rows:
+            at = next((i for i, c in enumerate(row) if c.text == label), None)
+            if at is None or not heading.startswith(_TITLES[table_key]):
+                out.append(row)
+                continue
+            texts = [c.text for c in row[at + 1 :] if c.text]
+            del texts[drop]
+            lead = [*row[:at], replace(row[at], text=" ".join([label, *texts]))]
+            out.append(lead + ([replace(c, text="") for c in row[at + 1 :]] if keep_grid else []))
+        tables.append((heading, out))
+    return replace(m, tables=tables)
+
+
+_TITLES = {"disclosure": DISCLOSURE.title, "requests": REQUESTS.title, "appeals": APPEALS.title}
+
+
 def blank(m: Model) -> Model:
     """The same report with every table cell printed blank."""
     gold = {**m.gold, "cells": dict.fromkeys(m.gold["cells"])}

@@ -289,7 +289,7 @@ def test_migration_to_v7_fills_last_years_figures(tmp_path):
 def test_migration_lists_every_url_a_report_was_seen_at_and_keeps_the_first(tmp_path):
     """An archive made before report URLs were kept: each report's URLs from its sightings,
     and the first URL canonical again on every version (#19)."""
-    old = open_archive(tmp_path / "a.db", upto=schema.MIGRATIONS.index(schema._v15))
+    old = open_archive(tmp_path / "a.db", upto=schema.MIGRATIONS.index(schema._v16))
     ingest.sync_agencies(old, AGENCIES)
     row = {"agency_key": "hq-cj", "agency_id": "hq-cj", "year": 2023, "content_hash": "a"}
     first = old["reports"].insert({**row, "version": 1, "is_current": 0, "url": "http://a/1.html"}).last_pk
@@ -310,3 +310,43 @@ def test_migration_lists_every_url_a_report_was_seen_at_and_keeps_the_first(tmp_
         ("http://a/1.html", first, "2024-01-20T00:00:00+00:00", "2024-02-20T00:00:00+00:00"),
         ("http://a/fix.html", second, "2024-05-01T00:00:00+00:00", "2024-05-01T00:00:00+00:00"),
     ]
+
+
+def test_how_much_was_read_is_stored_and_filters_reports_read_fully(feeder):
+    """Coverage in the archive: a report read fully says so; one with a row whose values
+    could not be placed is kept partial, with its undecided cells counted; ``read_fully``
+    filters them; a report stored before the figures existed gets them from ``reparse``."""
+    shattered = SEED_001.replace("规章\t0\t0\t0", "规章 5 7")  # two values of three, blank cells not kept
+    assert shattered != SEED_001
+    feeder.capture("http://a/1.html", html(SEED_001), "html")
+    feeder.sight("http://a/1.html")
+    feeder.capture("http://a/3.txt", SEED_003.encode(), "text")
+    feeder.sight("http://a/3.txt")
+    feeder.ingest()
+
+    def seen_at(url: str) -> dict:  # the version last seen at url (every version's url is the first one: #19)
+        sql = "select r.* from reports r join report_urls u on u.report_id = r.id where u.url = ?"
+        return next(feeder.db.query(sql, [url]))
+
+    parsed = parse_file(SEED_001_PATH).coverage
+    full = seen_at("http://a/1.html")
+    assert (full["cells_expected"], full["cells_read"], full["cells_undecided"], full["read_fully"]) == (
+        parsed["template_cells"],
+        parsed["cells_read"],
+        0,
+        1,
+    )
+    feeder.capture("http://a/1b.txt", shattered.encode(), "text")
+    feeder.sight("http://a/1b.txt")
+    feeder.ingest()
+    partial = seen_at("http://a/1b.txt")
+    assert partial["read_fully"] == 0 and partial["cells_undecided"] == 3
+    assert partial["cells_read"] == partial["cells_expected"] - 3
+    fully = {
+        u
+        for (u,) in feeder.db.execute("select u.url from report_urls u join reports r on r.id = u.report_id and r.read_fully = 1")
+    }
+    assert "http://a/1b.txt" not in fully and "http://a/3.txt" in fully
+    feeder.db.execute("update reports set cells_expected = null, cells_read = null, read_fully = null")
+    ingest.reparse(feeder.db, feeder.blobs.root)
+    assert feeder.count("reports", "read_fully is null") == 0

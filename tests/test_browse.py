@@ -274,6 +274,7 @@ def test_report_page_as_printed_2021(archive):
     assert positions == sorted(positions)  # printed order
     assert "1.申请人无正当理由逾期不补正" in page and "申请人情况" in page and "法人或其他组织" in page
     assert 'class="error" title="收转办结不平衡' in page  # the flagged cell carries the finding's message
+    assert '<dd class="coverage">完整读取：模板' in head
 
 
 def test_report_page_as_printed_2019(archive):

@@ -53,6 +53,7 @@ def test_readable_summary():
     assert "凤泉区城乡建设和城市管理局 · 2024 年 · 2021 格式" in out
     assert "三、收到和处理政府信息公开申请情况" in out and "602.5492" in out
     assert "narrative.requests_new" in out
+    assert "部分读取：模板 175 个单元格中读到 156 个\n" in out  # 19 rows print no 其他 column
     assert "\x1b[" not in out  # no colour codes when not on a terminal
 
 

@@ -15,7 +15,18 @@ from functools import cache
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from renderings import FIXTURES, RENDERINGS, differences, fixtures, model, own_rendering, same, with_cell, wrong_numbers
+from renderings import (
+    FIXTURES,
+    RENDERINGS,
+    differences,
+    fixtures,
+    model,
+    own_rendering,
+    run_together,
+    same,
+    with_cell,
+    wrong_numbers,
+)
 
 from archive.parse import parse_bytes
 from archive.template import TABLES_BY_KEY
@@ -123,6 +134,43 @@ def test_blanking_or_changing_any_cell_touches_no_other_cell(index, rendering):
     prop()
 
 
+def _rows_with_numbers(gold: dict) -> list[tuple[str, str, int]]:
+    """(table, row, numbers printed) for every labelled row printing at least two numbers."""
+    counts: dict[tuple[str, str], int] = {}
+    for key, value in gold["cells"].items():
+        table, row, _ = key.split(".")
+        if table != "appeals" and value is not None:
+            counts[(table, row)] = counts.get((table, row), 0) + 1
+    return sorted((t, r, n) for (t, r), n in counts.items() if n >= 2)
+
+
+@pytest.mark.parametrize("rendering", ["tabs", "index-rows", "html", "docx"])
+@pytest.mark.parametrize("index", range(len(DOCS)), ids=[p.name for p, _ in DOCS])
+def test_numbers_run_together_short_of_their_columns_are_never_guessed(index, rendering):
+    """A row whose numbers were printed in its label's cell, one of them missing: its cells
+    are null with a ``row.unplaced`` finding naming the row, and no other cell changes."""
+    _, gold = DOCS[index]
+    rows = _rows_with_numbers(gold)
+    if not rows:
+        pytest.skip("no labelled row prints two numbers")
+    r = BY_NAME[rendering]
+
+    @settings(max_examples=max(5, EXAMPLES // 20), deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.sampled_from(rows), st.integers(0, 10), st.booleans())
+    def prop(row, drop, keep_grid):
+        table, key, printed = row
+        label = TABLES_BY_KEY[table].row(key).label
+        edited = run_together(model(*DOCS[index]), table, label, drop % printed, keep_grid)
+        report = parse_bytes(r.render(edited), r.filename)
+        prefix = f"{table}.{key}."
+        assert {k: v for k, v in report.cells.items() if k.startswith(prefix) and v is not None} == {}
+        assert any(f.rule == "row.unplaced" and f.where == f"{table}.{key}.*" for f in report.findings)
+        others = {k: v for k, v in _baseline(index, rendering).items() if not k.startswith(prefix)}
+        assert _changed(others, {k: v for k, v in report.cells.items() if not k.startswith(prefix)}) == {}
+
+    prop()
+
+
 SEED_001 = (FIXTURES / "seeds/001_924043a2ff6d2acf.txt").read_text("utf-8")
 
 
@@ -145,3 +193,12 @@ def test_seed_001_sparse_carried_over_row_in_every_format(fmt):
     gold["requests.carried_over.natural_person"] = 1
     gold["requests.carried_over.total"] = 1
     assert {k: cells.get(k) for k in gold if not same(cells.get(k, "ABSENT"), gold[k])} == {}
+
+
+@pytest.mark.parametrize("column", ["issued", "repealed", "in_force"])
+def test_a_one_column_row_never_makes_the_header_misleading(column):
+    """Found by bench/placement.py: in a PDF, 行政许可's single value under its own header
+    was taken for a row contradicting the header in force, so a 行政规范性文件 row with a
+    blank cell lost its positions and came out null."""
+    index = next(i for i, (p, _) in enumerate(DOCS) if p.name.startswith("09-"))
+    _check_edit(index, "pdf", f"disclosure.normative_docs.{column}", None)

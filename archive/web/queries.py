@@ -137,8 +137,10 @@ QUERIES: dict[str, Query] = {
             "勾稽不符：现行版本未通过核查规则的年报",
             "nianbao check 的核查结果：现行版本中有“错误”级核查结果的年报，每条规则一行。",
             f"""select c.agency_name as 机关, c.region as 行政区划, {name_sql("c.region")} as 地区,
-  {sql_case("f.rule", RULE_NAMES)} as 规则, f.message as 说明, c.report_id as 报告, c.evidence as 原文
+  {sql_case("f.rule", RULE_NAMES)} as 规则, f.message as 说明, c.report_id as 报告, c.evidence as 原文,
+  case r.read_fully when 1 then '完整' when 0 then '部分' else '未统计' end as 读取
 from compliance c join findings f on f.report_id = c.report_id and f.severity = 'error'
+  left join reports r on r.id = c.report_id
 where c.year = cast(:year as integer) and c.kind = 'inconsistent' and c.resolved_at is null and {_in_region("c.region")}
   and (:rule = '' or f.rule = :rule or {sql_case("f.rule", RULE_NAMES)} = :rule)
 order by c.region, c.agency_name, f.rule""",

@@ -18,6 +18,7 @@ import sqlite_utils
 from markupsafe import Markup, escape
 
 from .. import report_urls
+from ..coverage import describe
 from ..names import (
     CONFIDENCE_NAMES,
     KIND_NAMES,
@@ -195,6 +196,9 @@ def report_data(db: sqlite_utils.Database, report_id: int) -> dict | None:
         "findings": findings,
         "tables": tables,
         "shape": {"2019": "2019 年格式（试行）", "2021": "2021 年格式"}.get(template or "", "无标准表格"),
+        "coverage": None
+        if report["read_fully"] is None
+        else describe(report["cells_expected"], report["cells_read"], report["cells_undecided"], report["rows_unattributed"]),
     }
 
 
