@@ -216,7 +216,9 @@ def _slots(lineno: int, line: Line, table: Table) -> list[Slot]:
             if span is not None and not line.grid:
                 width = (span[1] - span[0]) / len(cell)
                 sub = (span[0] + start * width, span[0] + end * width)
-            out.append(make_slot(text, lineno, k, sub, space, "run" if line.monospace else "part"))
+            if line.monospace and parse_value(text).kind != "text":
+                sub = None  # a number one space from its neighbour in plain text: no column of its own
+            out.append(make_slot(text, lineno, k, sub, space if sub is not None else None, "run" if line.monospace else "part"))
     return out
 
 
