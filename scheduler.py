@@ -471,7 +471,7 @@ def _deadlines(config_path: str):
 def check(
     data_dir: str, config_path: str, year: int, region: str, as_json: bool, fail_on: str, today, send_alerts: bool, dry_run: bool
 ) -> None:
-    """Missing, late, replaced, unreachable, unparseable, inconsistent and cross-year findings for a year.
+    """Missing, unreachable, withdrawn, moved, late, replaced, unparseable, inconsistent and cross-year findings for a year.
 
     The findings are stored: every view (Datasette, exports, alerts) shows this answer.
     With --alert each configured channel gets what it has not been told yet; the

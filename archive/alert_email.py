@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from itertools import groupby
 
-from .alert_text import LEVEL_NAMES, NEWS, Style, detail_lines, place, with_headings
+from .alert_text import LEVEL_NAMES, NEWS, Style, detail_lines, evidence_label, place, with_headings
 from .compliance import KIND_NAMES, KINDS
 
 PLAIN = Style(markdown=False)
@@ -55,7 +55,7 @@ def _table(rows: list[dict]) -> str:
             of_kind = list(of_kind)
             out.append(f'<tr><td colspan="7"><b>{e(KIND_NAMES[kind])}（{len(of_kind)}）</b></td></tr>')
             for r in of_kind:
-                evidence = f'<a href="{e(r["evidence"])}">原文</a>' if r["evidence"] else ""
+                evidence = f'<a href="{e(r["evidence"])}">{evidence_label(r["evidence"])}</a>' if r["evidence"] else ""
                 out.append(
                     f"<tr><td>{e(r['agency_name'] or r['agency_key'])}</td><td>{r['year']}</td>"
                     f"<td>{e(LEVEL_NAMES.get(r['level'] or '', r['level'] or ''))}</td><td>{_NEWS[r['news']]}</td>"

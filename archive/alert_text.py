@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from .compliance import KIND_NAMES, KINDS
 from .names import LEVEL_NAMES  # noqa: F401  (alert_email and alerts import it from here)
 from .regions import label
+from .report_urls import CAPTURE_PATH
 
 NEWS = (("new", "新发现"), ("changed", "有变化"), ("resolved", "已解决"))
 _MARKDOWN_SPECIALS = str.maketrans({"*": "＊", "[": "［", "]": "］", "<": "＜", ">": "＞", "`": "｀", "#": "＃"})
@@ -46,9 +47,14 @@ def counts_text(counter: Counter) -> str:
     return "，".join(f"{KIND_NAMES[k]} {counter[k]}" for k in KINDS if counter[k])
 
 
+def evidence_label(evidence: str) -> str:
+    """What an evidence link opens: the archive's copy (withdrawn reports) or the portal's page."""
+    return "存档副本" if CAPTURE_PATH in evidence else "原文"
+
+
 def finding_line(row: dict, style: Style) -> str:
     flag = "" if row.get("confidence", "high") == "high" else f"（可信度 {row['confidence']}）"
-    evidence = " " + style.link("原文", row["evidence"]) if row.get("evidence") else ""
+    evidence = " " + style.link(evidence_label(row["evidence"]), row["evidence"]) if row.get("evidence") else ""
     return (
         f"- {place(row['region'])} · {KIND_NAMES[row['kind']]} · {style.safe(row['agency_name'] or row['agency_key'])}"
         f"（{row['year']}）：{style.safe(row['detail'])}{flag}{evidence}"

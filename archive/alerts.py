@@ -30,7 +30,7 @@ from . import alert_email, alert_ledger
 from .alert_ledger import PlannedPart, finding_state
 from .alert_limits import LIMITS
 from .alert_pacing import Clock, Pacer, SystemClock
-from .alert_text import LEVEL_NAMES, Scope, Style, counts_text, detail_lines, pack, place, summary_text
+from .alert_text import CAPTURE_PATH, LEVEL_NAMES, Scope, Style, counts_text, detail_lines, pack, place, summary_text
 from .alert_transport import AlertError, Mailer, Refusal, Secrets, measure, post, request, secret, webhook_url
 
 log = logging.getLogger("nianbao.alerts")
@@ -199,8 +199,18 @@ def _subject(rows: list[dict]) -> str:
     return "年报核查提醒：" + "，".join(filter(None, [counts_text(open_counts), f"已解决 {resolved}" if resolved else ""]))
 
 
+def _archived(config: AlertConfig, row: dict) -> dict:
+    """A finding whose evidence is an archived copy in the archive, with the archive's public
+    address in front of it when it is known (else the path, as ``nianbao serve`` answers it)."""
+    evidence = row.get("evidence") or ""
+    if config.archive_url and evidence.startswith(CAPTURE_PATH):
+        return {**row, "evidence": config.archive_url.rstrip("/") + evidence}
+    return row
+
+
 def _plan(db, config: AlertConfig, channel, kind: str, rows: list[dict]) -> tuple[str, list[PlannedPart]]:
     """The digest of ``rows`` for one channel: its subject and its parts, each within the limit."""
+    rows = [_archived(config, r) for r in rows]
     years = sorted({r["year"] for r in rows})
     news = Counter(r["news"] for r in rows)
     totals = _totals(db, channel.route, years)

@@ -18,12 +18,15 @@ KIND_COLOURS = {
     "missing": "red",
     "unreachable": "magenta",
     "unstored": "magenta",
+    "withdrawn": "red",
+    "moved": "blue",
     "late": "yellow",
     "replaced": "yellow",
     "unparseable": "cyan",
     "inconsistent": "red",
     "cross_year": "blue",
 }
+EVIDENCE_SHOWN = ("unreachable", "withdrawn", "moved")  # kinds whose evidence the answer prints
 
 
 def counts_line(year: int, findings: Iterable[ComplianceFinding]) -> str:
@@ -53,6 +56,7 @@ def answer_lines(db: sqlite_utils.Database, findings: Iterable[ComplianceFinding
             count = sum(1 for g in chosen if g.region == region and g.kind == kind)
             lines.append(click.style(f"  {KIND_NAMES[kind]}（{count}）", fg=KIND_COLOURS[kind], bold=True))
         flag = "" if f.confidence == "high" else f"（可信度：{CONFIDENCE_NAMES.get(f.confidence, f.confidence)}）"
-        evidence = f"  证据：{f.evidence}" if f.kind == "unreachable" and f.evidence else ""
+        shown = f.kind in EVIDENCE_SHOWN and f.evidence and f.evidence not in f.detail
+        evidence = f"  证据：{f.evidence}" if shown else ""
         lines.append("    " + fit(f.agency_name or f.agency_key, 30) + f.detail + flag + evidence)
     return lines

@@ -18,7 +18,14 @@ one finding of each kind:
 * ``late``         published after the deadline (the deadline day is on time);
                    with no date on the page, the first capture time is used and
                    the confidence is ``low``;
-* ``replaced``     a new version with different numbers first seen after the deadline;
+* ``replaced``     a new version with different numbers first seen after the deadline
+                   (in place, at the URL the version before it was seen at: with both
+                   archived copies);
+* ``withdrawn``    the report was published and archived, and every URL it was seen at
+                   has gone: off a list read in full, or its page answering 404/410 or
+                   a soft 404 in a crawl that read the whole list (``archive.report_urls``);
+                   with the last capture's date and the archived copy as evidence;
+* ``moved``        a URL it was seen at has gone while it is still at another;
 * ``unparseable``  the report was found but its tables could not be read;
 * ``inconsistent`` error-level rule failures (勾稽关系 …) in the current version;
 * ``cross_year``   this year's 上年结转 differs from last year's 结转下年度.
@@ -40,14 +47,25 @@ from datetime import date, timedelta
 
 import sqlite_utils
 
-from . import list_walks
+from . import list_walks, report_urls
 from .deadlines import Deadlines
 from .names import KIND_NAMES, PARSE_STATUS_NAMES, PROBLEM_NAMES, RULE_NAMES
 from .runs import unfinished_runs
 
 __all__ = ["KINDS", "KIND_NAMES", "ComplianceFinding", "check_year", "record"]
 
-KINDS = ("missing", "unreachable", "unstored", "late", "replaced", "unparseable", "inconsistent", "cross_year")
+KINDS = (
+    "missing",
+    "unreachable",
+    "unstored",
+    "withdrawn",
+    "moved",
+    "late",
+    "replaced",
+    "unparseable",
+    "inconsistent",
+    "cross_year",
+)
 BLOCKING_PROBLEMS = ("blocked", "unreachable", "http_error", "robots_disallowed", "fetch_error", "forbidden_address")
 
 
@@ -63,7 +81,7 @@ class ComplianceFinding:
     detail: str
     confidence: str = "high"
     report_id: int | None = None
-    evidence: str | None = None  # the report's URL, or the problem URL
+    evidence: str | None = None  # the report's URL, the problem URL, or an archived copy (/-/capture/<sha256>)
 
     @property
     def key(self) -> str:
@@ -194,6 +212,7 @@ def check_year(
     blocked, read = _blocked_portals(db, latest), _read_portals(db)
     unstored, cut_short = _unstored(db, year), _unfinished_crawls(db, unfinished)
     unseen = list_walks.unseen_lists(db, latest)
+    gone = report_urls.gone_reports(db, year)
     for agency in _expected(db, year, region):
         key = agency["agency_key"]
         due = deadlines.due(year, agency["level"], agency["region"])
@@ -274,6 +293,8 @@ def check_year(
             continue
         current = next((v for v in versions if v["is_current"]), versions[-1])
         findings += _report_findings(db, base, due, versions, current)
+        if key in gone:
+            findings += _url_findings(db, base, current, versions)
     return findings
 
 
@@ -297,20 +318,11 @@ def _report_findings(db, base: dict, due: date, versions: list[dict], current: d
                 detail=f"{how} {published}，晚于期限 {due.isoformat()} {days} 天",
             )
         )
-    for v in versions[1:]:
+    for before, v in zip(versions, versions[1:]):
         if (v["first_seen"] or "")[:10] > due.isoformat():
             changed = json.loads(v["changed_cells"] or "[]")
             if changed:
-                out.append(
-                    ComplianceFinding(
-                        "replaced",
-                        **base,
-                        report_id=v["id"],
-                        evidence=v["url"],
-                        detail=f"第 {v['version']} 版于 {v['first_seen'][:10]}（期限后）出现，"
-                        f"{len(changed)} 个单元格改变：" + "、".join(f"{c['cell']} {c['old']}→{c['new']}" for c in changed[:5]),
-                    )
-                )
+                out.append(_replaced(db, base, before, v, changed))
     if current["parse_status"] in ("failed", "no_text", "no_tables", "no_source"):
         out.append(
             ComplianceFinding(
@@ -352,6 +364,49 @@ def _report_findings(db, base: dict, due: date, versions: list[dict], current: d
             )
         )
     return out
+
+
+def _replaced(db, base: dict, before: dict, v: dict, changed: list[dict]) -> ComplianceFinding:
+    """A later version; replaced in place when it was first seen at a URL the version before
+    it was seen at: then both archived copies are the evidence."""
+    seen_at = [u for (u,) in db.execute("select url from sightings where report_id = ? order by seen_at, id", [v["id"]])]
+    earlier = {u for (u,) in db.execute("select url from sightings where report_id = ?", [before["id"]])}
+    url = seen_at[0] if seen_at else v["url"]
+    cells = f"{len(changed)} 个单元格改变：" + "、".join(f"{c['cell']} {c['old']}→{c['new']}" for c in changed[:5])
+    when = f"第 {v['version']} 版于 {v['first_seen'][:10]}（期限后）"
+    if url in earlier and before["source_sha256"] and v["source_sha256"]:
+        old, new = (report_urls.capture_path(r["source_sha256"]) for r in (before, v))
+        detail = f"{when}在原网址 {url} 替换了第 {before['version']} 版，{cells}；替换前的存档副本 {old}，替换后的 {new}"
+        return ComplianceFinding("replaced", **base, report_id=v["id"], evidence=url, detail=detail)
+    return ComplianceFinding("replaced", **base, report_id=v["id"], evidence=url, detail=f"{when}出现，{cells}")
+
+
+def _url_findings(db, base: dict, current: dict, versions: list[dict]) -> list[ComplianceFinding]:
+    """Withdrawn (every URL the report was seen at has gone) or moved (some have, it is still
+    at another), from the evidence the crawls kept (``archive.report_urls``)."""
+    urls = report_urls.urls(db, base["agency_key"], base["year"])
+    gone = [u for u in urls if report_urls.gone(u)]
+    if not gone:
+        return []
+    live = [u for u in urls if not report_urls.gone(u)]
+    what = "；".join(report_urls.describe(u) for u in gone[:3]) + (f" 等 {len(gone)} 个网址" if len(gone) > 3 else "")
+    if live:
+        now = live[-1]
+        number = {v["id"]: v["version"] for v in versions}
+        same = now["report_id"] in {u["report_id"] for u in gone}
+        content = "内容相同" if same else f"内容为第 {number.get(now['report_id'], '?')} 版，与原网址上的不同"
+        detail = f"{what}；现见于 {now['url']}（{content}）"
+        return [ComplianceFinding("moved", **base, report_id=current["id"], evidence=now["url"], detail=detail)]
+    last = max(gone, key=lambda u: u["last_seen"] or "")
+    shown = db.execute("select source_sha256 from reports where id = ?", [last["report_id"]]).fetchone()
+    archived = report_urls.capture_path((shown[0] if shown else None) or last["sha256"])
+    confidence = "medium" if all(report_urls.still_answering(u) for u in gone) else "high"
+    detail = f"{what}；最后一次抓到 {report_urls.last_capture(last)}" + ("，存档副本为证" if archived else "")
+    return [
+        ComplianceFinding(
+            "withdrawn", **base, confidence=confidence, report_id=current["id"], evidence=archived or last["url"], detail=detail
+        )
+    ]
 
 
 def _roll(db: sqlite_utils.Database, year: int, region: str, now: str) -> list[dict]:

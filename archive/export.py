@@ -25,7 +25,7 @@ from .template import TABLES, TEMPLATES, Table
 
 HEAD = ("机关代码", "机关", "层级", "行政区划", "地区", "状态", "状态说明")
 # findings shown in their own column: what a report that was found can still have wrong
-DETAIL_KINDS = ("late", "replaced", "unparseable", "inconsistent", "cross_year")
+DETAIL_KINDS = ("withdrawn", "moved", "late", "replaced", "unparseable", "inconsistent", "cross_year")
 TAIL = ("发布日期", "格式", "原文")
 
 

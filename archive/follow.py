@@ -77,8 +77,9 @@ def _follow(db_path: str, blob_root: str, workers: int, budget: Budget, run_id: 
                 time.sleep(POLL_SECONDS)
     # the crawl is over: the rest at the usual priority, with a progress bar
     total.add(ingest.ingest_with_progress(db, blob_root, workers, progress, budget, run_id=run_id))
+    figures = ingest.ingest_figures(total, time.monotonic() - started) | ingest.review_urls(db, run_id)
     db.close()
-    out.send(ingest.ingest_figures(total, time.monotonic() - started))
+    out.send(figures)
 
 
 def _pending(db) -> bool:

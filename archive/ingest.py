@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import logging
 import sqlite3
 import time
 from collections import Counter
@@ -30,12 +31,14 @@ import sqlite_utils
 from .isolation import Budget, Isolated, default_workers
 from .progress import Progress
 from .regions import name_townships
+from .report_urls import review_run
 from .runs import close_interrupted, finish_run, start_run
 from .sources import Parsed, Piece, Source, choose, documents, parse_document_sources, sighting_sources, unfinished
 from .store import diff_cells, now, report_cells, store_report, write_parse
 from .tree import tree_depths
 
 __all__ = ["default_workers", "ingest", "ingest_pending", "reparse", "begin_crawl", "finish_run"]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -218,6 +221,7 @@ _SIGHTING = (
     "published_meta",
     "published_visible",
     "published_why",
+    "listed_url",
     "record_key",
 )
 
@@ -379,10 +383,11 @@ def ingest_pending(
     run_id: int | None = None,
 ) -> dict:
     """What a crawl does when its fetching is over: every pending sighting parsed and
-    stored; returns the figures for the crawl's stats."""
+    stored, then what the crawl showed of the report URLs it knew (taken off a list, gone:
+    :func:`archive.report_urls.review_run`); returns the figures for the crawl's stats."""
     started = time.monotonic()
     result = ingest_with_progress(db, blob_root, workers, progress, budget, run_id)
-    return ingest_figures(result, time.monotonic() - started)
+    return ingest_figures(result, time.monotonic() - started) | review_urls(db, run_id)
 
 
 def ingest_with_progress(
@@ -434,6 +439,19 @@ def ingest_figures(result: IngestResult, seconds: float) -> dict:
         "nianbao/archive/ocr_seconds": round(result.ocr_seconds, 2),
         "nianbao/archive/parsed_remotely": result.remote,
     }
+
+
+def review_urls(db: sqlite_utils.Database, run_id: int | None) -> dict:
+    """Once a crawl's reports are stored: what it showed of the report URLs it knew (taken
+    off a list, gone: :func:`archive.report_urls.review_run`), as figures for its stats."""
+    if run_id is None:
+        return {}
+    try:
+        gone = review_run(db, run_id)
+    except (sqlite3.Error, OSError) as e:  # evidence not kept: found again by a later full walk
+        log.error("未能记录本次抓取对年报网址的核对：%s", storage_reason(e))
+        gone = {"unreviewed": 1}
+    return {f"nianbao/archive/urls_{what}": n for what, n in gone.items()}
 
 
 def reparse(

@@ -10,6 +10,10 @@ completes it when the walk ends; a row left open means the crawl was cut short.
 page with nothing new: earlier crawls walked the rest; enough to say a report
 is not there, not enough to say one has gone), ``partial`` (not fully seen:
 see ``warning``), null (the walk never ended).
+
+An ended walk also records its entries, in list order (``list_entries``:
+the run that last listed each one, and its place): what a later crawl compares
+its own walk with (:mod:`archive.report_urls`, ``crawler.list_memory``).
 """
 
 from __future__ import annotations
@@ -45,12 +49,20 @@ _COLUMNS = (
 
 
 def record_walk(db: sqlite_utils.Database, run_id: int | None, w: dict) -> None:
-    """A walk as started or as ended (the same row: run, portal and URL identify it)."""
+    """A walk as started or as ended (the same row: run, portal and URL identify it); an
+    ended walk's entries (``entries``: url, title, in list order) into ``list_entries``."""
     updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c not in ("portal", "url", "started_at"))
     db.execute(
         f"insert into list_walks (run_id, {', '.join(_COLUMNS)}) values (?{', ?' * len(_COLUMNS)}) "
         f"on conflict(run_id, portal, url) do update set {updates}",
         [run_id, *(w.get(c) for c in _COLUMNS)],
+    )
+    at = w.get("ended_at")
+    db.conn.executemany(
+        "insert into list_entries (portal, walk, url, title, run_id, position, first_listed, last_listed) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (portal, walk, url) do update set title = excluded.title, "
+        "run_id = excluded.run_id, position = excluded.position, last_listed = excluded.last_listed",
+        [(w["portal"], w["url"], e["url"], e["title"], run_id, i, at, at) for i, e in enumerate(w.get("entries") or [])],
     )
 
 

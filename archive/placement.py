@@ -37,7 +37,8 @@ class Slot:
     span: Span | None = None  # horizontal extent, comparable within one space
     space: int | None = None  # the coordinate space (page, table) the span belongs to
     # how the cell was delimited: "grid" (a table's own cell, between separators), "soft"
-    # (a line of its own), "part" (split out of a cell at spaces), "free" (placed by geometry)
+    # (a line of its own), "part" (split out of a cell at spaces), "run" (split out of words
+    # one space apart in plain text), "free" (placed by geometry)
     origin: str = "free"
     filled: bool = False  # anything printed in it (a number, a placeholder, text): see make_slot()
 
@@ -84,6 +85,9 @@ class Anchors:
     # spaces where a fully printed row's values do not sit under the header printed above them
     # (lynx moves cells left and right): there the header says nothing about positions
     misleading: set[int] = field(default_factory=set)
+    # header cells whose extent shows where rows should not be, not where a column is
+    # (labels split out of words run together in plain text)
+    loose: set[tuple[int, str]] = field(default_factory=set)
     # positions from the data, worked out once per space and columns (rows are learnt first)
     _from_data_memo: dict[tuple[int, tuple[str, ...]], list[Position] | None] = field(default_factory=dict, repr=False)
 
@@ -125,7 +129,7 @@ class Anchors:
         """Column positions from the header's labels, unless fully printed rows contradicted
         them (``check_header``: a renderer that does not keep its columns under its header)."""
         spans = [self.header.get((space, c)) for c in columns]
-        if None in spans or space in self.misleading:
+        if None in spans or space in self.misleading or any((space, c) in self.loose for c in columns):
             return None
         return [Position((a + b) / 2, a, b, True) for a, b in spans]
 

@@ -521,6 +521,78 @@ def _v15(db: sqlite_utils.Database) -> None:
 
 
 def _v16(db: sqlite_utils.Database) -> None:
+    """Where each report was seen (``archive.report_urls``): every URL of a report (agency, year)
+    with the version last seen there, first and last seen, and the evidence that it has gone
+    (no longer on a fully read list; 404/410 or a soft 404 in a crawl that read the whole list).
+    A sighting keeps the URL its list linked to (``listed_url``: a page may redirect), and a
+    report's versions keep its first URL as their canonical one."""
+    db["sightings"].add_column("listed_url", str)
+    db["report_urls"].create(
+        {
+            "id": int,
+            "agency_key": str,
+            "year": int,
+            "url": str,
+            "listed_url": str,
+            "portal": str,
+            "report_id": int,
+            "sha256": str,
+            "first_seen": str,
+            "last_seen": str,
+            "unlisted_run": int,
+            "unlisted_at": str,
+            "unlisted_list": str,
+            "dead_run": int,
+            "dead_at": str,
+            "dead_how": str,
+            "dead_url": str,
+        },
+        pk="id",
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    db.execute("create unique index idx_report_urls_identity on report_urls (agency_key, year, url)")
+    db["report_urls"].create_index(["portal", "listed_url"], if_not_exists=True)
+    db["report_urls"].create_index(["url"], if_not_exists=True)
+    # the check reads only the reports with a URL gone: a small index, whatever the archive's size
+    db.execute(
+        "create index idx_report_urls_gone on report_urls (year, agency_key) "
+        "where dead_run is not null or unlisted_run is not null"
+    )
+    db.execute(
+        """insert into report_urls (agency_key, year, url, listed_url, portal, report_id, first_seen, last_seen)
+        select r.agency_key, r.year, s.url, s.url, max(s.portal), max(s.report_id), min(s.seen_at), max(s.seen_at)
+        from sightings s join reports r on r.id = s.report_id group by r.agency_key, r.year, s.url"""
+    )
+    db.execute(
+        "update reports set url = (select f.url from reports f where f.agency_key = reports.agency_key "
+        "and f.year is reports.year and f.version = 1) where version > 1 and exists (select 1 from reports f "
+        "where f.agency_key = reports.agency_key and f.year is reports.year and f.version = 1)"
+    )
+
+
+def _v17(db: sqlite_utils.Database) -> None:
+    """What each list showed (``list_entries``): every entry of a walk, with the crawl run that
+    last listed it and its place in that walk. A later crawl compares with it: an entry missing
+    from a list read in full has been taken off the list; one missing from the pages an
+    incremental walk read makes that walk read on to the end."""
+    db["list_entries"].create(
+        {
+            "portal": str,
+            "walk": str,
+            "url": str,
+            "title": str,
+            "run_id": int,
+            "position": int,
+            "first_listed": str,
+            "last_listed": str,
+        },
+        pk=("portal", "walk", "url"),
+    )
+    db["list_entries"].create_index(["portal", "walk", "run_id"], if_not_exists=True)
+    db["list_entries"].create_index(["url", "run_id"], if_not_exists=True)
+
+
+def _v18(db: sqlite_utils.Database) -> None:
     """Records that arrive over a queue (``archive.stream``) carry a key: a record delivered
     twice (a worker or the ingest writer killed before its acknowledgement) is stored once.
     Records written directly by a local crawl have none (NULL keys never collide)."""
@@ -546,6 +618,8 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _v14,
     _v15,
     _v16,
+    _v17,
+    _v18,
 )
 VERSION = len(MIGRATIONS)
 

@@ -10,7 +10,9 @@ source document when no table could be read. So
   version; the newest is current, the old ones stay, and the cells that
   changed are listed on the new one.
 
-Every write for one report happens in one transaction.
+A report keeps the first URL it was seen at as its canonical ``url`` (every
+version carries it); every URL it was seen at is in ``report_urls``
+(:mod:`archive.report_urls`). Every write for one report happens in one transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import NamedTuple
 
 import sqlite_utils
 
+from . import report_urls
 from .coverage import archive_values
 from .normalize import nfkc
 from .report import Report
@@ -192,7 +195,7 @@ def store_report(db: sqlite_utils.Database, sighting: dict, sources: list[Source
     with immediate(db):
         versions = list(
             db.query(
-                "select id, version, content_hash, is_current, first_seen from reports "
+                "select id, version, content_hash, is_current, first_seen, url from reports "
                 "where agency_key = ? and year is ? order by version",
                 [key, year],
             )
@@ -221,7 +224,7 @@ def store_report(db: sqlite_utils.Database, sighting: dict, sources: list[Source
                         "version": len(versions) + 1,
                         "is_current": 1,
                         "title": sighting.get("title") or (report.title if report else None),
-                        "url": sighting["url"],
+                        "url": versions[0]["url"] if versions else sighting["url"],  # the first URL stays canonical
                         "published": sighting.get("published"),
                         "published_source": sighting.get("published_source"),
                         "first_seen": seen,
@@ -239,5 +242,7 @@ def store_report(db: sqlite_utils.Database, sighting: dict, sources: list[Source
                 changes = diff_cells(report_cells(db, current["id"]), report_cells(db, report_id))
                 db["reports"].update(report_id, {"changed_cells": json.dumps(changes, ensure_ascii=False)})
         _add_sources(db, report_id, sources, parsed.used)
+        page = next((s.sha256 for s in sources if s.role == "page"), None)
+        report_urls.note_sighting(db, report_id, key, year, sighting, page)
         db["sightings"].update(sighting["id"], {"report_id": report_id, "ingested_at": now()})
     return Stored(report_id, same is None)

@@ -21,8 +21,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from .extract.document import Line
 from .extract.text import BLANK_CELL
@@ -215,7 +216,9 @@ def _slots(lineno: int, line: Line, table: Table) -> list[Slot]:
             if span is not None and not line.grid:
                 width = (span[1] - span[0]) / len(cell)
                 sub = (span[0] + start * width, span[0] + end * width)
-            out.append(make_slot(text, lineno, k, sub, space, "part"))
+            if line.monospace and parse_value(text).kind != "text":
+                sub = None  # a number one space from its neighbour in plain text: no column of its own
+            out.append(make_slot(text, lineno, k, sub, space if sub is not None else None, "run" if line.monospace else "part"))
     return out
 
 
@@ -231,12 +234,32 @@ def _split_cell(cell: str, table: Table) -> list[tuple[str, int, int]]:
         return tokens
     if len(tokens) > 1 and all(_header_columns(table, [t])[0] or label_key(t) in _GROUP_WORDS for t, _, _ in tokens):
         return tokens
+    words = _trailing_header_words(cell, tokens, table)
+    if words:
+        return words
     if parse_value(cell).kind == "text":
         rest, trailing = split_trailing_values(cell)
         if trailing and rest:
             kept = tokens[-len(trailing) :]
             return [(rest, 0, len(rest)), *kept]
     return [(cell, 0, len(cell))]
+
+
+def _trailing_header_words(cell: str, tokens: list[tuple[str, int, int]], table: Table) -> list[tuple[str, int, int]]:
+    """Header words printed right after a long note in one run (``（本列数据的勾稽关系为…）
+    自然人``): the note, then each word; nothing when the text before them could be a row's label."""
+    k = len(tokens)
+    while k > 0 and _header_columns(table, [tokens[k - 1][0]])[0]:
+        k -= 1
+    if k == len(tokens) or k == 0:
+        return []
+    note = cell[: tokens[k - 1][2]]
+    if len(label_key(note)) < _NOTE_CHARS or INDEX[table.key].match(note) is not None:
+        return []
+    return [(note, 0, len(note)), *tokens[k:]]
+
+
+_NOTE_CHARS = 12  # a note above the header is a sentence; a row's label split at a space is shorter
 
 
 def _header_columns(table: Table, texts: list[str]) -> list[str | None]:
@@ -448,7 +471,7 @@ def _separated(slots: list[Slot], soft_blanks: bool) -> bool:
     cell at spaces, or placed by geometry alone, are not: and a row holding such numbers
     is not separated even among grid cells (``规章 5 7 | | |``: which empty cell stood
     between them is not known)."""
-    if any(s.origin == "part" and s.filled for s in slots):
+    if any(s.origin in ("part", "run") and s.filled for s in slots):
         return False
     if any(s.origin == "grid" or _explicit_blank(s) for s in slots):
         return True
@@ -465,8 +488,13 @@ def _cut_off(values: list[Slot], n: int, last_line: int) -> list[Slot]:
     return values
 
 
-def _header_cells(table: Table, items: list[Item]) -> list[tuple[int, tuple[int, str], Span]]:
-    """(line, (space, column), extent) of every header cell that names a column, in printed order."""
+HeaderCell = tuple[int, tuple[int, str], Span, bool]  # line, (space, column), extent, loose
+
+
+def _header_cells(table: Table, items: list[Item]) -> list[HeaderCell]:
+    """Every header cell that names a column, in printed order. ``loose``: a label split
+    out of words run together in plain text (``本年制发件数 本年废止件数``), whose extent
+    can show that rows do not sit under it but not where a column is."""
     out = []
     for item in items:
         if item.kind != "header":
@@ -474,19 +502,21 @@ def _header_cells(table: Table, items: list[Item]) -> list[tuple[int, tuple[int,
         named = _header_columns(table, [s.text for s in item.values])
         for slot, column in zip(item.values, named):
             if column is not None and slot.span is not None and slot.space is not None:
-                out.append((item.line, (slot.space, column), slot.span))
+                out.append((item.line, (slot.space, column), slot.span, slot.origin == "run"))
     return out
 
 
-def _header_before(cells: list[tuple[int, tuple[int, str], Span]], line: int) -> dict[tuple[int, str], Span]:
-    """The header in force at ``line``: for each column, the last header cell printed above it
-    (the disclosure table repeats its header, with other spans, in every section); a column
-    whose header comes only below is taken from there."""
+def _header_before(cells: list[HeaderCell], line: int) -> tuple[dict[tuple[int, str], Span], set[tuple[int, str]]]:
+    """The header in force at ``line`` and its loose cells: for each column, the last header
+    cell printed above it (the disclosure table repeats its header, with other spans, in
+    every section); a column whose header comes only below is taken from there."""
     out: dict[tuple[int, str], Span] = {}
-    for at, key, span in cells:
+    loose: set[tuple[int, str]] = set()
+    for at, key, span, is_loose in cells:
         if at < line or key not in out:
             out[key] = span
-    return out
+            (loose.add if is_loose else loose.discard)(key)
+    return out, loose
 
 
 def _write(result: TableResult, parsed: ParsedRow, placement: Placement, columns: tuple[str, ...]) -> list[str]:
@@ -509,11 +539,26 @@ def _write(result: TableResult, parsed: ParsedRow, placement: Placement, columns
     return list(placement.missing)
 
 
-def _fill_rows(result: TableResult, items: list[Item], columns_of, last_line: int) -> dict[str, list[str]]:
-    """Place every attributed row; return the columns each row did not print."""
+@dataclass
+class _Rows:
+    """A table's attributed rows, ready to be placed once every table has taught where its
+    columns are (:func:`parse_tables`)."""
+
+    result: TableResult
+    rows: list  # (row, parsed, columns, values, separated) in printed order
+    header: list[HeaderCell]
+    anchors: Anchors
+    offsets: Offsets = field(default_factory=Offsets)
+    above: dict[int, tuple[dict[tuple[int, str], Span], set[tuple[int, str]]]] = field(default_factory=dict)
+
+    @property
+    def needs_positions(self) -> bool:
+        """Positions and offsets are only needed when some row does not fill its columns."""
+        return any(sum(1 for v in values if v.filled) != len(columns) for _, _, columns, values, _ in self.rows)
+
+
+def _rows(result: TableResult, items: list[Item], columns_of, last_line: int, misleading: set[int]) -> _Rows:
     table = result.table
-    anchors, offsets = Anchors(), Offsets()
-    header = _header_cells(table, items)
     soft_blanks = _writes_blanks(items)
     rows = []
     for row in table.rows:
@@ -521,16 +566,17 @@ def _fill_rows(result: TableResult, items: list[Item], columns_of, last_line: in
         if parsed is not None:
             values = _cut_off(parsed.values, len(columns_of(row)), last_line)
             rows.append((row, parsed, columns_of(row), values, _separated(values, soft_blanks)))
-    # Positions and offsets are only needed when some row does not fill its columns.
-    if any(sum(1 for v in values if v.filled) != len(columns) for _, _, columns, values, _ in rows):
-        above = _learn_positions(rows, header, anchors, offsets)
-    else:
-        above = {}
+    return _Rows(result, rows, _header_cells(table, items), Anchors(misleading=misleading))
+
+
+def _fill_rows(t: _Rows, last_line: int) -> dict[str, list[str]]:
+    """Place every attributed row; return the columns each row did not print."""
+    result, anchors, offsets, above = t.result, t.anchors, t.offsets, t.above
     short: dict[str, list[str]] = {}
-    for row, parsed, columns, values, separated in rows:
+    for row, parsed, columns, values, separated in t.rows:
         if not parsed.values and (parsed.line >= last_line or result.unattributed):
             continue  # a label cut off at the end, or rows whose values went unattributed: not known blank
-        anchors.header = above.get(parsed.line, {})
+        anchors.header, anchors.loose = above.get(parsed.line, ({}, set()))
         if parsed.values:
             placement = place(values, columns, anchors, offsets, parsed.label, separated)
         else:
@@ -539,21 +585,19 @@ def _fill_rows(result: TableResult, items: list[Item], columns_of, last_line: in
     return short
 
 
-def _learn_positions(rows, header, anchors: Anchors, offsets: Offsets) -> dict[int, dict[tuple[int, str], Span]]:
+def _learn_positions(t: _Rows) -> None:
     """What the table's rows teach before any is placed (:func:`archive.placement.learn`), and
     the header in force above each row (rows in printed order, the header cells too)."""
-    above: dict[int, dict[tuple[int, str], Span]] = {}
-    if header:
-        for line in sorted({parsed.line for _, parsed, *_ in rows}):
-            above[line] = _header_before(header, line)
-    for _, parsed, columns, values, separated in rows:
-        learn(values, columns, anchors, offsets, separated)
-        if header:
+    if t.header:
+        for line in sorted({parsed.line for _, parsed, *_ in t.rows}):
+            t.above[line] = _header_before(t.header, line)
+    for _, parsed, columns, values, separated in t.rows:
+        learn(values, columns, t.anchors, t.offsets, separated)
+        if t.header:
             filled = [v for v in values if v.filled]
             if len(filled) == len(columns):
-                anchors.header = above[parsed.line]
-                anchors.check_header(columns, filled)
-    return above
+                t.anchors.header, t.anchors.loose = t.above[parsed.line]
+                t.anchors.check_header(columns, filled)
 
 
 def _report_short_rows(result: TableResult, short: dict[str, list[str]]) -> None:
@@ -612,7 +656,7 @@ def _requests_columns(items: list[Item], rows: dict[str, ParsedRow]) -> tuple[st
         has_total = max((_printed(r) for r in rows.values()), default=0) >= 7
     if not has_total:
         return APPLICANT_COLUMNS
-    found = {key: span for _, key, span in _header_cells(REQUESTS, head)}
+    found = {key: span for _, key, span, _ in _header_cells(REQUESTS, head)}
     for space in {space for space, _ in found}:
         total, person = found.get((space, "total")), found.get((space, "natural_person"))
         if total and person and total[1] <= person[0]:
@@ -620,49 +664,52 @@ def _requests_columns(items: list[Item], rows: dict[str, ParsedRow]) -> tuple[st
     return (*APPLICANT_COLUMNS, "total")
 
 
-def _parse_disclosure(lines, last_line: int) -> TableResult:
+def _parse_disclosure(lines, last_line: int, misleading: set[int]) -> tuple[TableResult, _Rows | None]:
     result = TableResult(DISCLOSURE, present=bool(lines))
     items = _items(DISCLOSURE, lines)
     result.rows = _attribute(result, items, 3)
     if not result.rows:
-        return result
+        return result, None
     template = _disclosure_template(items, result.rows)
     result.template = template
 
     def columns_of(row: Row) -> tuple[str, ...]:
         return row.column_keys(template if template in row.templates else "2019", DISCLOSURE)
 
-    _report_short_rows(result, _fill_rows(result, items, columns_of, last_line))
-    return result
+    return result, _rows(result, items, columns_of, last_line, misleading)
 
 
-def _parse_requests(lines, last_line: int) -> TableResult:
+def _parse_requests(lines, last_line: int, misleading: set[int]) -> tuple[TableResult, _Rows | None]:
     result = TableResult(REQUESTS, present=bool(lines))
     items = _items(REQUESTS, lines)
     result.rows = _attribute(result, items, 7)
     if not result.rows:
-        return result
+        return result, None
     columns = _requests_columns(items, result.rows)
     split_other = any(k in result.rows for k in ("other_no_correction", "other_no_fee", "other_other"))
     result.template = "2021" if split_other else None
-    _report_short_rows(result, _fill_rows(result, items, lambda row: columns, last_line))
-    return result
+    return result, _rows(result, items, lambda row: columns, last_line, misleading)
 
 
 def _appeals_header(anchors: Anchors, items: list[Item]) -> None:
     """The leaf labels (结果维持 … 总计) print once per group: left to right they are
     行政复议, 未经复议直接起诉, 复议后起诉."""
     seen: dict[tuple[int, str], list[tuple[float, float]]] = {}
+    loose: set[tuple[int, str]] = set()
     for item in items:
         if item.kind != "header":
             continue
         for slot, column in zip(item.values, _header_columns(APPEALS, [s.text for s in item.values])):
             if column is not None and slot.span is not None and slot.space is not None:
                 seen.setdefault((slot.space, column), []).append(slot.span)
+                if slot.origin == "run":
+                    loose.add((slot.space, column))
     for (space, column), spans in seen.items():
         if len(spans) == len(APPEALS.rows):
             for row, span in zip(APPEALS.rows, sorted(spans)):
                 anchors.header[(space, f"{row.key}.{column}")] = span
+                if (space, column) in loose:
+                    anchors.loose.add((space, f"{row.key}.{column}"))
 
 
 def _appeals_values(items: list[Item]) -> list[Slot]:
@@ -693,7 +740,10 @@ def _appeals_values(items: list[Item]) -> list[Slot]:
     return run[start:]
 
 
-def _parse_appeals(lines) -> TableResult:
+def _parse_appeals(lines, misleading: set[int], learn_others: Callable[[], None]) -> TableResult:
+    """The appeals table: one row of fifteen cells. ``learn_others`` has the other tables
+    learn where their columns are (and whether their space's header can be trusted)
+    before this row is placed by position."""
     result = TableResult(APPEALS, present=bool(lines))
     items = _items(APPEALS, lines)
     slots = _appeals_values(items)
@@ -702,7 +752,7 @@ def _parse_appeals(lines) -> TableResult:
     if not slots and not has_header:
         return result
     keys = tuple(f"{r.key}.{c.key}" for r in APPEALS.rows for c in APPEALS.columns)
-    anchors, offsets = Anchors(), Offsets()
+    anchors, offsets = Anchors(misleading=misleading), Offsets()
     _appeals_header(anchors, items)
     separated = _separated(slots, _writes_blanks(items))
     learn(slots, keys, anchors, offsets, separated)
@@ -712,6 +762,8 @@ def _parse_appeals(lines) -> TableResult:
         for key in keys:
             result.cells[f"appeals.{key}"] = None  # header printed, no data
         return result
+    if sum(1 for s in slots if s.filled) != len(keys):
+        learn_others()
     placement = place(slots, keys, anchors, offsets, None, separated)
     if placement.reason is not None:
         for key in keys:
@@ -736,8 +788,21 @@ def parse_tables(regions: dict[str, list[tuple[int, Line]]], last_line: int | No
     document's last line (a label there, with nothing after it, was cut off)."""
     if last_line is None:
         last_line = max((i for lines in regions.values() for i, _ in lines), default=0)
-    return [
-        _parse_disclosure(regions["disclosure"], last_line),
-        _parse_requests(regions["requests"], last_line),
-        _parse_appeals(regions["appeals"]),
-    ]
+    # A space where any table's fully printed rows do not sit under their header (a dump
+    # that collapses blank cells) has no header to trust for any table: every table learns
+    # before any row is placed.
+    misleading: set[int] = set()
+    disclosure, disclosure_rows = _parse_disclosure(regions["disclosure"], last_line, misleading)
+    requests, requests_rows = _parse_requests(regions["requests"], last_line, misleading)
+    pending = [t for t in (disclosure_rows, requests_rows) if t is not None]
+
+    @cache
+    def learn_all() -> None:
+        for t in pending:
+            _learn_positions(t)
+
+    if any(t.needs_positions for t in pending):
+        learn_all()
+    for t in pending:
+        _report_short_rows(t.result, _fill_rows(t, last_line))
+    return [disclosure, requests, _parse_appeals(regions["appeals"], misleading, learn_all)]

@@ -138,6 +138,11 @@ def bulk_fill(db, agency_rows: list[tuple], years: range, seed: int = 1) -> int:
             findings,
         )
         conn.executemany("insert into report_text (report_id, title, text) values (?, ?, ?)", texts)
+        conn.executemany(  # each report seen at its one URL (what the check reads for withdrawn / moved)
+            "insert into report_urls (agency_key, year, url, listed_url, portal, report_id, first_seen, last_seen) "
+            "values (?, ?, ?, ?, 'bench', ?, ?, ?)",
+            [(r[1], r[4], r[8], r[8], r[0], r[10], r[11]) for r in reports],
+        )
         conn.commit()
         reports.clear()
         findings.clear()

@@ -30,6 +30,7 @@ def soak(index: int, rendering: str, examples: int, fixed: int | None, allow_bla
     """Examples run and the first failure (None: all passed)."""
     _, gold = DOCS[index]
     ran = [0]
+    last: list = [None]
 
     @settings(
         max_examples=examples,
@@ -40,6 +41,7 @@ def soak(index: int, rendering: str, examples: int, fixed: int | None, allow_bla
     @given(edits(gold, allow_blank=allow_blank))
     def prop(edit):
         ran[0] += 1
+        last[0] = edit
         _check_edit(index, rendering, *edit)
 
     if fixed is not None:
@@ -47,8 +49,12 @@ def soak(index: int, rendering: str, examples: int, fixed: int | None, allow_bla
     try:
         prop()
     except AssertionError as e:
-        return ran[0], str(e).splitlines()[0]
+        return ran[0], f"{edit_text(last[0])}: {(str(e).splitlines() or ['a number in a wrong cell'])[0]}"
     return ran[0], None
+
+
+def edit_text(edit: tuple[str, object] | None) -> str:
+    return "" if edit is None else f"{edit[0]} → {edit[1]}"
 
 
 def main() -> None:

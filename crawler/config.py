@@ -74,6 +74,7 @@ class CrawlSettings:
     max_redirects: int = 5
     max_list_pages: int = 200
     revalidate_days: float = 30.0  # archived pages/attachments younger than this are not re-requested
+    full_walk_days: float = 7.0  # an incremental crawl still reads each list to its end this often
     retry_after_max: float = 300.0  # a longer Retry-After is not waited for: the request is given up
     allow_networks: tuple[str, ...] = ()  # internal networks the crawl may reach (only for mock portals)
     workers: int = 0  # crawl processes (portals sharing a host share one); 0: one per core
@@ -354,6 +355,7 @@ def _crawl(r: _Reader, node: yaml.Node | None) -> CrawlSettings:
         "max_redirects": (0, 50),
         "max_list_pages": (1, 100000),
         "revalidate_days": (0, 3650),
+        "full_walk_days": (0, 3650),
         "retry_after_max": (0, 86400),
         "workers": (0, 64),
     }

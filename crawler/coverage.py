@@ -14,7 +14,15 @@ ended, and a warning class when the list was not fully seen:
 * ``list_limit``      the walk stopped at ``crawl.max_list_pages``.
 
 The spider records each walk when it starts and again when it ends (a walk
-still open in the archive was cut short by a stopped crawl).
+still open in the archive was cut short by a stopped crawl), with its entries
+in list order.
+
+An incremental crawl stops a walk at the first page with nothing new
+(``no_news``, seen ``new_only``) unless a full walk is due
+(``crawl.full_walk_days`` since the last one) or the pages read already show a
+gap: an entry the last crawl listed before one seen again is missing, so the
+list lost something; then the walk reads on to the end and is ``full``, the
+only evidence that a report was taken off a list.
 """
 
 from __future__ import annotations
@@ -86,7 +94,7 @@ class Walk:
     family: str
     started_at: str
     pages: int = 0
-    items: set[str] = field(default_factory=set)
+    items: dict[str, str] = field(default_factory=dict)  # URL → title as listed, in list order
     kept: set[str] = field(default_factory=set)
     sources: set[str] = field(default_factory=set)
     pager: str = "single"  # single (one page), followed, unfollowed
@@ -97,6 +105,8 @@ class Walk:
     detail: str | None = None
     claim: tuple[int | None, int] | None = None  # the last page's stated (page, pages)
     total: int | None = None  # the records a list API says the list holds
+    previous: list[str] = field(default_factory=list)  # what the last crawl listed here, in list order
+    full_due: bool = False  # read to the end whatever is new: the last full walk is too old
 
     def warn(self, kind: str, url: str, detail: str) -> None:
         if self.warning is None:  # the first warning is the evidence
@@ -156,11 +166,23 @@ class Walk:
         return "new_only" if self.ended == "no_news" else "full"
 
     def kept_entry(self, url: str, title: str, this_year: int) -> bool:
-        self.items.add(url)
+        self.items.setdefault(url, title)
         if judge(title, this_year).kind == "other":
             return False
         self.kept.add(url)
         return True
+
+    def gap(self) -> str | None:
+        """An entry the last crawl listed before one this walk has seen again, but which this
+        walk has not seen: taken off the list (or moved down it). New entries push old ones
+        down, never past one another, so a gap is never their doing."""
+        deepest = max((i for i, url in enumerate(self.previous) if url in self.items), default=0)
+        return next((url for url in self.previous[:deepest] if url not in self.items), None)
+
+    def may_stop(self) -> bool:
+        """Whether a page with nothing new may end this walk (``no_news``): not when a full walk
+        is due, nor when the pages read show an entry gone (only a full walk can say it has)."""
+        return not self.full_due and self.gap() is None
 
     def record(self, ended_at: str | None) -> dict:
         done = ended_at is not None
@@ -181,4 +203,5 @@ class Walk:
             "warning": self.warning,
             "warning_url": self.warning_url,
             "detail": self.detail,
+            "entries": [{"url": u, "title": t} for u, t in self.items.items()] if done else [],
         }

@@ -177,6 +177,27 @@ def _parts(page: Page) -> list[str]:
     return []
 
 
+_SAYS_GONE = re.compile(
+    r"(?:错误|error)\s*404|404\s*(?:not\s*found|错误|页面)|not\s*found|页面不存在|页面未找到|网页不存在"
+    r"|找不到(?:该|此|您(?:要|所)?访问的)?(?:页面|网页|信息|文章)|(?:信息|文章|内容|页面|网页)(?:已被?删除|不存在|已撤销|已下线)",
+    re.I,
+)
+_HOME_PATH = re.compile(r"^/?(?:(?:index|default|home)\.\w+)?$|(?:^|/)(?:404|error|notfound)[^/]*$", re.I)
+
+
+def looks_gone(page: Page, listed_url: str) -> str | None:
+    """Why a page that is not the listed report shows the report has gone (a soft 404), or
+    None when it does not say so (a page merely unrecognised is never taken for gone): it
+    says the page does not exist, or the listed URL now leads to the home page or an error
+    page."""
+    if (m := _SAYS_GONE.search(" ".join(page.visible_lines[:100]) + " " + page.html_title)) is not None:
+        return f"页面提示“{m.group(0)}”"
+    final, listed = urlsplit(page.url), urlsplit(listed_url)
+    if (final.netloc, final.path) != (listed.netloc, listed.path) and _HOME_PATH.search(final.path):
+        return f"跳转到 {page.url}"
+    return None
+
+
 def read_detail(page: Page, list_date: str | None = None) -> DetailInfo:
     fields = _fields(page)
     published = published_date(

@@ -9,7 +9,9 @@
   when it ends; see ``crawler.coverage``).
 * ``Problem``: something that kept a page from being read: ``blocked`` (WAF
   challenge), ``robots_disallowed``, ``http_error``, ``unreachable``,
-  ``oversize``, ``redirect_loop``, ``offsite``, ``soft_404``.
+  ``oversize``, ``redirect_loop``, ``offsite``, ``soft_404`` (listed as a report, the
+  page is not one), ``gone_page`` (a soft 404 that says so: the page says it does not
+  exist, or sends the reader to the home page).
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class ReportFound:
     published_meta: str | None = None  # <meta PubDate>, kept when the visible date was used
     published_visible: str | None = None  # the visible 发布日期 / 发布时间 / 日期： / 时间
     published_why: str | None = None  # which date was used and why
+    listed_url: str | None = None  # the URL the list linked to (``url`` is where it led)
     type: str = "report"
 
 
@@ -106,4 +109,5 @@ class ListWalk:
     warning: str | None  # list_unreadable, list_empty, pager_unreadable, list_failed, list_limit
     warning_url: str | None
     detail: str | None
+    entries: list[dict] = field(default_factory=list)  # an ended walk's entries (url, title), in list order
     type: str = "list_walk"

@@ -1,4 +1,5 @@
-"""Downloader middlewares: stay within each portal's hosts; retry with backoff, honouring Retry-After."""
+"""Downloader middlewares: stay within each portal's hosts; no revalidation across a redirect;
+retry with backoff, honouring Retry-After."""
 
 from __future__ import annotations
 
@@ -43,6 +44,17 @@ class PortalScopeMiddleware:
         hosts = request.meta.get("portal_hosts")
         if hosts and not in_scope(request.url, tuple(hosts)) and not request.url.endswith("/robots.txt"):
             raise OutOfScope(f"outside the portal's hosts: {request.url}")
+
+
+class RedirectValidatorsMiddleware:
+    """A revalidation's ETag and date belong to the URL asked for: a redirect (a soft 404
+    sending the reader to the home page …) goes on without them, or the page it leads to
+    could answer 304 for a page it is not."""
+
+    def process_request(self, request: Request) -> None:
+        if request.meta.get("redirect_urls"):
+            for name in (b"If-None-Match", b"If-Modified-Since"):
+                request.headers.pop(name, None)
 
 
 def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:

@@ -48,6 +48,11 @@ def _member_name(info: zipfile.ZipInfo) -> str:
         return info.filename
 
 
+def _header(headers: dict[str, str], name: str) -> str | None:
+    """A response header by name in any case (Scrapy writes ETag as Etag)."""
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
 def store_capture(item: Fetched, spider) -> Capture:
     """The bytes into the blob store (a ZIP's report files one by one), the URL into the crawl state."""
     kind = _kind(item)
@@ -59,8 +64,8 @@ def store_capture(item: Fetched, spider) -> Capture:
         role=item.role,
         status=item.status,
         sha256=sha256,
-        etag=item.headers.get("ETag"),
-        last_modified=item.headers.get("Last-Modified"),
+        etag=_header(item.headers, "ETag"),
+        last_modified=_header(item.headers, "Last-Modified"),
         report_url=item.report_url,
     )
     return Capture(

@@ -69,6 +69,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     "crawler.middlewares.PortalScopeMiddleware": 60,
     "crawler.addresses.AddressGuardMiddleware": 70,
+    "crawler.middlewares.RedirectValidatorsMiddleware": 80,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
 }

@@ -111,15 +111,25 @@ class ArchivedReports:
         self.path = Path(path)
         self.db: sqlite3.Connection | None = None
 
-    def complete(self, url: str) -> bool:
+    def query(self, sql: str, params: list) -> list[tuple]:
+        """Rows from the archive (read-only); none before the first crawl made it."""
         if self.db is None:
             if not self.path.exists():
-                return False
+                return []
             self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
-        row = self.db.execute("select parts, attachments from sightings where url = ? order by id desc limit 1", [url]).fetchone()
-        if row is None:
+        return self.db.execute(sql, params).fetchall()
+
+    def sources(self, url: str) -> tuple[list[str], list[dict]] | None:
+        """The continuation pages and attachments (url, name, kind) the page's latest sighting
+        listed; None when it has none."""
+        rows = self.query("select parts, attachments from sightings where url = ? order by id desc limit 1", [url])
+        return (json.loads(rows[0][0] or "[]"), json.loads(rows[0][1] or "[]")) if rows else None
+
+    def complete(self, url: str) -> bool:
+        listed = self.sources(url)
+        if listed is None:
             return False
-        needed = json.loads(row[0] or "[]") + [a["url"] for a in json.loads(row[1] or "[]")]
+        needed = listed[0] + [a["url"] for a in listed[1]]
         return all(
             self.db.execute(
                 "select 1 from captures where url = ? or requested_url = ? "

@@ -51,9 +51,9 @@ class Feeder:
 
     def now(self) -> str:
         self.clock[0] += 1
-        return f"2025-02-01T00:00:{self.clock[0]:02d}+00:00"
+        return f"2025-02-01T00:{self.clock[0] // 60:02d}:{self.clock[0] % 60:02d}+00:00"
 
-    def capture(self, url: str, data: bytes, kind: str, role: str = "report", report_url=None) -> str:
+    def capture(self, url: str, data: bytes, kind: str, role: str = "report", report_url=None, status: int = 200) -> str:
         sha = self.blobs.put(data, kind)
         ingest.record_capture(
             self.db,
@@ -62,7 +62,7 @@ class Feeder:
                 "portal": "p",
                 "role": role,
                 "url": url,
-                "status": 200,
+                "status": status,
                 "fetched_at": self.now(),
                 "sha256": sha,
                 "size": len(data),

@@ -6,6 +6,7 @@ Fixtures are shared through conftest."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -54,6 +55,13 @@ def smtp():
 
 @pytest.fixture
 def hook():
+    with webhook_receiver() as (base, received):
+        yield base, received
+
+
+@contextlib.contextmanager
+def webhook_receiver():
+    """A generic webhook receiver on 127.0.0.1: (its base URL, the (path, JSON body) it received)."""
     received = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -70,8 +78,10 @@ def hook():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", received
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", received
+    finally:
+        server.shutdown()
 
 
 class SimClock:

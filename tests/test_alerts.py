@@ -413,3 +413,25 @@ def test_text_from_the_archive_cannot_carry_markup_into_a_robot_message():
 def test_places_are_rendered_in_one_function():
     assert place("410702") == "410702 河南省新乡市红旗区" and place(None) == "无区划"
     assert place("410799") == "410799 河南省新乡市"  # a code the data does not name: the region containing it
+
+
+def test_a_withdrawn_report_links_its_archived_copy_at_the_archives_address(feeder, smtp, monkeypatch):
+    from archive.compliance import ComplianceFinding
+
+    controller, inbox = smtp
+    sha = "ab" * 32
+    withdrawn = ComplianceFinding(
+        "withdrawn", "d", "青山区教育局", "431201", "department", 2024, "2025-01-31",
+        "http://p/d.html 自 2025-05-02 起返回 HTTP 404（页面不存在）；最后一次抓到 2025-03-01，存档副本为证",
+        evidence=f"/-/capture/{sha}",
+    )  # fmt: skip
+    record(feeder.db, 2024, [withdrawn], "t1")
+    config = AlertConfig([office_mail(controller.port, monkeypatch)], archive_url="https://nianbao.example.gov.cn/")
+    assert alert(feeder.db, config, "t1")["email"].told == 1
+    _, message, _ = inbox.messages[0]
+    assert message["Subject"] == "年报核查提醒：发布后撤下 1"
+    link = f"https://nianbao.example.gov.cn/-/capture/{sha}"
+    assert f"存档副本：{link}" in message.get_body(("plain",)).get_content()
+    assert f'<a href="{link}">存档副本</a>' in message.get_body(("html",)).get_content()
+    stored = feeder.db.execute("select evidence from compliance where kind = 'withdrawn'").fetchone()[0]
+    assert stored == f"/-/capture/{sha}"  # the archive keeps its own path; only the message has the address

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from archive_helpers import AGENCIES, Feeder, html
 
-from archive import ingest
+from archive import ingest, schema
 from archive.blobs import BlobStore
 from archive.parse import parse_file
 from archive.schema import VERSION, SchemaError, open_archive
@@ -286,6 +286,32 @@ def test_migration_to_v7_fills_last_years_figures(tmp_path):
     assert _yoy(open_archive(tmp_path / "a.db"), 2023) == (3, 3.0)
 
 
+def test_migration_lists_every_url_a_report_was_seen_at_and_keeps_the_first(tmp_path):
+    """An archive made before report URLs were kept: each report's URLs from its sightings,
+    and the first URL canonical again on every version (#19)."""
+    old = open_archive(tmp_path / "a.db", upto=schema.MIGRATIONS.index(schema._v16))
+    ingest.sync_agencies(old, AGENCIES)
+    row = {"agency_key": "hq-cj", "agency_id": "hq-cj", "year": 2023, "content_hash": "a"}
+    first = old["reports"].insert({**row, "version": 1, "is_current": 0, "url": "http://a/1.html"}).last_pk
+    second = (
+        old["reports"].insert({**row, "version": 2, "is_current": 1, "url": "http://a/fix.html", "content_hash": "b"}).last_pk
+    )
+    for url, report_id, seen in (
+        ("http://a/1.html", first, "2024-01-20T00:00:00+00:00"),
+        ("http://a/1.html", first, "2024-02-20T00:00:00+00:00"),
+        ("http://a/fix.html", second, "2024-05-01T00:00:00+00:00"),
+    ):
+        old["sightings"].insert({"portal": "p", "url": url, "year": 2023, "report_id": report_id, "seen_at": seen})
+    old.close()
+    db = open_archive(tmp_path / "a.db")
+    assert [u for (u,) in db.execute("select url from reports order by version")] == ["http://a/1.html"] * 2
+    urls = [tuple(r) for r in db.execute("select url, report_id, first_seen, last_seen from report_urls order by first_seen")]
+    assert urls == [
+        ("http://a/1.html", first, "2024-01-20T00:00:00+00:00", "2024-02-20T00:00:00+00:00"),
+        ("http://a/fix.html", second, "2024-05-01T00:00:00+00:00", "2024-05-01T00:00:00+00:00"),
+    ]
+
+
 def test_how_much_was_read_is_stored_and_filters_reports_read_fully(feeder):
     """Coverage in the archive: a report read fully says so; one with a row whose values
     could not be placed is kept partial, with its undecided cells counted; ``read_fully``
@@ -297,8 +323,13 @@ def test_how_much_was_read_is_stored_and_filters_reports_read_fully(feeder):
     feeder.capture("http://a/3.txt", SEED_003.encode(), "text")
     feeder.sight("http://a/3.txt")
     feeder.ingest()
+
+    def seen_at(url: str) -> dict:  # the version last seen at url (every version's url is the first one: #19)
+        sql = "select r.* from reports r join report_urls u on u.report_id = r.id where u.url = ?"
+        return next(feeder.db.query(sql, [url]))
+
     parsed = parse_file(SEED_001_PATH).coverage
-    full = next(feeder.db.query("select * from reports where url = 'http://a/1.html'"))
+    full = seen_at("http://a/1.html")
     assert (full["cells_expected"], full["cells_read"], full["cells_undecided"], full["read_fully"]) == (
         parsed["template_cells"],
         parsed["cells_read"],
@@ -308,10 +339,13 @@ def test_how_much_was_read_is_stored_and_filters_reports_read_fully(feeder):
     feeder.capture("http://a/1b.txt", shattered.encode(), "text")
     feeder.sight("http://a/1b.txt")
     feeder.ingest()
-    partial = next(feeder.db.query("select * from reports where url = 'http://a/1b.txt'"))
+    partial = seen_at("http://a/1b.txt")
     assert partial["read_fully"] == 0 and partial["cells_undecided"] == 3
     assert partial["cells_read"] == partial["cells_expected"] - 3
-    fully = {r["url"] for r in feeder.db.query("select url from reports where read_fully = 1")}
+    fully = {
+        u
+        for (u,) in feeder.db.execute("select u.url from report_urls u join reports r on r.id = u.report_id and r.read_fully = 1")
+    }
     assert "http://a/1b.txt" not in fully and "http://a/3.txt" in fully
     feeder.db.execute("update reports set cells_expected = null, cells_read = null, read_fully = null")
     ingest.reparse(feeder.db, feeder.blobs.root)

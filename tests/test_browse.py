@@ -27,6 +27,7 @@ from archive_helpers import Feeder, html
 
 from archive import ingest
 from archive.compliance import check_year, record
+from archive.coverage import coverage
 from archive.deadlines import Deadlines
 from archive.export import ExportError, columns, export
 from archive.report import Report
@@ -92,7 +93,8 @@ def _report(feeder, agency, year, published, cells, url, template="2021", page: 
     )
     sighting = next(feeder.db.query("select * from sightings where id = ?", [sighting_id]))
     source = Source("page", url, sha, kind, None)
-    report = Report(name, year, template, cells, check_report(cells), title=f"{name}{year}年年报")
+    figures = coverage(template, cells, set(), 0)  # how much was read, as the parser says it
+    report = Report(name, year, template, cells, check_report(cells), title=f"{name}{year}年年报", coverage=figures)
     text = f"{name} 依申请公开 行政复议 城管执法"
     return store_report(feeder.db, sighting, [source], Parsed(report, source, text=text)).report_id
 
@@ -168,6 +170,7 @@ def test_every_saved_query_has_chinese_labels_for_its_parameters():
         "late",
         "unreachable",
         "inconsistent",
+        "withdrawn",
         "issues",
         "expected",
         "completion",
@@ -273,7 +276,9 @@ def test_report_page_as_printed_2021(archive):
     assert positions == sorted(positions)  # printed order
     assert "1.申请人无正当理由逾期不补正" in page and "申请人情况" in page and "法人或其他组织" in page
     assert 'class="error" title="收转办结不平衡' in page  # the flagged cell carries the finding's message
-    assert '<dd class="coverage">完整读取：模板' in head
+    expected, read = archive.db.execute("select cells_expected, cells_read from reports where id = ?", [report_id]).fetchone()
+    assert read == 6 and expected > 100  # the fixture gives six cells of the 2021 form
+    assert f'<dd class="coverage">部分读取：模板 {expected} 个单元格中读到 6 个</dd>' in head
 
 
 def test_report_page_as_printed_2019(archive):

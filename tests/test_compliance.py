@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from archive_helpers import Feeder, html
 
-from archive import ingest, list_walks
+from archive import ingest, list_walks, report_urls
 from archive.compliance import check_year, record
 from archive.deadlines import STATUTORY, DeadlineRule, Deadlines
 from archive.report import Report
@@ -258,7 +258,7 @@ def test_saved_query_deadlines_are_the_same_rules(tmp_path):
             assert got == RULES.due(year, level, region).isoformat(), (year, level, region)
 
 
-def _walk(feeder, seen, warning=None, url="http://p/list.html", ended="last_page"):
+def _walk(feeder, seen, warning=None, url="http://p/list.html", ended="last_page", entries=()):
     list_walks.record_walk(
         feeder.db,
         feeder.run_id,
@@ -267,7 +267,7 @@ def _walk(feeder, seen, warning=None, url="http://p/list.html", ended="last_page
             "url": url,
             "family": "trs",
             "started_at": "s",
-            "ended_at": None if seen is None else "e",
+            "ended_at": None if seen is None else feeder.now(),
             "pages": 1,
             "items": 0 if warning else 9,
             "kept": 0 if warning else 4,
@@ -277,6 +277,7 @@ def _walk(feeder, seen, warning=None, url="http://p/list.html", ended="last_page
             "warning": warning,
             "warning_url": url if warning else None,
             "detail": "第 1 页有列表（列表脚本或数据），但读不出任何条目" if warning else None,
+            "entries": [{"url": u, "title": "青山区教育局2024年政府信息公开工作年度报告"} for u in entries],
         },
     )
 
@@ -317,3 +318,104 @@ def test_one_of_two_walks_partial_is_enough_to_withhold_missing(feeder):
     assert {k for k, _ in kinds} == {"unreachable"}
     row = next(r for r in list_walks.walks(feeder.db, "p", feeder.run_id) if r["seen"] == "partial")
     assert row["warning"] == "pager_unreadable" and row["warning_url"] == "http://p/2024n/"
+
+
+# ---- after publication: withdrawn, moved, replaced in place (#19) --------------------------
+
+PAGE = "http://p/d2024.html"
+
+
+def _crawl(feeder, seen="full", listed=(PAGE,), answers=(), blocked=()):
+    """One more crawl of portal p: its list walked (``seen``) showing ``listed``, report pages
+    answering ``answers`` ((url, HTTP status)), then the crawl's review of the report URLs."""
+    feeder.run_id = ingest.start_run(feeder.db, ["p"])
+    feeder.capture("http://p/list.html", f"<html>list {feeder.run_id}</html>".encode(), "html", role="list")
+    _walk(
+        feeder,
+        seen,
+        "list_failed" if seen == "partial" else None,
+        ended="no_news" if seen == "new_only" else "last_page",
+        entries=listed,
+    )
+    for url, status in answers:
+        feeder.capture(url, f"<html>{status}</html>".encode(), "html", status=status)
+    for url in blocked:
+        ingest.record_problem(
+            feeder.db,
+            feeder.run_id,
+            {"portal": "p", "kind": "blocked", "url": url, "detail": "waf", "role": "report", "at": feeder.now()},
+        )
+    return report_urls.review_run(feeder.db, feeder.run_id)
+
+
+def _fates(feeder) -> dict[str, object]:
+    return {f.kind: f for f in check_year(feeder.db, 2024, RULES, date(2025, 6, 1)) if f.kind in ("withdrawn", "moved")}
+
+
+@pytest.fixture
+def published(feeder):
+    _publish(feeder, "d", 2024, "2025-01-20", _cells(), url=PAGE)
+    _crawl(feeder, listed=(PAGE,))
+    return feeder
+
+
+def test_off_a_list_is_withdrawn_only_when_the_list_was_read_in_full(published):
+    for seen in ("new_only", "partial"):  # stopped at nothing new; a list page failed
+        assert _crawl(published, seen, listed=()) == {} and _fates(published) == {}
+    assert _crawl(published, "full", listed=()) == {"unlisted": 1}
+    f = _fates(published)["withdrawn"]
+    assert f.confidence == "high" and f.agency_key == "d" and f.report_id is not None
+    assert f"{PAGE} 自 2025-02-01 起不再列于 http://p/list.html（该列表已完整读取）" in f.detail
+    sha = published.db.execute("select source_sha256 from reports where agency_key = 'd'").fetchone()[0]
+    assert f.evidence == f"/-/capture/{sha}" and f.detail.endswith("最后一次抓到 2025-02-01，存档副本为证")
+    _crawl(published, "new_only", listed=(PAGE,))  # listed again: the evidence is gone
+    assert _fates(published) == {}
+
+
+def test_still_answering_after_leaving_the_list_is_said(published):
+    _crawl(published, "full", listed=(), answers=[(PAGE, 304)])
+    f = _fates(published)["withdrawn"]
+    assert f.confidence == "medium" and "原网址仍可访问" in f.detail
+
+
+def test_only_404_410_in_a_crawl_that_read_the_whole_list_is_a_page_gone(published):
+    for status in (500, 502, 503, 403, 429):  # the server's trouble, not the report's
+        _crawl(published, "full", answers=[(PAGE, status)])
+    _crawl(published, "full", answers=[(PAGE, 404)], blocked=[PAGE])  # a firewall's challenge page
+    _crawl(published, "partial", answers=[(PAGE, 404)])  # the portal not fully read
+    assert _fates(published) == {}
+    _crawl(published, "full", answers=[(PAGE, 410)])
+    f = _fates(published)["withdrawn"]
+    assert f.confidence == "high" and "返回 HTTP 410（已删除）" in f.detail
+    _crawl(published, "new_only", answers=[(PAGE, 200)])  # it answers again
+    assert _fates(published) == {}
+
+
+def test_moved_when_still_seen_at_another_url(published):
+    _publish(published, "d", 2024, "2025-01-20", _cells(), url="http://p/new/d2024.html")  # the same numbers
+    _crawl(published, "full", listed=("http://p/new/d2024.html",), answers=[(PAGE, 404)])
+    fates = _fates(published)
+    assert set(fates) == {"moved"} and fates["moved"].evidence == "http://p/new/d2024.html"
+    assert "返回 HTTP 404（页面不存在），且已不在列表 http://p/list.html 中" in fates["moved"].detail
+    assert "现见于 http://p/new/d2024.html（内容相同）" in fates["moved"].detail
+
+
+def test_a_report_keeps_its_first_url_and_lists_every_url(feeder):
+    _publish(feeder, "d", 2024, "2025-01-20", _cells(), url=PAGE, seen="2025-01-21T00:00:00+00:00")
+    _publish(feeder, "d", 2024, "2025-01-20", _cells(forward=1), url="http://p/fix.html", seen="2025-05-02T00:00:00+00:00")
+    versions = list(feeder.db.query("select id, version, url from reports where agency_key = 'd' order by version"))
+    assert [v["url"] for v in versions] == [PAGE, PAGE]
+    urls = list(feeder.db.query("select url, report_id, first_seen, last_seen from report_urls order by first_seen"))
+    assert [(u["url"], u["report_id"]) for u in urls] == [(PAGE, versions[0]["id"]), ("http://p/fix.html", versions[1]["id"])]
+    assert urls[1]["first_seen"] == urls[1]["last_seen"] == "2025-05-02T00:00:00+00:00"
+    replaced = next(f for f in check_year(feeder.db, 2024, RULES, date(2025, 6, 1)) if f.kind == "replaced")
+    assert replaced.evidence == "http://p/fix.html" and "在原网址" not in replaced.detail  # published anew elsewhere
+
+
+def test_replaced_in_place_names_both_archived_copies(feeder):
+    _publish(feeder, "d", 2024, "2025-01-20", _cells(), url=PAGE, seen="2025-01-21T00:00:00+00:00")
+    _publish(feeder, "d", 2024, "2025-01-20", _cells(forward=1), url=PAGE, seen="2025-05-02T00:00:00+00:00")
+    shas = [s for (s,) in feeder.db.execute("select source_sha256 from reports where agency_key = 'd' order by version")]
+    replaced = next(f for f in check_year(feeder.db, 2024, RULES, date(2025, 6, 1)) if f.kind == "replaced")
+    assert f"在原网址 {PAGE} 替换了第 1 版" in replaced.detail
+    assert f"替换前的存档副本 /-/capture/{shas[0]}，替换后的 /-/capture/{shas[1]}" in replaced.detail

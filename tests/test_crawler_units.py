@@ -175,3 +175,60 @@ def test_deadlines_and_alerts_sections(tmp_path):
     assert config.deadlines.due(2024, "township", "431201001000").isoformat() == "2025-02-20"
     assert [c.name for c in config.alerts.channels] == ["log", "email", "dingtalk-0"]
     assert config.alerts.channels[1].port == 587 and config.alerts.channels[1].security == "starttls"
+
+
+def _walked(previous: list[str], seen: list[str]):
+    from crawler.coverage import Walk
+
+    walk = Walk("p", "http://x/list/", None, "trs", "t", previous=previous)
+    for url in seen:
+        walk.kept_entry(url, "某某县财政局2024年政府信息公开工作年度报告", 2026)
+    return walk
+
+
+@pytest.mark.parametrize(
+    "seen, gap",
+    [
+        (["n", "a", "b", "c"], None),  # a new entry pushed d onto the next page
+        (["a", "b", "c", "d"], None),  # nothing changed
+        (["c", "a", "b", "d"], None),  # an entry moved up the list
+        (["a", "c", "d", "e"], "b"),  # b left the list
+        (["n", "a", "c", "d"], "b"),  # b left as n arrived: the count alone would not show it
+        (["x", "y"], None),  # nothing seen again: this is not the list the last crawl read
+    ],
+)
+def test_a_walk_reads_on_when_its_pages_show_a_gap(seen, gap):
+    walk = _walked(["a", "b", "c", "d", "e", "f"], seen)
+    assert walk.gap() == gap and walk.may_stop() == (gap is None)
+    walk.full_due = True
+    assert not walk.may_stop()
+
+
+@pytest.mark.parametrize(
+    "body, final, gone",
+    [
+        ("<h1>404</h1><p>抱歉，您访问的页面不存在或已被删除</p>", "http://x/a/1.html", "页面不存在"),
+        ("<p>Error 404 - Not Found</p>", "http://x/a/1.html", "Error 404"),
+        ("<h1>某某县人民政府</h1><p>欢迎访问</p>", "http://x/", "跳转到 http://x/"),
+        ("<h1>出错了</h1>", "http://x/404.html", "跳转到 http://x/404.html"),
+        ("<h1>某某县人民政府</h1><p>欢迎访问</p>", "http://x/a/1.html", None),  # the home page where the report was
+        ("<div id='app'></div><script src='app.js'></script>", "http://x/a/1.html", None),  # a script-built page
+        ("<p>共受理申请 404 件</p>", "http://x/a/1.html", None),
+        ("<p>新闻</p>", "http://x/a/other.html", None),  # elsewhere, not home or an error page
+    ],
+)
+def test_a_soft_404_counts_as_gone_only_when_it_says_so(body, final, gone):
+    from crawler.detail import looks_gone
+
+    page = Page(final, 200, f"<html><head><title>t</title></head><body>{body}</body></html>".encode(), "text/html")
+    said = looks_gone(page, "http://x/a/1.html")
+    assert (said is None) if gone is None else (gone in said)
+
+
+def test_a_walk_records_every_entry_in_list_order():
+    """Every entry, report or not: a report whose list title is reworded is still on the list."""
+    walk = _walked([], ["a"])
+    walk.kept_entry("b", "关于做好2024年政府信息公开工作年度报告编制发布工作的通知", 2026)
+    walk.kept_entry("a", "某某县财政局2024年政府信息公开工作年度报告", 2026)  # listed twice: its first place
+    assert [e["url"] for e in walk.record("t")["entries"]] == ["a", "b"] and walk.record(None)["entries"] == []
+    assert (walk.record("t")["items"], walk.record("t")["kept"]) == (2, 1)

@@ -18,6 +18,10 @@ class Line:
     source has geometry (a PDF text layer, OCR boxes, a table grid's columns,
     aligned text), else None; extents are comparable between lines of the same
     ``space`` (a PDF, one HTML or Word table, one block of aligned text).
+    ``monospace`` says the spans are columns of plain text, where words one space
+    apart are one run: a dump that pads its columns leaves two spaces or more
+    between them, and one that runs them together (lynx) does not keep its
+    cells under their header either.
     ``grid`` says the cells are delimited explicitly (a table's own cells in HTML,
     Word, Excel or a box-drawn table; pipes; tabs): an empty cell there is a
     printed blank cell, not a cell the rendering lost. ``scores`` gives each
@@ -32,6 +36,7 @@ class Line:
     spans: list[tuple[float, float]] | None = None
     space: int | None = None
     grid: bool = False
+    monospace: bool = False
     scores: list[float] | None = None
 
     @property

@@ -151,12 +151,14 @@ def _ruler_cells(line: str, ruler: list[tuple[int, int]], space: int) -> Line:
         overlap = [max(0, min(b, e) - max(a, s)) for s, e in ruler]
         best = max(range(len(ruler)), key=lambda i: (overlap[i], -abs((a + b) / 2 - sum(ruler[i]) / 2)))
         texts[best].append(text)
-    return Line([" ".join(t) for t in texts], hard=True, spans=[(float(s), float(e)) for s, e in ruler], space=space)
+    spans = [(float(s), float(e)) for s, e in ruler]
+    return Line([" ".join(t) for t in texts], hard=True, spans=spans, space=space, monospace=True)
 
 
 def _layout_line(line: str, space: int) -> Line:
     tokens = _tokens(line)
-    return Line([t for _, _, t in tokens], hard=True, spans=[(float(a), float(b)) for a, b, _ in tokens], space=space)
+    spans = [(float(a), float(b)) for a, b, _ in tokens]
+    return Line([t for _, _, t in tokens], hard=True, spans=spans, space=space, monospace=True)
 
 
 # ---------------------------------------------------------------------------

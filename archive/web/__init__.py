@@ -36,6 +36,7 @@ from ..names import (
     SEVERITY_NAMES,
 )
 from ..regions import RegionError, RegionNames, resolve
+from ..report_urls import CAPTURE_PATH
 from ..template import TABLES
 from .capture import SHA, capture
 from .metadata import metadata
@@ -46,7 +47,7 @@ from .views import default_year
 CONFIG = Path(__file__).with_name("datasette.yaml")
 FORBIDDEN_FUNCTIONS = frozenset({"fts3_tokenizer", "load_extension"})  # a pointer into memory; loading code
 HASH_COLUMNS = {"sha256", "source_sha256", "zip_sha256"}
-URL_COLUMNS = {"url", "原文", "requested_url", "report_url", "问题网址", "evidence"}
+URL_COLUMNS = {"url", "原文", "requested_url", "report_url", "问题网址", "evidence", "证据", "listed_url", "dead_url"}
 REPORT_COLUMNS = {"报告", "本年报告", "上年报告"}
 UNCOUNTED = {*(t.key for t in TABLES), "cells", "captures", "sightings", "report_sources", "report_text", "findings"}
 REGION_COLUMNS = {"region"}  # in tables; the saved queries have a 地区 column of their own
@@ -205,6 +206,9 @@ def render_cell(value, column, table, database, datasette):
         )
     if column in URL_COLUMNS and isinstance(value, str) and value.startswith(("http://", "https://")):
         return Markup(f'<a href="{escape(value)}" rel="noopener noreferrer nofollow">{escape(value)}</a>')
+    archived = value[len(CAPTURE_PATH) :] if isinstance(value, str) and value.startswith(CAPTURE_PATH) else ""
+    if column in URL_COLUMNS and SHA.match(archived):
+        return Markup(f'<a href="{datasette.urls.path(value)}">存档副本 {escape(archived[:12])}…</a>')
     if isinstance(value, int) and (column in REPORT_COLUMNS or (table == "reports" and column == "id")):
         return Markup(f'<a href="{datasette.urls.path(f"/report/{value}")}">年报 {value}</a>')
     if table and table != "regions" and column in REGION_COLUMNS and isinstance(value, str) and value.isdigit():

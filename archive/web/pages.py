@@ -46,6 +46,7 @@ async def front(request, datasette):
     ]
     context["more"] = query_url(datasette, "issues", year=year, region=prefix, kind="")
     context["completion"] = query_url(datasette, "completion", year=year, region=prefix)
+    context["gone_list"] = query_url(datasette, "withdrawn", year=year, region=prefix)
     return Response.html(await datasette.render_template("nianbao_front.html", context, request=request))
 
 

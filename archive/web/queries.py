@@ -147,9 +147,25 @@ order by c.region, c.agency_name, f.rule""",
             ("year", "region", "rule"),
         ),
         Query(
+            "withdrawn",
+            "发布后撤下与网址迁移",
+            "nianbao check 的核查结果：已发布并已存档的年报，其网址都已失效（从完整读取的列表中消失，或页面返回 404、"
+            "410、软 404）为“发布后撤下”，证据为最后一次抓到的日期和存档副本；部分网址失效、仍可在另一网址找到为"
+            "“网址迁移”。门户无法访问、列表未完整读取或只读了有新内容的几页时，不作此结论。",
+            f"""select {KIND.format(t="c")} as 类型, c.agency_name as 机关, {LEVEL.format(t="c")} as 层级, c.region as 行政区划,
+  {name_sql("c.region")} as 地区, c.detail as 说明, {sql_case("c.confidence", CONFIDENCE_NAMES)} as 可信度,
+  c.evidence as 证据, c.report_id as 报告, substr(c.first_seen, 1, 10) as 首次发现
+from compliance c
+where c.year = cast(:year as integer) and c.kind in ('withdrawn', 'moved') and c.resolved_at is null
+  and {_in_region("c.region")}
+order by c.kind desc, c.region, c.agency_name""",
+            ("year", "region"),
+        ),
+        Query(
             "issues",
             "核查结果：某年度全部未解决的问题",
-            "缺报、迟报、门户无法访问、期限后修改、无法解析、勾稽不符、跨年度不衔接，按首次发现时间排列（新的在前）。",
+            "缺报、门户无法访问、发布后撤下、网址迁移、迟报、期限后修改、无法解析、勾稽不符、跨年度不衔接，"
+            "按首次发现时间排列（新的在前）。",
             findings_sql(1000),
             ("year", "region", "kind"),
         ),

@@ -17,6 +17,7 @@ from fnmatch import fnmatchcase
 import sqlite_utils
 from markupsafe import Markup, escape
 
+from .. import report_urls
 from ..coverage import describe
 from ..names import (
     CONFIDENCE_NAMES,
@@ -63,6 +64,7 @@ def front_data(db: sqlite_utils.Database, year: int, prefix: str) -> dict:
     subs = list(db.query(QUERIES["completion"].sql, params))
     totals = {k: sum(s[k] for s in subs) for k in ("应报", "已报", "缺报", "迟报", "无法访问", "勾稽不符")}
     recent = list(db.query(findings_sql(RECENT), {**params, "kind": ""}))
+    gone = dict(db.execute(f"select 类型, count(*) from ({QUERIES['withdrawn'].sql}) group by 类型", params).fetchall())
     names = RegionNames(db, [prefix.ljust(6, "0")] if prefix else [])
     return {
         "year": year,
@@ -72,6 +74,7 @@ def front_data(db: sqlite_utils.Database, year: int, prefix: str) -> dict:
         "rate": round(100 * totals["已报"] / totals["应报"], 1) if totals["应报"] else None,
         "subs": sorted(subs, key=lambda s: s["行政区划"]),
         "recent": recent,
+        "gone": [(name, gone[name]) for name in (KIND_NAMES["withdrawn"], KIND_NAMES["moved"]) if gone.get(name)],
         "years": checked_years(db),
     }
 
@@ -174,14 +177,20 @@ def report_data(db: sqlite_utils.Database, report_id: int) -> dict | None:
     )
     for s in sources:
         s["role_name"] = SOURCE_ROLE_NAMES.get(s["role"], s["role"])
+    versions = _versions(db, report)
     names = RegionNames(db, [report["region"]])
+    numbers = {v["id"]: v["version"] for v in versions}
+    addresses = report_urls.urls(db, report["agency_key"], report["year"])
+    for u in addresses:
+        u.update(fate=report_urls.fate(u), version=numbers.get(u["report_id"]))
     return {
         "report": report,
         "place": names.label(report["region"]) if report["region"] else "（未登记机关，无行政区划）",
         "level": LEVEL_NAMES.get(report["level"] or "", ""),
         "published_source": PUBLISHED_SOURCE_NAMES.get(report["published_source"] or "", "页面未标明"),
         "status": PARSE_STATUS_NAMES.get(report["parse_status"], report["parse_status"]),
-        "versions": _versions(db, report),
+        "versions": versions,
+        "addresses": addresses,
         "sources": sources,
         "compliance": compliance,
         "findings": findings,

@@ -230,6 +230,21 @@ def _report_pages(portal: Portal, item: Item) -> dict[str, Route]:
         out[item.path] = Route(lambda: _detail(portal, item, note).encode())
         return out
     text = _text(portal, item)
+    if item.fate in ("http404", "http410"):
+        status = int(item.fate[-3:])
+        page = f"<html><body><h1>{status}</h1></body></html>".encode()
+        out[item.path] = Route(handler=lambda r: (status, {"Content-Type": "text/html"}, page))
+        return out
+    if item.fate == "soft404_home":
+        out[item.path] = Route(handler=lambda r: (302, {"Location": "/"}, b""))
+        return out
+    if item.fate == "soft404_page":  # 200, the portal's own words that the page has gone
+        page = (
+            f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>提示信息</title></head><body>'
+            f"<h1>{portal.county}人民政府</h1><p>抱歉，您访问的页面不存在或已被删除。</p></body></html>"
+        ).encode()
+        out[item.path] = Route(lambda: page)
+        return out
     if item.special == "soft404":
         out[item.path] = Route(lambda: _home(portal))
         return out
@@ -375,6 +390,8 @@ def _listed(portal: Portal) -> list[tuple[Item, str]]:
     """Entries in list order (newest first): item and the URL path the list links to."""
     out = []
     for item in portal.items:
+        if item.fate == "unlisted":
+            continue
         out.append((item, item.path))
         if item.special == "wap":
             out.append((item, item.path.replace(".html", "_wap.html")))
@@ -878,7 +895,8 @@ def routes(portal: Portal) -> tuple[dict[str, Route], str]:
             )
         }, robots
     out = {"/": Route(lambda: _home(portal))}
-    out.update((_LAYOUTS.get(portal.layout) or _LISTS[portal.family])(portal))
+    lists = (_LAYOUTS.get(portal.layout) or _LISTS[portal.family])(portal)
+    out.update(lists)
     downloads: dict[str, Route] = {}
     for item in portal.items:
         for path, route in _report_pages(portal, item).items():
@@ -891,6 +909,11 @@ def routes(portal: Portal) -> tuple[dict[str, Route], str]:
                 downloads[a.path] = route
             else:
                 out[a.path] = route
+    if portal.fault == "list_tail":  # the list's first page answers, the later ones do not
+        first = lists[portal.start_paths[0].split("#")[0].split("?")[0]]
+        for path, route in lists.items():
+            if route is not first:
+                out[path] = Route(handler=lambda r: (500, {"Content-Type": "text/html"}, b"<html><body>500</body></html>"))
     if portal.fault == "err503":  # the first list page is busy twice, then answers
         path = portal.start_paths[0].split("#")[0].split("?")[0]
         out[path] = Route(handler=_busy_then(out[path]))

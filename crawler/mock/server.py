@@ -1,6 +1,8 @@
 """The mock portal server: one process, one Twisted reactor, every portal of a
 mock world on its own loopback address (same port), plus a spam mirror and a
-control address (127.0.0.1) answering ``/__mock__/stats``.
+control address (127.0.0.1) answering ``/__mock__/stats`` and
+``/__mock__/change?portal=ID&fate=F[&item=N]`` (what happens to a portal or a
+report between two crawls: ``world.change``).
 
     python -m crawler.mock.server --world demo      # prints "READY <port>" once listening
 
@@ -19,7 +21,7 @@ import time
 from dataclasses import dataclass
 
 from .families import ACTION, Request, Route, routes
-from .world import SPAM_IP, World, build_world
+from .world import SPAM_IP, World, build_world, change
 
 CONTROL_IP = "127.0.0.1"
 LAST_MODIFIED = "Mon, 20 Jan 2025 08:00:00 GMT"
@@ -42,17 +44,29 @@ class Portals:
     """Answers a request for whichever portal's address it arrived on."""
 
     def __init__(self, world: World):
+        self.world = world
         self.hosts: dict[str, Host] = {}
         for portal in world.portals:
-            table, robots = routes(portal)
-            self.hosts[portal.ip] = Host(table, robots)
+            self.hosts[portal.ip] = Host(*routes(portal))
         self.hosts[SPAM_IP] = Host({"*": Route(_spam_page)}, "User-agent: *\nAllow: /\n")
         self.log: list[tuple] = []  # ip, method, uri, status, time, user-agent, referer, others in flight
+
+    def _change(self, args: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        try:
+            item = int(args["item"]) if args.get("item") else None
+            change(self.world, args["portal"], args["fate"], item)
+        except (KeyError, ValueError, StopIteration) as e:
+            return 400, {"Content-Type": "text/plain"}, f"{type(e).__name__}: {e}".encode()
+        portal = self.world.portal(args["portal"])
+        self.hosts[portal.ip] = Host(*routes(portal))
+        return 200, {"Content-Type": "text/plain"}, b"changed"
 
     def answer(self, ip: str, request: Request) -> tuple[int, dict[str, str], bytes]:
         if ip == CONTROL_IP:
             if request.path == "/__mock__/stats":
                 return 200, {"Content-Type": "application/json"}, json.dumps(self.log).encode()
+            if request.path == "/__mock__/change":
+                return self._change(request.args)
             return 404, {}, b""
         host = self.hosts.get(ip)
         if host is None:
@@ -187,6 +201,16 @@ class MockServer:
         with urllib.request.urlopen(f"http://{CONTROL_IP}:{self.port}/__mock__/stats", timeout=30) as r:
             return [tuple(x) for x in json.load(r)]
 
+    def change(self, portal: str, fate: str, item: int | None = None) -> None:
+        """Change what the server serves (``world.change``), and this side's copy of the world alike."""
+        import urllib.parse
+        import urllib.request
+
+        query = urllib.parse.urlencode({"portal": portal, "fate": fate, **({"item": item} if item is not None else {})})
+        with urllib.request.urlopen(f"http://{CONTROL_IP}:{self.port}/__mock__/change?{query}", timeout=30) as r:
+            r.read()
+        change(self.world, portal, fate, item)
+
     def __exit__(self, *exc) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
@@ -198,7 +222,7 @@ class MockServer:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serve a mock world of government portals on loopback.")
-    parser.add_argument("--world", default="demo", help="demo, test, or bench:N (N counties)")
+    parser.add_argument("--world", default="demo", help="demo, test, fates, poison, bench:N or soak:N (N counties)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds every answer waits")
     args = parser.parse_args()

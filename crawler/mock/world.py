@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -73,6 +74,18 @@ LAYOUTS = {
     "jspager": ("nextlink", "auto"),  # page 1 readable, later pages only through a JavaScript pager
 }
 READABLE_LAYOUTS = ("comment", "script_json", "search_api", "hanweb_json", "sibling_dates", "year_tabs")
+# what can happen to a report after it was published (``change``, between two crawls): an item's
+FATES = (
+    "unlisted",  # taken off the list; its page still answers
+    "http404",  # its page answers 404 (still listed)
+    "http410",  # its page answers 410 (still listed)
+    "soft404_home",  # its page redirects to the home page (still listed)
+    "soft404_page",  # its page answers 200 saying the page does not exist (still listed)
+    "moved",  # the same page at a new URL, listed there; the old URL answers 404
+    "replaced",  # other numbers at the same URL
+)
+# … and a portal's
+PORTAL_FATES = ("down", "list_tail")  # every request 500; list pages after the first 500
 
 
 def ip_for(index: int) -> str:
@@ -107,6 +120,7 @@ class Item:
     title_agency: bool = True  # the title names the agency (else only ContentSource does)
     special: str | None = None  # gbk, wap, multipage, image, doc, zip, soft404, offhost, loop, retry_after, oversize,
     # meta_regen, or a POISON kind
+    fate: str | None = None  # after publication (see FATES): unlisted, http404, http410, soft404_home, soft404_page
     path: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
@@ -319,7 +333,8 @@ def build_world(kind: str, port: int) -> World:
     """``demo``/``test``: one county per family, the list layouts, and the hostile cases (the
     demo also has scanned reports); ``bench:N``: N counties; ``soak:N``: N counties, a fifth
     faulty, some in the readable layouts; ``poison``: four counties, one serving hostile
-    documents."""
+    documents; ``fates``: eight small counties, for what happens to reports after they were
+    published (``change``)."""
     rng = random.Random(20251121)
     portals: list[Portal] = []
     if kind.startswith("bench:"):
@@ -346,6 +361,9 @@ def build_world(kind: str, port: int) -> World:
             elif fault == "poison":
                 for poison in POISON:
                     _special(portal, poison, "poison")
+    elif kind == "fates":  # small counties, one per case of what happens after publication (``change``)
+        for i, family in enumerate(("trs", "nextlink", "gdpost", "vsb", "shtml_uuid", "trs", "nextlink", "trs", "gdpost")):
+            portals.append(_county(i, port, family, rng, 2, (2023, 2024)))
     elif kind == "poison":  # three healthy counties and one portal serving poison beside its good reports
         for i in range(4):
             portals.append(_county(i, port, FAMILIES[i], rng, 3, (2023, 2024)))
@@ -398,6 +416,27 @@ def build_world(kind: str, port: int) -> World:
         assign_paths(portal)
         hide_unreadable(portal)
     return World(port, portals)
+
+
+def change(world: World, portal_id: str, fate: str, item_id: int | None = None) -> None:
+    """What happens to a portal or one of its reports between two crawls (``FATES``,
+    ``PORTAL_FATES``); the mock server applies the same to the world it serves."""
+    portal = world.portal(portal_id)
+    if fate in PORTAL_FATES:
+        portal.fault = {"down": "err500", "list_tail": "list_tail"}[fate]
+        return
+    item = next(i for i in portal.items if i.id == item_id)
+    if fate == "moved":
+        moved = re.sub(r"(\d+)(\.\w+)$", r"\g<1>9\2", item.path)
+        if moved == item.path or item.attachments or item.parts:
+            raise ValueError(f"item {item_id} of {portal_id} cannot move")
+        item.path = moved
+    elif fate == "replaced":  # another base text: other numbers
+        item.base = next(b for n, b in base_texts().items() if n in HTML_BASES and b is not item.base)
+    elif fate in FATES:
+        item.fate = fate
+    else:
+        raise ValueError(f"unknown fate {fate!r} (known: {', '.join(FATES + PORTAL_FATES)})")
 
 
 def hex32(*parts: object) -> str:

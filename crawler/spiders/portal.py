@@ -8,6 +8,7 @@ default ``config.yaml``), or ``nianbao crawl``.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -34,9 +35,10 @@ from ..addresses import ForbiddenAddress
 from ..attribution import AgencyIndex
 from ..config import Config, Portal, load_config
 from ..coverage import Walk
-from ..detail import read_detail
+from ..detail import looks_gone, read_detail
 from ..families import Entry, Follow, Profile, detect, profile
 from ..items import Capture, Fetched, ListWalk, Problem, ReportFound
+from ..list_memory import ListMemory
 from ..listing import read_list
 from ..middlewares import OutOfScope
 from ..page import Page
@@ -103,11 +105,14 @@ class PortalSpider(scrapy.Spider):
         spider.index = AgencyIndex(spider.config.agencies)
         spider.data_dir = data = Path(crawler.settings.get("NIANBAO_DATA_DIR"))
         spider.state, spider.archived, spider.store = crawl_stores(crawler.settings, data, ids)
+        spider.memory = ListMemory(spider.archived)
         spider.this_year = date.today().year
         spider.requested = set()
+        spider.refetched = set()  # unchanged report pages asked for again: a file they link was replaced
         spider.walks = {}  # (portal, first list URL) → Walk: what each list walk saw
         spider.listed = set()  # entry URLs seen on list pages in this crawl
         spider.revalidate_days = spider.config.crawl.revalidate_days
+        spider.full_walk_days = spider.config.crawl.full_walk_days
         spider.max_list_pages = spider.config.crawl.max_list_pages
         return spider
 
@@ -146,6 +151,8 @@ class PortalSpider(scrapy.Spider):
         if (portal.id, url) in self.walks:
             return None
         walk = self.walks[(portal.id, url)] = Walk(portal.id, url, parent, family, now())
+        walk.previous = self.memory.previous(portal.id, url)
+        walk.full_due = self.memory.full_walk_due(portal.id, url, self.full_walk_days)
         return walk, ListWalk(**walk.record(None))
 
     def _end_walk(self, walk: Walk) -> ListWalk | None:
@@ -159,8 +166,9 @@ class PortalSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"nianbao/list/warning/{walk.warning}")
         return ListWalk(**walk.record(now()))
 
-    def _fetch(self, url: str, portal: Portal, role: str, callback, **meta) -> Request | None:
-        """A report page or attachment: skipped when archived recently, revalidated when older."""
+    def _fetch(self, url: str, portal: Portal, role: str, callback, recheck: bool = False, **meta) -> Request | None:
+        """A report page or attachment: skipped when archived recently (unless ``recheck``: is
+        it still there?), revalidated when older."""
         if url in self.requested:
             return None
         self.requested.add(url)
@@ -168,7 +176,7 @@ class PortalSpider(scrapy.Spider):
         # a report page whose sighting or attachments did not reach the archive (a crawl
         # killed half-way) is asked for again, in full: a 304 would not say what it lists
         complete = row is not None and (role != "report" or self.archived.complete(url))
-        if complete and self.state.fresh(row, self.revalidate_days):
+        if complete and not recheck and self.state.fresh(row, self.revalidate_days):
             self.crawler.stats.inc_value(f"nianbao/{role}/unchanged")
             return None
         headers = {}
@@ -277,7 +285,7 @@ class PortalSpider(scrapy.Spider):
                 sub, record = started
                 yield record
                 yield self._list_request(portal, Follow(column), family, 1, sub)
-        stop_early = not new and listing.entries and self.state.listing_complete(portal.id)
+        stop_early = not new and listing.entries and self.state.listing_complete(portal.id) and self._may_stop(walk)
         # a later page listing nothing this crawl has not seen (empty, or a repeat) ends the
         # walk: calendar-style lists page on forever, and some CMSs repeat the last page
         endless = page_no > 1 and not unseen and not listing.shell
@@ -298,6 +306,24 @@ class PortalSpider(scrapy.Spider):
             yield self._problem(response.meta, "list_limit", response.url, detail)
         if (record := self._end_walk(walk)) is not None:
             yield record
+            if walk.seen == "full":
+                yield from self._recheck(portal, walk)
+
+    def _may_stop(self, walk: Walk) -> bool:
+        """Whether a page with nothing new may end the walk; why not, counted."""
+        if walk.may_stop():
+            return True
+        self.crawler.stats.inc_value("nianbao/list/full_walk_" + ("due" if walk.full_due else "gap"))
+        return False
+
+    def _recheck(self, portal: Portal, walk: Walk):
+        """Archived reports a list read in full no longer shows: each asked for again (a 404,
+        a soft 404 or the page itself is the evidence the archive keeps)."""
+        for entry in self.memory.vanished(portal.id, walk.url, walk.items):
+            request = self._fetch(entry.url, portal, "report", self.parse_report, recheck=True, entry=entry)
+            if request is not None:
+                self.crawler.stats.inc_value("nianbao/list/rechecked")
+                yield request
 
     def _list_failed(self, walk: Walk, problem: Problem):
         walk.end("failed")
@@ -317,6 +343,7 @@ class PortalSpider(scrapy.Spider):
         entry: Entry = response.meta["entry"]
         if response.status == 304:
             yield self._not_modified(response)
+            yield from self._revalidate_sources(portal, response)
             return
         if (problem := self._blocked(response)) is not None:
             yield self._capture(response)
@@ -331,12 +358,14 @@ class PortalSpider(scrapy.Spider):
             response.meta["role"] = "other"
             yield self._capture(response)
             if judge(entry.title, self.this_year).kind == "report":
-                yield self._problem(
-                    response.meta,
-                    "soft_404",
-                    response.url,
-                    f"listed as {entry.title!r} but the page is not a report (page title {page.html_title[:60]!r})",
-                )
+                listed = (response.meta.get("redirect_urls") or [response.url])[0]  # filed under the URL as listed
+                title = page.html_title[:60]
+                if gone := looks_gone(page, listed):
+                    detail = f"列表标题为“{entry.title}”，页面已不是年报：{gone}（页面标题“{title}”）"
+                    yield self._problem(response.meta, "gone_page", listed, detail)
+                else:
+                    detail = f"listed as {entry.title!r} but the page is not a report (page title {title!r})"
+                    yield self._problem(response.meta, "soft_404", listed, detail)
             return
         yield self._capture(response)
         who = self.index.attribute(verdict.agency, info.publishers, portal)
@@ -368,6 +397,7 @@ class PortalSpider(scrapy.Spider):
             info.published.meta,
             info.published.visible,
             info.published.why,
+            entry.url,
         )
 
     def _not_modified(self, response: Response) -> Capture:
@@ -392,13 +422,38 @@ class PortalSpider(scrapy.Spider):
             meta.get("link_name"),
         )
 
+    def _revalidate_sources(self, portal: Portal, response: Response):
+        """A report page unchanged (304): its continuation pages and attachments are revalidated
+        too, for a file replaced under the same link leaves the page as it was."""
+        parts, attachments = self.archived.sources(response.url) or ([], [])
+        meta = {"report_url": response.url, "unchanged_page": response.url, "entry": response.meta["entry"]}
+        for url in parts:
+            if (request := self._fetch(url, portal, "part", self.parse_source, **meta)) is not None:
+                yield request
+        for a in attachments:
+            request = self._fetch(a["url"], portal, "attachment", self.parse_source, link_name=a.get("name"), **meta)
+            if request is not None:
+                yield request
+
     def parse_source(self, response: Response):
         if response.status == 304:
             yield self._not_modified(response)
             return
+        before = self.state.get(response.url) or {}  # read before the new capture is recorded
         yield self._capture(response)
         if (problem := self._blocked(response)) is not None:
             yield problem
+            return
+        page = response.meta.get("unchanged_page")
+        replaced = before.get("sha256") not in (None, hashlib.sha256(response.body).hexdigest())
+        if page is not None and replaced and page not in self.refetched:
+            # replaced in place under an unchanged page: the page again, in full, so that the
+            # report is stored anew from what it lists now
+            self.refetched.add(page)
+            self.crawler.stats.inc_value("nianbao/report/source_replaced")
+            portal = self.portals[response.meta["portal"]]
+            meta = self._meta(portal, "report", entry=response.meta["entry"])
+            yield Request(page, callback=self.parse_report, errback=self.on_error, meta=meta, dont_filter=True)
 
     def on_error(self, failure: Failure):
         items = list(self._failure(failure))
