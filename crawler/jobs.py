@@ -1,8 +1,9 @@
 """The queued job, as a worker runs it: crawl a group of portals (portals sharing a host
 stay in one group) in this work horse, holding every host's lease while it runs.
 
-The job carries what it needs (the config's text, the run, the portals), so a worker
-needs only the queue's address and the shared capture store. Records go to the
+The job carries what it needs (the config's text, the run, the portals, what the
+archive knows of their lists), so a worker needs only the queue's address and the
+shared capture store. Records go to the
 archive's stream (``archive.stream``), the crawl state to Redis
 (``crawler.shared_state``), the bytes to the capture store; nothing to SQLite.
 """
@@ -34,6 +35,8 @@ def crawl_job(payload: dict) -> dict:
         config_path = Path(tmp) / "config.yaml"
         config_path.write_text(payload["config"], encoding="utf-8")
         config = load_config(config_path)
+        extract = Path(tmp) / "archive-extract.db"  # what the archive knows of these portals' lists
+        extract.write_bytes(payload["archive"])
         hosts = [h for p in payload["portals"] for h in config.portal(p).hosts]
         leases = HostLeases(Redis.from_url(queue), hosts, config.crawl.delay)
         waited = time.monotonic()
@@ -45,6 +48,7 @@ def crawl_job(payload: dict) -> dict:
                 "NIANBAO_QUEUE": queue,
                 "NIANBAO_BLOBS": blobs,
                 "NIANBAO_RUN_ID": payload["run_id"],
+                "NIANBAO_ARCHIVE_EXTRACT": str(extract),
             }
             stats, _ = run_scrapy(config_path, Path(tmp) / "data", payload["portals"], None, payload["log_level"], settings)
         finally:

@@ -21,6 +21,7 @@ from rq import Queue, Retry, Worker
 from rq.job import Job, JobStatus
 
 from archive import ingest
+from archive.crawl_memory import crawl_memory
 from archive.follow import Follower
 from archive.follow import parse_workers as default_parse_workers
 from archive.progress import Progress
@@ -37,15 +38,24 @@ ENDED = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANC
 
 
 def enqueue_crawl(
-    queue_url: str, config: Config, config_path: Path, blobs: Path, run_id: int, groups: list[list[str]], log_level: str
+    queue_url: str,
+    config: Config,
+    config_path: Path,
+    data_dir: Path,
+    blobs: Path,
+    run_id: int,
+    groups: list[list[str]],
+    log_level: str,
 ) -> list[Job]:
-    """One job per group; each carries the config's text, so a worker needs no files of ours."""
+    """One job per group; each carries the config's text and what the archive knows of its
+    portals' lists, so a worker needs no files of ours."""
     queue = Queue(CRAWL_QUEUE, connection=Redis.from_url(queue_url))
     text = config_path.read_text(encoding="utf-8")
     jobs = []
     for group in groups:
         payload = {
             "config": text,
+            "archive": crawl_memory(data_dir / "archive.db", group),
             "run_id": run_id,
             "portals": group,
             "blobs": str(blobs),
@@ -87,7 +97,7 @@ def crawl_on_queue(
     db = open_archive(data_dir / "archive.db")
     run_id = ingest.begin_crawl(db, config, ids)
     blobs = (data_dir / "blobs").resolve()
-    enqueued = enqueue_crawl(queue_url, config, config_path, blobs, run_id, groups, log_level)
+    enqueued = enqueue_crawl(queue_url, config, config_path, data_dir, blobs, run_id, groups, log_level)
     writer = RecordWriter(redis, db)
     written: dict[str, int] = {}
     bar = Progress("抓取（队列）", unit=" 个任务") if progress else None

@@ -7,7 +7,8 @@ live in Redis, not in a machine's ``state.sqlite``. A job loads its portals'
 state when it starts and writes what changed after each batch of records is
 published (never before: what the state calls fetched is always on its way to
 the archive), so a job retried on another machine goes on where the first
-stopped, and the next day's crawl is incremental wherever it runs.
+stopped, and the next day's crawl is incremental wherever it runs. What the
+archive knows of the portals' lists comes with the job (``archive.crawl_memory``).
 
 Keys: ``nianbao:state:<portal>:fetches`` (hash: URL → JSON row),
 ``nianbao:state:<portal>:sighted`` (set: report pages whose sighting was
@@ -90,19 +91,18 @@ class RedisCrawlState:
         self.commit()
 
 
-class SightedReports:
-    """``crawler.state.ArchivedReports`` for a queued job, which cannot see the archive: a
-    report page is complete once its sighting was published, which happens only after
-    every source of it was (``crawler.hold``)."""
+class SightedReports(ArchivedReports):
+    """``crawler.state.ArchivedReports`` for a queued job, which cannot see the archive: what
+    earlier crawls left in it comes with the job (``archive.crawl_memory``: an extract read
+    with the same queries), and a report page is complete once its sighting was published,
+    which happens only after every source of it was (``crawler.hold``)."""
 
-    def __init__(self, state: RedisCrawlState):
+    def __init__(self, state: RedisCrawlState, extract: str | Path):
+        super().__init__(extract)
         self.state = state
 
     def complete(self, url: str) -> bool:
         return url in self.state.sighted
-
-    def close(self) -> None:
-        pass
 
 
 def crawl_stores(settings, data_dir: Path, portals: list[str]) -> tuple:
@@ -114,4 +114,4 @@ def crawl_stores(settings, data_dir: Path, portals: list[str]) -> tuple:
     from redis import Redis  # only a queued job needs it
 
     state = RedisCrawlState(Redis.from_url(queue), portals)
-    return state, SightedReports(state), BlobStore(settings.get("NIANBAO_BLOBS"))
+    return state, SightedReports(state, settings.get("NIANBAO_ARCHIVE_EXTRACT")), BlobStore(settings.get("NIANBAO_BLOBS"))

@@ -195,7 +195,7 @@ def test_a_job_delivered_twice_runs_once_at_a_time(world, tmp_path):
     workers.start("w1")
     workers.start("w2")
     _wait_for(lambda: workers.registered() == 2, 60)  # both idle: each takes one of the jobs at once
-    jobs = [enqueue_crawl(redis.url, cfg, config, data / "blobs", run_id, groups, "ERROR")[0] for _ in range(2)]
+    jobs = [enqueue_crawl(redis.url, cfg, config, data, data / "blobs", run_id, groups, "ERROR")[0] for _ in range(2)]
     _wait_for(lambda: all(j.get_status(refresh=True) in ("finished", "failed") for j in jobs), TIMEOUT, 0.5)
     assert [j.get_status() for j in jobs] == ["finished", "finished"]
     waits = sorted(j.return_value()["nianbao/queue/lease_wait_seconds"] for j in jobs)

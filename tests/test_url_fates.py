@@ -278,3 +278,37 @@ def test_check_and_the_archive_show_them(story):
         first = "（原始网址）" if k == 0 else ""
         assert f">{u['url']}</a>{first}</td>\n    <td>{u['first_seen'][:10]}</td>\n    <td>{u['last_seen'][:10]}</td>" in page
     assert "返回 HTTP 404（页面不存在）" in page and "网址迁移" in page
+
+
+def test_a_queued_job_reads_the_same_list_memory(story, tmp_path):
+    """What a crawl asks the archive about its lists (where a walk may stop, which vanished
+    reports to ask for again, a page's parts and attachments) is answered alike by the
+    extract a queued job carries to a machine that cannot see the archive."""
+    from archive.crawl_memory import crawl_memory
+    from crawler.list_memory import ListMemory
+    from crawler.shared_state import SightedReports
+    from crawler.state import ArchivedReports
+
+    path = story["data"] / "archive.db"
+    db = open_archive(path)
+    walks = db.execute("select distinct portal, walk from list_entries order by 1, 2").fetchall()
+    pages = db.execute("select distinct portal, url from sightings").fetchall()
+    db.close()
+    portals = sorted({p for p, _ in walks} | {p for p, _ in pages})
+    extract = tmp_path / "extract.db"
+    extract.write_bytes(crawl_memory(path, portals))
+    here, there = ListMemory(ArchivedReports(path)), ListMemory(SightedReports(None, extract))
+    for portal, walk in walks:
+        assert here.previous(portal, walk) == there.previous(portal, walk)
+        for days in (0, 1):
+            assert here.full_walk_due(portal, walk, days) == there.full_walk_due(portal, walk, days)
+        assert set(here.vanished(portal, walk, ())) == set(there.vanished(portal, walk, ()))
+    assert all(there.previous(p, w) for p, w in walks) and any(there.vanished(p, w, ()) for p, w in walks)
+    assert not any(there.full_walk_due(p, w, 1) for p, w in walks if p != "nextlink-6")  # run 3 read every list in full
+    archived, carried = ArchivedReports(path), SightedReports(None, extract)
+    assert all(archived.sources(u) == carried.sources(u) for _, u in pages)
+    # a job gets its own portals' rows only
+    (one, walk), other = walks[0], next(w for w in walks if w[0] != walks[0][0])
+    extract.write_bytes(crawl_memory(path, [one]))
+    only = ListMemory(SightedReports(None, extract))
+    assert only.previous(one, walk) and not only.previous(*other)
