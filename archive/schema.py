@@ -17,6 +17,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .errors import NianbaoError
+from .local_disk import network_filesystem
 from .template import RULES, RULES_BY_ID, TABLES
 
 
@@ -624,13 +626,20 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
 VERSION = len(MIGRATIONS)
 
 
-class SchemaError(Exception):
+class SchemaError(NianbaoError):
     pass
 
 
 def open_archive(path: str | Path, migrate: bool = True, upto: int = VERSION) -> sqlite_utils.Database:
-    """Open (and create or upgrade) the archive database."""
+    """Open (and create or upgrade) the archive database (never on a network filesystem:
+    ``archive.local_disk``)."""
     path = Path(path)
+    if kind := network_filesystem(path.parent):
+        raise SchemaError(
+            f"归档数据库 {path} 位于网络文件系统（{kind}）上：SQLite 的锁和预写日志在网络文件系统上不可靠，"
+            "归档可能被悄悄损坏。请把数据目录（--data）放在本机磁盘上；多台机器抓取时，"
+            "其他机器运行 nianbao worker，由本机经队列写入归档（--queue）"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL waits for other processes too
