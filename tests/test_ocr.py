@@ -125,6 +125,33 @@ def test_ocr_missing_says_how_to_install(monkeypatch):
     assert Parsed(report, None).status == "no_text"
 
 
+def _failing_engine(message: str):
+    """onnxruntime as rapidocr raises its failures: one exception class, the C++ error as its cause."""
+
+    def run(image):
+        try:
+            raise RuntimeError(f"[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : {message}")
+        except RuntimeError as e:
+            raise Exception("ONNXRuntimeError") from e
+
+    return run
+
+
+def test_an_engine_failure_costs_its_page_only(monkeypatch):
+    monkeypatch.setattr(ocr_module, "_engine", lambda: _failing_engine("Non-zero status code returned while running Conv node"))
+    report = parse_bytes(mixed_pdf(HONGZE, {2}), "mixed.pdf", ocr=OcrOptions(cache=None))
+    unread = [f for f in report.findings if f.rule == "ocr.image_unreadable"]
+    assert len(unread) == 1 and "第 3 页：OCR 引擎出错" in unread[0].message
+    assert report.cells and _wrong(report.cells, HONGZE_GOLD) == {}  # the text pages are read, nothing guessed
+    assert not any(k.startswith("requests.") for k in report.cells)  # 表三 was on the scanned page
+
+
+def test_an_engine_out_of_memory_is_the_budgets_to_report(monkeypatch):
+    monkeypatch.setattr(ocr_module, "_engine", lambda: _failing_engine("Status Message: std::bad_alloc"))
+    with pytest.raises(MemoryError):
+        parse_bytes(mixed_pdf(HONGZE, {2}), "mixed.pdf", ocr=OcrOptions(cache=None))
+
+
 def _ocr_lines(text: str) -> list[Line]:
     """Lines as OCR gives them: every cell with a score."""
     lines = text_lines(text)

