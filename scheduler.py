@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from archive.cli_help import Group, option
 from archive.errors import NianbaoError
 from archive.isolation import Budget
 
@@ -51,8 +52,8 @@ def _expand(paths: tuple[str, ...]) -> list[Path]:
     return out
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="nianbao")
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="nianbao", message="%(prog)s %(version)s", help="显示版本号并退出。")
 def cli() -> None:
     """nianbao（年报）：政府信息公开工作年度报告的归档、解析与核查。"""
 
@@ -60,14 +61,24 @@ def cli() -> None:
 def _budget_options(fn):
     """--wall-seconds, --cpu-seconds, --memory-mb: one document's parse budget."""
     default = Budget()
-    for name, kind, what in reversed(
+    for name, metavar, kind, what in reversed(
         (
-            ("--wall-seconds", float, f"Wall-clock seconds one document's parse may take (default {default.wall_seconds:g})."),
-            ("--cpu-seconds", float, f"CPU seconds one document's parse may use (default {default.cpu_seconds:g})."),
-            ("--memory-mb", int, f"Address space of a parse worker, in MB (default {default.memory_mb})."),
+            (
+                "--wall-seconds",
+                "秒数",
+                click.FloatRange(min=1),
+                f"解析一份文件最多用时（秒，按实际经过的时间计；默认 {default.wall_seconds:g}）。",
+            ),
+            (
+                "--cpu-seconds",
+                "秒数",
+                click.FloatRange(min=1),
+                f"解析一份文件最多占用的 CPU 时间（秒；默认 {default.cpu_seconds:g}）。",
+            ),
+            ("--memory-mb", "MB", click.IntRange(min=256), f"每个解析进程最多使用的内存（MB；默认 {default.memory_mb}）。"),
         )
     ):
-        fn = click.option(name, type=click.FloatRange(min=1) if kind is float else click.IntRange(min=256), help=what)(fn)
+        fn = option(name, metavar=metavar, type=kind, help=what)(fn)
     return fn
 
 
@@ -79,12 +90,13 @@ def _budget(base, wall_seconds: float | None, cpu_seconds: float | None, memory_
     return replace(base, **{k: v for k, v in given.items() if v is not None})
 
 
-_OCR_PAGES = click.option(
+_OCR_PAGES = option(
     "--ocr-pages",
+    metavar="页数",
     type=click.IntRange(min=0),
     envvar="NIANBAO_OCR_MAX_PAGES",
     show_envvar=True,
-    help="At most this many scanned pages read by OCR per document (default 30; 0: no OCR).",
+    help="每份文件最多用 OCR 识别多少页扫描页（默认 30；0 表示不做 OCR）。",
 )
 
 
@@ -125,22 +137,22 @@ def _parse_one(path: Path, ocr_pages: int | None):
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option("--json", "as_json", is_flag=True, help="One contract object per line (JSON Lines).")
+@click.argument("files", metavar="文件或目录...", nargs=-1, required=True, type=click.Path())
+@option("--json", "as_json", is_flag=True, help="以 JSON Lines 输出：每行一份年报的标准数据对象。")
 @_OCR_PAGES
 @_budget_options
 def parse(files: tuple[str, ...], as_json: bool, ocr_pages: int | None, wall_seconds, cpu_seconds, memory_mb) -> None:
-    """Parse annual reports (PDF, HTML, DOCX, DOC/WPS, XLSX, text, scanned images) into the standard tables.
+    """把年报文件解析成标准表格。
 
-    FILES may be files or directories. Each file is parsed in a worker process
-    under a budget (time, CPU, memory): a file that is unreadable, exceeds the
-    budget or crashes its worker is reported on stderr and makes the exit
-    status 1; the others are still parsed. Scanned pages (a PDF page without
-    text, JPG/PNG/TIFF, pictures in Word files) are read by OCR; with --json,
-    the cells OCR read and their scores are under the additive key "ocr".
+    可以给出文件，也可以给出目录（递归查找其中的年报文件）。支持 PDF、HTML、DOCX、DOC/WPS、
+    XLSX、纯文本和扫描图片。每个文件在单独的解析进程中、按预算（用时、CPU、内存）解析：
+    打不开、超出预算或使解析进程崩溃的文件会在标准错误中说明，退出码为 1，其余文件照常解析。
+    扫描页（没有文字层的 PDF 页面、JPG/PNG/TIFF 图片、Word 文件中的图片）用 OCR 识别；
+    加 --json 时，OCR 读出的单元格及其置信度放在附加键 "ocr" 下。
 
-    Example:
+    示例：
 
+    \b
         nianbao parse report.pdf scans/ --json > reports.jsonl
         nianbao parse --cpu-seconds 600 big-scan.pdf
     """
@@ -150,7 +162,7 @@ def parse(files: tuple[str, ...], as_json: bool, ocr_pages: int | None, wall_sec
     failed = 0
     paths = _expand(files)
     if not paths:
-        raise click.UsageError("no report files found")
+        raise click.UsageError("没有找到年报文件")
     with Isolated(_budget(Budget(), wall_seconds, cpu_seconds, memory_mb)) as pool:
         for i, path in enumerate(paths):
             try:
@@ -173,43 +185,55 @@ def _echo_report(report, path: Path, i: int, as_json: bool, render) -> None:
         click.echo(render(report, str(path)))
 
 
-_QUEUE = click.option(
+_QUEUE = option(
     "--queue",
-    metavar="REDIS_URL",
+    metavar="队列地址",
     envvar="NIANBAO_QUEUE",
     show_envvar=True,
-    help="Run the crawl as jobs on this queue (redis://host:6379/0), worked by `nianbao worker` on any machine; "
-    "this process writes the archive. Without it, everything runs here.",
+    help="把抓取拆成任务放进这个队列（如 redis://host:6379/0），由任意机器上的 `nianbao worker` 执行，"
+    "本进程负责写入归档；不给出时全部在本机运行。",
+)
+_PORTAL = option("--portal", "portals", metavar="门户编号", multiple=True, help="只处理这个门户网站（可多次给出）。")
+_LOG_LEVEL = option(
+    "--log-level",
+    metavar="级别",
+    default="WARNING",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+    help="日志详细程度：DEBUG、INFO、WARNING 或 ERROR。",
 )
 
 
 @cli.command("crawl")
-@click.option(
+@option(
     "--config",
     "config_path",
+    metavar="文件",
     default="config.yaml",
     show_default=True,
     type=click.Path(),
-    help="Portals and agencies (see config.yaml).",
+    help="配置文件：要抓取的门户网站和机关（见 config.yaml）。",
 )
-@click.option("--portal", "portals", multiple=True, help="Only this portal id (repeatable).")
-@click.option(
+@_PORTAL
+@option(
     "--data",
     "data_dir",
+    metavar="目录",
     default="data",
     show_default=True,
     type=click.Path(),
-    help="Where raw captures, crawl state and feeds are kept.",
+    help="存放原始抓取内容、抓取状态和记录文件的目录。",
 )
-@click.option("--feed", type=click.Path(), help="Also write the crawl's records as JSON Lines here.")
-@click.option(
+@option("--feed", metavar="文件", type=click.Path(), help="另把本次抓取的记录以 JSON Lines 写到这个文件。")
+@option(
     "--workers",
+    metavar="个数",
     type=int,
-    help="Crawl processes (default: crawl.workers in the config, else one per core once there are 50 portals per process); "
-    "with --queue, jobs (default: one per worker listening).",
+    help="抓取进程数（默认取配置中的 crawl.workers；未配置时，每个进程超过 50 个门户网站才按 CPU 核数增加进程）；"
+    "加 --queue 时为任务数（默认：每个在线的 worker 一个）。",
 )
 @_QUEUE
-@click.option("--log-level", default="WARNING", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@_LOG_LEVEL
 def crawl_command(
     config_path: str,
     portals: tuple[str, ...],
@@ -219,13 +243,12 @@ def crawl_command(
     queue: str | None,
     log_level: str,
 ) -> None:
-    """Crawl the configured portals' 年报 columns (politely; incremental on a second run).
+    """抓取配置中各门户网站的年报栏目。
 
-    Reports are parsed and stored while the crawl goes on. With --queue the crawl
-    runs on the queue's workers, and this process writes their records into the
-    archive as they arrive (progress shows the jobs done).
+    抓取遵守礼貌限速；再次运行时只抓新增和变化的内容。年报边抓取边解析入库。
+    加 --queue 时由队列的 worker 抓取，本进程把它们陆续送回的记录写入归档（进度显示已完成的任务）。
 
-    Example:
+    示例：
 
     \b
         nianbao crawl --config config.yaml --data data
@@ -235,7 +258,7 @@ def crawl_command(
     from crawler.runner import crawl
 
     if queue and feed:
-        raise click.UsageError("--feed is not available with --queue (the archive holds every record)")
+        raise click.UsageError("--feed 不能与 --queue 同时使用（所有记录都在归档中）")
     try:
         with RunLock(data_dir):
             stats, feed_path = crawl(
@@ -247,8 +270,8 @@ def crawl_command(
     except NianbaoError as e:
         raise click.ClickException(str(e)) from None
     click.echo(
-        f"{stats.get('nianbao/reports', 0)} reports, {stats.get('downloader/request_count', 0)} requests; "
-        f"archive: {Path(data_dir) / 'archive.db'}" + (f"; feed: {feed_path}" if feed_path else "")
+        f"年报 {stats.get('nianbao/reports', 0)} 份，请求 {stats.get('downloader/request_count', 0)} 次；"
+        f"归档：{Path(data_dir) / 'archive.db'}" + (f"；记录文件：{feed_path}" if feed_path else "")
     )
     _exit_if_unstored(stats)
 
@@ -264,22 +287,27 @@ def _exit_if_unstored(stats: dict) -> None:
 
 
 @cli.command()
-@click.option(
+@option(
     "--dir",
     "workdir",
+    metavar="目录",
     default="nianbao-demo",
     show_default=True,
     type=click.Path(),
-    help="Working directory for the demo's config, captures and feed.",
+    help="演示用的工作目录：存放演示配置、抓取内容和记录文件。",
 )
-@click.option("--dry-run", is_flag=True, help="Send no alerts; say what would be sent.")
+@option("--dry-run", is_flag=True, help="不发送提醒，只显示将会发送的内容。")
 def demo(workdir: str, dry_run: bool) -> None:
-    """Start mock portals on 127.0.0.1, crawl them, parse the reports, check who is
-    missing, late, unreachable or inconsistent, and say how to browse the result.
+    """用本机模拟的门户网站完整演示一遍。
 
-    Example:
+    在 127.0.0.1 上启动模拟门户网站，抓取并解析其中的年报，核查缺报、迟报、无法访问和勾稽不符，
+    最后说明如何浏览结果。
 
-        nianbao demo && nianbao demo --dry-run
+    示例：
+
+    \b
+        nianbao demo
+        nianbao demo --dir /tmp/nianbao-demo --dry-run
     """
     from crawler.demo import run_demo
 
@@ -291,30 +319,40 @@ def _archive(data_dir: str):
 
     path = Path(data_dir) / "archive.db"
     if not path.exists():
-        raise click.ClickException(f"{path}: no archive here (run `nianbao crawl` first, or pass --data)")
+        raise click.ClickException(f"{path}：这里没有归档（请先运行 `nianbao crawl`，或用 --data 指定数据目录）")
     try:
         return open_archive(path)
     except SchemaError as e:
         raise click.ClickException(str(e)) from None
 
 
-_CONFIG = click.option(
+_CONFIG = option(
     "--config",
     "config_path",
+    metavar="文件",
     default="config.yaml",
     show_default=True,
     type=click.Path(),
-    help="Portals, agencies, deadlines, alerts and schedule.",
+    help="配置文件：门户网站、机关、发布期限、提醒和运行计划。",
 )
 
 
-_DATA = click.option(
-    "--data", "data_dir", default="data", show_default=True, type=click.Path(), help="The data directory (archive.db and blobs/)."
+_DATA = option(
+    "--data",
+    "data_dir",
+    metavar="目录",
+    default="data",
+    show_default=True,
+    type=click.Path(),
+    help="数据目录（存放 archive.db 和 blobs/）。",
 )
-_REGION = click.option(
+_YEAR = option("--year", metavar="年度", type=int, required=True, help="年报的报告年度。")
+_TODAY = option("--today", metavar="年-月-日", type=click.DateTime(["%Y-%m-%d"]), help="按这一天判断（默认今天）。")
+_REGION = option(
     "--region",
+    metavar="地区",
     default="",
-    help="A region by name (新乡市, 河南省新乡市红旗区) or 行政区划代码 prefix (4107); default: everywhere.",
+    help="只看这个地区：地区名称（新乡市、河南省新乡市红旗区）或行政区划代码前缀（4107）；默认不限地区。",
 )
 
 
@@ -330,14 +368,16 @@ def _region_prefix(db, region: str) -> str:
 
 @cli.command()
 @_DATA
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8001, show_default=True, type=int)
+@option("--host", metavar="地址", default="127.0.0.1", show_default=True, help="监听的地址；0.0.0.0 表示允许其他机器访问。")
+@option("--port", metavar="端口", default=8001, show_default=True, type=int, help="监听的端口。")
 def serve(data_dir: str, host: str, port: int) -> None:
-    """Browse the archive in Datasette (read-only): the front page by year and region,
-    each report as printed, full-text search, saved queries and archived copies.
+    """在浏览器中查阅归档（Datasette，只读）。
 
-    Example:
+    首页按年度和地区汇总；每份年报按原样排版显示；另有全文检索、预置查询和存档原件。
 
+    示例：
+
+    \b
         nianbao serve --data data/ --port 8001
     """
     import asyncio
@@ -356,18 +396,20 @@ def serve(data_dir: str, host: str, port: int) -> None:
 @cli.command()
 @_DATA
 @_CONFIG
-@click.option("--workers", type=int, default=0, help="Parsing processes (default: parse.workers, else one per core but one).")
+@option(
+    "--workers", metavar="个数", type=int, default=0, help="解析进程数（默认取配置中的 parse.workers；未配置时为 CPU 核数减一）。"
+)
 @_OCR_PAGES
 @_budget_options
 def reparse(data_dir: str, config_path: str, workers: int, ocr_pages: int | None, wall_seconds, cpu_seconds, memory_mb) -> None:
-    """Re-run the current parser over every stored report (and ingest pending ones).
+    """用当前的解析程序重新解析已归档的全部年报。
 
-    Scanned pages OCR read before are taken from its cache (data/ocr), not read again.
-    A report one of whose documents exceeds the parse budget keeps its earlier
-    parse (unless that one had failed too); raise the budget to read it.
+    同时把尚未入库的抓取内容入库。此前 OCR 识别过的扫描页取自缓存（data/ocr），不再重新识别。
+    某份年报若有文件超出解析预算，保留原先的解析结果（除非原先也解析失败）；提高预算即可解析。
 
-    Example:
+    示例：
 
+    \b
         nianbao reparse --data data --workers 2
         nianbao reparse --data data --cpu-seconds 600 --memory-mb 4096
     """
@@ -399,16 +441,20 @@ def reparse(data_dir: str, config_path: str, workers: int, ocr_pages: int | None
 
 @cli.command("export")
 @_DATA
-@click.option("--year", type=int, required=True, help="Reporting year.")
+@_YEAR
 @_REGION
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True)
-@click.option("--out", type=click.Path(), help="Output file (default: nianbao-YEAR[-REGION].FORMAT).")
+@option(
+    "--format", "fmt", metavar="格式", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True, help="csv 或 xlsx。"
+)
+@option("--out", metavar="文件", type=click.Path(), help="输出文件（默认 nianbao-年度[-地区代码].格式）。")
 def export_command(data_dir: str, year: int, region: str, fmt: str, out: str | None) -> None:
-    """Every expected agency of a year, one row each: its compliance status (as
-    `nianbao check` found it) and every cell of the three tables.
+    """导出某年度的年报数据表，每个应报机关一行。
 
-    Example:
+    每行包括该机关的核查结论（即 `nianbao check` 的结果）和三张表格的全部单元格。
 
+    示例：
+
+    \b
         nianbao export --data data/ --year 2024 --region 新乡市 --format xlsx
     """
     from archive.export import ExportError, export
@@ -425,17 +471,26 @@ def export_command(data_dir: str, year: int, region: str, fmt: str, out: str | N
 
 @cli.command("export-warc")
 @_DATA
-@click.argument("out", type=click.Path())
-@click.option("--run", "run_id", type=int, help="Only the captures of this crawl run.")
+@click.argument("out", metavar="输出文件", type=click.Path())
+@option("--run", "run_id", metavar="批次", type=int, help="只导出这一抓取批次的内容。")
 def export_warc_command(data_dir: str, out: str, run_id: int | None) -> None:
-    """Write the raw captures as a WARC file (gzip per record; `warcio check` accepts it)."""
+    """把原始抓取内容导出为 WARC 文件，供网页存档工具使用。
+
+    每条记录单独以 gzip 压缩，可通过 `warcio check` 校验。
+
+    示例：
+
+    \b
+        nianbao export-warc --data data/ nianbao-2024.warc.gz
+        nianbao export-warc --data data/ --run 12 run-12.warc.gz
+    """
     from archive.blobs import BlobStore
     from archive.warc import export_warc
 
     counts = export_warc(_archive(data_dir), BlobStore(Path(data_dir) / "blobs"), out, run_id)
     click.echo(
-        f"{counts['response']} response + {counts['revisit']} revisit records → {out}"
-        + (f"; {counts['missing']} captures missing from blobs/" if counts["missing"] else "")
+        f"{counts['response']} 条 response 记录、{counts['revisit']} 条 revisit 记录 → {out}"
+        + (f"；{counts['missing']} 份抓取内容在 blobs/ 中缺失" if counts["missing"] else "")
     )
 
 
@@ -453,31 +508,38 @@ def _deadlines(config_path: str):
 
 @cli.command()
 @_DATA
-@click.option(
+@option(
     "--config",
     "config_path",
+    metavar="文件",
     default="config.yaml",
     show_default=True,
     type=click.Path(),
-    help="Deadline rules (statutory ones when the file is absent).",
+    help="配置文件，取其中的发布期限规则（文件不存在时按法定期限）。",
 )
-@click.option("--year", type=int, required=True, help="Reporting year.")
+@_YEAR
 @_REGION
-@click.option("--json", "as_json", is_flag=True, help="One finding per line (JSON Lines).")
-@click.option("--fail-on", default="", help="Comma-separated kinds that make the exit status 1, e.g. missing,late.")
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Judge as of this date (default: today).")
-@click.option("--alert", "send_alerts", is_flag=True, help="Send the digest of new/changed/resolved findings.")
-@click.option("--dry-run", is_flag=True, help="With --alert: show what would be sent, send nothing.")
+@option("--json", "as_json", is_flag=True, help="以 JSON Lines 输出：每行一条核查结论。")
+@option(
+    "--fail-on",
+    metavar="类别",
+    default="",
+    help="出现这些类别（用逗号分隔，如 missing,late）的结论时，退出码为 1。",
+)
+@_TODAY
+@option("--alert", "send_alerts", is_flag=True, help="发送提醒：新增、变化和已解决的结论汇总。")
+@option("--dry-run", is_flag=True, help="与 --alert 同用：只显示将会发送的内容，不发送。")
 def check(
     data_dir: str, config_path: str, year: int, region: str, as_json: bool, fail_on: str, today, send_alerts: bool, dry_run: bool
 ) -> None:
-    """Missing, unreachable, withdrawn, moved, late, replaced, unparseable, inconsistent and cross-year findings for a year.
+    """核查某年度的缺报、迟报、勾稽不符等问题。
 
-    The findings are stored: every view (Datasette, exports, alerts) shows this answer.
-    With --alert each configured channel gets what it has not been told yet; the
-    exit status is 3 when an alert did not arrive (it is sent again next time).
+    核查的类别：缺报、无法访问、已撤下、已迁移、迟报、被替换、无法解析、勾稽不符和跨年度不符。
+    结论会保存下来，各处（Datasette、导出文件、提醒）显示的都是这一结论。
+    加 --alert 时，每个已配置的提醒渠道收到它尚未收到的内容；有提醒未送达时退出码为 3
+    （下次会重发）。
 
-    Example:
+    示例：
 
     \b
         nianbao check --year 2024 --region 新乡市
@@ -492,7 +554,7 @@ def check(
     wanted = {k.strip() for k in fail_on.split(",") if k.strip()}
     if wanted - set(KINDS):
         raise click.BadParameter(
-            f"unknown kinds {', '.join(sorted(wanted - set(KINDS)))} (known: {', '.join(KINDS)})", param_hint="--fail-on"
+            f"未知的类别 {', '.join(sorted(wanted - set(KINDS)))}（可用：{', '.join(KINDS)}）", param_hint="--fail-on"
         )
     db = _archive(data_dir)
     prefix = _region_prefix(db, region)
@@ -546,15 +608,18 @@ def _echo_alerts(results: dict, dry_run: bool) -> bool:
 
 @cli.command()
 @_DATA
-@click.argument("query")
-@click.option("--year", type=int, help="Only reports of this year.")
+@click.argument("query", metavar="检索词")
+@option("--year", metavar="年度", type=int, help="只检索这一年度的年报。")
 @_REGION
-@click.option("--limit", type=int, default=50, show_default=True, help="At most this many reports.")
+@option("--limit", metavar="份数", type=int, default=50, show_default=True, help="最多列出多少份年报。")
 def search(data_dir: str, query: str, year: int | None, region: str, limit: int) -> None:
-    """Full-text search of report titles and text: any Chinese text, one or two characters too.
+    """全文检索年报的标题和正文。
 
-    Example:
+    可以检索任意中文词句，单个或两个汉字也可以。
 
+    示例：
+
+    \b
         nianbao search --data data/ 复议 --year 2024 --region 新乡市
     """
     from archive.regions import RegionNames
@@ -582,13 +647,13 @@ def search(data_dir: str, query: str, year: int | None, region: str, limit: int)
 @cli.command()
 @_CONFIG
 @_DATA
-@click.option("--year", type=int, help="Reporting year to check (default: last year, whose reports fall due this year).")
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Judge as of this date (default: today).")
-@click.option("--portal", "portals", multiple=True, help="Only this portal id (repeatable).")
-@click.option("--no-alert", is_flag=True, help="Check, but send no alerts.")
-@click.option("--dry-run", is_flag=True, help="Show the alerts that would be sent, send nothing.")
+@option("--year", metavar="年度", type=int, help="核查的报告年度（默认上一年度：其年报在今年到期）。")
+@_TODAY
+@_PORTAL
+@option("--no-alert", is_flag=True, help="只核查，不发送提醒。")
+@option("--dry-run", is_flag=True, help="只显示将会发送的提醒，不发送。")
 @_QUEUE
-@click.option("--log-level", default="WARNING", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@_LOG_LEVEL
 def run(
     config_path: str,
     data_dir: str,
@@ -600,13 +665,12 @@ def run(
     queue: str | None,
     log_level: str,
 ) -> None:
-    """One full cycle, for cron: crawl → archive → check → alert.
+    """完整运行一轮：抓取 → 归档 → 核查 → 提醒（供 cron 调用）。
 
-    Refused (exit status 75) while another run holds the data directory; exit
-    status 3 when an alert did not arrive (it is sent again by the next run).
-    With --queue the crawl runs on the queue's workers (see `nianbao worker`).
+    另一次运行正在使用数据目录时拒绝运行（退出码 75）；有提醒未送达时退出码为 3
+    （下次运行会重发）。加 --queue 时由队列的 worker 抓取（见 `nianbao worker`）。
 
-    Example:
+    示例：
 
     \b
         nianbao run --config config.yaml --data data
@@ -670,36 +734,35 @@ def run(
 
 
 @cli.command()
-@click.option(
+@option(
     "--queue",
-    metavar="REDIS_URL",
+    metavar="队列地址",
     envvar="NIANBAO_QUEUE",
     show_envvar=True,
     required=True,
-    help="The queue to work (redis://host:6379/0), as this machine reaches it.",
+    help="要执行任务的队列（如 redis://host:6379/0），写本机访问它的地址。",
 )
-@click.option(
+@option(
     "--blobs",
+    metavar="目录",
     type=click.Path(file_okay=False),
     envvar="NIANBAO_BLOBS",
     show_envvar=True,
-    help="The shared capture store as this machine mounts it (default: the path the crawl names, the archive machine's).",
+    help="共享的抓取内容存储在本机的挂载路径（默认用抓取任务给出的路径，即归档所在机器上的路径）。",
 )
-@click.option("--name", help="This worker's name (default: host name and process id).")
-@click.option(
-    "--parse", "parse_jobs", is_flag=True, help="Parse reports for the archive instead of crawling (at a lower CPU priority)."
-)
-@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@option("--name", metavar="名称", help="这个 worker 的名称（默认：主机名加进程号）。")
+@option("--parse", "parse_jobs", is_flag=True, help="不抓取，改为替归档解析年报（CPU 优先级较低）。")
+@option("--burst", is_flag=True, help="队列空了就退出。")
 def worker(queue: str, blobs: str | None, name: str | None, parse_jobs: bool, burst: bool) -> None:
-    """Work the crawl jobs of a queue, one at a time, each in its own process (start one per machine or core).
+    """逐个执行队列中的抓取任务（每台机器或每个 CPU 核启动一个）。
 
-    A job holds a lease on each host it crawls, so the per-host delay holds across
-    all workers; a job lost with its worker (a crash, kill -9) is run again by
-    another. With --parse the worker parses reports the crawl found instead (a
-    crawl uses under half a core per worker: a parse worker beside the crawl
-    workers uses the rest). SIGTERM (or Ctrl-C) lets the current job finish first.
+    每个任务在单独的进程中运行。任务抓取某个网站时持有该网站的租约，所以对同一网站的访问间隔
+    在所有 worker 之间都能保持；worker 崩溃或被 kill -9 时，它丢下的任务由其他 worker 重新执行。
+    加 --parse 时改为解析抓取到的年报（每个抓取 worker 用不到半个 CPU 核，
+    在抓取 worker 旁边再开一个解析 worker 可以用上其余的算力）。
+    收到 SIGTERM（或按 Ctrl-C）时，先做完当前任务再退出。
 
-    Example:
+    示例：
 
     \b
         nianbao worker --queue redis://10.0.0.5:6379/0 --blobs /mnt/nianbao/blobs
@@ -831,13 +894,13 @@ def start_scheduler(config_path: str, data_dir: str):
 @_DATA
 @_QUEUE
 def schedule(config_path: str, data_dir: str, queue: str | None) -> None:
-    """Run the yearly calendar (APScheduler; jobs kept in the archive) until SIGTERM or Ctrl-C.
+    """按全年计划定时运行，直到收到 SIGTERM 或按 Ctrl-C。
 
-    Each job is one `nianbao run`. A run missed while this was not running is made
-    up once at start-up (within schedule.misfire_grace_days). With --queue each
-    sweep is enqueued for the queue's workers.
+    由 APScheduler 调度，计划任务保存在归档中，每次执行一遍 `nianbao run`。
+    停机期间错过的运行，在启动时补跑一次（限 schedule.misfire_grace_days 天内）。
+    加 --queue 时每一轮抓取都放进队列，交给队列的 worker 执行。
 
-    Example:
+    示例：
 
     \b
         nianbao schedule --config config.yaml --data data

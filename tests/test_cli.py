@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,37 @@ def test_readable_summary():
 def test_missing_file():
     proc = nianbao("parse", "/nonexistent/report.pdf")
     assert proc.returncode == 1 and "cannot read file" in proc.stderr
+
+
+# Words that may stay in ASCII letters in the help: the program, formats and file types,
+# products and signals by their own names, and the values users type (levels, kinds, defaults).
+HELP_WORDS = {"nianbao", "Datasette", "APScheduler", "cron", "SIGTERM", "Ctrl", "kill", "ocr", "data", "host"}
+HELP_WORDS |= {"PDF", "HTML", "DOCX", "DOC", "WPS", "XLSX", "JPG", "PNG", "TIFF", "Word", "JSON", "Lines", "OCR", "CPU"}
+HELP_WORDS |= {"WARC", "gzip", "csv", "xlsx", "DEBUG", "INFO", "WARNING", "ERROR"}
+
+
+def test_help_is_chinese():
+    """`nianbao --help` and each command's: no English besides names users type or read as names."""
+    from archive.compliance import KINDS
+    from scheduler import cli
+
+    allowed = HELP_WORDS | set(cli.commands) | set(KINDS)
+    for command in ["", *sorted(cli.commands)]:
+        proc = nianbao(*command.split(), "--help")
+        assert proc.returncode == 0, proc.stderr
+        text = proc.stdout
+        assert "用法：" in text and "选项：" in text and "显示本帮助并退出。" in text
+        if command:  # every command shows how it is called
+            text, rest = text.split("示例：\n")
+            examples, options = rest.split("\n选项：\n")
+            examples = [line.strip() for line in examples.splitlines() if line.strip()]
+            assert examples and all(f"{line} ".startswith(f"nianbao {command} ") for line in examples), (command, examples)
+            text += options
+        text = re.sub(r"`[^`]*`", " ", text)  # commands quoted as code
+        words = set()
+        for token in re.split(r"[\s\u2e80-\u9fff\u3000-\u303f\uff00-\uffef\[\]()]+", text):
+            if token in allowed or token.startswith("-") or re.search(r"[/._=:>]", token):
+                continue  # option names; paths, file names, URLs, config keys, env vars, ranges
+            words |= {w for w in re.findall(r"[A-Za-z]{3,}", token) if w not in allowed}
+        assert not words, (command or "nianbao", sorted(words))
+    assert "命令：" in nianbao("--help").stdout

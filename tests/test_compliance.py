@@ -235,7 +235,7 @@ def test_check_cli_json_and_exit_status(feeder, tmp_path):
     assert subprocess.run(base + ["--fail-on", "missing"], capture_output=True).returncode == 1
     assert subprocess.run(base + ["--fail-on", "unparseable"], capture_output=True).returncode == 0
     bad = subprocess.run(base + ["--fail-on", "nope"], capture_output=True, text=True)
-    assert bad.returncode == 2 and "unknown kinds nope" in bad.stderr
+    assert bad.returncode == 2 and "未知的类别 nope" in bad.stderr
     text = subprocess.run(base, capture_output=True, text=True).stdout
     assert "431201 湖南省怀化市\n  缺报（1）" in text and "迟报 1" in text  # the nearest named region
     assert "431201001000 湖南省怀化市青山区城关镇\n  缺报（1）" in text

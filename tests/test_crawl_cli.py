@@ -91,7 +91,7 @@ def test_crawl_sharded_over_processes_finds_the_same(tmp_path):
     )
     feed = [json.loads(line) for line in (tmp_path / "feed.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {r["url"] for r in feed if r["type"] == "report"} == expected  # the shards' feeds, joined
-    assert f"{len(expected)} reports" in out.stdout
+    assert f"年报 {len(expected)} 份" in out.stdout
 
 
 def test_shards_keep_a_host_in_one_process(tmp_path):
