@@ -154,7 +154,7 @@ def test_numbers_run_together_short_of_their_columns_are_never_guessed(index, re
         pytest.skip("no labelled row prints two numbers")
     r = BY_NAME[rendering]
 
-    @settings(max_examples=max(5, EXAMPLES // 20), deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=max(5, EXAMPLES // 40), deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
     @given(st.sampled_from(rows), st.integers(0, 10), st.booleans())
     def prop(row, drop, keep_grid):
         table, key, printed = row
