@@ -204,26 +204,22 @@ _LOG_LEVEL = option(
 )
 
 
+def config_option(help: str):
+    """``--config``, the same everywhere but for what the command reads from it."""
+    return option(
+        "--config", "config_path", metavar="文件", default="config.yaml", show_default=True, type=click.Path(), help=help
+    )
+
+
+def data_option(help: str):
+    """``--data``, the same everywhere but for what the command keeps there."""
+    return option("--data", "data_dir", metavar="目录", default="data", show_default=True, type=click.Path(), help=help)
+
+
 @cli.command("crawl")
-@option(
-    "--config",
-    "config_path",
-    metavar="文件",
-    default="config.yaml",
-    show_default=True,
-    type=click.Path(),
-    help="配置文件：要抓取的门户网站和机关（见 config.yaml）。",
-)
+@config_option("配置文件：要抓取的门户网站和机关（见 config.yaml）。")
 @_PORTAL
-@option(
-    "--data",
-    "data_dir",
-    metavar="目录",
-    default="data",
-    show_default=True,
-    type=click.Path(),
-    help="存放原始抓取内容、抓取状态和记录文件的目录。",
-)
+@data_option("存放原始抓取内容、抓取状态和记录文件的目录。")
 @option("--feed", metavar="文件", type=click.Path(), help="另把本次抓取的记录以 JSON Lines 写到这个文件。")
 @option(
     "--workers",
@@ -326,26 +322,8 @@ def _archive(data_dir: str):
         raise click.ClickException(str(e)) from None
 
 
-_CONFIG = option(
-    "--config",
-    "config_path",
-    metavar="文件",
-    default="config.yaml",
-    show_default=True,
-    type=click.Path(),
-    help="配置文件：门户网站、机关、发布期限、提醒和运行计划。",
-)
-
-
-_DATA = option(
-    "--data",
-    "data_dir",
-    metavar="目录",
-    default="data",
-    show_default=True,
-    type=click.Path(),
-    help="数据目录（存放 archive.db 和 blobs/）。",
-)
+_CONFIG = config_option("配置文件：门户网站、机关、发布期限、提醒和运行计划。")
+_DATA = data_option("数据目录（存放 archive.db 和 blobs/）。")
 _YEAR = option("--year", metavar="年度", type=int, required=True, help="年报的报告年度。")
 _TODAY = option("--today", metavar="年-月-日", type=click.DateTime(["%Y-%m-%d"]), help="按这一天判断（默认今天）。")
 _REGION = option(
@@ -508,15 +486,7 @@ def _deadlines(config_path: str):
 
 @cli.command()
 @_DATA
-@option(
-    "--config",
-    "config_path",
-    metavar="文件",
-    default="config.yaml",
-    show_default=True,
-    type=click.Path(),
-    help="配置文件，取其中的发布期限规则（文件不存在时按法定期限）。",
-)
+@config_option("配置文件，取其中的发布期限规则（文件不存在时按法定期限）。")
 @_YEAR
 @_REGION
 @option("--json", "as_json", is_flag=True, help="以 JSON Lines 输出：每行一条核查结论。")
