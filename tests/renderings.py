@@ -426,6 +426,11 @@ def _utf8(fn) -> Callable[[Model], bytes]:
     return lambda m: fn(m).encode("utf-8")
 
 
+def _dump(name: str, cmd: list[str], filename: str, lossy: bool = False) -> Rendering:
+    """A converter's text dump of the HTML page (the program is the command's first word)."""
+    return Rendering(name, _utf8(lambda m: _run(cmd, html_page(m))), filename, cmd[0], keeps_absent=False, lossy=lossy)
+
+
 RENDERINGS: tuple[Rendering, ...] = (
     Rendering("html", lambda m: html_page(m).encode("utf-8"), "r.html"),
     Rendering("docx", lambda m: docx(m.blocks()), "r.docx", keeps_absent=False),
@@ -443,35 +448,10 @@ RENDERINGS: tuple[Rendering, ...] = (
     Rendering("traditional", _utf8(lambda m: _traditional(_text_form(m, _index_rows))), "r.txt", "opencc", keeps_absent=False),
     Rendering("html2text", _utf8(_html2text), "r.md", "html2text"),
     Rendering("markdownify", _utf8(_markdownify), "r.md", "markdownify", keeps_absent=False),
-    Rendering(
-        "pandoc-gfm",
-        _utf8(lambda m: _run(["pandoc", "-f", "html", "-t", "gfm-raw_html"], html_page(m))),
-        "r.md",
-        "pandoc",
-        keeps_absent=False,
-    ),
-    Rendering(
-        "pandoc-plain",
-        _utf8(lambda m: _run(["pandoc", "-f", "html", "-t", "plain-raw_html"], html_page(m))),
-        "r.txt",
-        "pandoc",
-        keeps_absent=False,
-    ),
-    Rendering(
-        "w3m",
-        _utf8(lambda m: _run(["w3m", "-dump", "-cols", "220", "-T", "text/html"], html_page(m))),
-        "r.txt",
-        "w3m",
-        keeps_absent=False,
-    ),
-    Rendering(
-        "lynx",
-        _utf8(lambda m: _run(["lynx", "-dump", "-width=220", "-display_charset=utf-8", "-assume_charset=utf-8"], html_page(m))),
-        "r.txt",
-        "lynx",
-        keeps_absent=False,
-        lossy=True,
-    ),
+    _dump("pandoc-gfm", ["pandoc", "-f", "html", "-t", "gfm-raw_html"], "r.md"),
+    _dump("pandoc-plain", ["pandoc", "-f", "html", "-t", "plain-raw_html"], "r.txt"),
+    _dump("w3m", ["w3m", "-dump", "-cols", "220", "-T", "text/html"], "r.txt"),
+    _dump("lynx", ["lynx", "-dump", "-width=220", "-display_charset=utf-8", "-assume_charset=utf-8"], "r.txt", lossy=True),
     # one cell per line, where an empty line may be a blank cell or just layout: only a
     # non-breaking space says "blank", so a row short of a cell cannot be placed
     Rendering("soup-get-text", _utf8(_soup), "r.txt", keeps_absent=False, lossy=True),
