@@ -232,7 +232,8 @@ def _split_cell(cell: str, table: Table) -> list[tuple[str, int, int]]:
         pos = start + len(token)
     if len(tokens) > 1 and all(parse_value(t).kind == "number" for t, _, _ in tokens):
         return tokens
-    if len(tokens) > 1 and all(_header_columns(table, [t])[0] or label_key(t) in _GROUP_WORDS for t, _, _ in tokens):
+    keys = [label_key(t) for t, _, _ in tokens]
+    if len(tokens) > 1 and all(_column_named(table.key, key) or key in _GROUP_WORDS for key in keys):
         return tokens
     words = _trailing_header_words(cell, tokens, table)
     if words:
@@ -249,7 +250,7 @@ def _trailing_header_words(cell: str, tokens: list[tuple[str, int, int]], table:
     """Header words printed right after a long note in one run (``（本列数据的勾稽关系为…）
     自然人``): the note, then each word; nothing when the text before them could be a row's label."""
     k = len(tokens)
-    while k > 0 and _header_columns(table, [tokens[k - 1][0]])[0]:
+    while k > 0 and _column_named(table.key, label_key(tokens[k - 1][0])):
         k -= 1
     if k == len(tokens) or k == 0:
         return []

@@ -37,10 +37,24 @@ def is_traditional(text: str) -> bool:
     return cjk > 0 and changed >= max(2, TRADITIONAL_SHARE * cjk)
 
 
+SAMPLE_CHARS = 1000  # a document written in traditional characters is so from its first lines
+
+
+def _sample(doc: Document) -> str:
+    """The title and the document's first lines, up to about ``SAMPLE_CHARS`` characters."""
+    parts, size = [doc.title or ""], 0
+    for line in doc.lines:
+        if size >= SAMPLE_CHARS:
+            break
+        text = line.text
+        parts.append(text)
+        size += len(text)
+    return "\n".join(parts)
+
+
 def to_simplified(doc: Document) -> Document:
     """The document with traditional characters converted, when it is written in them."""
-    sample = "\n".join([doc.title or "", *(line.text for line in doc.lines[:400])])
-    if not is_traditional(sample):
+    if not is_traditional(_sample(doc)):
         return doc
     convert = _converter().convert
     for line in doc.lines:

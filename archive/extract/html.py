@@ -81,8 +81,7 @@ def _rows(table) -> list:
     return rows
 
 
-def _span(cell, name: str) -> int:
-    value = cell.get(name)
+def _span(value: str | None) -> int:
     if value is None:
         return 1
     try:
@@ -99,11 +98,11 @@ def _table_lines(table, space: int) -> list[Line]:
         cells, spans = [], []
         col = 0
         for td in tr:
-            if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
+            if td.tag != "td" and td.tag != "th":
                 continue
-            while taken.get(col, 0) > 0:
+            while taken and taken.get(col, 0) > 0:
                 col += 1
-            colspan, rowspan = _span(td, "colspan"), _span(td, "rowspan")
+            colspan, rowspan = _span(td.get("colspan")), _span(td.get("rowspan"))
             cells.append(_cell_text(td))
             spans.append((float(col), float(col + colspan)))
             if rowspan > 1:
@@ -130,36 +129,27 @@ class _Flow:
         self.buf = []
 
     def walk(self, root) -> None:
-        """Elements in document order, without recursion (pages nest thousands deep)."""
-        stack: list[tuple[str, object]] = [("enter", root)]
-        while stack:
-            step, item = stack.pop()
-            if step == "text":
-                self.buf.append(item)
-            elif step == "exit":
+        """Elements in document order, by libxml2's own iteration (pages nest thousands deep)."""
+        walker = etree.iterwalk(root, events=("start", "end"))
+        for event, el in walker:
+            tag = el.tag if isinstance(el.tag, str) else ""
+            if event == "end":
+                if tag in _BLOCK or tag == "br":
+                    self.flush()
+                if el.tail and el is not root:
+                    self.buf.append(el.tail)
+            elif tag in _SKIP or not tag:
+                walker.skip_subtree()
+            elif tag == "table" and el.find(".//table") is None:
                 self.flush()
+                self.tables += 1
+                self.lines.extend(_table_lines(el, self.tables))
+                walker.skip_subtree()
             else:
-                self._enter(item, stack)
-
-    def _enter(self, el, stack: list) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in _SKIP or not tag:
-            return
-        if tag == "table" and el.find(".//table") is None:
-            self.flush()
-            self.tables += 1
-            self.lines.extend(_table_lines(el, self.tables))
-            return
-        block = tag in _BLOCK or tag == "br"
-        if block:
-            self.flush()
-            stack.append(("exit", el))
-        if el.text:
-            self.buf.append(el.text)
-        for child in reversed(el):  # popped in document order: child, its tail, the next child
-            if child.tail:
-                stack.append(("text", child.tail))
-            stack.append(("enter", child))
+                if tag in _BLOCK or tag == "br":
+                    self.flush()
+                if el.text:
+                    self.buf.append(el.text)
 
 
 def _meta(root) -> dict[str, str]:

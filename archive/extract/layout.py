@@ -31,11 +31,12 @@ def glyph_lines(glyphs: list[Glyph], page: int | None = None, scores: list[float
     # while its vertical centre stays within half a glyph height of the line's
     # (the mean of its glyphs' centres: a row's label and numbers printed in
     # different sizes, or a character of a vertical heading beside it, stay one line).
-    order = sorted(range(len(glyphs)), key=lambda i: -(glyphs[i][2] + glyphs[i][3]) / 2)
+    centres = [(b + t) / 2 for _, _, b, t, _ in glyphs]
+    order = sorted(range(len(glyphs)), key=centres.__getitem__, reverse=True)  # stable: ties keep their order
     rows: list[list[int]] = []
     centre = total = 0.0
     for i in order:
-        cy = (glyphs[i][2] + glyphs[i][3]) / 2
+        cy = centres[i]
         if not rows or abs(cy - centre) > typical * 0.45:
             rows.append([i])
             centre = total = cy
@@ -54,34 +55,33 @@ def _line(
     glyphs: list[Glyph], heights: list[float], idx: list[int], page: int | None, scores: list[float] | None, space: int
 ) -> Line:
     idx.sort(key=lambda i: glyphs[i][0])
-    h = median(heights[i] for i in idx)
+    h = median([heights[i] for i in idx])
+    wide, narrow = max(1.5 * h, 6.0), 0.3 * h
     cells: list[str] = []
     spans: list[tuple[float, float]] = []
     cell_scores: list[float] = []
-    text: list[str] = []
-    start = prev_right = None
-    prev_ch = ""
-    low = 1.0
-    for i in idx:
+    start, prev_right, _, _, prev_ch = glyphs[idx[0]]
+    text = [prev_ch]
+    low = min(1.0, scores[idx[0]]) if scores is not None else 1.0
+    for i in idx[1:]:
         left, right, _, _, ch = glyphs[i]
-        if prev_right is not None:
-            gap = left - prev_right
-            # a column gap ends the cell; so does any visible gap between two numbers
-            # (digits of one number touch, and narrow number columns sit close together)
-            if gap > max(1.5 * h, 6.0) or (gap > 0.3 * h and _numeric(ch) and _numeric(prev_ch)):
-                cells.append("".join(text).strip())
-                spans.append((start, prev_right))
-                cell_scores.append(low)
-                text, start, low = [], None, 1.0
-            elif gap > 0.3 * h:
+        gap = left - prev_right
+        # a column gap ends the cell; so does any visible gap between two numbers
+        # (digits of one number touch, and narrow number columns sit close together)
+        if gap > wide or (gap > narrow and _numeric(ch) and _numeric(prev_ch)):
+            cells.append("".join(text).strip())
+            spans.append((start, prev_right))
+            cell_scores.append(low)
+            text, start, low = [ch], left, 1.0
+        else:
+            if gap > narrow:
                 text.append(" ")
-        if start is None:
-            start = left
-        text.append(ch)
+            text.append(ch)
         prev_ch = ch
         if scores is not None:
             low = min(low, scores[i])
-        prev_right = max(right, prev_right if prev_right is not None else right)
+        if right > prev_right:
+            prev_right = right
     cells.append("".join(text).strip())
     spans.append((start, prev_right))
     cell_scores.append(low)

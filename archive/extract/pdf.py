@@ -54,22 +54,45 @@ _NOT_READ = re.compile(rb"/Subtype\s*/Image\b|/Type\s*/EmbeddedFile\b")
 _PAGE_NUMBER = re.compile(r"^(?:[-—–_\s]*\d{1,4}[-—–_\s]*|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+)$")
 
 
+_INVISIBLE = frozenset("\u00a0\u3000\ufeff\ufffe\uffff")
+
+
+def _page_text(textpage, n: int) -> str:
+    """Every character of the page, fetched in one call; one call per character when the
+    page holds characters beyond the BMP (UTF-16 spreads each over two units)."""
+    buffer = (ctypes.c_ushort * (n + 1))()
+    written = pdfium_c.FPDFText_GetText(textpage, 0, n, buffer)
+    try:
+        text = ctypes.string_at(buffer, 2 * max(written - 1, 0)).decode("utf-16-le")
+    except UnicodeDecodeError:
+        text = ""
+    if len(text) != n:
+        return "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage, i)) for i in range(n))
+    return text
+
+
 def _page_chars(textpage) -> list[Glyph]:
-    """(left, right, bottom, top, char) for every visible glyph."""
+    """(left, right, bottom, top, char) for every visible glyph of a text page (``FPDF_TEXTPAGE``)."""
     n = pdfium_c.FPDFText_CountChars(textpage)
     rect = pdfium_c.FS_RECTF()
+    box, generated, loose_box = ctypes.byref(rect), pdfium_c.FPDFText_IsGenerated, pdfium_c.FPDFText_GetLooseCharBox
     chars = []
-    for i in range(n):
-        code = pdfium_c.FPDFText_GetUnicode(textpage, i)
-        if code <= 32 or code in (0xA0, 0x3000, 0xFEFF, 0xFFFE, 0xFFFF) or pdfium_c.FPDFText_IsGenerated(textpage, i) == 1:
+    for i, ch in enumerate(_page_text(textpage, n)):
+        if ch <= " " or ch in _INVISIBLE:
+            # the page text marks a control character U+FFFE: its own code decides
+            code = pdfium_c.FPDFText_GetUnicode(textpage, i)
+            if code <= 32 or chr(code) in _INVISIBLE:
+                continue
+            ch = chr(code)
+        if generated(textpage, i) == 1:
             continue
         # The loose box spans the glyph's advance and the font's ascent/descent, so
         # narrow digits and low punctuation line up with their neighbours.
-        if not pdfium_c.FPDFText_GetLooseCharBox(textpage, i, ctypes.byref(rect)):
+        if not loose_box(textpage, i, box):
             continue
         if rect.right <= rect.left and rect.top <= rect.bottom:
             continue
-        chars.append((rect.left, rect.right, rect.bottom, rect.top, chr(code)))
+        chars.append((rect.left, rect.right, rect.bottom, rect.top, ch))
     return chars
 
 
@@ -202,7 +225,7 @@ def extract_pdf(data: bytes, ocr: OcrOptions | None = None) -> Document:
                         total_chars += count
                         cuts.append(f"第 {p + 1} 页的字符超过 {MAX_PAGE_CHARS} 个，未读取")
                         continue
-                    chars = _page_chars(textpage)
+                    chars = _page_chars(textpage.raw)
                     if _scanned(page, chars):
                         scale = min(RENDER_SCALE, MAX_SIDE / max(1.0, *page.get_size()))  # a huge page is not a huge bitmap
                         render = lambda page=page, scale=scale: page.render(scale=scale, rev_byteorder=True).to_numpy()
