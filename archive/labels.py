@@ -69,6 +69,8 @@ class LabelIndex:
             self.groups[key] = group
             if len(key) > SHORT:
                 self.long.append((key, None, group))
+        # whether a cell holds any long label at all, in one scan (most cells hold none)
+        self._contains_long = re.compile("|".join(re.escape(label) for label, _, _ in self.long))
 
     def match(self, text: str) -> Match | None:
         key = label_key(text)
@@ -88,7 +90,7 @@ class LabelIndex:
         if key in self.groups:
             return Match(None, self.groups[key], 90.0)
         best: Match | None = None
-        for label, row, group in self.long:
+        for label, row, group in self.long if self._contains_long.search(key) else ():
             if label in key and (
                 best is None or (row is not None, len(label)) > (best.row is not None, best.score)
             ):  # a row label inside the cell wins over a group label (rowspan group cell joined to its row)

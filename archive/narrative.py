@@ -8,6 +8,7 @@ read; a fact the text does not state is simply not checked.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from .normalize import fmt_number, nfkc
 from .report import Finding
@@ -54,6 +55,8 @@ _TRIGGERS = {
     "review_total": ("行政复议",),
     "suit_total": ("行政诉讼",),
 }
+_TRIGGER_WORDS = {fact: re.compile("|".join(map(re.escape, words))) for fact, words in _TRIGGERS.items()}
+_SENTENCE = re.compile(r"[^。；;]+")
 # Facts about applications are only read from paragraphs about applications.
 _CONTEXT = {
     "requests_new": "申请",
@@ -73,14 +76,16 @@ def narrative_facts(lines: list[str]) -> dict[str, tuple[int, str]]:
     sentences across lines (``受理政府`` / ``信息公开申请 17 件``).
     """
     text = re.sub(r"\s+", "", nfkc("".join(lines)))
-    sentences = [s for s in re.split(r"[。；;]", text) if s]
+    found = list(_SENTENCE.finditer(text))
+    sentences = [m.group() for m in found]
+    starts = [m.start() for m in found]
     facts: dict[str, tuple[int, str]] = {}
     for fact, patterns in _PATTERNS.items():
         zero = _ZERO.get(fact)
-        triggers = _TRIGGERS[fact]
-        for i, sentence in enumerate(sentences):
-            if not any(t in sentence for t in triggers):
-                continue
+        # the sentences holding a trigger word, in order (a trigger never spans two sentences)
+        hits = sorted({bisect_right(starts, m.start()) - 1 for m in _TRIGGER_WORDS[fact].finditer(text)})
+        for i in hits:
+            sentence = sentences[i]
             context = (sentences[i - 1] if i else "") + sentence
             if _CONTEXT[fact] not in context:
                 continue

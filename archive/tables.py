@@ -69,6 +69,9 @@ _HEADINGS = {
     ),
 }
 _HEADING_SLACK = 4
+_HEADING_REGION = {h: region for region, headings in _HEADINGS.items() for h in headings}
+# no heading of one region begins another region's: the longest heading a key begins with decides
+_HEADING_START = re.compile("|".join(re.escape(h) for h in sorted(_HEADING_REGION, key=len, reverse=True)))
 
 
 @dataclass
@@ -126,12 +129,11 @@ def _heading_text(raw: str) -> str | None | bool:
     # "（二）收到和处理政府信息公开申请情况" is a paragraph heading in 总体情况;
     # the tables' own headings are numbered "二、" (or not at all).
     sub_heading = raw.startswith("(")
-    for region, headings in _HEADINGS.items():
-        if sub_heading and region is not None:
-            continue
-        for h in headings:
-            if key.startswith(h) and len(key) <= len(h) + _HEADING_SLACK:
-                return region
+    m = _HEADING_START.match(key)
+    if m is not None and len(key) <= m.end() + _HEADING_SLACK:
+        region = _HEADING_REGION[m.group()]
+        if not (sub_heading and region is not None):
+            return region
     if key.startswith("第二十条第") and len(key) <= 10:
         return "disclosure"
     if "勾稽关系" in key or key == "申请人情况":
@@ -200,10 +202,11 @@ def _slots(lineno: int, line: Line, table: Table) -> list[Slot]:
     together (``'商业企业 科研机构'``) are split, each part keeping its share of the
     cell's extent on a printed line, or the whole cell's extent in a grid."""
     out: list[Slot] = []
-    spans = line.spans
-    origin = "grid" if line.grid else "soft" if len(line.cells) == 1 else "free"
-    for k, cell in enumerate(line.cells):
-        span = spans[k] if spans is not None and k < len(spans) else None
+    cells, spans = line.cells, line.spans
+    origin = "grid" if line.grid else "soft" if len(cells) == 1 else "free"
+    if spans is None or len(spans) < len(cells):
+        spans = [*(spans or ()), *[None] * (len(cells) - len(spans or ()))]
+    for k, (cell, span) in enumerate(zip(cells, spans)):
         space = line.space if span is not None else None
         parts = _split_cell(cell, table) if " " in cell else None
         if parts is None or len(parts) == 1:

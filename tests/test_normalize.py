@@ -1,8 +1,13 @@
 from __future__ import annotations
 
-import pytest
+import re
+import unicodedata
 
-from archive.normalize import label_key, parse_value, split_trailing_values, to_cell
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archive.normalize import _NUMBERING, label_key, nfkc, parse_value, split_trailing_values, to_cell
 
 
 @pytest.mark.parametrize(
@@ -62,3 +67,35 @@ def test_split_trailing_values():
     assert split_trailing_values("规章 1 0 11") == ("规章", ["1", "0", "11"])
     assert split_trailing_values("4.无正当理由大量反复 申请 0 0") == ("4.无正当理由大量反复 申请", ["0", "0"])
     assert split_trailing_values("2024 年") == ("2024 年", [])
+
+
+# Text a report prints: CJK, full-width forms, ideographic and other spaces, circled and
+# compatibility characters, ASCII; the fast paths must agree with the plain definitions.
+_REPORT_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(min_codepoint=0x20, max_codepoint=0x7E),
+        st.characters(min_codepoint=0xFF01, max_codepoint=0xFF65),
+        st.characters(min_codepoint=0x4E00, max_codepoint=0x4E40),
+        st.sampled_from("\u3000\u00a0\t\n（）、，。：①㈠⑴Ⅳ㎡﹙﹚…—ｰ"),
+        st.characters(codec="utf-8"),
+    ),
+    max_size=40,
+)
+
+
+@given(_REPORT_TEXT)
+@settings(max_examples=400, deadline=None)
+def test_nfkc_is_unicode_nfkc(text):
+    assert nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
+@given(_REPORT_TEXT)
+@settings(max_examples=400, deadline=None)
+def test_label_key_is_its_definition(text):
+    """NFKC, no whitespace, numbering stripped from the front again and again, no punctuation."""
+    text_ = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).strip()
+    prev = None
+    while prev != text_:
+        prev, text_ = text_, _NUMBERING.sub("", text_, count=1).strip()
+    label_key.cache_clear()
+    assert label_key(text) == re.sub(r"[^\w]|_", "", text_)

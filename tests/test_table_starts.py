@@ -46,3 +46,14 @@ def test_a_table_printed_entirely_blank_is_still_the_template_with_null_cells(re
         assert all(v is None for v in report.cells.values())
         if not rendering.lossy:
             assert set(report.cells) >= set(m.gold["cells"]), path.name
+
+
+def test_no_heading_begins_another_regions_heading():
+    """Headings are matched by the longest one a line begins with; that is only the
+    region's own when no heading of one region begins a heading of another."""
+    from archive.tables import _HEADINGS
+
+    for region, headings in _HEADINGS.items():
+        for other, others in _HEADINGS.items():
+            if other != region:
+                assert not any(a.startswith(b) for a in headings for b in others), (region, other)

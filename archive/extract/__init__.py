@@ -131,6 +131,8 @@ def _bounded(doc: Document) -> Document:
             del line.cells[MAX_CELLS_PER_LINE:]
             if line.spans is not None:
                 del line.spans[MAX_CELLS_PER_LINE:]
+        if max(map(len, line.cells), default=0) <= MAX_CELL_CHARS:
+            continue
         for i, cell in enumerate(line.cells):
             if len(cell) > MAX_CELL_CHARS:
                 long += 1

@@ -341,7 +341,7 @@ def _plain(line: str, style: PipeStyle, raw: str, space: int) -> Line | None:
         return Line(cells, hard=len(cells) - cells.count("") >= 2, grid=True, spans=_indices(cells), space=space)
     if _LAYOUT_GAP.search(stripped) and len(_tokens(raw)) >= 2:
         return _layout_line(raw, space)
-    return Line([_MD_HEADING.sub("", stripped)])
+    return Line([_MD_HEADING.sub("", stripped) if stripped[0] == "#" else stripped])
 
 
 def text_lines(text: str) -> list[Line]:
