@@ -80,12 +80,13 @@ def describe(expected: int | None, read: int | None, undecided: int | None, unat
 
 def coverage(template: str | None, cells: Cells, undecided: set[str], unattributed: int) -> dict:
     expected = template_cells(template, cells)
-    read = {k for k in expected if k in cells and k not in undecided}
+    read = (expected & cells.keys()) - undecided
+    blank = sum(1 for k in read if cells[k] is None)
     return {
         "template_cells": len(expected),
         "cells_read": len(read),
-        "numbers": sum(1 for k in read if cells[k] is not None),
-        "blank": sum(1 for k in read if cells[k] is None),
+        "numbers": len(read) - blank,
+        "blank": blank,
         "undecided": len(undecided & expected),
         "rows_unattributed": unattributed,
         "complete": bool(expected) and len(read) == len(expected) and not unattributed,

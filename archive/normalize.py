@@ -105,6 +105,8 @@ TEXT = Value("text")
 @lru_cache(maxsize=65536)
 def parse_value(raw: str) -> Value:
     """Classify one cell: a number (with its printed unit), blank/placeholder, or text."""
+    if raw.isascii() and raw.isdigit():  # most cells: what the full reading below makes of them
+        return Value("number", int(raw))
     s = nfkc(raw).replace("\u00a0", " ").strip().strip("|").strip()
     if s in PLACEHOLDERS:
         return BLANK

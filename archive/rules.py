@@ -118,8 +118,11 @@ def check_values(cells: Cells) -> list[Finding]:
 
 def check_blank_tables(cells: Cells) -> list[Finding]:
     findings = []
+    by_table: dict[str, list] = {}
+    for key, value in cells.items():
+        by_table.setdefault(key[: key.index(".")], []).append(value)
     for table in TABLES_BY_KEY.values():
-        values = [v for k, v in cells.items() if k.startswith(table.key + ".")]
+        values = by_table.get(table.key, [])
         if values and all(v is None for v in values):
             findings.append(
                 Finding(

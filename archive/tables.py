@@ -38,7 +38,6 @@ from .template import (
     DISCLOSURE_MARKERS,
     REQUESTS,
     TABLES,
-    TABLES_BY_KEY,
     Row,
     Table,
 )
@@ -277,12 +276,16 @@ def _column_named(table: str, key: str) -> str | None:
     wrapped over lines: 本年新 / 制作数量)."""
     if not key:
         return None
-    for column in TABLES_BY_KEY[table].columns:
-        for variant in column.labels:
-            v = label_key(variant)
-            if key == v or (len(key) >= 3 and v.startswith(key)):
-                return column.key
+    for v, column in _COLUMN_VARIANTS[table]:
+        if key == v or (len(key) >= 3 and v.startswith(key)):
+            return column
     return None
+
+
+# every printed form of every column's label, as keys, in the template's order
+_COLUMN_VARIANTS = {
+    t.key: tuple((label_key(variant), column.key) for column in t.columns for variant in column.labels) for t in TABLES
+}
 
 
 def _items(table: Table, lines: list[tuple[int, Line]]) -> list[Item]:
@@ -293,16 +296,15 @@ def _items(table: Table, lines: list[tuple[int, Line]]) -> list[Item]:
             continue
         slots = _slots(lineno, line, table)
         kinds = [parse_value(s.text).kind for s in slots]
+        text_at = [k for k, kind in enumerate(kinds) if kind == "text"]
         label_at, match = -1, None
-        for k, (slot, kind) in enumerate(zip(slots, kinds)):
-            if kind != "text":
-                continue
-            m = index.match(slot.text)
+        for k in text_at:
+            m = index.match(slots[k].text)
             if m is not None and (m.row is not None or match is None or match.row is None):
                 label_at, match = k, m
             elif match is None:
                 label_at = k
-        texts = [s.text for s, kind in zip(slots, kinds) if kind == "text"]
+        texts = [slots[k].text for k in text_at]
         if label_at >= 0:
             # cells after the label: its values (numbers, blanks, placeholders); other text
             # there is the tail of a wrapped label or a note, not a value
@@ -312,12 +314,9 @@ def _items(table: Table, lines: list[tuple[int, Line]]) -> list[Item]:
                 continue
             named = _header_columns(table, texts)
             if any(named):
-                items.append(
-                    Item("header", lineno, text=" ".join(texts), values=[s for s, k in zip(slots, kinds) if k == "text"])
-                )
+                items.append(Item("header", lineno, text=" ".join(texts), values=[slots[k] for k in text_at]))
             else:
                 items.append(Item("text", lineno, match, " ".join(texts)))
-            values = [v for v in values if parse_value(v.text).kind != "text"]
             if any(v.filled for v in values):
                 # Values beside unknown text: the tail of a wrapped label, or a row the
                 # national template does not have (a provincial extra row).

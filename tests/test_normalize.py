@@ -99,3 +99,11 @@ def test_label_key_is_its_definition(text):
         prev, text_ = text_, _NUMBERING.sub("", text_, count=1).strip()
     label_key.cache_clear()
     assert label_key(text) == re.sub(r"[^\w]|_", "", text_)
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=20))
+@settings(max_examples=200, deadline=None)
+def test_plain_digits_read_as_the_full_reading_reads_them(digits):
+    """A cell of ASCII digits takes a short path; padded, it takes the full one: both agree."""
+    parse_value.cache_clear()
+    assert parse_value(digits) == parse_value(f" {digits} ") == parse_value(f"{digits}|")

@@ -13,6 +13,8 @@ import os
 import re
 import stat
 import zipfile
+from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 
 from ..encoding import decode
@@ -119,11 +121,18 @@ def _bounded_text(text: str) -> tuple[str, list[str]]:
     return text[:cut], [f"文本超过 {MAX_LINES} 行，其后 {rest} 行未读取"]
 
 
+def _all_cells(doc: Document) -> Iterator[str]:
+    return chain.from_iterable(line.cells for line in doc.lines)
+
+
 def _bounded(doc: Document) -> Document:
     """Lines, cells per line and characters per cell within the bounds; each cut said."""
     if len(doc.lines) > MAX_LINES:
         doc.cuts.append(f"文件超过 {MAX_LINES} 行，其后 {len(doc.lines) - MAX_LINES} 行未读取")
         del doc.lines[MAX_LINES:]
+    widest = max((len(line.cells) for line in doc.lines), default=0)
+    if widest <= MAX_CELLS_PER_LINE and max(map(len, _all_cells(doc)), default=0) <= MAX_CELL_CHARS:
+        return doc  # the usual document: nothing to cut (one pass in C over every cell)
     wide = long = 0
     for line in doc.lines:
         if len(line.cells) > MAX_CELLS_PER_LINE:
@@ -131,8 +140,6 @@ def _bounded(doc: Document) -> Document:
             del line.cells[MAX_CELLS_PER_LINE:]
             if line.spans is not None:
                 del line.spans[MAX_CELLS_PER_LINE:]
-        if max(map(len, line.cells), default=0) <= MAX_CELL_CHARS:
-            continue
         for i, cell in enumerate(line.cells):
             if len(cell) > MAX_CELL_CHARS:
                 long += 1

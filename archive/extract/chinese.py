@@ -26,7 +26,19 @@ def _converter() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+@cache
+def _convertible() -> re.Pattern:
+    """Any character OpenCC converts on its own (CJK blocks, once per process): a text
+    holding none is left as it is without running the converter over it."""
+    chars = [chr(c) for block in ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00)) for c in range(*block)]
+    converted = _converter().convert("\n".join(chars)).split("\n")
+    changed = [c for c, t in zip(chars, converted) if t != c] if len(converted) == len(chars) else chars
+    return re.compile("[" + "".join(changed) + "]")
+
+
 def is_traditional(text: str) -> bool:
+    if not _convertible().search(text):
+        return False
     converted = _converter().convert(text)
     if converted == text:
         return False
