@@ -6,8 +6,9 @@ them) reading a scanned report, against one reading a text PDF.
 
     python bench/parse.py [--seconds 3] [--no-ocr]
 
-The label-matching and value caches are cleared before every report, so figures are for
-a cold parse of each document (a long crawl, where labels repeat, is faster).
+Every cache that learns from a document's own text (labels, values, headings, header
+columns, column bands) is cleared before every report, so figures are for a cold parse of
+each document (a long crawl, where labels repeat, is faster).
 """
 
 from __future__ import annotations
@@ -23,10 +24,16 @@ sys.path.insert(0, str(ROOT))
 from archive.labels import LabelIndex  # noqa: E402
 from archive.normalize import label_key, parse_value  # noqa: E402
 from archive.parse import parse_bytes  # noqa: E402
-from archive.tables import _heading_text  # noqa: E402
+from archive.placement import _bands  # noqa: E402
+from archive.tables import _column_named, _heading_text  # noqa: E402
 from crawler.mock.documents import to_html_body  # noqa: E402
 
 FIX = ROOT / "tests" / "fixtures"
+
+
+# every cache that learns from a document's own text (labels, values, headings, header
+# columns, column bands): cleared before each report
+COLD = (LabelIndex._match, label_key, parse_value, _heading_text, _column_named, _bands)
 
 
 def corpus() -> dict[str, list[tuple[str, bytes]]]:
@@ -49,7 +56,7 @@ def rate(docs: list[tuple[str, bytes]], seconds: float) -> tuple[float, int]:
     n, start = 0, time.perf_counter()
     while True:
         for name, data in docs:
-            for cache in (LabelIndex._match, label_key, parse_value, _heading_text):
+            for cache in COLD:
                 cache.cache_clear()
             parse_bytes(data, name)
             n += 1
