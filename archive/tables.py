@@ -225,7 +225,9 @@ def _slots(lineno: int, line: Line, table: Table) -> list[Slot]:
 
 
 def _split_cell(cell: str, table: Table) -> list[tuple[str, int, int]]:
-    if " " not in cell:
+    if " " not in cell or parse_value(cell).kind != "text":
+        # one token, or one value as a whole (``0 |``, ``5 件``): its tokens are a sign, a
+        # number, a unit or a bar, never several numbers or header words
         return [(cell, 0, len(cell))]
     tokens, pos = [], 0
     for token in cell.split():
@@ -234,17 +236,17 @@ def _split_cell(cell: str, table: Table) -> list[tuple[str, int, int]]:
         pos = start + len(token)
     if len(tokens) > 1 and all(parse_value(t).kind == "number" for t, _, _ in tokens):
         return tokens
-    keys = [label_key(t) for t, _, _ in tokens]
-    if len(tokens) > 1 and all(_column_named(table.key, key) or key in _GROUP_WORDS for key in keys):
+    if len(tokens) > 1 and all(
+        _column_named(table.key, key) or key in _GROUP_WORDS for key in (label_key(t) for t, _, _ in tokens)
+    ):
         return tokens
     words = _trailing_header_words(cell, tokens, table)
     if words:
         return words
-    if parse_value(cell).kind == "text":
-        rest, trailing = split_trailing_values(cell)
-        if trailing and rest:
-            kept = tokens[-len(trailing) :]
-            return [(rest, 0, len(rest)), *kept]
+    rest, trailing = split_trailing_values(cell)
+    if trailing and rest:
+        kept = tokens[-len(trailing) :]
+        return [(rest, 0, len(rest)), *kept]
     return [(cell, 0, len(cell))]
 
 

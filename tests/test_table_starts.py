@@ -6,6 +6,8 @@ blank), in every rendering."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from renderings import RENDERINGS, available, blank, differences, fixtures, model, with_headings, wrong_numbers
 
 from archive.parse import parse_bytes
@@ -57,3 +59,26 @@ def test_no_heading_begins_another_regions_heading():
         for other, others in _HEADINGS.items():
             if other != region:
                 assert not any(a.startswith(b) for a in headings for b in others), (region, other)
+
+
+_VALUE_TOKENS = st.sampled_from(
+    ["0", "5", "12", "1,036", "3.5", "-", "+", "－", "|", "件", "个", "万元", "元", "人次", "/", "—", "无"]
+)
+
+
+@given(st.lists(_VALUE_TOKENS, min_size=2, max_size=4))
+@settings(max_examples=300, deadline=None)
+def test_a_cell_read_as_one_value_is_never_split(tokens):
+    """A cell whose whole text reads as one value (``0 |``, ``5 件``, ``- 5``) is kept whole:
+    its tokens are never several numbers, nor header words of any table."""
+    from archive.normalize import label_key, parse_value
+    from archive.tables import _column_named, _split_cell
+    from archive.template import TABLES
+
+    cell = " ".join(tokens)
+    if parse_value(cell).kind == "text":
+        return
+    assert not all(parse_value(t).kind == "number" for t in tokens)
+    for table in TABLES:
+        assert not any(_column_named(table.key, label_key(t)) for t in tokens)
+        assert _split_cell(cell, table) == [(cell, 0, len(cell))]
