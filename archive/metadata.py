@@ -111,8 +111,8 @@ def _from_lines(lines: list[str]) -> Identity | None:
     for span in (1, 2, 3):
         for i in range(len(lines) - span + 1):
             joined = "".join(lines[i : i + span])
-            if not _is_title_line(joined):
-                continue
+            if len(joined) > 2 * _MAX_TITLE or "报" not in joined or not _is_title_line(joined):
+                continue  # (the first two: what match_title asks first, before any normalising)
             hit = match_title(joined)
             if hit is None:
                 continue

@@ -145,7 +145,7 @@ _STARTS = re.compile("信息内容|规章|新收|自然人|行政复议")  # wor
 
 def _table_start(line: Line, current: str | None) -> str | bool:
     """A table that begins with its own first row, its heading lost or never printed."""
-    if not _STARTS.search(line.text):
+    if not _STARTS.search(line.cells[0] if len(line.cells) == 1 else line.text):
         return False
     cells = [c for c in line.cells if c.strip()]
     keys = [label_key(c) for c in cells]
@@ -284,6 +284,7 @@ def _column_named(table: str, key: str) -> str | None:
     return None
 
 
+_COLUMN_KINDS = {t.key: {column.key: column.kind for column in t.columns} for t in TABLES}
 # every printed form of every column's label, as keys, in the template's order
 _COLUMN_VARIANTS = {
     t.key: tuple((label_key(variant), column.key) for column in t.columns for variant in column.labels) for t in TABLES
@@ -314,8 +315,7 @@ def _items(table: Table, lines: list[tuple[int, Line]]) -> list[Item]:
             if match is not None and match.row is not None:
                 items.append(Item("label", lineno, match, slots[label_at].text, values, bool(values), slots[label_at]))
                 continue
-            named = _header_columns(table, texts)
-            if any(named):
+            if any(_column_named(table.key, label_key(text)) for text in texts):
                 items.append(Item("header", lineno, text=" ".join(texts), values=[slots[k] for k in text_at]))
             else:
                 items.append(Item("text", lineno, match, " ".join(texts)))
@@ -537,10 +537,12 @@ def _write(result: TableResult, parsed: ParsedRow, placement: Placement, columns
             Finding("row.unplaced", "warning", f"{prefix}.*", f"“{parsed.row.label}”一行（{shown}）：{placement.reason}")
         )
         return []
+    kinds = _COLUMN_KINDS[table.key]
+    cells, origins = result.cells, result.origins
     for column, slot in placement.cells.items():
         key = f"{prefix}.{column}"
-        result.cells[key] = to_cell(parse_value(slot.text), table.column(column).kind)
-        result.origins[key] = (slot.line, slot.cell)
+        cells[key] = to_cell(parse_value(slot.text), kinds[column])
+        origins[key] = (slot.line, slot.cell)
     return list(placement.missing)
 
 

@@ -180,7 +180,9 @@ class PipeStyle:
 
 
 _STYLE_SAMPLE = 200  # rows read to tell a document's pipe style
-_BAR_AFTER_TEXT = re.compile(r"[^|\s]( *)\|")  # a bar after a cell's text: hugging it, or after a space
+# a bar after a cell's text: hugging it, or after spaces (no two such bars share a character)
+_BAR_HUGGING = re.compile(r"[^|\s]\|")
+_BAR_AFTER_SPACE = re.compile(r"[^|\s] +\|")
 
 
 def pipe_style(lines: list[str]) -> PipeStyle:
@@ -197,11 +199,9 @@ def pipe_style(lines: list[str]) -> PipeStyle:
         indented += line[:1] in (" ", "\t")
         starts += s.startswith("|")
         ends += s.endswith("|")
-        for m in _BAR_AFTER_TEXT.finditer(s):  # a bar after another bar (an empty cell) says nothing
-            if m.group(1):
-                detached += 1
-            else:
-                attached += 1
+        # a bar after another bar (an empty cell) says nothing
+        attached += len(_BAR_HUGGING.findall(s))
+        detached += len(_BAR_AFTER_SPACE.findall(s))
     if not content:
         return PipeStyle(True, True)
     # html2text writes "a| b| c": each bar hugs the cell before it and only separates, so an
