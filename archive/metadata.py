@@ -157,7 +157,7 @@ def _statistics_year(text: str) -> int | None:
 
 
 def identify(doc: Document) -> Identity:
-    head = [line.text for line in doc.lines[:40] if line.text.strip()]
+    head = [text for text in (line.text for line in doc.lines[:40]) if text.strip()]
     found = _from_lines(head)
     if found is None and doc.title:
         for part in re.split(r"[_|]| - ", doc.title):

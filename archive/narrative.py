@@ -75,7 +75,7 @@ def narrative_facts(lines: list[str]) -> dict[str, tuple[int, str]]:
     Prose lines are joined before splitting into sentences: PDF text wraps
     sentences across lines (``受理政府`` / ``信息公开申请 17 件``).
     """
-    text = re.sub(r"\s+", "", nfkc("".join(lines)))
+    text = "".join(nfkc("".join(lines)).split())
     found = list(_SENTENCE.finditer(text))
     sentences = [m.group() for m in found]
     starts = [m.start() for m in found]
