@@ -8,6 +8,8 @@ or column the report does not have is not checked at all.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .normalize import fmt_number
 from .report import Finding
 from .template import RULES_BY_ID, SUM_RULES, TABLES_BY_KEY, SumRule
@@ -20,7 +22,7 @@ _ABSENT = object()
 _fmt = fmt_number
 
 
-def _present(cells: Cells) -> dict[str, tuple[set[str], set[str]]]:
+def _present(cells: Cells) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
     """table → (rows printed, columns printed)."""
     out: dict[str, tuple[set[str], set[str]]] = {}
     for key in cells:
@@ -28,7 +30,7 @@ def _present(cells: Cells) -> dict[str, tuple[set[str], set[str]]]:
         rows, cols = out.setdefault(table, (set(), set()))
         rows.add(row)
         cols.add(col)
-    return out
+    return {table: (frozenset(rows), frozenset(cols)) for table, (rows, cols) in out.items()}
 
 
 def _label(table: str, axis_key: str, axis: str) -> str:
@@ -51,23 +53,9 @@ def _check_sum(rule: SumRule, cells: Cells, present) -> tuple[list[Finding], int
     """Findings for one sum rule, and how many checks could not be made for blanks."""
     findings: list[Finding] = []
     skipped = 0
-    rows, cols = present.get(rule.table, (set(), set()))
+    rows, cols = present.get(rule.table, (frozenset(), frozenset()))
     t = rule.table
-    if rule.axis == "column":
-        right_rows = [r for r in rule.right if r in rows]
-        if not all(r in rows for r in rule.left) or not right_rows:
-            return [], 0
-        checks = [
-            (col.key, [f"{t}.{r}.{col.key}" for r in rule.left], [f"{t}.{r}.{col.key}" for r in right_rows])
-            for col in TABLES_BY_KEY[t].columns
-            if col.key in cols
-        ]
-    else:
-        checks = [
-            (row.key, [f"{t}.{row.key}.{c}" for c in rule.left], [f"{t}.{row.key}.{c}" for c in rule.right])
-            for row in TABLES_BY_KEY[t].rows
-            if row.key in rows
-        ]
+    right_rows, checks = _checks(rule, rows, cols)
     for key, left, right in checks:
         result = _operands(cells, left, right)
         if result == "blank":
@@ -91,6 +79,28 @@ def _check_sum(rule: SumRule, cells: Cells, present) -> tuple[list[Finding], int
             )
         findings.append(Finding(rule.id, rule.severity, where, message))
     return findings, skipped
+
+
+@lru_cache(maxsize=1024)
+def _checks(rule: SumRule, rows: frozenset[str], cols: frozenset[str]) -> tuple[list[str], list[tuple[str, list, list]]]:
+    """The cells one sum rule compares, for a table printing these rows and columns (the
+    same few sets for almost every report): its right-hand rows, and (row or column, left
+    cells, right cells) for each check."""
+    t = rule.table
+    if rule.axis == "column":
+        right_rows = [r for r in rule.right if r in rows]
+        if not all(r in rows for r in rule.left) or not right_rows:
+            return right_rows, []
+        return right_rows, [
+            (col.key, [f"{t}.{r}.{col.key}" for r in rule.left], [f"{t}.{r}.{col.key}" for r in right_rows])
+            for col in TABLES_BY_KEY[t].columns
+            if col.key in cols
+        ]
+    return [], [
+        (row.key, [f"{t}.{row.key}.{c}" for c in rule.left], [f"{t}.{row.key}.{c}" for c in rule.right])
+        for row in TABLES_BY_KEY[t].rows
+        if row.key in rows
+    ]
 
 
 def _terms(table: str, keys, values) -> str:
