@@ -82,3 +82,25 @@ def test_a_cell_read_as_one_value_is_never_split(tokens):
     for table in TABLES:
         assert not any(_column_named(table.key, label_key(t)) for t in tokens)
         assert _split_cell(cell, table) == [(cell, 0, len(cell))]
+
+
+def test_heading_hint_misses_no_heading():
+    """Lines are only read as headings when they hold a heading's sign character; every
+    character NFKC turns into one is such a sign too (scanned over all of Unicode), and
+    every heading holds one."""
+    import sys
+    import unicodedata
+
+    from archive.tables import _HEADING_HINT, _HEADING_REGION
+
+    signs = {h[-1] for h in _HEADING_REGION} | {"第", "系", "况"}
+    for heading in [*_HEADING_REGION, "第二十条第（一）项", "勾稽关系", "申请人情况"]:
+        assert _HEADING_HINT.search(heading), heading
+    missed = [
+        hex(c)
+        for c in range(sys.maxunicode + 1)
+        if unicodedata.decomposition(chr(c))
+        and any(sign in unicodedata.normalize("NFKC", chr(c)) for sign in signs)
+        and not _HEADING_HINT.search(chr(c))
+    ]
+    assert missed == []
