@@ -116,9 +116,10 @@ def _heading(line: Line) -> str | None | bool:
     if not cells or len(cells) > 3:
         return False
     raw = "".join(cells)
-    return False if len(raw) > 60 or not _HEADING_HINT.search(raw) else _heading_text(raw)
+    return False if len(raw) > 60 or not _heading_hint().search(raw) else _heading_text(raw)
 
 
+@cache
 def _heading_hint() -> re.Pattern:
     """A character every heading's text holds: the last of each heading (a key beginning
     with a heading holds all of it) and of the other signs :func:`_heading_text` takes,
@@ -127,14 +128,18 @@ def _heading_hint() -> re.Pattern:
     signs = {h[-1] for h in _HEADING_REGION} | {"第", "系", "况"}  # 第二十条第…, 勾稽关系, 申请人情况
     forms = [
         chr(c)
-        for block in ((0x2E80, 0x2FE0), (0x3200, 0x3400), (0xF900, 0xFB00), (0xFF00, 0xFFF0), (0x1F100, 0x1F300), (0x2F800, 0x2FA20))
+        for block in (
+            (0x2E80, 0x2FE0),
+            (0x3200, 0x3400),
+            (0xF900, 0xFB00),
+            (0xFF00, 0xFFF0),
+            (0x1F100, 0x1F300),
+            (0x2F800, 0x2FA20),
+        )
         for c in range(*block)
         if any(sign in nfkc(chr(c)) for sign in signs)
     ]
     return re.compile("[" + "".join(sorted(signs)) + "".join(forms) + "]")
-
-
-_HEADING_HINT = _heading_hint()
 
 
 @lru_cache(maxsize=16384)

@@ -91,16 +91,16 @@ def test_heading_hint_misses_no_heading():
     import sys
     import unicodedata
 
-    from archive.tables import _HEADING_HINT, _HEADING_REGION
+    from archive.tables import _HEADING_REGION, _heading_hint
 
     signs = {h[-1] for h in _HEADING_REGION} | {"第", "系", "况"}
     for heading in [*_HEADING_REGION, "第二十条第（一）项", "勾稽关系", "申请人情况"]:
-        assert _HEADING_HINT.search(heading), heading
+        assert _heading_hint().search(heading), heading
     missed = [
         hex(c)
         for c in range(sys.maxunicode + 1)
         if unicodedata.decomposition(chr(c))
         and any(sign in unicodedata.normalize("NFKC", chr(c)) for sign in signs)
-        and not _HEADING_HINT.search(chr(c))
+        and not _heading_hint().search(chr(c))
     ]
     assert missed == []
