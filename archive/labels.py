@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from .normalize import compact, label_key
+from .normalize import _NUMBERING, label_key, nfkc
 from .template import Row, Table
 
 _PAREN = re.compile(r"[(（][^()（）]{2,}[)）]")
@@ -36,7 +36,8 @@ class Match:
 
 
 def _numbered(text: str) -> bool:
-    return label_key(text) != compact(text)
+    """Printed with list numbering (``3.其他``, ``（七）总计``): its key lost something."""
+    return _NUMBERING.match("".join(nfkc(text).split())) is not None
 
 
 class LabelIndex:

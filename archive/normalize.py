@@ -33,7 +33,11 @@ _NON_WORD = re.compile(r"[^\w]|_", re.UNICODE)
 _FULL_WIDTH = {c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {0x3000: " "}
 
 
-_COMMON_WIDE = tuple((wide, chr(ord(wide) - 0xFEE0)) for wide in "，：；（）！？％．／")
+_COMMON_WIDE = (
+    *((wide, chr(ord(wide) - 0xFEE0)) for wide in "，：；（）！？％．／－０１２３４５６７８９"),
+    ("\u3000", " "),
+    ("…", "..."),
+)
 
 
 def nfkc(text: str) -> str:
@@ -110,11 +114,30 @@ BLANK = Value("blank")
 TEXT = Value("text")
 
 
+_IDEOGRAPH = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")  # NFKC leaves these as they are
+
+
+@lru_cache(maxsize=1)
+def _digit_forms() -> re.Pattern:
+    """A digit, or a character NFKC turns into digits (full width, circled, parenthesised,
+    super- and subscript, enclosed CJK dates, mathematical): where a number may hide."""
+    blocks = ((0x00B2, 0x00BF), (0x2070, 0x20A0), (0x2150, 0x2190), (0x2460, 0x2500), (0x3200, 0x3400))
+    blocks += ((0xFF10, 0xFF1A), (0x1D7CE, 0x1D800), (0x1F100, 0x1F10B))
+    forms = [chr(c) for start, end in blocks for c in range(start, end) if _DIGIT.search(nfkc(chr(c)))]
+    return re.compile("[\\d" + "".join(forms) + "]")
+
+
+_DIGIT = re.compile(r"\d")
+
+
 @lru_cache(maxsize=65536)
 def parse_value(raw: str) -> Value:
     """Classify one cell: a number (with its printed unit), blank/placeholder, or text."""
     if raw.isascii() and raw.isdigit():  # most cells: what the full reading below makes of them
         return Value("number", int(raw))
+    ideograph = _IDEOGRAPH.search(raw)
+    if ideograph and ideograph.group() not in "无空暂" and not _digit_forms().search(raw):
+        return TEXT  # a label: an ideograph no placeholder holds, and no digit in any form
     s = nfkc(raw).replace("\u00a0", " ").strip().strip("|").strip()
     if s in PLACEHOLDERS:
         return BLANK

@@ -22,15 +22,23 @@ _ABSENT = object()
 _fmt = fmt_number
 
 
-def _present(cells: Cells) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
-    """table → (rows printed, columns printed)."""
-    out: dict[str, tuple[set[str], set[str]]] = {}
-    for key in cells:
-        table, row, col = key.split(".")
-        rows, cols = out.setdefault(table, (set(), set()))
-        rows.add(row)
-        cols.add(col)
-    return {table: (frozenset(rows), frozenset(cols)) for table, (rows, cols) in out.items()}
+class _Printed:
+    """What each table printed, in one pass over the cells: its rows and columns, how many
+    cells, and whether any holds a value."""
+
+    def __init__(self, cells: Cells) -> None:
+        out: dict[str, tuple[set[str], set[str]]] = {}
+        self.sizes: dict[str, int] = {}
+        self.valued: set[str] = set()
+        for key, value in cells.items():
+            table, row, col = key.split(".")
+            rows, cols = out.setdefault(table, (set(), set()))
+            rows.add(row)
+            cols.add(col)
+            self.sizes[table] = self.sizes.get(table, 0) + 1
+            if value is not None:
+                self.valued.add(table)
+        self.axes = {table: (frozenset(rows), frozenset(cols)) for table, (rows, cols) in out.items()}
 
 
 def _label(table: str, axis_key: str, axis: str) -> str:
@@ -53,7 +61,7 @@ def _check_sum(rule: SumRule, cells: Cells, present) -> tuple[list[Finding], int
     """Findings for one sum rule, and how many checks could not be made for blanks."""
     findings: list[Finding] = []
     skipped = 0
-    rows, cols = present.get(rule.table, (frozenset(), frozenset()))
+    rows, cols = present.axes.get(rule.table, (frozenset(), frozenset()))
     t = rule.table
     right_rows, checks = _checks(rule, rows, cols)
     for key, left, right in checks:
@@ -126,18 +134,13 @@ def check_values(cells: Cells) -> list[Finding]:
     return findings
 
 
-def check_blank_tables(cells: Cells) -> list[Finding]:
+def _blank_tables(printed: _Printed) -> list[Finding]:
     findings = []
-    by_table: dict[str, list] = {}
-    for key, value in cells.items():
-        by_table.setdefault(key[: key.index(".")], []).append(value)
     for table in TABLES_BY_KEY.values():
-        values = by_table.get(table.key, [])
-        if values and all(v is None for v in values):
+        size = printed.sizes.get(table.key, 0)
+        if size and table.key not in printed.valued:
             findings.append(
-                Finding(
-                    "table.blank", "warning", f"{table.key}.*.*", f"{table.title}：表格存在，但 {len(values)} 个单元格全部为空"
-                )
+                Finding("table.blank", "warning", f"{table.key}.*.*", f"{table.title}：表格存在，但 {size} 个单元格全部为空")
             )
     return findings
 
@@ -146,10 +149,10 @@ def check_report(cells: Cells, uncertain: frozenset[str] = frozenset()) -> list[
     """Every rule over one report. ``uncertain``: tables some of whose values went to no row
     or could not be placed in a column; their sum rules cannot be checked, so a failure
     there is said as "not checked" (info), never as the office's error."""
-    blank = check_blank_tables(cells)
+    present = _Printed(cells)
+    blank = _blank_tables(present)
     blank_tables = {f.where.split(".")[0] for f in blank}
     findings: list[Finding] = []
-    present = _present(cells)
     for rule in SUM_RULES:
         found, skipped = _check_sum(rule, cells, present)
         if rule.table in uncertain and found:

@@ -168,7 +168,7 @@ _STARTS = re.compile("信息内容|规章|新收|自然人|行政复议")  # wor
 
 def _table_start(line: Line, current: str | None) -> str | bool:
     """A table that begins with its own first row, its heading lost or never printed."""
-    if not _STARTS.search(line.cells[0] if len(line.cells) == 1 else line.text):
+    if not _STARTS.search(line.text):
         return False
     cells = [c for c in line.cells if c.strip()]
     keys = [label_key(c) for c in cells]
@@ -224,15 +224,16 @@ def _slots(lineno: int, line: Line, table: Table) -> list[Slot]:
     together (``'商业企业 科研机构'``) are split, each part keeping its share of the
     cell's extent on a printed line, or the whole cell's extent in a grid."""
     out: list[Slot] = []
-    cells, spans = line.cells, line.spans
+    append = out.append
+    cells, spans, line_space = line.cells, line.spans, line.space
     origin = "grid" if line.grid else "soft" if len(cells) == 1 else "free"
     if spans is None or len(spans) < len(cells):
         spans = [*(spans or ()), *[None] * (len(cells) - len(spans or ()))]
     for k, (cell, span) in enumerate(zip(cells, spans)):
-        space = line.space if span is not None else None
+        space = line_space if span is not None else None
         parts = _split_cell(cell, table) if " " in cell else None
         if parts is None or len(parts) == 1:
-            out.append(Slot(cell, lineno, k, span, space, origin, bool(cell) and not cell.isspace()))
+            append(Slot(cell, lineno, k, span, space, origin, bool(cell) and not cell.isspace()))
             continue
         for text, start, end in parts:
             # where a part sits inside a printed line's cell is where it was printed; inside a

@@ -7,7 +7,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive.normalize import _NUMBERING, label_key, nfkc, parse_value, split_trailing_values, to_cell
+from archive.normalize import (
+    _NUMBER,
+    _NUMBERING,
+    _SIGNS,
+    BLANK,
+    PLACEHOLDERS,
+    TEXT,
+    _digit_forms,
+    label_key,
+    nfkc,
+    parse_value,
+    split_trailing_values,
+    to_cell,
+)
 
 
 @pytest.mark.parametrize(
@@ -108,3 +121,34 @@ def test_plain_digits_read_as_the_full_reading_reads_them(digits):
     """A cell of ASCII digits takes a short path; padded, it takes the full one: both agree."""
     parse_value.cache_clear()
     assert parse_value(digits) == parse_value(f" {digits} ") == parse_value(f"{digits}|")
+
+
+@given(st.one_of(_REPORT_TEXT, st.tuples(_REPORT_TEXT, st.sampled_from(["行政许可", "无", "暂无", "空"])).map("".join)))
+@settings(max_examples=400, deadline=None)
+def test_cells_read_as_their_full_reading_reads_them(raw):
+    """Labels take a short path to 'text'; the full reading (NFKC, placeholders, the number
+    pattern) must agree on every cell."""
+    s = unicodedata.normalize("NFKC", raw).replace("\u00a0", " ").strip().strip("|").strip()
+    parse_value.cache_clear()
+    if s in PLACEHOLDERS:
+        assert parse_value(raw) == BLANK
+    elif not _NUMBER.match(s.translate(_SIGNS)):
+        assert parse_value(raw) == TEXT
+    else:
+        assert parse_value(raw).kind == "number"
+
+
+def test_every_digit_form_is_known():
+    """Every character NFKC turns into a digit (scanned over all of Unicode) is one the
+    short path for labels looks for."""
+    import sys
+
+    forms = _digit_forms()
+    missed = [
+        hex(c)
+        for c in range(sys.maxunicode + 1)
+        if unicodedata.decomposition(chr(c))
+        and re.search(r"\d", unicodedata.normalize("NFKC", chr(c)))
+        and not forms.search(chr(c))
+    ]
+    assert missed == []

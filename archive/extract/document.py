@@ -41,7 +41,8 @@ class Line:
 
     @property
     def text(self) -> str:
-        return " ".join(filter(None, self.cells))
+        cells = self.cells
+        return cells[0] if len(cells) == 1 else " ".join(filter(None, cells))
 
 
 @dataclass
