@@ -20,10 +20,15 @@ def template_cells(template: str | None, cells: Cells) -> frozenset[str]:
     without a 总计 column, or with （六）其他处理 as one row, is counted as printed."""
     if template is None:
         return frozenset()
-    single_other = any(k.startswith("requests.other.") for k in cells)
-    requests = [k for k in cells if k.startswith("requests.")]
-    no_total = bool(requests) and not any(k.endswith(".total") for k in requests)
+    single_other = not _OTHER_KEYS.isdisjoint(cells)
+    no_total = not _REQUESTS_KEYS.isdisjoint(cells) and _TOTAL_KEYS.isdisjoint(cells)
     return _template_cells(template, single_other, no_total)
+
+
+# every key the requests table can have; those of its single （六）其他处理 row; those of its 总计 column
+_REQUESTS_KEYS = frozenset(f"requests.{row.key}.{column.key}" for row in REQUESTS.rows for column in REQUESTS.columns)
+_OTHER_KEYS = frozenset(k for k in _REQUESTS_KEYS if k.startswith("requests.other."))
+_TOTAL_KEYS = frozenset(k for k in _REQUESTS_KEYS if k.endswith(".total"))
 
 
 @lru_cache(maxsize=32)

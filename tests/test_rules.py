@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from archive.coverage import _REQUESTS_KEYS, _template_cells, template_cells
 from archive.parse import parse_bytes
 from archive.rules import check_report
 from archive.template import APPLICANT_COLUMNS, OUTCOME_ROWS
@@ -161,3 +164,15 @@ def test_sum_rule_over_a_table_with_values_no_row_took_is_not_an_error(unattribu
     found = check_report(cells, frozenset({"requests"}) if unattributed else frozenset())
     assert ("requests.balance" in rules(found, "error")) != unattributed
     assert ("check.incomplete" in rules(found, "info")) == unattributed
+
+
+@given(st.sets(st.sampled_from(sorted(_REQUESTS_KEYS | {"disclosure.regulations.made", "appeals.review.total"}))))
+@settings(max_examples=300, deadline=None)
+def test_template_cells_follow_what_the_requests_table_printed(keys):
+    """The coverage template counts （六）其他处理 as one row when the report printed it so, and
+    the 总计 column only when printed: read from the cells a report has."""
+    cells = dict.fromkeys(keys, 0)
+    requests = [k for k in keys if k.startswith("requests.")]
+    single_other = any(k.startswith("requests.other.") for k in keys)
+    no_total = bool(requests) and not any(k.endswith(".total") for k in requests)
+    assert template_cells("2021", cells) == _template_cells("2021", single_other, no_total)
