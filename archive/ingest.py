@@ -67,6 +67,14 @@ class IngestResult:
         self.peak_mb, self.slowest = max(self.peak_mb, later.peak_mb), max(self.slowest, later.slowest)
         self.unstored, self.reasons = later.unstored, later.reasons  # what is still pending: the latest count
 
+    def add_stored(self, sighting: dict, parsed: Parsed, new_version: bool, run_id: int | None) -> None:
+        """A sighting stored by a run (``run_id``; a sighting of another run counts as recovered)."""
+        self.reports += 1
+        self.new_versions += new_version
+        self.failed += parsed.report is None
+        self.recovered += run_id is not None and sighting["run_id"] not in (None, run_id)
+        self.add_ocr(parsed)
+
     def add_ocr(self, parsed: Parsed) -> None:
         self.ocr_pages += parsed.ocr_pages
         self.ocr_seconds += parsed.ocr_seconds
@@ -292,11 +300,7 @@ def ingest(
     ids = _pending_ids(db)
 
     def stored(report: _Report, parsed: Parsed, new_version: bool) -> None:
-        result.reports += 1
-        result.new_versions += new_version
-        result.failed += parsed.report is None
-        result.recovered += run_id is not None and report.sighting["run_id"] not in (None, run_id)
-        result.add_ocr(parsed)
+        result.add_stored(report.sighting, parsed, new_version, run_id)
         if on_progress is not None:
             on_progress(result, len(ids))
 

@@ -83,15 +83,7 @@ class RemoteParsing:
     def collect(self) -> ingest.IngestResult:
         """Store what the parse workers have returned; parse here the batches they failed."""
         result = ingest.IngestResult()
-
-        def stored(report: _Sighting, p: Parsed, new_version: bool) -> None:
-            result.new_versions += new_version
-            result.reports += 1
-            result.failed += p.report is None
-            result.recovered += self.run_id is not None and report.sighting["run_id"] not in (None, self.run_id)
-            result.add_ocr(p)
-
-        store = ingest.StoreBatch(self.db, stored)
+        store = ingest.StoreBatch(self.db, lambda r, p, new: result.add_stored(r.sighting, p, new, self.run_id))
         alive = self.workers() > 0  # with none left, nobody would retry a lost batch
         for job_id, (job, batch) in list(self.jobs.items()):
             status = job.get_status(refresh=True)
