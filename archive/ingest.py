@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -34,7 +35,7 @@ from .regions import name_townships
 from .report_urls import review_run
 from .runs import close_interrupted, finish_run, start_run
 from .sources import Parsed, Piece, Source, choose, documents, parse_document_sources, sighting_sources, unfinished
-from .store import diff_cells, now, report_cells, store_report, write_parse
+from .store import diff_cells, immediate, now, report_cells, store_report, write_parse
 from .tree import tree_depths
 
 __all__ = ["default_workers", "ingest", "ingest_pending", "reparse", "begin_crawl", "finish_run"]
@@ -65,6 +66,14 @@ class IngestResult:
         self.ocr_seconds += later.ocr_seconds
         self.peak_mb, self.slowest = max(self.peak_mb, later.peak_mb), max(self.slowest, later.slowest)
         self.unstored, self.reasons = later.unstored, later.reasons  # what is still pending: the latest count
+
+    def add_stored(self, sighting: dict, parsed: Parsed, new_version: bool, run_id: int | None) -> None:
+        """A sighting stored by a run (``run_id``; a sighting of another run counts as recovered)."""
+        self.reports += 1
+        self.new_versions += new_version
+        self.failed += parsed.report is None
+        self.recovered += run_id is not None and sighting["run_id"] not in (None, run_id)
+        self.add_ocr(parsed)
 
     def add_ocr(self, parsed: Parsed) -> None:
         self.ocr_pages += parsed.ocr_pages
@@ -290,16 +299,13 @@ def ingest(
     result = IngestResult()
     ids = _pending_ids(db)
 
-    def store(report: _Report, parsed: Parsed) -> None:
-        stored = store_report(db, report.sighting, report.sources, parsed)
-        result.reports += 1
-        result.new_versions += stored.new_version
-        result.failed += parsed.report is None
-        result.recovered += run_id is not None and report.sighting["run_id"] not in (None, run_id)
-        result.add_ocr(parsed)
+    def stored(report: _Report, parsed: Parsed, new_version: bool) -> None:
+        result.add_stored(report.sighting, parsed, new_version, run_id)
         if on_progress is not None:
             on_progress(result, len(ids))
 
+    store = StoreBatch(db, stored)
+    attempts = _Attempts(db)
     try:
         with contextlib.nullcontext(pool) if pool is not None else Isolated(budget, workers) as pool:
             for at in range(0, len(ids), batch):
@@ -311,9 +317,9 @@ def ingest(
                     report = _Report(sighting, sources, documents(sources))
                     if sighting["parse_attempts"] >= budget.attempts:
                         result.parked += 1
-                        _write(store, report, _parked(sighting["parse_attempts"], bool(sources)))
+                        store.add(report, _parked(sighting["parse_attempts"], bool(sources)))
                     elif not sources:  # its page was never archived (a failed write): found, not stored
-                        _charge(db, (sighting["id"], 0))
+                        attempts.charge((sighting["id"], 0))
                         result.reasons["页面未能存档"] += 1
                     else:
                         reports[sighting["id"]] = report
@@ -322,11 +328,13 @@ def ingest(
                     for sid, r in reports.items()
                     for i, group in enumerate(r.groups)
                 )
-                for (sid, i), outcome in pool.run(jobs, on_submit=lambda key: _charge(db, key)):
+                for (sid, i), outcome in pool.run(jobs, on_submit=attempts.charge):
                     report = reports[sid]
                     report.pieces[i] = result.add_piece(outcome) or unfinished(report.groups[i], outcome)
                     if len(report.pieces) == len(report.groups):
-                        _write(store, report, choose([report.pieces[k] for k in sorted(report.pieces)]))
+                        attempts.ended.append(sid)
+                        store.add(report, choose([report.pieces[k] for k in sorted(report.pieces)]))
+                store.flush()
     except StorageFailed as e:  # the rest would fail alike: they stay pending, for this reason
         stopped = storage_reason(e.__cause__ or e)
     else:
@@ -337,22 +345,73 @@ def ingest(
     return result
 
 
-def _charge(db: sqlite_utils.Database, key: tuple[int, int]) -> None:
-    """Count a parse attempt on the sighting before its first document goes to a worker."""
-    sighting_id, group = key
-    if group == 0:
+class _Attempts:
+    """Parse attempts counted on the sightings (``parse_attempts``): one is charged, and
+    committed, before a sighting's first document goes to a worker, so an ingest killed
+    while it parses leaves the charge (a document that keeps killing it ends up parked).
+    Once the sighting's parse has ended, the charge is taken back in the next charge's
+    commit: its report may wait a moment in a :class:`StoreBatch`, and a kill then must not
+    count against it."""
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+        self.ended: list[int] = []  # sightings parsed, their charge not yet taken back
+
+    def charge(self, key: tuple[int, int]) -> None:
+        sighting_id, group = key
+        if group:
+            return
+        ended, self.ended = self.ended, []
         try:
-            with db.atomic():
-                db.execute("update sightings set parse_attempts = parse_attempts + 1 where id = ?", [sighting_id])
+            with self.db.atomic():
+                if ended:
+                    self.db.execute(
+                        "update sightings set parse_attempts = parse_attempts - 1 "
+                        f"where id in ({','.join('?' * len(ended))}) and ingested_at is null and parse_attempts > 0",
+                        ended,
+                    )
+                self.db.execute("update sightings set parse_attempts = parse_attempts + 1 where id = ?", [sighting_id])
         except (sqlite3.Error, OSError) as e:
             raise StorageFailed(str(e)) from e
 
 
-def _write(store: Callable[[_Report, Parsed], None], report: _Report, parsed: Parsed) -> None:
-    try:
-        store(report, parsed)
-    except (sqlite3.Error, OSError) as e:
-        raise StorageFailed(str(e)) from e
+class StoreBatch:
+    """Parsed reports stored a few at a time: up to ``SIZE`` reports in one transaction (each
+    report's writes in a savepoint of it, all or nothing), written when ``SIZE`` are waiting,
+    when the first has waited ``SECONDS``, or on ``flush()``. One commit per report cost more
+    than the report's rows (the full-text index wrote new segments and merged them at every
+    commit). The write lock is held for tens of milliseconds; a report waiting here is not in
+    the archive yet, and its sighting stays pending until its batch commits (a crash loses
+    the parse, never the report). ``stored(report, parsed, new_version)`` after the commit."""
+
+    SIZE = 32
+    SECONDS = 1.0
+
+    def __init__(self, db: sqlite_utils.Database, stored: Callable[[Any, Parsed, bool], None]):
+        self.db = db
+        self.stored = stored
+        self.waiting: list[tuple[Any, Parsed]] = []
+        self.since = 0.0
+
+    def add(self, report: Any, parsed: Parsed) -> None:
+        """``report``: anything with ``sighting`` and ``sources``."""
+        if not self.waiting:
+            self.since = time.monotonic()
+        self.waiting.append((report, parsed))
+        if len(self.waiting) >= self.SIZE or time.monotonic() - self.since >= self.SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.waiting = self.waiting, []
+        if not batch:
+            return
+        try:
+            with immediate(self.db):
+                versions = [store_report(self.db, r.sighting, r.sources, parsed).new_version for r, parsed in batch]
+        except (sqlite3.Error, OSError) as e:
+            raise StorageFailed(str(e)) from e
+        for (report, parsed), new_version in zip(batch, versions):
+            self.stored(report, parsed, new_version)
 
 
 def parse_sightings(

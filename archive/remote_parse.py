@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlite_utils
 from redis import Redis
@@ -25,7 +26,6 @@ from rq.job import Job, JobStatus
 from . import ingest
 from .isolation import Budget, Isolated
 from .sources import Parsed, Source, sighting_sources
-from .store import store_report
 
 PARSE_QUEUE = "nianbao-parse"
 BATCH = 16  # sightings per job: a job's fork and bookkeeping cost less than a millisecond a report
@@ -39,6 +39,11 @@ def parse_batch(blob_root: str, items: list[tuple[int, list[Source]]], budget: B
     root = os.environ.get("NIANBAO_BLOBS") or blob_root
     with Isolated(budget, 1) as pool:
         return list(ingest.parse_sightings(pool, items, root))
+
+
+class _Sighting(NamedTuple):
+    sighting: dict
+    sources: list[Source]
 
 
 class RemoteParsing:
@@ -78,6 +83,7 @@ class RemoteParsing:
     def collect(self) -> ingest.IngestResult:
         """Store what the parse workers have returned; parse here the batches they failed."""
         result = ingest.IngestResult()
+        store = ingest.StoreBatch(self.db, lambda r, p, new: result.add_stored(r.sighting, p, new, self.run_id))
         alive = self.workers() > 0  # with none left, nobody would retry a lost batch
         for job_id, (job, batch) in list(self.jobs.items()):
             status = job.get_status(refresh=True)
@@ -91,12 +97,8 @@ class RemoteParsing:
             else:
                 continue
             for sighting, sources in batch:
-                p = parsed[sighting["id"]]
-                result.new_versions += store_report(self.db, sighting, sources, p).new_version
-                result.reports += 1
-                result.failed += p.report is None
-                result.recovered += self.run_id is not None and sighting["run_id"] not in (None, self.run_id)
-                result.add_ocr(p)
+                store.add(_Sighting(sighting, sources), parsed[sighting["id"]])
+            store.flush()
             result.remote += status == JobStatus.FINISHED and len(batch)
             del self.jobs[job_id]
         return result

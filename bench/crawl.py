@@ -3,8 +3,10 @@
     python bench/crawl.py [--portals 200] [--delay 1.0] [--concurrency 256] [--queue 1,2,3]
 
 Each portal is its own host (127.42.x.y), so per-host delay and concurrency are
-real. The lower bound a polite crawl cannot beat is the larger of
-  * the busiest host's request count × delay (one request at a time per host), and
+real. The crawler asks a host again only the delay after its previous answer
+arrived, so the lower bound a polite crawl cannot beat is the larger of
+  * over the hosts, the longest of (requests − 1) × delay + the time the host took
+    to answer them (the mock's log: from receiving a request to finishing its answer), and
   * total requests ÷ global concurrency × delay.
 The time measured is the user's: from the command's start until every report
 found is parsed and stored (crawl + archive; reports are parsed while the crawl
@@ -42,38 +44,82 @@ RUN = (
 )
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _processes() -> dict[int, tuple[int, float, float, str]]:
+    """Every process: pid → (parent, CPU seconds, resident MB, command line)."""
+    out = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # ended meanwhile
+            continue
+        ppid, cpu, rss = int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK, int(fields[21]) * PAGE_MB
+        out[int(entry.name)] = (ppid, cpu, rss, cmdline)
+    return out
+
+
+def _role(cmdline: str, parent: str, root: bool) -> str:
+    """What a process of the crawl does, from its command line (and its parent's)."""
+    if "forkserver" in cmdline:
+        return "parse processes" if "forkserver" in parent else "fork servers"
+    if "spawn_main" in cmdline:
+        return "follower (parse queue, store)"
+    if "crawler.runner" in cmdline:
+        return "crawl processes"
+    if "scheduler worker" in cmdline:
+        if "scheduler worker" in parent:  # RQ's work horse: the job itself
+            return "parse jobs (queue)" if "--parse" in cmdline else "crawl jobs (queue)"
+        return "queue workers (idle)"
+    return "crawl's main process (crawl, or shards' parent / queue writer)" if root else "other"
+
+
 class Usage:
     """Samples a set of process trees (every 0.2 s) while it runs: peak resident memory, and
-    CPU time (each process's last reading: parse workers, forked servers and all)."""
+    CPU time by role (each process's last reading: parse workers, forked servers and all)."""
 
     def __init__(self, roots: list[int]):
         self.roots = roots
         self.largest = 0.0  # MB, one process
         self.total = 0.0  # MB, all at once
         self.cpu: dict[int, float] = {}  # pid → CPU seconds
+        self.roles: dict[int, str] = {}  # pid → what it does
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _sample(self) -> None:
-        out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,rss=,cputimes="], capture_output=True, text=True).stdout
-        rows = [tuple(int(x) for x in line.split()) for line in out.splitlines() if line.strip()]
+        procs = _processes()
         children: dict[int, list[int]] = {}
-        rss = {}
-        cpu = {}
-        for pid, ppid, kb, seconds in rows:
+        for pid, (ppid, *_) in procs.items():
             children.setdefault(ppid, []).append(pid)
-            rss[pid] = kb / 1024
-            cpu[pid] = seconds
-        seen, stack = set(), [r for r in self.roots if r in rss]
+        seen, stack = set(), [r for r in self.roots if r in procs]
         while stack:
             pid = stack.pop()
             if pid not in seen:
                 seen.add(pid)
                 stack += children.get(pid, [])
         if seen:
-            self.largest = max(self.largest, max(rss[p] for p in seen))
-            self.total = max(self.total, sum(rss[p] for p in seen))
-            self.cpu.update((p, cpu[p]) for p in seen)
+            self.largest = max(self.largest, max(procs[p][2] for p in seen))
+            self.total = max(self.total, sum(procs[p][2] for p in seen))
+            for p in seen:
+                ppid, cpu, _, cmdline = procs[p]
+                self.cpu[p] = cpu
+                if p not in self.roles:
+                    parent = procs[ppid][3] if ppid in procs else ""
+                    self.roles[p] = _role(cmdline, parent, p in self.roots)
+
+    def by_role(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for pid, cpu in self.cpu.items():
+            out[self.roles[pid]] = out.get(self.roles[pid], 0.0) + cpu
+        return out
 
     def _run(self) -> None:
         while not self._stop.wait(0.2):
@@ -118,10 +164,20 @@ def stop_workers(procs: list[subprocess.Popen]) -> None:
         p.wait()
 
 
+def politeness_bound(log: list[tuple], delay: float, concurrency: int) -> float:
+    """The shortest crawl that waits the delay after each answer (see the module's docstring)."""
+    per_host: dict[str, float] = {}
+    for r in log:
+        ip, received, answered = r[0], r[4], r[8]
+        answering = max(0.0, answered - received) if answered is not None else 0.0
+        per_host[ip] = per_host.get(ip, -delay) + delay + answering
+    return max(max(per_host.values()), len(log) / concurrency * delay)
+
+
 def describe(label: str, log: list[tuple], stats: dict, elapsed: float, memory: Usage, args, expected: int) -> None:
     per_host = Counter(r[0] for r in log)
     total = len(log)
-    bound = max(max(per_host.values()) * args.delay, total / args.concurrency * args.delay)
+    bound = politeness_bound(log, args.delay, args.concurrency)
     span = max(r[4] for r in log) - min(r[4] for r in log)
     after = stats.get("nianbao/archive/after_crawl_seconds", 0)
     print(f"\n== {label}")
@@ -135,9 +191,11 @@ def describe(label: str, log: list[tuple], stats: dict, elapsed: float, memory: 
         print("requests per worker       " + ", ".join(f"{w} {n}" for w, n in sorted(workers.items())))
     used = sum(memory.cpu.values())
     print(
-        f"CPU                       {used:.0f} s in the crawl's processes (crawl, parse, workers; the mock portals apart); "
+        f"CPU                       {used:.1f} s in the crawl's processes (crawl, parse, workers; the mock portals apart); "
         f"{os.cpu_count()} cores × 1.3 × bound = {os.cpu_count() * 1.3 * bound:.0f} s"
     )
+    for role, seconds in sorted(memory.by_role().items(), key=lambda x: -x[1]):
+        print(f"  {seconds:6.1f} s  {role}")
     if stats.get("nianbao/archive/parsed_remotely"):
         print(f"parsed by parse workers   {stats['nianbao/archive/parsed_remotely']} reports")
     print(f"peak memory               largest process {memory.largest:.0f} MB; all processes together {memory.total:.0f} MB")

@@ -2,8 +2,10 @@
 
 A job takes a lease on every host of its portals, all or none at once (so two
 jobs waiting for overlapping hosts never deadlock), renews them while it runs
-and, when it ends, leaves each lease to expire one crawl delay later: the next
-job's first request to a host comes at least that long after this job's last.
+and, when it ends, leaves each lease to expire one crawl delay later: the job's
+crawl is over by then (every answer in, or its connection closed), so the next
+job's first request to a host comes at least the delay after this job's last
+answer, as within a job (``crawler.downloader`` counts the delay from answers).
 A job killed with its machine stops renewing; its leases expire after ``ttl``
 (longer than the delay), and only then can a retry take the hosts. A job that
 finds a lease of its own gone (Redis unreachable for longer than ``ttl``) stops
@@ -85,7 +87,7 @@ class HostLeases:
                 os._exit(LEASE_LOST)
 
     def release(self) -> None:
-        """Stop renewing; each lease expires one delay from now (the last request was before)."""
+        """Stop renewing; each lease expires one delay from now (the last answer came before)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()

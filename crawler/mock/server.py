@@ -49,7 +49,7 @@ class Portals:
         for portal in world.portals:
             self.hosts[portal.ip] = Host(*routes(portal))
         self.hosts[SPAM_IP] = Host({"*": Route(_spam_page)}, "User-agent: *\nAllow: /\n")
-        self.log: list[tuple] = []  # ip, method, uri, status, time, user-agent, referer, others in flight
+        self.log: list[list] = []  # ip, method, uri, status, time, user-agent, referer, others in flight, answered
 
     def _change(self, args: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         try:
@@ -90,8 +90,11 @@ class Portals:
         return 200, headers, body
 
 
-def serve(world: World, port: int, latency: float = 0.0) -> None:
-    """``latency``: seconds every answer waits (requests overlap only if the client lets them)."""
+def serve(world: World, port: int, latency: float = 0.0, handshake: float = 0.0) -> None:
+    """``latency``: seconds every answer waits (requests overlap only if the client lets them).
+    ``handshake``: seconds every new connection waits before its first request is read (a far
+    host slow to set up a connection: the first request on it reaches the host late, the next
+    ones on the same connection at once)."""
     from twisted.internet import reactor
     from twisted.web import resource, server
 
@@ -112,20 +115,24 @@ def serve(world: World, port: int, latency: float = 0.0) -> None:
             status, out_headers, body = portals.answer(
                 ip, Request(req.method.decode(), req.path.decode("utf-8", "replace"), args, headers, body)
             )
-            portals.log.append(
-                (
-                    ip,
-                    req.method.decode(),
-                    req.uri.decode("latin-1"),
-                    status,
-                    time.time(),
-                    headers.get("user-agent", ""),
-                    headers.get("referer", ""),
-                    in_flight.get(ip, 0),  # other requests to this host not yet answered
-                )
-            )
+            entry = [
+                ip,
+                req.method.decode(),
+                req.uri.decode("latin-1"),
+                status,
+                time.time(),
+                headers.get("user-agent", ""),
+                headers.get("referer", ""),
+                in_flight.get(ip, 0),  # other requests to this host not yet answered
+                None,  # when the answer was finished (or the connection lost)
+            ]
+            portals.log.append(entry)
             in_flight[ip] = in_flight.get(ip, 0) + 1
-            done = lambda _=None: in_flight.__setitem__(ip, in_flight[ip] - 1)
+
+            def done(_=None):
+                in_flight[ip] -= 1
+                entry[8] = time.time()
+
             req.notifyFinish().addBoth(done)
             action = out_headers.pop(ACTION, None)
             if action == "hang":  # never answered: the client's timeout must end it
@@ -157,7 +164,21 @@ def serve(world: World, port: int, latency: float = 0.0) -> None:
         req.finish()
         return None
 
-    site = server.Site(Root())
+    class Site(server.Site):
+        def buildProtocol(self, addr):
+            protocol = super().buildProtocol(addr)
+            if handshake:
+                connect = protocol.makeConnection
+
+                def slow_start(transport):
+                    connect(transport)
+                    transport.pauseProducing()
+                    reactor.callLater(handshake, transport.resumeProducing)
+
+                protocol.makeConnection = slow_start
+            return protocol
+
+    site = Site(Root())
     site.displayTracebacks = False
     site.log = lambda request: None
     reactor.listenTCP(port, site, interface=CONTROL_IP)
@@ -170,9 +191,10 @@ def serve(world: World, port: int, latency: float = 0.0) -> None:
 class MockServer:
     """Runs the mock portals in a child process for as long as the ``with`` block lasts."""
 
-    def __init__(self, world: str = "demo", latency: float = 0.0):
+    def __init__(self, world: str = "demo", latency: float = 0.0, handshake: float = 0.0):
         self.kind = world
         self.latency = latency
+        self.handshake = handshake
         self.process: subprocess.Popen | None = None
         self.port = 0
         self.world: World | None = None
@@ -180,7 +202,8 @@ class MockServer:
     def __enter__(self) -> MockServer:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "crawler.mock.server", "--world", self.kind, "--latency", str(self.latency)],
+            [sys.executable, "-m", "crawler.mock.server", "--world", self.kind]
+            + ["--latency", str(self.latency), "--handshake", str(self.handshake)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -225,9 +248,10 @@ def main() -> None:
     parser.add_argument("--world", default="demo", help="demo, test, fates, poison, bench:N or soak:N (N counties)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds every answer waits")
+    parser.add_argument("--handshake", type=float, default=0.0, help="seconds a new connection waits before it is read")
     args = parser.parse_args()
     port = args.port or _free_port()
-    serve(build_world(args.world, port), port, args.latency)
+    serve(build_world(args.world, port), port, args.latency, args.handshake)
 
 
 def _free_port() -> int:
