@@ -211,7 +211,7 @@ def main() -> None:
     parser.add_argument("--no-second", action="store_true", help="skip the unchanged second run")
     args = parser.parse_args()
     load = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp, MockServer(f"bench:{args.portals}") as mock:
+    with tempfile.TemporaryDirectory() as tmp, MockServer(f"bench:{args.portals}", prebuilt=True) as mock:
         tmp = Path(tmp)
         config = tmp / "config.yaml"
         config.write_text(config_yaml(mock.world, delay=args.delay, concurrency=args.concurrency), encoding="utf-8")

@@ -186,24 +186,26 @@ _BAR_AFTER_SPACE = re.compile(r"[^|\s] +\|")
 
 
 def pipe_style(lines: list[str]) -> PipeStyle:
-    starts = ends = content = attached = detached = indented = 0
+    rows: list[str] = []  # the sample's rows, stripped
+    indented = 0
     for line in lines:
         if "|" not in line:
             continue
         s = line.strip()
         if not s.strip("| "):
             continue
-        if content >= _STYLE_SAMPLE:
-            break  # a document keeps one style: a sample of its rows tells it
-        content += 1
+        rows.append(s)
         indented += line[:1] in (" ", "\t")
-        starts += s.startswith("|")
-        ends += s.endswith("|")
-        # a bar after another bar (an empty cell) says nothing
-        attached += len(_BAR_HUGGING.findall(s))
-        detached += len(_BAR_AFTER_SPACE.findall(s))
+        if len(rows) >= _STYLE_SAMPLE:
+            break  # a document keeps one style: a sample of its rows tells it
+    content = len(rows)
     if not content:
         return PipeStyle(True, True)
+    starts = sum(1 for s in rows if s[0] == "|")
+    ends = sum(1 for s in rows if s[-1] == "|")
+    # a bar after another bar (an empty cell) says nothing; no match spans two rows
+    sample = "\n".join(rows)
+    attached, detached = len(_BAR_HUGGING.findall(sample)), len(_BAR_AFTER_SPACE.findall(sample))
     # html2text writes "a| b| c": each bar hugs the cell before it and only separates, so an
     # empty last cell leaves a bar at the line's end that closes nothing
     separates_only = starts * 2 < content and attached > detached

@@ -51,6 +51,14 @@ class Portals:
         self.hosts[SPAM_IP] = Host({"*": Route(_spam_page)}, "User-agent: *\nAllow: /\n")
         self.log: list[list] = []  # ip, method, uri, status, time, user-agent, referer, others in flight, answered
 
+    def prebuild(self) -> None:
+        """Make every static page and file now, as a real portal has them stored: a benchmark's
+        crawl then does not share the machine with the portals writing PDFs on first request."""
+        for host in self.hosts.values():
+            for route in host.routes.values():
+                if route.make is not None:
+                    route.body()
+
     def _change(self, args: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         try:
             item = int(args["item"]) if args.get("item") else None
@@ -90,7 +98,7 @@ class Portals:
         return 200, headers, body
 
 
-def serve(world: World, port: int, latency: float = 0.0, handshake: float = 0.0) -> None:
+def serve(world: World, port: int, latency: float = 0.0, handshake: float = 0.0, prebuilt: bool = False) -> None:
     """``latency``: seconds every answer waits (requests overlap only if the client lets them).
     ``handshake``: seconds every new connection waits before its first request is read (a far
     host slow to set up a connection: the first request on it reaches the host late, the next
@@ -99,6 +107,8 @@ def serve(world: World, port: int, latency: float = 0.0, handshake: float = 0.0)
     from twisted.web import resource, server
 
     portals = Portals(world)
+    if prebuilt:
+        portals.prebuild()
     hanging: list = []
     in_flight: dict[str, int] = {}
 
@@ -191,10 +201,11 @@ def serve(world: World, port: int, latency: float = 0.0, handshake: float = 0.0)
 class MockServer:
     """Runs the mock portals in a child process for as long as the ``with`` block lasts."""
 
-    def __init__(self, world: str = "demo", latency: float = 0.0, handshake: float = 0.0):
+    def __init__(self, world: str = "demo", latency: float = 0.0, handshake: float = 0.0, prebuilt: bool = False):
         self.kind = world
         self.latency = latency
         self.handshake = handshake
+        self.prebuilt = prebuilt
         self.process: subprocess.Popen | None = None
         self.port = 0
         self.world: World | None = None
@@ -203,7 +214,8 @@ class MockServer:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "crawler.mock.server", "--world", self.kind]
-            + ["--latency", str(self.latency), "--handshake", str(self.handshake)],
+            + ["--latency", str(self.latency), "--handshake", str(self.handshake)]
+            + (["--prebuilt"] if self.prebuilt else []),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -249,9 +261,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds every answer waits")
     parser.add_argument("--handshake", type=float, default=0.0, help="seconds a new connection waits before it is read")
+    parser.add_argument("--prebuilt", action="store_true", help="make every page and file before serving (as stored files)")
     args = parser.parse_args()
     port = args.port or _free_port()
-    serve(build_world(args.world, port), port, args.latency, args.handshake)
+    serve(build_world(args.world, port), port, args.latency, args.handshake, args.prebuilt)
 
 
 def _free_port() -> int:
