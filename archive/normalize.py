@@ -177,6 +177,14 @@ def to_cell(value: Value, kind: str) -> int | float | None:
 _TRAILING_TOKEN = re.compile(r"(?:^|\s+)(\S+)$")
 
 
+TRAILING_DASHES = frozenset(("-", "—", "/", "－", "——", "--"))
+
+
+def is_trailing_value(token: str) -> bool:
+    """A token :func:`split_trailing_values` peels off a label: a number or a dash."""
+    return token in TRAILING_DASHES or parse_value(token).kind == "number"
+
+
 def split_trailing_values(text: str) -> tuple[str, list[str]]:
     """``'规章 1 0 11'`` → ``('规章', ['1', '0', '11'])``: peel space-separated values
     off the end of a label cell (PDF text lines print a row on one line)."""
@@ -187,8 +195,7 @@ def split_trailing_values(text: str) -> tuple[str, list[str]]:
         if not m:
             break
         token = m.group(1)
-        v = parse_value(token)
-        if v.kind != "number" and token not in ("-", "—", "/", "－", "——", "--"):
+        if not is_trailing_value(token):
             break
         values.append(token)
         rest = rest[: m.start()].rstrip()

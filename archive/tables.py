@@ -28,7 +28,7 @@ from functools import cache, lru_cache
 from .extract.document import Line
 from .extract.text import BLANK_CELL
 from .labels import LabelIndex, Match
-from .normalize import compact, label_key, nfkc, parse_value, split_trailing_values, to_cell
+from .normalize import compact, is_trailing_value, label_key, nfkc, parse_value, split_trailing_values, to_cell
 from .placement import Anchors, Offsets, Placement, Slot, Span, learn, make_slot, place
 from .report import Finding
 from .template import (
@@ -168,6 +168,8 @@ _STARTS = re.compile("信息内容|规章|新收|自然人|行政复议")  # wor
 
 def _table_start(line: Line, current: str | None) -> str | bool:
     """A table that begins with its own first row, its heading lost or never printed."""
+    if current == "appeals":
+        return False  # the last table: nothing starts after it
     if not _STARTS.search(line.text):
         return False
     cells = [c for c in line.cells if c.strip()]
@@ -252,6 +254,11 @@ def _split_cell(cell: str, table: Table) -> list[tuple[str, int, int]]:
     if " " not in cell or parse_value(cell).kind != "text":
         # one token, or one value as a whole (``0 |``, ``5 件``): its tokens are a sign, a
         # number, a unit or a bar, never several numbers or header words
+        return [(cell, 0, len(cell))]
+    # every way a text cell splits ends in a number, a dash or a header word: most labels end in none
+    last = cell.rsplit(None, 1)[-1]
+    key = label_key(last)
+    if not (is_trailing_value(last) or _column_named(table.key, key) or key in _GROUP_WORDS):
         return [(cell, 0, len(cell))]
     tokens, pos = [], 0
     for token in cell.split():
