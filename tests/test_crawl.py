@@ -316,13 +316,13 @@ SLOW_TO_CONNECT = ["trs-0", "hanweb-3", "search_api-13"]
 
 
 def test_a_host_slow_to_connect_still_gets_the_whole_delay(tmp_path):
-    """Every new connection to a mock host waits 0.3 s before its first request is read (a far
+    """Every new connection to a mock host waits 0.2 s before its first request is read (a far
     host slow to set up a connection, or a crawler paused between taking a request and sending
     it); the next requests on that connection are read at once. Timed from when a request left
-    its queue (Scrapy's own way), the request after a connection's first reached the host 0.2 s
-    after it at a 0.5 s delay; timed from the host's answer, every gap is the whole delay."""
-    delay = 0.5
-    with MockServer("test", handshake=0.3) as mock:
+    its queue (Scrapy's own way), the request after a connection's first reached the host about
+    0.1 s after it at a 0.3 s delay; timed from the host's answer, every gap is the whole delay."""
+    delay = 0.3
+    with MockServer("test", handshake=0.2) as mock:
         config = tmp_path / "config.yaml"
         config.write_text(config_yaml(mock.world, delay=delay), encoding="utf-8")
         run = RUN.replace("feed=sys.argv[3]", "portals=sys.argv[3].split(','), feed=sys.argv[4]")
