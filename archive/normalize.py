@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Literal
 
 _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" + "9")
@@ -117,14 +118,35 @@ TEXT = Value("text")
 _IDEOGRAPH = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")  # NFKC leaves these as they are
 
 
-@lru_cache(maxsize=1)
+# where NFKC makes digits and ideographs out of other characters: super- and subscripts,
+# number forms, enclosed alphanumerics, radicals, enclosed and squared CJK, compatibility
+# ideographs, half and full width, mathematical digits, enclosed supplements
+_COMPATIBILITY_BLOCKS = (
+    (0x00B2, 0x00BF),
+    (0x2070, 0x20A0),
+    (0x2150, 0x2190),
+    (0x2460, 0x2500),
+    (0x2E80, 0x2FE0),
+    (0x3200, 0x3400),
+    (0xF900, 0xFB00),
+    (0xFF00, 0xFFF0),
+    (0x1D7CE, 0x1D800),
+    (0x1F100, 0x1F300),
+    (0x2F800, 0x2FA20),
+)
+
+
+def compatibility_forms(wanted: Callable[[str], bool]) -> str:
+    """Every character NFKC turns into something ``wanted`` accepts (tests scan all of
+    Unicode to show none lies outside these blocks)."""
+    return "".join(chr(c) for start, end in _COMPATIBILITY_BLOCKS for c in range(start, end) if wanted(nfkc(chr(c))))
+
+
+@cache
 def _digit_forms() -> re.Pattern:
     """A digit, or a character NFKC turns into digits (full width, circled, parenthesised,
     super- and subscript, enclosed CJK dates, mathematical): where a number may hide."""
-    blocks = ((0x00B2, 0x00BF), (0x2070, 0x20A0), (0x2150, 0x2190), (0x2460, 0x2500), (0x3200, 0x3400))
-    blocks += ((0xFF10, 0xFF1A), (0x1D7CE, 0x1D800), (0x1F100, 0x1F10B))
-    forms = [chr(c) for start, end in blocks for c in range(start, end) if _DIGIT.search(nfkc(chr(c)))]
-    return re.compile("[\\d" + "".join(forms) + "]")
+    return re.compile("[\\d" + compatibility_forms(_DIGIT.search) + "]")
 
 
 _DIGIT = re.compile(r"\d")

@@ -28,7 +28,16 @@ from functools import cache, lru_cache
 from .extract.document import Line
 from .extract.text import BLANK_CELL
 from .labels import LabelIndex, Match
-from .normalize import compact, is_trailing_value, label_key, nfkc, parse_value, split_trailing_values, to_cell
+from .normalize import (
+    compact,
+    compatibility_forms,
+    is_trailing_value,
+    label_key,
+    nfkc,
+    parse_value,
+    split_trailing_values,
+    to_cell,
+)
 from .placement import Anchors, Offsets, Placement, Slot, Span, learn, make_slot, place
 from .report import Finding
 from .template import (
@@ -126,20 +135,8 @@ def _heading_hint() -> re.Pattern:
     with every compatibility form NFKC turns into one (Kangxi radicals, compatibility
     ideographs, enclosed and half-width forms)."""
     signs = {h[-1] for h in _HEADING_REGION} | {"第", "系", "况"}  # 第二十条第…, 勾稽关系, 申请人情况
-    forms = [
-        chr(c)
-        for block in (
-            (0x2E80, 0x2FE0),
-            (0x3200, 0x3400),
-            (0xF900, 0xFB00),
-            (0xFF00, 0xFFF0),
-            (0x1F100, 0x1F300),
-            (0x2F800, 0x2FA20),
-        )
-        for c in range(*block)
-        if any(sign in nfkc(chr(c)) for sign in signs)
-    ]
-    return re.compile("[" + "".join(sorted(signs)) + "".join(forms) + "]")
+    forms = compatibility_forms(lambda text: any(sign in text for sign in signs))
+    return re.compile("[" + "".join(sorted(signs)) + forms + "]")
 
 
 @lru_cache(maxsize=16384)
