@@ -82,3 +82,8 @@ NIANBAO_CONFIG = "config.yaml"
 NIANBAO_DATA_DIR = "data"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+# Scrapy's warning about a generator callback that returns a value parses the callback's
+# source again for every response (its cache keys are the bound methods, made anew for
+# each request): a sixth of a crawl process's CPU. tests/test_crawler_units.py makes the
+# same check on every callback once.
+WARN_ON_GENERATOR_RETURN_VALUE = False

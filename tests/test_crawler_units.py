@@ -232,3 +232,27 @@ def test_a_walk_records_every_entry_in_list_order():
     walk.kept_entry("a", "某某县财政局2024年政府信息公开工作年度报告", 2026)  # listed twice: its first place
     assert [e["url"] for e in walk.record("t")["entries"]] == ["a", "b"] and walk.record(None)["entries"] == []
     assert (walk.record("t")["items"], walk.record("t")["kept"]) == (2, 1)
+
+
+def test_no_spider_callback_is_a_generator_that_returns_a_value():
+    """What Scrapy's WARN_ON_GENERATOR_RETURN_VALUE checks on every response (turned off for
+    its cost), checked here once on every method of the spider."""
+    import inspect
+
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    from crawler.spiders.portal import PortalSpider
+
+    generators = [f for _, f in inspect.getmembers(PortalSpider, inspect.isgeneratorfunction)]
+    assert len(generators) >= 3  # parse_list, parse_report, parse_source at least
+    assert [f.__name__ for f in generators if is_generator_with_return_value(f)] == []
+
+
+def test_the_return_value_check_can_fail():
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    def callback(response):
+        yield response
+        return 1
+
+    assert is_generator_with_return_value(callback)
