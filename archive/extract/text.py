@@ -216,21 +216,17 @@ def pipe_style(lines: list[str]) -> PipeStyle:
 
 def _pipe_cells(raw: str, style: PipeStyle) -> list[str]:
     line = raw.strip()
-    parts = line.split("|")
-    only_pipes = not line.strip(_BARS_AND_SPACE)
-    if only_pipes:
+    if not line.strip(_BARS_AND_SPACE):
         # a line of bars: each bar ends one empty cell (``|||`` after a spanning header cell),
         # but a bar at the start of a line opens the row where cells are indented lines
         opener = (style.opens and not style.closes) or (style.indented and raw[:1] == "|")
         return [""] * (line.count("|") - opener)
-    first, *middle, last = parts
-    cells = []
-    if first.strip() or not style.opens:
-        cells.append(first)
-    cells.extend(middle)
-    if last.strip() or not style.closes:
-        cells.append(last)
-    return [c.strip(_CELL_SPACE_TAB) for c in cells]
+    parts = line.split("|")
+    # the line is stripped: its first part is empty exactly when it starts with a bar (which
+    # opens the row in an opening style), its last exactly when it ends with one
+    first = 1 if style.opens and line[0] == "|" else 0
+    last = len(parts) - 1 if style.closes and line[-1] == "|" else len(parts)
+    return [c.strip(_CELL_SPACE_TAB) for c in parts[first:last]]
 
 
 # ---------------------------------------------------------------------------
