@@ -40,6 +40,9 @@ def _numbered(text: str) -> bool:
     return _NUMBERING.match("".join(nfkc(text).split())) is not None
 
 
+_UNSEEN = object()
+
+
 class LabelIndex:
     def __init__(self, table: Table) -> None:
         self.table = table
@@ -72,8 +75,15 @@ class LabelIndex:
                 self.long.append((key, None, group))
         # whether a cell holds any long label at all, in one scan (most cells hold none)
         self._contains_long = re.compile("|".join(re.escape(label) for label, _, _ in self.long))
+        # the template's own labels as printed, matched once here: most label cells print one
+        # exactly, and then no normalising is needed
+        self._printed: dict[str, Match | None] = {}
+        self._printed = {text: self.match(text) for text in (*(l for r in table.rows for l in r.labels), *table.groups)}
 
     def match(self, text: str) -> Match | None:
+        found = self._printed.get(text, _UNSEEN)
+        if found is not _UNSEEN:
+            return found
         key = label_key(text)
         found = self._match(key, key in self.column_words and not _numbered(text))
         if found is None and _PAREN.search(text):

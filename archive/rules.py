@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from .normalize import fmt_number
 from .report import Finding
-from .template import RULES_BY_ID, SUM_RULES, TABLES_BY_KEY, SumRule
+from .template import RULES_BY_ID, SUM_RULES, TABLES, TABLES_BY_KEY, SumRule
 
 Cells = dict[str, int | float | None]
 _EPS = 1e-6
@@ -22,23 +22,30 @@ _ABSENT = object()
 _fmt = fmt_number
 
 
+# every cell key of the template, split once: ``table.row.column`` → its three parts
+_KEY_PARTS = {f"{t.key}.{r.key}.{c.key}": (t.key, r.key, c.key) for t in TABLES for r in t.rows for c in t.columns}
+
+
 class _Printed:
     """What each table printed, in one pass over the cells: its rows and columns, how many
     cells, and whether any holds a value."""
 
     def __init__(self, cells: Cells) -> None:
-        out: dict[str, tuple[set[str], set[str]]] = {}
+        rows: dict[str, set[str]] = {}
+        cols: dict[str, set[str]] = {}
         self.sizes: dict[str, int] = {}
         self.valued: set[str] = set()
         for key, value in cells.items():
-            table, row, col = key.split(".")
-            rows, cols = out.setdefault(table, (set(), set()))
-            rows.add(row)
-            cols.add(col)
-            self.sizes[table] = self.sizes.get(table, 0) + 1
+            table, row, col = _KEY_PARTS.get(key) or key.split(".")
+            if table in rows:
+                rows[table].add(row)
+                cols[table].add(col)
+                self.sizes[table] += 1
+            else:
+                rows[table], cols[table], self.sizes[table] = {row}, {col}, 1
             if value is not None:
                 self.valued.add(table)
-        self.axes = {table: (frozenset(rows), frozenset(cols)) for table, (rows, cols) in out.items()}
+        self.axes = {table: (frozenset(rows[table]), frozenset(cols[table])) for table in rows}
 
 
 def _label(table: str, axis_key: str, axis: str) -> str:

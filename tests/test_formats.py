@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archive.errors import ExtractError
+from archive.extract.text import _bars_after_text
 from archive.parse import parse_bytes, parse_file
 from crawler.mock.documents import to_docx, to_html_body
 
@@ -206,6 +210,20 @@ def test_text_layouts(variant):
     report = parse_bytes(variant(SEED_004).encode(), "r.txt")
     got = dict(report.cells.items())
     assert got == GOLD_004
+
+
+@given(st.text(alphabet="|| \t\n\u3000\u00a0a中", max_size=40))
+@settings(max_examples=500, deadline=None)
+def test_bars_after_text_counted_as_the_pattern_says(sample):
+    """The pipe style's count of bars after a cell's text (read off the stretches between
+    bars) is what the regular expressions defining it find."""
+    hugging, detached = re.compile(r"[^|\s]\|"), re.compile(r"[^|\s] +\|")
+    assert _bars_after_text(sample) == (len(hugging.findall(sample)), len(detached.findall(sample)))
+
+
+def test_bars_after_text_tells_hugging_from_detached():
+    assert _bars_after_text("a| b| c|") == (3, 0)
+    assert _bars_after_text("| a | b |\n| 1 | |") == (0, 3)
 
 
 def test_scanned_pdf_without_text_layer():

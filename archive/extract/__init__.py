@@ -13,8 +13,8 @@ import os
 import re
 import stat
 import zipfile
-from collections.abc import Iterator
 from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 
 from ..encoding import decode
@@ -121,8 +121,7 @@ def _bounded_text(text: str) -> tuple[str, list[str]]:
     return text[:cut], [f"文本超过 {MAX_LINES} 行，其后 {rest} 行未读取"]
 
 
-def _all_cells(doc: Document) -> Iterator[str]:
-    return chain.from_iterable(line.cells for line in doc.lines)
+_CELLS = attrgetter("cells")
 
 
 def _bounded(doc: Document) -> Document:
@@ -130,8 +129,9 @@ def _bounded(doc: Document) -> Document:
     if len(doc.lines) > MAX_LINES:
         doc.cuts.append(f"文件超过 {MAX_LINES} 行，其后 {len(doc.lines) - MAX_LINES} 行未读取")
         del doc.lines[MAX_LINES:]
-    widest = max((len(line.cells) for line in doc.lines), default=0)
-    if widest <= MAX_CELLS_PER_LINE and max(map(len, _all_cells(doc)), default=0) <= MAX_CELL_CHARS:
+    rows = list(map(_CELLS, doc.lines))
+    widest = max(map(len, rows), default=0)
+    if widest <= MAX_CELLS_PER_LINE and max(map(len, chain.from_iterable(rows)), default=0) <= MAX_CELL_CHARS:
         return doc  # the usual document: nothing to cut (one pass in C over every cell)
     wide = long = 0
     for line in doc.lines:

@@ -180,9 +180,25 @@ class PipeStyle:
 
 
 _STYLE_SAMPLE = 200  # rows read to tell a document's pipe style
-# a bar after a cell's text: hugging it, or after spaces (no two such bars share a character)
-_BAR_HUGGING = re.compile(r"[^|\s]\|")
-_BAR_AFTER_SPACE = re.compile(r"[^|\s] +\|")
+
+
+def _bars_after_text(sample: str) -> tuple[int, int]:
+    """Bars right after a cell's text (``a|``), and bars after text and spaces (``a |``): a
+    bar after another bar or after other white space says nothing. Read off the stretches
+    between bars (what a regular expression would find, at a third of its cost)."""
+    hugging = detached = 0
+    stretches = sample.split("|")
+    stretches.pop()  # after the last bar
+    for before in stretches:
+        if not before:
+            continue
+        last = before[-1]
+        if last == " ":
+            text = before.rstrip(" ")
+            detached += bool(text) and not text[-1].isspace()
+        elif not last.isspace():
+            hugging += 1
+    return hugging, detached
 
 
 def pipe_style(lines: list[str]) -> PipeStyle:
@@ -203,9 +219,7 @@ def pipe_style(lines: list[str]) -> PipeStyle:
         return PipeStyle(True, True)
     starts = sum(1 for s in rows if s[0] == "|")
     ends = sum(1 for s in rows if s[-1] == "|")
-    # a bar after another bar (an empty cell) says nothing; no match spans two rows
-    sample = "\n".join(rows)
-    attached, detached = len(_BAR_HUGGING.findall(sample)), len(_BAR_AFTER_SPACE.findall(sample))
+    attached, detached = _bars_after_text("\n".join(rows))
     # html2text writes "a| b| c": each bar hugs the cell before it and only separates, so an
     # empty last cell leaves a bar at the line's end that closes nothing
     separates_only = starts * 2 < content and attached > detached
