@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archive.errors import ExtractError
-from archive.extract.text import _bars_after_text
+from archive.extract.text import _bars_after_text, _separated, _special
 from archive.parse import parse_bytes, parse_file
 from crawler.mock.documents import to_docx, to_html_body
 
@@ -224,6 +224,30 @@ def test_bars_after_text_counted_as_the_pattern_says(sample):
 def test_bars_after_text_tells_hugging_from_detached():
     assert _bars_after_text("a| b| c|") == (3, 0)
     assert _bars_after_text("| a | b |\n| 1 | |") == (0, 3)
+
+
+@given(st.text(alphabet=" \t\u3000\u00a0|-=│─a中", max_size=12))
+@settings(max_examples=500, deadline=None)
+def test_special_lines_as_defined(raw):
+    """A line that may be more than one cell: a separator, a rule or box character, two
+    spaces or an ideographic space inside it, or white space only."""
+    inner = raw.strip()
+    marks = ("|", "--", "==", "│", "─", "┃", "║", "━", "═", "  ", "\u3000")
+    assert _special(raw) == ("\t" in raw or any(m in inner for m in marks) or (not inner and raw != inner))
+
+
+def test_separated_rows_are_grid_rows_spanning_their_order():
+    line = _separated(["规章", "", "3"], True, 7)
+    assert (line.cells, line.hard, line.grid, line.space, line.filler, line.monospace) == (
+        ["规章", "", "3"],
+        True,
+        True,
+        7,
+        False,
+        False,
+    )
+    assert line.spans == [(0.0, 1.0), (1.0, 2.0), (2.0, 3.0)] and line.page is None and line.scores is None
+    assert _separated(["x"] * 70, False, 1).spans[-1] == (69.0, 70.0)
 
 
 def test_scanned_pdf_without_text_layer():

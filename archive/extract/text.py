@@ -261,23 +261,24 @@ def _tableish(raw: str) -> bool:
 def _special(raw: str) -> bool:
     """Could this line be anything but one cell (separators, aligned columns, a rule, a box,
     a blank cell)? Plain substring tests: a regular expression scanning every line of
-    prose costs more than all the rest of reading it."""
-    s = raw.strip()
-    return (
-        "\t" in raw
-        or "|" in s
-        or "  " in s
-        or "\u3000" in s
-        or "--" in s
-        or "==" in s
-        or "│" in s
-        or "─" in s
-        or "┃" in s
-        or "║" in s
-        or "━" in s
-        or "═" in s
-        or (not s and raw != s)
-    )
+    prose costs more than all the rest of reading it. Spaces count only inside the line."""
+    if (
+        "|" in raw
+        or "\t" in raw
+        or "--" in raw
+        or "==" in raw
+        or "│" in raw
+        or "─" in raw
+        or "┃" in raw
+        or "║" in raw
+        or "━" in raw
+        or "═" in raw
+    ):
+        return True
+    if "  " in raw or "\u3000" in raw:
+        inner = raw.strip()
+        return not inner or "  " in inner or "\u3000" in inner
+    return raw.isspace()
 
 
 def _block_at(raw_lines: list[str], i: int) -> tuple[str, list[str], int] | None:
@@ -327,12 +328,17 @@ def _soft_gaps(raw_lines: list[str]) -> list[str | None]:
     return out
 
 
-def _indices(cells: list[str]) -> list[tuple[float, float]]:
-    """Separated cells have no geometry, only their order: the n-th cell of a row spans
-    column n. Where the rendering draws the whole grid (pandoc, LibreOffice tabs) that is
-    the cell's column; where it does not (rows shifted by omitted merged cells) the
-    parser finds the header's and the rows' positions disagree and does not use them."""
-    return _INDICES[len(cells)] if len(cells) < len(_INDICES) else [(float(i), float(i + 1)) for i in range(len(cells))]
+def _separated(cells: list[str], hard: bool, space: int) -> Line:
+    """A row of separated cells (tabs, bars). They have no geometry, only their order: the
+    n-th cell spans column n. Where the rendering draws the whole grid (pandoc, LibreOffice
+    tabs) that is the cell's column; where it does not (rows shifted by omitted merged
+    cells) the parser finds the header's and the rows' positions disagree and does not use
+    them."""
+    n = len(cells)
+    spans = _INDICES[n] if n < len(_INDICES) else [(float(i), float(i + 1)) for i in range(n)]
+    # positional (cells, hard, filler, page, spans, space, grid): a row per line of most
+    # text reports, and keywords cost a dataclass twice as much
+    return Line(cells, hard, False, None, spans, space, True)
 
 
 _INDICES = [[(float(i), float(i + 1)) for i in range(n)] for n in range(64)]
@@ -343,14 +349,13 @@ def _plain(line: str, style: PipeStyle, raw: str, space: int) -> Line | None:
     if not stripped:
         return None
     if "\t" in line:
-        cells = [c.strip(_CELL_SPACE) for c in line.split("\t")]
-        return Line(cells, hard=True, grid=True, spans=_indices(cells), space=space)
+        return _separated([c.strip(_CELL_SPACE) for c in line.split("\t")], True, space)
     if "-" in stripped and _MD_SEPARATOR.match(stripped):
         return None
     if "|" in stripped:
         cells = _pipe_cells(line, style)
         # one cell and the padding after it is still one cell of a row spread over lines
-        return Line(cells, hard=len(cells) - cells.count("") >= 2, grid=True, spans=_indices(cells), space=space)
+        return _separated(cells, len(cells) - cells.count("") >= 2, space)
     if _LAYOUT_GAP.search(stripped) and len(_tokens(raw)) >= 2:
         return _layout_line(raw, space)
     return Line([_MD_HEADING.sub("", stripped) if stripped[0] == "#" else stripped])
