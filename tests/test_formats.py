@@ -250,6 +250,28 @@ def test_separated_rows_are_grid_rows_spanning_their_order():
     assert _separated(["x"] * 70, False, 1).spans[-1] == (69.0, 70.0)
 
 
+def test_pdfium_generates_only_white_space():
+    """The PDF reader skips white space and no more: every character PDFium generates (not
+    in the file: the spaces and line breaks it inserts) must be white space, on the real
+    reports' PDFs and a mock portal's."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    from crawler.mock.documents import to_pdf
+
+    datas = [p.read_bytes() for p in sorted((FIX / "realdocs").glob("*.pdf"))] + [to_pdf(SEED_004)]
+    generated = 0
+    for data in datas:
+        pdf = pdfium.PdfDocument(data)
+        for page in pdf:
+            textpage = page.get_textpage()
+            for i in range(pdfium_c.FPDFText_CountChars(textpage.raw)):
+                if pdfium_c.FPDFText_IsGenerated(textpage.raw, i) == 1:
+                    generated += 1
+                    assert pdfium_c.FPDFText_GetUnicode(textpage.raw, i) <= 32
+    assert len(datas) >= 3 and generated > 100
+
+
 def test_scanned_pdf_without_text_layer():
     import io
 

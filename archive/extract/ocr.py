@@ -33,7 +33,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from statistics import median
 from typing import TYPE_CHECKING
@@ -275,8 +275,13 @@ class DocumentOcr:
 
     def __init__(self, data: bytes, options: OcrOptions | None):
         self.options = options or OcrOptions()
-        self.key = hashlib.sha256(data).hexdigest()
+        self._data = data
         self.info = OcrInfo()
+
+    @cached_property
+    def key(self) -> str:
+        """The document's hash, the cache's key: made only when a page needs OCR."""
+        return hashlib.sha256(self._data).hexdigest()
 
     @property
     def result(self) -> OcrInfo | None:

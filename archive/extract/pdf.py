@@ -75,7 +75,7 @@ def _page_chars(textpage) -> list[Glyph]:
     """(left, right, bottom, top, char) for every visible glyph of a text page (``FPDF_TEXTPAGE``)."""
     n = pdfium_c.FPDFText_CountChars(textpage)
     rect = pdfium_c.FS_RECTF()
-    box, generated, loose_box = ctypes.byref(rect), pdfium_c.FPDFText_IsGenerated, pdfium_c.FPDFText_GetLooseCharBox
+    box, loose_box = ctypes.byref(rect), pdfium_c.FPDFText_GetLooseCharBox
     chars = []
     for i, ch in enumerate(_page_text(textpage, n)):
         if ch <= " " or ch in _INVISIBLE:
@@ -84,15 +84,16 @@ def _page_chars(textpage) -> list[Glyph]:
             if code <= 32 or chr(code) in _INVISIBLE:
                 continue
             ch = chr(code)
-        if generated(textpage, i) == 1:
-            continue
-        # The loose box spans the glyph's advance and the font's ascent/descent, so
-        # narrow digits and low punctuation line up with their neighbours.
+        # PDFium's generated characters (the spaces and line breaks it inserts) are white
+        # space, skipped above: no call per glyph is needed to tell them. The loose box
+        # spans the glyph's advance and the font's ascent/descent, so narrow digits and low
+        # punctuation line up with their neighbours.
         if not loose_box(textpage, i, box):
             continue
-        if rect.right <= rect.left and rect.top <= rect.bottom:
+        left, right, bottom, top = rect.left, rect.right, rect.bottom, rect.top
+        if right <= left and top <= bottom:
             continue
-        chars.append((rect.left, rect.right, rect.bottom, rect.top, ch))
+        chars.append((left, right, bottom, top, ch))
     return chars
 
 
