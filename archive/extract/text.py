@@ -240,6 +240,8 @@ def _pipe_cells(raw: str, style: PipeStyle) -> list[str]:
     # opens the row in an opening style), its last exactly when it ends with one
     first = 1 if style.opens and line[0] == "|" else 0
     last = len(parts) - 1 if style.closes and line[-1] == "|" else len(parts)
+    if last - first == 1:  # one cell ended by its bar: most lines of a row spread over lines
+        return [parts[first].strip(_CELL_SPACE_TAB)]
     return [c.strip(_CELL_SPACE_TAB) for c in parts[first:last]]
 
 
