@@ -134,9 +134,20 @@ class Usage:
         self._thread.join()
 
 
+def _stolen() -> float:
+    """CPU seconds the virtual machine's host has taken from this machine's cores since boot
+    (/proc/stat's "steal"; 0 where it is not counted)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / TICK if len(fields) > 8 else 0.0
+    except OSError:
+        return 0.0
+
+
 def run_crawl(config: Path, data: Path, queue: str = "", workers: list[int] = ()) -> tuple[dict, float, Usage]:
     started = time.monotonic()
-    stats_started = time.time()
+    stats_started, stolen = time.time(), _stolen()
     child = subprocess.Popen([sys.executable, "-c", RUN, str(config), str(data), queue], stdout=subprocess.PIPE, text=True)
     with Usage([child.pid, *workers]) as memory:
         out, _ = child.communicate()
@@ -144,6 +155,7 @@ def run_crawl(config: Path, data: Path, queue: str = "", workers: list[int] = ()
         raise SystemExit(f"the crawl failed (exit status {child.returncode})")
     stats = json.loads(out.strip().splitlines()[-1])
     stats["bench/started"] = stats_started
+    stats["bench/stolen"] = _stolen() - stolen
     return stats, time.monotonic() - started, memory
 
 
@@ -208,6 +220,7 @@ def describe(label: str, log: list[tuple], stats: dict, elapsed: float, memory: 
     )
     for role, seconds in sorted(memory.by_role().items(), key=lambda x: -x[1]):
         print(f"  {seconds:6.1f} s  {role}")
+    print(f"CPU taken by the host     {stats['bench/stolen']:.1f} s of the cores' time during the run (steal: a shared machine)")
     if stats.get("nianbao/archive/parsed_remotely"):
         print(f"parsed by parse workers   {stats['nianbao/archive/parsed_remotely']} reports")
     print(f"peak memory               largest process {memory.largest:.0f} MB; all processes together {memory.total:.0f} MB")
