@@ -77,13 +77,13 @@ class LabelIndex:
         self._contains_long = re.compile("|".join(re.escape(label) for label, _, _ in self.long))
         # the template's own labels as printed, matched once here: most label cells print one
         # exactly, and then no normalising is needed
-        self._printed: dict[str, Match | None] = {}
-        self._printed = {text: self.match(text) for text in (*(l for r in table.rows for l in r.labels), *table.groups)}
+        self._printed = {text: self._read(text) for text in (*(l for r in table.rows for l in r.labels), *table.groups)}
 
     def match(self, text: str) -> Match | None:
         found = self._printed.get(text, _UNSEEN)
-        if found is not _UNSEEN:
-            return found
+        return self._read(text) if found is _UNSEEN else found
+
+    def _read(self, text: str) -> Match | None:
         key = label_key(text)
         found = self._match(key, key in self.column_words and not _numbered(text))
         if found is None and _PAREN.search(text):

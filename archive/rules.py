@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from .normalize import fmt_number
 from .report import Finding
-from .template import RULES_BY_ID, SUM_RULES, TABLES, TABLES_BY_KEY, SumRule
+from .template import CELL_PARTS, RULES_BY_ID, SUM_RULES, TABLES_BY_KEY, SumRule
 
 Cells = dict[str, int | float | None]
 _EPS = 1e-6
@@ -20,10 +20,6 @@ _ABSENT = object()
 
 
 _fmt = fmt_number
-
-
-# every cell key of the template, split once: ``table.row.column`` → its three parts
-_KEY_PARTS = {f"{t.key}.{r.key}.{c.key}": (t.key, r.key, c.key) for t in TABLES for r in t.rows for c in t.columns}
 
 
 class _Printed:
@@ -36,7 +32,7 @@ class _Printed:
         self.sizes: dict[str, int] = {}
         self.valued: set[str] = set()
         for key, value in cells.items():
-            table, row, col = _KEY_PARTS.get(key) or key.split(".")
+            table, row, col = CELL_PARTS.get(key) or key.split(".")
             if table in rows:
                 rows[table].add(row)
                 cols[table].add(col)

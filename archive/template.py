@@ -289,10 +289,10 @@ TABLES_BY_KEY = _index(TABLES)
 _ROWS = {t.key: _index(t.rows) for t in TABLES}
 _COLUMNS = {t.key: _index(t.columns) for t in TABLES}
 _COLUMN_KEYS = {t.key: tuple(c.key for c in t.columns) for t in TABLES}
-# Printed order of every possible cell key (both templates), for sorting output.
-CELL_ORDER = {
-    f"{t.key}.{r.key}.{c.key}": i for i, (t, r, c) in enumerate((t, r, c) for t in TABLES for r in t.rows for c in t.columns)
-}
+# Every possible cell key (both templates), in printed order, with its three parts.
+CELL_PARTS = {f"{t.key}.{r.key}.{c.key}": (t.key, r.key, c.key) for t in TABLES for r in t.rows for c in t.columns}
+# Printed order of every possible cell key, for sorting output.
+CELL_ORDER = {key: i for i, key in enumerate(CELL_PARTS)}
 
 
 # ---------------------------------------------------------------------------

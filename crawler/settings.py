@@ -84,6 +84,6 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 # Scrapy's warning about a generator callback that returns a value parses the callback's
 # source again for every response (its cache keys are the bound methods, made anew for
-# each request): a sixth of a crawl process's CPU. tests/test_crawler_units.py makes the
-# same check on every callback once.
+# each request): 2.8–4.3 ms per response here. tests/test_crawler_units.py makes the same
+# check on every callback once.
 WARN_ON_GENERATOR_RETURN_VALUE = False
