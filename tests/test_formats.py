@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive.errors import ExtractError
-from archive.extract.text import _bars_after_text, _separated, _special
+from archive.errors import ExtractError, NianbaoError
+from archive.extract.text import _bars_after_text, _separated, _special, _tokens, text_lines, width
 from archive.parse import parse_bytes, parse_file
 from crawler.mock.documents import to_docx, to_html_body
 
@@ -234,6 +234,63 @@ def test_special_lines_as_defined(raw):
     inner = raw.strip()
     marks = ("|", "--", "==", "│", "─", "┃", "║", "━", "═", "  ", "\u3000")
     assert _special(raw) == ("\t" in raw or any(m in inner for m in marks) or (not inner and raw != inner))
+
+
+_WORDS = st.sampled_from(["规章", "行政许可", "12", "0", "3.5", "a", "（一）", "本年新收", "-", "\u00a0"])
+_GAPS = st.sampled_from([" ", "  ", "   ", "\u3000", "\u3000\u3000", " \u3000", "\u3000 ", "\t"])
+
+
+@given(st.lists(st.tuples(_GAPS, _WORDS), min_size=1, max_size=8), st.sampled_from(["", " ", "\u3000"]))
+@settings(max_examples=400, deadline=None)
+def test_aligned_tokens_keep_their_display_columns(parts, lead):
+    """Runs split at two spaces or more, at a tab or at any ideographic space (a gap two
+    columns wide), never at one space; each run starts at the display column where it was
+    printed, whatever ideographic spaces came before it."""
+    line = lead + "".join(gap + word for gap, word in parts)[1:]
+    expected, column, start, run = [], 0, None, ""
+    for k, ch in enumerate(line):
+        gap = ch in " \t\u3000" and (ch != " " or line[k + 1 : k + 2] in (" ", "\t", "\u3000", "") or not run)
+        if gap and run:
+            expected.append((start, run))
+            run, start = "", None
+        elif not gap:
+            if start is None:
+                start = column
+            run += ch
+        column += width(ch)
+    if run:
+        expected.append((start, run))
+    if "\t" in line:
+        return  # tabs separate cells before columns are read; _tokens is never given them
+    got = [(a, b, text) for a, b, text in _tokens(line)]
+    assert [a for a, _, _ in got] == [a for a, _ in expected]
+    assert [b - a for a, b, _ in got] == [sum(map(width, run)) for _, run in expected]
+
+
+_LAYOUT = st.sampled_from(
+    ["规章", "行政许可", "12", "0", " ", "  ", "\u3000", "\t", "|", "||", "--", "─", "│", "\u00a0", "#", ":"]
+)
+
+
+@given(st.lists(st.lists(_LAYOUT, max_size=8).map("".join), max_size=30).map("\n".join))
+@settings(max_examples=400, deadline=None)
+def test_any_text_layout_reads_without_crashing(text):
+    """Whatever mixes of separators, rules, full-width and non-breaking spaces a text dump
+    holds, it becomes lines of cells, and parsing it either reads or says why not."""
+    for line in text_lines(text):
+        assert all(isinstance(cell, str) for cell in line.cells)
+        assert line.spans is None or len(line.spans) == len(line.cells)
+    try:
+        parse_bytes(text.encode(), "r.txt")
+    except NianbaoError:
+        pass
+
+
+def test_columns_aligned_with_ideographic_spaces():
+    head = "二、主动公开政府信息情况\n信息内容  本年制发件数  本年废止件数  现行有效件数\n"
+    for row in ("规章\u30001  2  3", "规章\u3000\u30001\u3000\u30002\u3000\u30003", "规章    1  2  3"):
+        cells = parse_bytes((head + row + "\n").encode(), "r.txt").cells
+        assert [cells[f"disclosure.rules.{c}"] for c in ("issued", "repealed", "in_force")] == [1, 2, 3], row
 
 
 def test_separated_rows_are_grid_rows_spanning_their_order():

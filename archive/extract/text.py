@@ -131,13 +131,17 @@ def _box_lines(block: list[str], space: int) -> list[Line]:
 # ---------------------------------------------------------------------------
 
 
+_TOKEN = re.compile(r"[^ \t\u3000]+(?: [^ \t\u3000]+)*")
+
+
 def _tokens(line: str) -> list[tuple[int, int, str]]:
     """(start, end, text) of every run separated by two or more spaces, in display columns.
     A run of non-breaking spaces is a blank cell some converters print in its place
     (pandoc's ``&nbsp;``): an empty token."""
     cols = _columns(line) + [sum(width(c) for c in line)]
     out = []
-    for m in re.finditer(r"[^ \t]+(?: [^ \t]+)*", line.replace("\u3000", "  ")):
+    # an ideographic space is a gap of its own (two columns wide): it never joins two words
+    for m in _TOKEN.finditer(line):
         text = m.group()
         out.append((cols[m.start()], cols[m.end()], "" if _is_blankish(text) else text.strip(_BLANKISH)))
     return out
