@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archive.errors import ExtractError, NianbaoError
-from archive.extract.text import _bars_after_text, _separated, _special, _tokens, text_lines, width
+from archive.extract.text import _bars_after_text, _double_spaced, _separated, _special, _tokens, text_lines, width
 from archive.parse import parse_bytes, parse_file
 from crawler.mock.documents import to_docx, to_html_body
 
@@ -291,6 +291,16 @@ def test_columns_aligned_with_ideographic_spaces():
     for row in ("规章\u30001  2  3", "规章\u3000\u30001\u3000\u30002\u3000\u30003", "规章    1  2  3"):
         cells = parse_bytes((head + row + "\n").encode(), "r.txt").cells
         assert [cells[f"disclosure.rules.{c}"] for c in ("issued", "repealed", "in_force")] == [1, 2, 3], row
+
+
+@given(st.lists(st.sampled_from(["", " ", "\u3000", "\t", "规章", "12", "行政许可 |"]), max_size=40))
+@settings(max_examples=500, deadline=None)
+def test_double_spaced_as_defined(lines):
+    """Cells one blank line apart: at least nine cells, and at least 70 % of the gaps between
+    consecutive cells hold a blank line (however the decision is reached quickly)."""
+    content = [i for i, line in enumerate(lines) if line.strip()]
+    spaced = sum(1 for a, b in zip(content, content[1:]) if b - a > 1)
+    assert _double_spaced(lines) == (len(content) >= 9 and spaced >= 0.7 * (len(content) - 1))
 
 
 def test_separated_rows_are_grid_rows_spanning_their_order():

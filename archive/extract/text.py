@@ -311,9 +311,13 @@ def _block_at(raw_lines: list[str], i: int) -> tuple[str, list[str], int] | None
 def _double_spaced(raw_lines: list[str]) -> bool:
     """Cells separated by one blank line each (lynx, search-index excerpts): then a
     longer gap holds empty cells."""
-    content = [i for i, line in enumerate(raw_lines) if line and not line.isspace()]
-    if len(content) < 9:
+    # Each spaced pair of cells has a blank line of its own between them: too few blank lines
+    # for the share decide it without numbering the lines (counted in C).
+    blank = raw_lines.count("") + sum(map(str.isspace, raw_lines))
+    filled = len(raw_lines) - blank
+    if filled < 9 or blank < 0.7 * (filled - 1):
         return False
+    content = [i for i, line in enumerate(raw_lines) if line and not line.isspace()]
     spaced = sum(1 for a, b in zip(content, content[1:]) if b - a > 1)
     return spaced >= 0.7 * (len(content) - 1)
 
