@@ -137,11 +137,13 @@ def check_values(cells: Cells) -> list[Finding]:
     return findings
 
 
-def _blank_tables(printed: _Printed) -> list[Finding]:
+def _blank_tables(printed: _Printed, uncertain: frozenset[str]) -> list[Finding]:
+    """Tables printed with every cell blank; a table whose values could not be placed is not
+    blank (its cells are null for that reason, said in its own finding)."""
     findings = []
     for table in TABLES_BY_KEY.values():
         size = printed.sizes.get(table.key, 0)
-        if size and table.key not in printed.valued:
+        if size and table.key not in printed.valued and table.key not in uncertain:
             findings.append(
                 Finding("table.blank", "warning", f"{table.key}.*.*", f"{table.title}：表格存在，但 {size} 个单元格全部为空")
             )
@@ -153,7 +155,7 @@ def check_report(cells: Cells, uncertain: frozenset[str] = frozenset()) -> list[
     or could not be placed in a column; their sum rules cannot be checked, so a failure
     there is said as "not checked" (info), never as the office's error."""
     present = _Printed(cells)
-    blank = _blank_tables(present)
+    blank = _blank_tables(present, uncertain)
     blank_tables = {f.where.split(".")[0] for f in blank}
     findings: list[Finding] = []
     for rule in SUM_RULES:

@@ -401,8 +401,11 @@ def _attribute(result: TableResult, items: list[Item], n_columns: int) -> dict[s
     labels_seen: dict[str, Item] = {}
     pending: list[tuple[Item, Item | None]] = []  # (orphan values, label waiting just above)
     waiting: Item | None = None
+    out_of_order = False  # values came after column names that came after a label
+    header_after_label = False
     for item in items:
         if item.kind == "label":
+            header_after_label = False
             key = item.match.row.key
             if any(v.filled for v in item.values) and key not in rows:
                 rows[key] = ParsedRow(item.match.row, item.values, item.line, item.label)
@@ -418,7 +421,13 @@ def _attribute(result: TableResult, items: list[Item], n_columns: int) -> dict[s
                     waiting.values.extend(item.values)  # empty cells of a soft row
                 continue  # a page number, or the empty cells a merged header leaves
             pending.append((item, waiting))
+            out_of_order |= header_after_label
             waiting = None
+        elif item.kind == "header":
+            # column names between a label and values: the text is not in the table's order
+            # (a PDF's text read block by block), so the values after them are not the label's
+            waiting = None
+            header_after_label = bool(labels_seen or rows)
         # text items (continuations of a wrapped label) keep the waiting label
 
     waited = {w.match.row.key for _, w in pending if w is not None}
@@ -441,7 +450,7 @@ def _attribute(result: TableResult, items: list[Item], n_columns: int) -> dict[s
     # order. Values beside unknown text are left out of this: they may be a row the
     # national template does not have.
     empty = [r for r in table.rows if r.key in labels_seen and not _has_values(rows, r) and not _has_alternative(r, rows)]
-    if len(empty) == len(pending) and not any(values.text for values, _ in pending):
+    if len(empty) == len(pending) and not out_of_order and not any(values.text for values, _ in pending):
         for (values, _), row in zip(pending, empty):
             rows[row.key] = ParsedRow(row, values.values, values.line, None)
         return rows
@@ -747,21 +756,29 @@ def _appeals_header(anchors: Anchors, items: list[Item]) -> None:
                     anchors.loose.add((space, f"{row.key}.{column}"))
 
 
-def _appeals_values(items: list[Item]) -> list[Slot]:
+def _appeals_values(items: list[Item]) -> tuple[list[Slot], bool]:
     """The data cells of the appeals table: from the start of the line that holds its first
     value (blank cells before it on that line included) or, one cell per line, from the
     blank cells of their own lines just before it. A run of empty cells on one line, or
-    blank cells before a header word, belong to the merged header, not to the data."""
+    blank cells before a header word, belong to the merged header, not to the data.
+    Also whether header or other text was printed between two of its values: the table's
+    one row of data is printed in one piece in reading order, so values interleaved with
+    header words (a PDF's text read block by block) are not in the table's order."""
     run: list[Slot] = []  # value cells since the last header or text line
+    text_after_value = interleaved = False
     for item in items:
         if item.kind not in ("values", "label"):
             if not any(v.filled for v in run):
                 run = []
+            else:
+                text_after_value = True
             continue
-        run.extend(v for v in item.values if parse_value(v.text).kind != "text")
+        values = [v for v in item.values if parse_value(v.text).kind != "text"]
+        interleaved |= text_after_value and any(v.filled for v in values)
+        run.extend(values)
     first = next((i for i, v in enumerate(run) if v.filled), None)
     if first is None:
-        return run
+        return run, False
     per_line: dict[int, int] = {}
     for v in run:
         per_line[v.line] = per_line.get(v.line, 0) + 1
@@ -772,7 +789,7 @@ def _appeals_values(items: list[Item]) -> list[Slot]:
     else:
         while start > 0 and not run[start - 1].filled and per_line[run[start - 1].line] == 1:
             start -= 1
-    return run[start:]
+    return run[start:], interleaved
 
 
 def _parse_appeals(lines, misleading: set[int], learn_others: Callable[[], None]) -> TableResult:
@@ -781,7 +798,7 @@ def _parse_appeals(lines, misleading: set[int], learn_others: Callable[[], None]
     before this row is placed by position."""
     result = TableResult(APPEALS, present=bool(lines))
     items = _items(APPEALS, lines)
-    slots = _appeals_values(items)
+    slots, interleaved = _appeals_values(items)
     header = compact(" ".join(i.text for i in items if i.kind in ("text", "header")))
     has_header = any(c.label in header for c in APPEALS.columns)
     if not slots and not has_header:
@@ -800,6 +817,8 @@ def _parse_appeals(lines, misleading: set[int], learn_others: Callable[[], None]
     if sum(1 for s in slots if s.filled) != len(keys):
         learn_others()
     placement = place(slots, keys, anchors, offsets, None, separated)
+    if interleaved and placement.reason is None:
+        placement = Placement(reason="数值与表头文字交错印出（阅读顺序不是表格的顺序），无法确定各数值所在列")
     if placement.reason is not None:
         for key in keys:
             result.cells[f"appeals.{key}"] = None

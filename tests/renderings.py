@@ -407,6 +407,20 @@ def _libreoffice(m: Model) -> str:
     return _CONVERTED[html_page(m)]
 
 
+def _pdftotext(*options: str) -> Callable[[Model], bytes]:
+    """Poppler's pdftotext run on the PDF: ``-layout`` keeps columns aligned with spaces;
+    without it, text comes in the PDF's reading order, block by block."""
+
+    def render(m: Model) -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            src = Path(tmp) / "r.pdf"
+            src.write_bytes(pdf(m.blocks()))
+            cmd = ["pdftotext", *options, "-enc", "UTF-8", str(src), "-"]
+            return subprocess.run(cmd, capture_output=True, timeout=120, check=True).stdout
+
+    return render
+
+
 @dataclass(frozen=True)
 class Rendering:
     name: str
@@ -456,6 +470,12 @@ RENDERINGS: tuple[Rendering, ...] = (
     # non-breaking space says "blank", so a row short of a cell cannot be placed
     Rendering("soup-get-text", _utf8(_soup), "r.txt", keeps_absent=False, lossy=True),
     Rendering("libreoffice-txt", _utf8(_libreoffice), "r.txt", "soffice", keeps_absent=False, lossy=True),
+    # columns aligned with spaces, but only approximately: a wide table drifts from its
+    # header, so a row printing fewer cells than its header may not be placeable
+    Rendering("pdftotext-layout", _pdftotext("-layout"), "r.txt", "pdftotext", keeps_absent=False, lossy=True),
+    # reading order, block by block: a table's cells may come column by column or interleaved
+    # with its header, so only cells whose place is certain may be read
+    Rendering("pdftotext", _pdftotext(), "r.txt", "pdftotext", keeps_absent=False, lossy=True),
 )
 
 
