@@ -21,7 +21,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
@@ -325,37 +325,61 @@ def _items(table: Table, lines: list[tuple[int, Line]]) -> list[Item]:
     for lineno, line in lines:
         if line.filler:
             continue
-        slots = _slots(lineno, line, table)
-        kinds = [parse_value(s.text).kind for s in slots]
-        text_at = [k for k, kind in enumerate(kinds) if kind == "text"]
-        label_at, match = -1, None
-        for k in text_at:
-            m = index.match(slots[k].text)
-            if m is not None and (m.row is not None or match is None or match.row is None):
-                label_at, match = k, m
-            elif match is None:
-                label_at = k
-        texts = [slots[k].text for k in text_at]
-        if label_at >= 0:
-            # cells after the label: its values (numbers, blanks, placeholders); other text
-            # there is the tail of a wrapped label or a note, not a value
-            values = [v for v, kind in zip(slots[label_at + 1 :], kinds[label_at + 1 :]) if kind != "text"]
-            if match is not None and match.row is not None:
-                items.append(Item("label", lineno, match, slots[label_at].text, values, bool(values), slots[label_at]))
-                continue
-            if any(_column_named(table.key, label_key(text)) for text in texts):
-                items.append(Item("header", lineno, text=" ".join(texts), values=[slots[k] for k in text_at]))
-            else:
-                items.append(Item("text", lineno, match, " ".join(texts)))
-            if any(v.filled for v in values):
-                # Values beside unknown text: the tail of a wrapped label, or a row the
-                # national template does not have (a provincial extra row).
-                items.append(Item("values", lineno, text=" ".join(texts), values=values, hard=True))
-            continue
-        # Only values on this line: a row of values (hard), or one cell on its own (soft).
-        hard = line.hard or sum(1 for s in slots if s.filled) > 1
-        items.append(Item("values", lineno, values=slots, hard=hard))
+        all_slots = _slots(lineno, line, table)
+        all_kinds = [parse_value(s.text).kind for s in all_slots]
+        for slots, kinds in _runs(all_slots, all_kinds):
+            _line_items(items, index, table, lineno, line, slots, kinds)
     return _merge_soft(_demote_group_rows(items))
+
+
+def _runs(slots: list[Slot], kinds: list[str]) -> Iterator[tuple[list[Slot], list[str]]]:
+    """A line's cells in runs of text then values: one run for a row (its label, the tail of
+    a wrapped label or a note, its values); several where a converter joined a whole table
+    into one line (every cell of it between tabs), each text after a number starting the
+    next row."""
+    start, seen_value = 0, False
+    for k, (slot, kind) in enumerate(zip(slots, kinds)):
+        if kind == "text" and seen_value:
+            yield slots[start:k], kinds[start:k]
+            start, seen_value = k, False
+        elif kind != "text" and slot.filled:
+            seen_value = True
+    yield slots[start:], kinds[start:]
+
+
+def _line_items(
+    items: list[Item], index: LabelIndex, table: Table, lineno: int, line: Line, slots: list[Slot], kinds: list[str]
+) -> None:
+    """The items of one run of a line's cells (see :func:`_runs`)."""
+    text_at = [k for k, kind in enumerate(kinds) if kind == "text"]
+    label_at, match = -1, None
+    for k in text_at:
+        m = index.match(slots[k].text)
+        if m is not None and (m.row is not None or match is None or match.row is None):
+            label_at, match = k, m
+        elif match is None:
+            label_at = k
+    texts = [slots[k].text for k in text_at]
+    if label_at >= 0:
+        # cells after the label: its values (numbers, blanks, placeholders); other text
+        # there is the tail of a wrapped label or a note, not a value (text after a number
+        # starts the next run)
+        values = [v for v, kind in zip(slots[label_at + 1 :], kinds[label_at + 1 :]) if kind != "text"]
+        if match is not None and match.row is not None:
+            items.append(Item("label", lineno, match, slots[label_at].text, values, bool(values), slots[label_at]))
+            return
+        if any(_column_named(table.key, label_key(text)) for text in texts):
+            items.append(Item("header", lineno, text=" ".join(texts), values=[slots[k] for k in text_at]))
+        else:
+            items.append(Item("text", lineno, match, " ".join(texts)))
+        if any(v.filled for v in values):
+            # Values beside unknown text: the tail of a wrapped label, or a row the
+            # national template does not have (a provincial extra row).
+            items.append(Item("values", lineno, text=" ".join(texts), values=values, hard=True))
+        return
+    # Only values on this line: a row of values (hard), or one cell on its own (soft).
+    hard = line.hard or sum(1 for s in slots if s.filled) > 1
+    items.append(Item("values", lineno, values=slots, hard=hard))
 
 
 def _demote_group_rows(items: list[Item]) -> list[Item]:

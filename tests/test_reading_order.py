@@ -143,3 +143,58 @@ def test_header_words_moved_among_values_put_no_number_in_another_cell(doc, data
     report = parse_bytes("\n".join(moved).encode(), "r.txt")
     assert wrong_numbers(differences(report, gold, keeps_absent=False)) == {}
     assert _errors(report) <= errors
+
+
+# ---------------------------------------------------------------------------
+# Whole tables on one line (every cell joined with a tab: BeautifulSoup's get_text("\t"))
+# ---------------------------------------------------------------------------
+
+
+def test_rows_joined_into_one_line_are_read_row_by_row():
+    rows = [
+        "（一）予以公开",
+        "258",
+        "12",
+        "\u00a0",
+        "\u00a0",
+        "1",
+        "1",
+        "272",
+        "（二）部分公开",
+        "3",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "3",
+    ]
+    cells = parse_bytes((REQUESTS_HEAD + "\t".join(rows) + "\n").encode(), "r.txt").cells
+    assert [cells[f"requests.granted.{c}"] for c in ("natural_person", "commercial", "research", "total")] == [258, 12, None, 272]
+    assert cells["requests.partial.natural_person"] == 3 and cells["requests.partial.total"] == 3
+
+
+def test_a_note_before_a_rows_values_is_still_its_label():
+    text = REQUESTS_HEAD + "（二）部分公开\t（区分处理的，只计这一情形，不计其他情形）\t3\t0\t0\t0\t0\t0\t3\n"
+    cells = parse_bytes(text.encode(), "r.txt").cells
+    assert cells["requests.partial.natural_person"] == 3 and cells["requests.partial.total"] == 3
+
+
+@cache
+def _tab_lines(index: int) -> tuple[list[str], dict, set]:
+    path, gold = fixtures()[index]
+    text = _text_form(model(path, gold), lambda rows: ["\t".join(r) for r, _ in _printed(rows)])
+    return text.split("\n"), gold, _errors(parse_bytes(text.encode(), "r.txt"))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=st.integers(0, len(fixtures()) - 1), data=st.data())
+def test_table_lines_joined_with_tabs_put_no_number_in_another_cell(doc, data):
+    lines, gold, errors = _tab_lines(doc)
+    tabbed = [i for i, line in enumerate(lines) if "\t" in line]
+    start = data.draw(st.sampled_from(tabbed))
+    end = data.draw(st.integers(start + 1, min(len(lines), start + 40)))
+    joined = lines[:start] + ["\t".join(lines[start:end])] + lines[end:]
+    report = parse_bytes("\n".join(joined).encode(), "r.txt")
+    assert wrong_numbers(differences(report, gold, keeps_absent=False)) == {}
+    assert _errors(report) <= errors
