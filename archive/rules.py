@@ -60,13 +60,14 @@ def _operands(cells: Cells, left: list[str], right: list[str]):
     return sum(values[: len(left)]), sum(values[len(left) :]), values
 
 
-def _check_sum(rule: SumRule, cells: Cells, present) -> tuple[list[Finding], int]:
-    """Findings for one sum rule, and how many checks could not be made for blanks."""
+def _check_sum(rule: SumRule, cells: Cells, present) -> tuple[list[Finding], int, tuple[str, ...]]:
+    """Findings for one sum rule, how many checks could not be made for blanks, and the
+    rows the rule adds up that the parse does not have (then it is not checked at all)."""
     findings: list[Finding] = []
     skipped = 0
     rows, cols = present.axes.get(rule.table, (frozenset(), frozenset()))
     t = rule.table
-    right_rows, checks = _checks(rule, rows, cols)
+    right_rows, checks, missing = _checks(rule, rows, cols)
     for key, left, right in checks:
         result = _operands(cells, left, right)
         if result == "blank":
@@ -89,29 +90,48 @@ def _check_sum(rule: SumRule, cells: Cells, present) -> tuple[list[Finding], int
                 f"= {_fmt(a)}，但各项之和 {'+'.join(_fmt(v) for v in values[len(left) :])} = {_fmt(b)}"
             )
         findings.append(Finding(rule.id, rule.severity, where, message))
-    return findings, skipped
+    return findings, skipped, missing
 
 
 @lru_cache(maxsize=1024)
-def _checks(rule: SumRule, rows: frozenset[str], cols: frozenset[str]) -> tuple[list[str], list[tuple[str, list, list]]]:
+def _checks(
+    rule: SumRule, rows: frozenset[str], cols: frozenset[str]
+) -> tuple[list[str], list[tuple[str, list, list]], tuple[str, ...]]:
     """The cells one sum rule compares, for a table printing these rows and columns (the
-    same few sets for almost every report): its right-hand rows, and (row or column, left
-    cells, right cells) for each check."""
+    same few sets for almost every report): its right-hand rows, (row or column, left
+    cells, right cells) for each check, and the rows it adds up that the table lacks.
+
+    A column rule adds up the rows the table has. A row it lacks — neither it nor a row
+    standing in for it (（六）其他处理 for its three sub-rows, or they for it) — may be one
+    the parse could not read, whose numbers a partial sum would miss: then the rule is
+    not checked, rather than blaming the office for a row we did not see."""
     t = rule.table
     if rule.axis == "column":
+        table = TABLES_BY_KEY[t]
         right_rows = [r for r in rule.right if r in rows]
         if not all(r in rows for r in rule.left) or not right_rows:
-            return right_rows, []
-        return right_rows, [
-            (col.key, [f"{t}.{r}.{col.key}" for r in rule.left], [f"{t}.{r}.{col.key}" for r in right_rows])
-            for col in TABLES_BY_KEY[t].columns
-            if col.key in cols
-        ]
-    return [], [
-        (row.key, [f"{t}.{row.key}.{c}" for c in rule.left], [f"{t}.{row.key}.{c}" for c in rule.right])
-        for row in TABLES_BY_KEY[t].rows
-        if row.key in rows
-    ]
+            return right_rows, [], ()
+        missing = tuple(r for r in rule.right if r not in rows and not any(a in rows for a in table.row(r).alternative_of))
+        if missing:
+            return right_rows, [], missing
+        return (
+            right_rows,
+            [
+                (col.key, [f"{t}.{r}.{col.key}" for r in rule.left], [f"{t}.{r}.{col.key}" for r in right_rows])
+                for col in table.columns
+                if col.key in cols
+            ],
+            (),
+        )
+    return (
+        [],
+        [
+            (row.key, [f"{t}.{row.key}.{c}" for c in rule.left], [f"{t}.{row.key}.{c}" for c in rule.right])
+            for row in TABLES_BY_KEY[t].rows
+            if row.key in rows
+        ],
+        (),
+    )
 
 
 def _terms(table: str, keys, values) -> str:
@@ -159,7 +179,13 @@ def check_report(cells: Cells, uncertain: frozenset[str] = frozenset()) -> list[
     blank_tables = {f.where.split(".")[0] for f in blank}
     findings: list[Finding] = []
     for rule in SUM_RULES:
-        found, skipped = _check_sum(rule, cells, present)
+        found, skipped, missing = _check_sum(rule, cells, present)
+        if missing:
+            labels = "、".join(_short(_label(rule.table, r, "row")) for r in missing[:3])
+            more = f"等 {len(missing)} 行" if len(missing) > 3 else ""
+            findings.append(
+                Finding("check.incomplete", "info", f"{rule.table}.*.*", f"{rule.id}：表中没有读到 {labels}{more}，未核对")
+            )
         if rule.table in uncertain and found:
             findings.append(
                 Finding(
