@@ -718,7 +718,9 @@ def _requests_columns(items: list[Item], rows: dict[str, ParsedRow]) -> tuple[st
     first_row = next((i for i, it in enumerate(items) if it.kind == "label"), len(items))
     head = [it for it in items[:first_row] if it.kind in ("text", "header")]
     header = compact(" ".join(it.text for it in head))
-    if header and ("自然人" in header or "申请人" in header):
+    # the header decides when it names the applicants' columns; its caption alone (申请人情况,
+    # the rest of the header lost or printed as a picture) says nothing of a total column
+    if header and ("自然人" in header or ("申请人" in header and "总计" in header)):
         has_total = "总计" in header
     else:
         has_total = max((_printed(r) for r in rows.values()), default=0) >= 7

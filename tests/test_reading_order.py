@@ -212,3 +212,31 @@ def test_a_row_lost_by_the_rendering_blames_nobody(doc, data):
     report = parse_bytes("\n".join(lines[:lost] + lines[lost + 1 :]).encode(), "r.txt")
     assert wrong_numbers(differences(report, gold, keeps_absent=False)) == {}
     assert _errors(report) <= errors
+
+
+def test_a_header_caption_alone_does_not_decide_the_total_column():
+    """申请人情况 printed, the applicants' columns lost (a picture, a dropped line): whether
+    the table has a 总计 column is read off its rows, not off the caption."""
+    head = (
+        "三、收到和处理政府信息公开申请情况\n（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）\t申请人情况\n"
+    )
+    rows = "一、本年新收政府信息公开申请数量\t\t\t\t\t\t\t4\n二、上年结转政府信息公开申请数量\t\t\t\t\t\t\t1\n"
+    cells = parse_bytes((head + rows).encode(), "r.txt").cells
+    assert cells["requests.new.total"] == 4 and cells["requests.carried_over.total"] == 1
+    assert cells.get("requests.new.other_org") is None
+    six = "\t".join(["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他"])
+    cells = parse_bytes((head + six + "\n一、本年新收政府信息公开申请数量\t4\t0\t0\t0\t0\t1\n").encode(), "r.txt").cells
+    assert cells["requests.new.other_org"] == 1 and "requests.new.total" not in cells
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=st.integers(0, len(fixtures()) - 1), data=st.data())
+def test_header_lines_lost_put_no_number_in_another_cell(doc, data):
+    lines, gold, errors = _tab_lines(doc)
+    headers = [i for i, line in enumerate(lines) if "\t" in line and not any(c.isdigit() for c in line)]
+    if not headers:
+        return
+    lost = set(data.draw(st.lists(st.sampled_from(headers), min_size=1, max_size=3)))
+    report = parse_bytes("\n".join(line for i, line in enumerate(lines) if i not in lost).encode(), "r.txt")
+    assert wrong_numbers(differences(report, gold, keeps_absent=False)) == {}
+    assert _errors(report) <= errors
