@@ -441,8 +441,10 @@ def _attribute(result: TableResult, items: list[Item], n_columns: int) -> dict[s
                 waiting = None
         elif item.kind == "values":
             if _is_stray(item, n_columns) or not any(v.filled for v in item.values):
-                if waiting is not None and not item.hard:
-                    waiting.values.extend(item.values)  # empty cells of a soft row
+                if waiting is not None and not item.hard and not waiting.hard:
+                    # the next cells of a row printed one cell per line; a row printed with
+                    # its (blank) cells on its own line has none to come
+                    waiting.values.extend(item.values)
                 continue  # a page number, or the empty cells a merged header leaves
             pending.append((item, waiting))
             out_of_order |= header_after_label

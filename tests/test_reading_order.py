@@ -240,3 +240,28 @@ def test_header_lines_lost_put_no_number_in_another_cell(doc, data):
     report = parse_bytes("\n".join(line for i, line in enumerate(lines) if i not in lost).encode(), "r.txt")
     assert wrong_numbers(differences(report, gold, keeps_absent=False)) == {}
     assert _errors(report) <= errors
+
+
+# ---------------------------------------------------------------------------
+# A page number between rows
+# ---------------------------------------------------------------------------
+
+BLANK_LAST_ROW = "四、结转下年度继续办理|  |  |  |  |  |  |  |\n"
+AFTER = "四、政府信息公开行政复议、行政诉讼情况\n"
+
+
+@pytest.mark.parametrize("page", ["3", "12"])
+def test_a_lone_number_after_a_row_printed_blank_is_not_its_cell(page):
+    """A row printed with its cells, all blank, has no cells still to come: a number on a
+    line of its own after it (a page number where the PDF's page broke) is not its total."""
+    text = (
+        REQUESTS_HEAD + "一、本年新收政府信息公开申请数量| 2 | 0 | 0 | 0 | 0 | 0 | 2 |\n" + BLANK_LAST_ROW + page + "\n" + AFTER
+    )
+    cells = parse_bytes(text.encode(), "r.md").cells
+    assert all(cells[f"requests.carried_forward.{c}"] is None for c in ("natural_person", "other_org", "total"))
+
+
+def test_a_row_printed_one_cell_per_line_takes_its_cells_that_follow():
+    text = REQUESTS_HEAD + "四、结转下年度继续办理\n" + "\u00a0\n" * 6 + "3\n" + AFTER
+    cells = parse_bytes(text.encode(), "r.txt").cells
+    assert cells["requests.carried_forward.total"] == 3 and cells["requests.carried_forward.natural_person"] is None
