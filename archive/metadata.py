@@ -25,13 +25,16 @@ from .normalize import chinese_year, nfkc
 
 _YEAR_NUM = r"(?P<year>(?:19|20)\d{2}|[〇○零一二][〇○零一二三四五六七八九]{3})"
 _YEAR = _YEAR_NUM + r"年度?"
-_REPORT = r"(?:(?:政府信息与政务|政府信息|政务信息|政务|信息)公开(?:工作)?(?:的)?(?:年度)?(?:工作)?(?:情况)?(?:报告|年报))"
+_REPORT = r"(?:(?:政府信息与政务|政府信息|政务信息|政务|信息)公开(?:工作)?(?:的)?(?:年度)?(?:工作)?(?:情况)?(?:的)?(?:报告|年报))"
 _TITLE = re.compile(rf"^(?P<pre>.*?){_YEAR}(?P<mid>.*?){_REPORT}(?P<post>.*)$")
+# the year after the report's name: {机关}政府信息公开工作年度报告（2023年度）
+_TITLE_YEAR_AFTER = re.compile(rf"^(?P<pre>.*?){_REPORT}[(（]{_YEAR}[)）](?P<post>.*)$")
 _BRACKET = re.compile(r"^[(（]([^()（）]{2,40})[)）]")
 _LEAD_JUNK = re.compile(r"^(?:\d{4}年?|正文|附件\d*[:：]?|标题[:：]|名称[:：])+")
 _CUT_BEFORE = re.compile(
     r".*(?:关于印发|关于公布|关于发布|现公布|现发布|现将|特发布|发布|印发|公布|编制|[，,。：:；;、“”\"《》【】])"
 )
+_CHROME = re.compile(r"[>＞]|首页|^[)）]")  # a page's breadcrumb, or the end of a bracket: never a name
 _NOT_AGENCY = re.compile(r"\d|报告|情况|根据|本机关|我[局委办院厅镇乡]|本单位|本年度|全文|以下|关于|通知|要求")
 # A body's name ends in what it is (局, 委员会, 街道 …): a phrase that does not is not a name.
 _BODY = re.compile(
@@ -43,6 +46,7 @@ _CITED = re.compile(r"《[^《》]{0,80}》")
 _PERIOD = re.compile(_YEAR_NUM + r"\s*年\s*1\s*月\s*1\s*日?\s*(?:起)?\s*(?:至|到|-|—)")
 _ANY_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _MAX_TITLE = 90
+_LABELLED = re.compile(r"[:：]")  # a line "label: value" (page metadata), not a name printed with the title
 _SENTENCE = re.compile(r"[，,。；;！!？?]|如下")
 # the prose naming the body that reports
 _PROSE = (
@@ -66,11 +70,15 @@ class Identity:
 
 def _clean_agency(text: str) -> str | None:
     text = _LEAD_JUNK.sub("", text.strip())
+    if len(text) > 2 and text[0] in "【[" and text[-1] in "】]":  # 【{机关}】{YYYY}年…
+        text = text[1:-1]
     m = _CUT_BEFORE.match(text)
     if m:
         text = text[m.end() :]
     text = text.strip(" _-—|·:：")
-    if not (2 <= len(text) <= 40) or _NOT_AGENCY.search(text):
+    # {机关}关于{YYYY}年…的年度报告, 关于{机关}{YYYY}年…
+    text = text.removesuffix("关于").removeprefix("关于")
+    if not (2 <= len(text) <= 40) or _NOT_AGENCY.search(text) or _CHROME.search(text):
         return None
     return text
 
@@ -87,13 +95,13 @@ def match_title(text: str) -> tuple[str | None, int, str] | None:
     compacted = re.sub(r"\s+", "", nfkc(text))
     if len(compacted) > _MAX_TITLE:
         return None
-    m = _TITLE.match(compacted)
+    m = _TITLE.match(compacted) or _TITLE_YEAR_AFTER.match(compacted)
     if not m:
         return None
     year = chinese_year(m.group("year"))
     if year is None:
         return None
-    agency = _clean_agency(m.group("pre")) or _clean_agency(m.group("mid"))
+    agency = _clean_agency(m.group("pre")) or _clean_agency(m.groupdict().get("mid") or "")
     if agency is None:
         b = _BRACKET.match(m.group("post"))
         agency = _clean_agency(b.group(1)) if b else None
@@ -104,6 +112,12 @@ def _is_title_line(text: str) -> bool:
     """A title, not a sentence of prose that mentions a report or cites a notice."""
     text = nfkc(text)
     return not _CITED.search(text) and len(_SENTENCE.findall(text)) == 0
+
+
+def _beside_title(line: str) -> bool:
+    """A line above or below a title that may be the body's name printed with it: short, no
+    sentence, and no "label: value" (a page's 发布机构：… or 来源：… names its publisher)."""
+    return len(line) <= 30 and _is_title_line(line) and not _LABELLED.search(line)
 
 
 def _from_lines(lines: list[str]) -> Identity | None:
@@ -120,7 +134,7 @@ def _from_lines(lines: list[str]) -> Identity | None:
             if agency is None:
                 # the body's name printed on a line of its own above or below the title
                 for k in (i - 1, i + span):
-                    if 0 <= k < len(lines) and len(lines[k]) <= 30 and _is_title_line(lines[k]):
+                    if 0 <= k < len(lines) and _beside_title(lines[k]):
                         agency = _body_name(re.sub(r"\s+", "", nfkc(lines[k])))
                         if agency:
                             title = agency + title if k < i else title

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from archive.extract import Document
+from archive.extract import Document, extract
 from archive.extract.text import text_lines
 from archive.metadata import identify
 
@@ -88,10 +90,82 @@ def test_narrative_sentence_is_not_a_title():
         # the body's name on the line below a title that has none
         ("2022年政府信息公开工作年度报告\n桃江县松木塘镇人民政府\n一、总体情况", "桃江县松木塘镇人民政府", 2022),
         ("2022年政府信息公开工作年度报告\n一、总体情况\n2022年，我镇认真贯彻落实《条例》。", None, 2022),
+        # {机关}关于…的年度报告, 关于{机关}…, 【{机关}】…, the year after the report's name
+        ("洪泽区财政局关于2024年政府信息公开工作的年度报告\n一、总体情况", "洪泽区财政局", 2024),
+        ("关于洪泽区财政局2024年政府信息公开工作年度报告\n一、总体情况", "洪泽区财政局", 2024),
+        ("【洪泽区财政局】2024年政府信息公开工作年度报告\n一、总体情况", "洪泽区财政局", 2024),
+        ("洪泽区财政局政府信息公开工作年度报告（2024年度）\n一、总体情况", "洪泽区财政局", 2024),
+        ("洪泽区财政局2024年度政府信息公开工作情况的报告\n一、总体情况", "洪泽区财政局", 2024),
+        ("关于2024年政府信息公开工作的年度报告\n一、总体情况", None, 2024),
+        # a page's metadata line beside the title names the publisher, not the body
+        (
+            "发布机构：县政府办公室\n2024年政府信息公开工作年度报告\n长沙县黄花镇人民政府\n一、总体情况",
+            "长沙县黄花镇人民政府",
+            2024,
+        ),
+        ("发布机构：县政府办公室\n2024年政府信息公开工作年度报告\n一、总体情况", None, 2024),
+        # a breadcrumb is no name
+        ("当前位置：首页 > 信息公开 > 2023年政府信息公开工作年度报告\n一、总体情况", None, 2023),
     ],
 )
 def test_identity_from_what_the_document_says(text, agency, year):
-    from archive.extract import extract
+    found = identify(extract(text.encode(), "r.txt"))
+    assert (found.agency, found.year) == (agency, year)
 
+
+AGENCIES = [
+    "凤泉区民政局",
+    "互助县城市管理综合行政执法局",
+    "淮安市人民政府",
+    "桃江县松木塘镇人民政府",
+    "上海市浦东新区应急管理局",
+    "广州市天河区教育局",
+]
+NUMERALS = {2019: "二〇一九", 2020: "二〇二〇", 2021: "二〇二一", 2022: "二〇二二", 2023: "二〇二三", 2024: "二〇二四"}
+TITLE_FORMS = [
+    "{a}{y}年政府信息公开工作年度报告",
+    "{a}{y}年度政府信息公开工作年度报告",
+    "{y}年{a}政府信息公开工作年度报告",
+    "{a}关于{y}年政府信息公开工作的年度报告",
+    "关于{a}{y}年政府信息公开工作年度报告",
+    "{y}年政府信息公开工作年度报告（{a}）",
+    "{a}\n{y}年政府信息公开工作年度报告",
+    "{y}年政府信息公开工作年度报告\n{a}",
+    "{a}{y}年政府信息公开年报",
+    "{a}政府信息公开工作年度报告（{y}年度）",
+    "【{a}】{y}年政府信息公开工作年度报告",
+    "{a}{y}年政府信息公开工作\n年度报告",
+]
+CHROME = [
+    "首页 > 政务公开 > 政府信息公开年报",
+    "发布日期：{p}",
+    "来源：县政府办公室",
+    "发布机构：市人民政府",
+    "字号：[ 大 中 小 ]",
+    "浏览次数：1234",
+]
+
+
+@given(
+    st.sampled_from(AGENCIES),
+    st.sampled_from(sorted(NUMERALS)),
+    st.sampled_from(TITLE_FORMS),
+    st.sampled_from(["arabic", "numerals", "full width", "spaced"]),
+    st.lists(st.sampled_from(CHROME), max_size=4, unique=True),
+    st.integers(0, 4),
+)
+@settings(max_examples=300, deadline=None)
+def test_every_title_form_among_page_chrome(agency, year, form, digits, chrome, split):
+    """The body and year whatever the title's form and the page's chrome around it (a portal
+    page dumped as text: breadcrumbs, dates, publisher and source lines)."""
+    y = {
+        "arabic": str(year),
+        "numerals": NUMERALS[year],
+        "full width": str(year).translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+        "spaced": f" {year} ",
+    }[digits]
+    lines = [c.format(p=f"{year + 1}-01-20") for c in chrome]
+    title = form.format(a=agency, y=y)
+    text = "\n".join([*lines[:split], title, *lines[split:], "一、总体情况", f"{year}年，我局认真贯彻落实《条例》。"])
     found = identify(extract(text.encode(), "r.txt"))
     assert (found.agency, found.year) == (agency, year)
