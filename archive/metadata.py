@@ -170,15 +170,28 @@ def _statistics_year(text: str) -> int | None:
     return years.most_common(1)[0][0] if years else None
 
 
+# what a page's <title> joins its parts with: the report's title, the column, the site
+_PAGE_TITLE_PARTS = re.compile(r"[_|｜]|\s*[-—–]+\s*")
+
+
+def _from_page_title(title: str) -> Identity | None:
+    for part in _PAGE_TITLE_PARTS.split(title):
+        hit = match_title(part)
+        if hit:
+            return Identity(hit[0], hit[1], hit[2], "page" if hit[0] else None)
+    return None
+
+
 def identify(doc: Document) -> Identity:
     head = [text for text in (line.text for line in doc.lines[:40]) if text.strip()]
     found = _from_lines(head)
-    if found is None and doc.title:
-        for part in re.split(r"[_|]| - ", doc.title):
-            hit = match_title(part)
-            if hit:
-                found = Identity(hit[0], hit[1], hit[2], "page" if hit[0] else None)
-                break
+    if (found is None or found.agency is None) and doc.title:
+        page = _from_page_title(doc.title)
+        if found is None:
+            found = page
+        elif page is not None and page.agency and page.year == found.year:
+            # the body's title without its name (2024年政府信息公开工作年度报告), the page's with it
+            found = Identity(page.agency, found.year, found.title, "page")
     if found is None or found.agency is None:
         prose = _from_prose(head)
         if prose is not None:

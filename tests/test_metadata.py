@@ -169,3 +169,43 @@ def test_every_title_form_among_page_chrome(agency, year, form, digits, chrome, 
     text = "\n".join([*lines[:split], title, *lines[split:], "一、总体情况", f"{year}年，我局认真贯彻落实《条例》。"])
     found = identify(extract(text.encode(), "r.txt"))
     assert (found.agency, found.year) == (agency, year)
+
+
+def _page(title: str, body: str, meta: str = "") -> bytes:
+    return f"<html><head><meta charset='utf-8'><title>{title}</title>{meta}</head><body>{body}</body></html>".encode()
+
+
+BODY = "<p>一、总体情况</p><p>2024年，我局认真贯彻落实《条例》。</p>"
+
+
+@pytest.mark.parametrize(
+    "page,agency",
+    [
+        # the body's title without the name, the page's <title> with it
+        (
+            _page("洪泽区财政局2024年政府信息公开工作年度报告_某某县人民政府", "<h1>2024年政府信息公开工作年度报告</h1>" + BODY),
+            "洪泽区财政局",
+        ),
+        # … even when the page's metadata names the office that published it
+        (
+            _page(
+                "洪泽区财政局2024年政府信息公开工作年度报告_某某县人民政府",
+                "<h1>2024年政府信息公开工作年度报告</h1>" + BODY,
+                '<meta name="ContentSource" content="县政府办公室">',
+            ),
+            "洪泽区财政局",
+        ),
+        # the site's name joined to the title by a bare dash
+        (_page("某某市人民政府门户网站-洪泽区财政局关于2024年政府信息公开工作的年度报告", BODY), "洪泽区财政局"),
+        # a <title> about another year names no body for this report
+        (_page("洪泽区财政局2023年政府信息公开工作年度报告", "<h1>2024年政府信息公开工作年度报告</h1>" + BODY), None),
+        # the body's own title names it: the page's <title> does not override it
+        (
+            _page("淮安市人民政府2024年政府信息公开工作年度报告", "<h1>洪泽区财政局2024年政府信息公开工作年度报告</h1>" + BODY),
+            "洪泽区财政局",
+        ),
+    ],
+)
+def test_identity_from_the_page_title_where_the_body_names_none(page, agency):
+    found = identify(extract(page, "r.html"))
+    assert (found.agency, found.year) == (agency, 2024)
