@@ -27,8 +27,13 @@ _YEAR_NUM = r"(?P<year>(?:19|20)\d{2}|[〇○零一二][〇○零一二三四五
 _YEAR = _YEAR_NUM + r"年度?"
 _REPORT = r"(?:(?:政府信息与政务|政府信息|政务信息|政务|信息)公开(?:工作)?(?:的)?(?:年度)?(?:工作)?(?:情况)?(?:的)?(?:报告|年报))"
 _TITLE = re.compile(rf"^(?P<pre>.*?){_YEAR}(?P<mid>.*?){_REPORT}(?P<post>.*)$")
-# the year after the report's name: {机关}政府信息公开工作年度报告（2023年度）
-_TITLE_YEAR_AFTER = re.compile(rf"^(?P<pre>.*?){_REPORT}[(（]{_YEAR}[)）](?P<post>.*)$")
+# the year elsewhere: {机关}政府信息公开工作年度报告（2023年度）, {机关}2023政府信息公开工作年度报告
+# (no 年, the report's name right after), {机关}政府信息公开2023年度报告
+_TITLE_OTHER_FORMS = (
+    re.compile(rf"^(?P<pre>.*?){_REPORT}[(（]{_YEAR}[)）](?P<post>.*)$"),
+    re.compile(rf"^(?P<pre>.*?){_YEAR_NUM}{_REPORT}(?P<post>.*)$"),
+    re.compile(rf"^(?P<pre>.*?)(?:政府信息|政务信息|政务)公开(?:工作)?{_YEAR}(?:工作)?(?:报告|年报)(?P<post>.*)$"),
+)
 _BRACKET = re.compile(r"^[(（]([^()（）]{2,40})[)）]")
 _LEAD_JUNK = re.compile(r"^(?:\d{4}年?|正文|附件\d*[:：]?|标题[:：]|名称[:：])+")
 _CUT_BEFORE = re.compile(
@@ -95,7 +100,7 @@ def match_title(text: str) -> tuple[str | None, int, str] | None:
     compacted = re.sub(r"\s+", "", nfkc(text))
     if len(compacted) > _MAX_TITLE:
         return None
-    m = _TITLE.match(compacted) or _TITLE_YEAR_AFTER.match(compacted)
+    m = _TITLE.match(compacted) or next(filter(None, (t.match(compacted) for t in _TITLE_OTHER_FORMS)), None)
     if not m:
         return None
     year = chinese_year(m.group("year"))

@@ -116,6 +116,16 @@ def test_missing_config_file(tmp_path):
         ("西山221县住房和城乡建设局2023…", "maybe", None),  # cut inside the year (found at 400 portals)
         ("某某县住房和城乡建设局关于…", "maybe", None),
         ("关于做好2023年政府信息公开工作年…", "other", None),
+        # every title form the parser reads is a report in a list too (a list item not taken
+        # is a report never fetched, and its body told it has not published)
+        ("洪泽区财政局关于2024年政府信息公开工作的年度报告", "report", 2024),
+        ("洪泽区财政局政府信息公开工作年度报告（2024年度）", "report", 2024),
+        ("洪泽区财政局2024年度政府信息公开工作情况的报告", "report", 2024),
+        ("洪泽区财政局政府信息公开2024年度报告", "report", 2024),
+        ("洪泽区财政局2024政府信息公开工作年度报告", "report", 2024),
+        ("【洪泽区财政局】2024年政府信息公开工作年度报告", "report", 2024),
+        ("关于2024年度政府信息公开工作年度报告的审核意见", "other", None),
+        ("洪泽区财政局2024政府信息公开工作要点", "other", None),
     ],
 )
 def test_selection(title, kind, year):
