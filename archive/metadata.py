@@ -2,10 +2,14 @@
 
 Titles seen: ``{机关}{YYYY}年政府信息公开工作年度报告`` (most), ``{YYYY}年{机关}…``
 (Shanghai municipal), ``{YYYY}年…年度报告（{机关}）`` (Shanghai districts),
-``{机关}{YYYY}年度…工作报告``, short titles (``…信息公开年报``), titles broken over
-two or three lines or with the agency on the line above or below, Chinese-numeral
+``{机关}{YYYY}年度…工作报告``, ``{机关}关于{YYYY}年…的年度报告``, ``【{机关}】{YYYY}年…``,
+the year elsewhere (``{机关}…年度报告（{YYYY}年度）``, ``{机关}{YYYY}政府信息公开…``,
+``{机关}政府信息公开{YYYY}年度报告``), short titles (``…信息公开年报``), titles broken over
+two or three lines or with the agency on the line above or below (a page's
+``发布机构：…`` line beside it names the publisher, not the body), Chinese-numeral
 years (``二〇二四年``), a duplicated year (``2025湖口县大垅乡2025年度…``) and notices
-wrapping the report (``…关于印发{机关}2024年度…年度报告的通知``).
+wrapping the report (``…关于印发{机关}2024年度…年度报告的通知``). A page's ``<title>``
+names the body when the body's own title does not.
 
 Where no title names the body, the prose may: ``为做好{机关}政府信息公开工作``,
 ``本报告由{机关}编制``, ``现将{机关}2023年…报告如下``. A notice the report cites
