@@ -21,7 +21,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
@@ -325,33 +325,38 @@ def _items(table: Table, lines: list[tuple[int, Line]]) -> list[Item]:
     for lineno, line in lines:
         if line.filler:
             continue
-        all_slots = _slots(lineno, line, table)
-        all_kinds = [parse_value(s.text).kind for s in all_slots]
-        for slots, kinds in _runs(all_slots, all_kinds):
-            _line_items(items, index, table, lineno, line, slots, kinds)
+        slots = _slots(lineno, line, table)
+        _line_items(items, index, table, lineno, line, slots, [parse_value(s.text).kind for s in slots])
     return _merge_soft(_demote_group_rows(items))
 
 
-def _runs(slots: list[Slot], kinds: list[str]) -> Iterator[tuple[list[Slot], list[str]]]:
+def _runs(slots: list[Slot], kinds: list[str]) -> list[tuple[list[Slot], list[str]]]:
     """A line's cells in runs of text then values: one run for a row (its label, the tail of
     a wrapped label or a note, its values); several where a converter joined a whole table
     into one line (every cell of it between tabs), each text after a number starting the
     next row."""
-    start, seen_value = 0, False
+    runs, start, seen_value = [], 0, False
     for k, (slot, kind) in enumerate(zip(slots, kinds)):
         if kind == "text" and seen_value:
-            yield slots[start:k], kinds[start:k]
+            runs.append((slots[start:k], kinds[start:k]))
             start, seen_value = k, False
         elif kind != "text" and slot.filled:
             seen_value = True
-    yield slots[start:], kinds[start:]
+    runs.append((slots[start:], kinds[start:]))
+    return runs
 
 
 def _line_items(
     items: list[Item], index: LabelIndex, table: Table, lineno: int, line: Line, slots: list[Slot], kinds: list[str]
 ) -> None:
-    """The items of one run of a line's cells (see :func:`_runs`)."""
+    """The items of a line's cells: of each of its runs (see :func:`_runs`)."""
     text_at = [k for k, kind in enumerate(kinds) if kind == "text"]
+    if text_at and text_at[-1] >= len(text_at):  # a cell that is no text before the last text
+        runs = _runs(slots, kinds)
+        if len(runs) > 1:
+            for run_slots, run_kinds in runs:
+                _line_items(items, index, table, lineno, line, run_slots, run_kinds)
+            return
     label_at, match = -1, None
     for k in text_at:
         m = index.match(slots[k].text)
