@@ -381,8 +381,9 @@ def test_provincial_label_guidance_and_extra_row_with_a_blank_row():
     assert any(f.rule == "row.unattributed" and "5 5 40" in f.message for f in report.findings)
 
 
-def _xlsx(rows: list[list[str]]) -> bytes:
-    """A minimal real XLSX workbook (inline strings) with one sheet."""
+def _xlsx(rows: list[list[str]], number=None) -> bytes:
+    """A minimal real XLSX workbook with one sheet: text as inline strings; with ``number``,
+    numbers as numeric cells holding ``number(value)`` (how a spreadsheet stored them)."""
     import io
     import zipfile
     from xml.sax.saxutils import escape
@@ -390,10 +391,13 @@ def _xlsx(rows: list[list[str]]) -> bytes:
     def col(i):
         return chr(65 + i) if i < 26 else chr(64 + i // 26) + chr(65 + i % 26)
 
+    def cell(ref: str, v: str) -> str:
+        if number is not None and re.fullmatch(r"\d+(?:\.\d+)?", v):
+            return f'<c r="{ref}"><v>{number(v)}</v></c>'
+        return f'<c r="{ref}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
+
     sheet = "".join(
-        f'<row r="{r + 1}">'
-        + "".join(f'<c r="{col(i)}{r + 1}" t="inlineStr"><is><t>{escape(v)}</t></is></c>' for i, v in enumerate(row) if v)
-        + "</row>"
+        f'<row r="{r + 1}">' + "".join(cell(f"{col(i)}{r + 1}", v) for i, v in enumerate(row) if v) + "</row>"
         for r, row in enumerate(rows)
     )
     ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -414,3 +418,22 @@ def test_xlsx_attachment():
     rows = [line.split("\t") if "\t" in line else [line] for line in SEED_004.splitlines() if line.strip()]
     report = parse_bytes(_xlsx(rows), "附件.xlsx")
     assert report.cells == GOLD_004 and report.year == 2021
+
+
+_STORED = [
+    lambda v: v,  # as typed
+    lambda v: repr(float(v)),  # 12.0
+    lambda v: repr(float(v) + float(v) * 1.5e-16),  # a formula's result: 95.000000000000014
+    lambda v: f"{float(v):E}",  # 1.200000E+01
+]
+
+
+@given(st.lists(st.sampled_from(range(len(_STORED))), min_size=1, max_size=8))
+@settings(max_examples=60, deadline=None)
+def test_xlsx_numeric_cells_read_as_the_spreadsheet_shows_them(forms):
+    """Numbers in numeric cells, however the file stores the double (a formula's total keeps
+    a binary fraction's noise), read as the sheet shows them: the seed's own cells."""
+    rows = [line.split("\t") if "\t" in line else [line] for line in SEED_004.splitlines() if line.strip()]
+    k = iter(range(10**6))
+    report = parse_bytes(_xlsx(rows, lambda v: _STORED[forms[next(k) % len(forms)]](v)), "附件.xlsx")
+    assert report.cells == GOLD_004

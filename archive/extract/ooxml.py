@@ -200,6 +200,19 @@ def _row_number(row) -> int:
     return int(r) if r.isdecimal() and len(r) < 10 else 0
 
 
+def _shown_number(value: str) -> str:
+    """A numeric cell's stored value as the spreadsheet shows it: an IEEE double kept to the
+    15 significant digits Excel displays, so ``95.000000000000014`` (a total computed by a
+    formula) is 95 and ``1.2E+3`` is 1200; anything else as stored."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    if number != number or number in (float("inf"), float("-inf")):
+        return value
+    return f"{number:.15g}" if abs(number) < 1e15 else value
+
+
 def extract_xlsx(data: bytes) -> Document:
     zf = _open(data)
     shared: list[str] = []
@@ -237,6 +250,8 @@ def extract_xlsx(data: bytes) -> Document:
                     index = v.text.strip()
                     k = int(index) if index.isdecimal() and len(index) < 10 else -1
                     text = shared[k] if 0 <= k < len(shared) else ""
+                elif c.get("t") in (None, "n"):
+                    text = _shown_number(v.text)
                 else:
                     text = v.text
                 cells[col] = " ".join(text.split())
