@@ -437,3 +437,21 @@ def test_xlsx_numeric_cells_read_as_the_spreadsheet_shows_them(forms):
     k = iter(range(10**6))
     report = parse_bytes(_xlsx(rows, lambda v: _STORED[forms[next(k) % len(forms)]](v)), "附件.xlsx")
     assert report.cells == GOLD_004
+
+
+@given(st.lists(st.booleans(), min_size=1, max_size=40), st.sampled_from(["①", "⑴", "¹", "※"]))
+@settings(max_examples=60, deadline=None)
+def test_footnote_marks_on_numbers_change_no_cell(marked, mark):
+    """A report whose numbers carry footnote marks (12① — see note ① below the table) reads
+    the numbers as printed, each in its own cell; ※ is no mark NFKC turns into a digit."""
+    k = iter(range(10**6))
+
+    def cell(m: re.Match) -> str:
+        return m.group() + (mark if marked[next(k) % len(marked)] else "")
+
+    text = re.sub(r"(?<=\t)\d+(?=\t|$)", cell, SEED_004, flags=re.M)
+    cells = parse_bytes(text.encode(), "r.txt").cells
+    if mark == "※":  # a mark that is no digit form: the cell is text, the number not read
+        assert all(cells.get(key) in (GOLD_004[key], None) for key in GOLD_004)
+    else:
+        assert cells == GOLD_004

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archive.normalize import (
+    _NOTE_MARKS,
     _NUMBER,
     _NUMBERING,
     _SIGNS,
@@ -126,11 +127,14 @@ def test_plain_digits_read_as_the_full_reading_reads_them(digits):
 @given(st.one_of(_REPORT_TEXT, st.tuples(_REPORT_TEXT, st.sampled_from(["行政许可", "无", "暂无", "空"])).map("".join)))
 @settings(max_examples=400, deadline=None)
 def test_cells_read_as_their_full_reading_reads_them(raw):
-    """Labels take a short path to 'text'; the full reading (NFKC, placeholders, the number
-    pattern) must agree on every cell."""
-    s = unicodedata.normalize("NFKC", raw).replace("\u00a0", " ").strip().strip("|").strip()
+    """Labels take a short path to 'text'; the full reading (footnote marks dropped, NFKC,
+    placeholders, the number pattern) must agree on every cell."""
+    bare = _NOTE_MARKS.sub("", raw)
+    s = unicodedata.normalize("NFKC", bare).replace("\u00a0", " ").strip().strip("|").strip()
     parse_value.cache_clear()
-    if s in PLACEHOLDERS:
+    if bare != raw and not bare.strip():
+        assert parse_value(raw) == TEXT  # a footnote mark alone
+    elif s in PLACEHOLDERS:
         assert parse_value(raw) == BLANK
     elif not _NUMBER.match(s.translate(_SIGNS)):
         assert parse_value(raw) == TEXT
@@ -152,3 +156,17 @@ def test_every_digit_form_is_known():
         and not forms.search(chr(c))
     ]
     assert missed == []
+
+
+_MARKS = st.sampled_from(list("①②③⑩⑳⑴⑵⒈⒉⓪❶➀㉑㊱¹²³⁴⁰₁₂"))
+
+
+@given(st.integers(0, 10**6), _MARKS, st.sampled_from(["{n}{m}", "{m}{n}", "{n} {m}", "{n}{m}件"]))
+@settings(max_examples=300, deadline=None)
+def test_a_footnote_mark_beside_a_number_is_no_digit_of_it(n, mark, form):
+    """12① is 12 with a note, never 121 (NFKC makes a digit of the mark); a mark alone is no
+    number, and digits in other widths (１２, 𝟏𝟐) still are."""
+    parse_value.cache_clear()
+    assert parse_value(form.format(n=n, m=mark)).number == n
+    assert parse_value(mark).kind == "text"
+    assert parse_value(str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))).number == n
