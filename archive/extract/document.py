@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Digits printed raised or lowered (HTML <sup>/<sub>, Word's superscript runs) are footnote
+# marks, not digits of the number beside them (12<sup>1</sup> is 12 with note 1): they are
+# kept as super- and subscript characters, which the value reader drops beside a number.
+RAISED = {"sup": str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"), "sub": str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")}
+
 
 @dataclass(slots=True)
 class Line:

@@ -20,7 +20,7 @@ from lxml import etree
 
 from ..encoding import decode
 from ..errors import ExtractError
-from .document import Document, Line
+from .document import RAISED, Document, Line
 
 _BLOCK = {
     "p",
@@ -63,6 +63,25 @@ _SKIP = {"script", "style", "noscript", "template", "head", "title", "select", "
 
 
 _STRING = etree.XPath("string()")
+_STYLED_RAISED = etree.XPath("//*[contains(translate(@style, 'VERTICALGN', 'verticalgn'), 'vertical-align')]")
+
+
+def _lower_raised(root) -> None:
+    """Digits in <sup>/<sub> (or styled vertical-align: super/sub) as super- and subscript
+    characters (see ``RAISED``)."""
+    raised = [(el, el.tag) for el in root.iter("sup", "sub")]
+    for el in _STYLED_RAISED(root):
+        style = el.get("style", "").lower().replace(" ", "")
+        for kind, word in (("sup", "vertical-align:super"), ("sub", "vertical-align:sub")):
+            if word in style:
+                raised.append((el, kind))
+    for el, kind in raised:
+        table = RAISED[kind]
+        for node in el.iter():
+            if node.text:
+                node.text = node.text.translate(table)
+            if node is not el and node.tail:
+                node.tail = node.tail.translate(table)
 
 
 def _cell_text(cell) -> str:
@@ -180,6 +199,7 @@ def extract_html(data: bytes | str, content_type: str | None = None) -> Document
         if e.level_name == "FATAL" and e.type_name == "ERR_RESOURCE_LIMIT"
     ][:1]
     etree.strip_elements(root, *_SKIP - {"head", "title"}, with_tail=False)
+    _lower_raised(root)
     meta = _meta(root)
     title_el = root.find(".//title")
     title = meta.get("ArticleTitle") or ("".join(title_el.itertext()).strip() if title_el is not None else None)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from ..errors import ExtractError
-from .document import Document, Line
+from .document import RAISED, Document, Line
 from .image import image_lines
 from .ocr import DocumentOcr, OcrOptions
 
@@ -72,13 +72,23 @@ def _read_xml(zf: zipfile.ZipFile, name: str):
 
 
 def _paragraph_text(p) -> str:
+    raised = p.find(f".//{W}vertAlign") is not None  # a superscript or subscript run somewhere
     parts = []
     for el in p.iter(W + "t", W + "tab", W + "br", W + "cr"):
         if el.tag == W + "t":
-            parts.append(el.text or "")
+            parts.append(_raised_run(el) if raised else el.text or "")
         else:
             parts.append(" ")
     return "".join(parts)
+
+
+def _raised_run(t) -> str:
+    """A run's text, its digits as super- or subscript characters when the run is printed
+    so (a footnote mark: see ``RAISED``)."""
+    run = t.getparent()
+    align = run.find(f"{W}rPr/{W}vertAlign") if run is not None else None
+    kind = {"superscript": "sup", "subscript": "sub"}.get(align.get(W + "val", "")) if align is not None else None
+    return (t.text or "").translate(RAISED[kind]) if kind else t.text or ""
 
 
 def _cell_text(tc) -> str:
