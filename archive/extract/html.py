@@ -63,7 +63,8 @@ _SKIP = {"script", "style", "noscript", "template", "head", "title", "select", "
 
 
 _STRING = etree.XPath("string()")
-_STYLED_RAISED = etree.XPath("//*[contains(translate(@style, 'VERTICALGN', 'verticalgn'), 'vertical-align')]")
+_STYLED_RAISED = etree.XPath("//*[contains(@style, 'vertical-align')]")
+_RAISED_HINTS = ("<sup", "<sub", "<SUP", "<SUB", "vertical-align")
 
 
 def _lower_raised(root) -> None:
@@ -199,7 +200,8 @@ def extract_html(data: bytes | str, content_type: str | None = None) -> Document
         if e.level_name == "FATAL" and e.type_name == "ERR_RESOURCE_LIMIT"
     ][:1]
     etree.strip_elements(root, *_SKIP - {"head", "title"}, with_tail=False)
-    _lower_raised(root)
+    if any(hint in text for hint in _RAISED_HINTS):  # most pages print nothing raised: no walk over the tree
+        _lower_raised(root)
     meta = _meta(root)
     title_el = root.find(".//title")
     title = meta.get("ArticleTitle") or ("".join(title_el.itertext()).strip() if title_el is not None else None)
