@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archive.errors import ExtractError, NianbaoError
 from archive.extract.text import _bars_after_text, _double_spaced, _separated, _special, _tokens, text_lines, width
 from archive.parse import parse_bytes, parse_file
-from crawler.mock.documents import to_docx, to_html_body
+from crawler.mock.documents import to_docx, to_html_body, to_pdf
 
 FIX = Path(__file__).parent / "fixtures"
 SEED_004 = (FIX / "seeds/004_5508c84fc82701dc.txt").read_text("utf-8")
@@ -492,3 +492,25 @@ def test_raised_footnote_numbers_change_no_cell(marked, mark):
     page = re.sub(r"(?<=<td>)\d+(?=</td>)", sup, to_html_body(SEED_004))
     assert parse_bytes(html_page(page).encode(), "r.html").cells == GOLD_004
     assert parse_bytes(_docx_with_marks(SEED_004, marked, mark), "r.docx").cells == GOLD_004
+
+
+@given(st.lists(st.booleans(), min_size=1, max_size=30), st.sampled_from(["1", "2", "3"]))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_pdf_footnote_marks_raised_beside_numbers_change_no_cell(monkeypatch, marked, mark):
+    """A PDF prints a footnote mark as a small digit raised after a number (12¹): it is no
+    digit of the number, and never a number of its own on the line above."""
+    import crawler.mock.documents as documents
+
+    plain = documents._pdf_text
+    k = iter(range(10**6))
+
+    def with_marks(x: float, y: float, size: float, text: str) -> str:
+        op = plain(x, y, size, text)
+        if text.isdigit() and marked[next(k) % len(marked)]:
+            op += "\n" + plain(x + documents._text_width(text, size) + 0.3, y + size * 0.45, size * 0.55, mark)
+        return op
+
+    with monkeypatch.context() as patch:  # each example draws from the plain writer
+        patch.setattr(documents, "_pdf_text", with_marks)
+        data = to_pdf(SEED_004)
+    assert parse_bytes(data, "r.pdf").cells == GOLD_004

@@ -13,9 +13,10 @@ weakest glyph's (``Line.scores``).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from statistics import median
 
-from .document import Line
+from .document import RAISED, Line
 
 Glyph = tuple[float, float, float, float, str]  # left, right, bottom, top, char
 
@@ -32,6 +33,9 @@ def glyph_lines(glyphs: list[Glyph], page: int | None = None, scores: list[float
     # (the mean of its glyphs' centres: a row's label and numbers printed in
     # different sizes, or a character of a vertical heading beside it, stay one line).
     centres = [(b + t) / 2 for _, _, b, t, _ in glyphs]
+    marks = [i for i, h in enumerate(heights) if h < 0.75 * typical and glyphs[i][4].isdigit()]
+    if marks:  # rare: footnote marks beside numbers
+        glyphs = _footnote_marks(glyphs, heights, centres, marks)
     order = sorted(range(len(glyphs)), key=centres.__getitem__, reverse=True)  # stable: ties keep their order
     rows: list[list[int]] = []
     centre = total = 0.0
@@ -45,6 +49,47 @@ def glyph_lines(glyphs: list[Glyph], page: int | None = None, scores: list[float
             total += cy
             centre = total / len(rows[-1])
     return [_line(glyphs, heights, idx, page, scores, space) for idx in rows]
+
+
+def _footnote_marks(glyphs: list[Glyph], heights: list[float], centres: list[float], marks: list[int]) -> list[Glyph]:
+    """Small digits printed just after a full-size glyph and raised above it (12¹): footnote
+    marks, kept as superscript characters on their glyph's line (``centres`` is updated), so
+    they never join, or stand apart as, a number."""
+    glyphs = list(glyphs)
+    by_right = sorted(range(len(glyphs)), key=lambda j: glyphs[j][1])
+    rights = [glyphs[j][1] for j in by_right]
+    reach = 0.3 * max(heights)
+    for i in marks:
+        left, _, bottom, top, ch = glyphs[i]
+        h = heights[i]
+        near = by_right[bisect_left(rights, left - reach) : bisect_right(rights, left + reach)]
+        beside = [
+            j
+            for j in near
+            if heights[j] > h / 0.75
+            and abs(left - glyphs[j][1]) <= 0.3 * heights[j]
+            and glyphs[j][2] < top
+            and glyphs[j][3] > bottom
+        ]
+        if not beside:
+            continue
+        j = min(beside, key=lambda j: abs(left - glyphs[j][1]))
+        raised = _raised(ch, bottom, glyphs[j], heights[j])
+        if raised != ch:
+            glyphs[i] = (left, glyphs[i][1], bottom, top, raised)
+            centres[i] = centres[j]
+    return glyphs
+
+
+def _raised(ch: str, bottom: float, neighbour: Glyph, h: float) -> str:
+    """A small digit printed clearly above the baseline of the glyph before it is a footnote
+    mark (12¹), not a digit of the number: kept as a superscript character (``RAISED``).
+    Only raised ones: a digit that merely sits lower than a CJK character's top (OCR's
+    tight boxes) is an ordinary digit."""
+    return ch.translate(RAISED["sup"]) if bottom > neighbour[2] + 0.3 * h else ch
+
+
+_MARKS = frozenset("⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _numeric(ch: str) -> bool:
@@ -80,7 +125,7 @@ def _line(
         prev_ch = ch
         if scores is not None:
             low = min(low, scores[i])
-        if right > prev_right:
+        if right > prev_right and ch not in _MARKS:  # a footnote mark does not widen its cell
             prev_right = right
     cells.append("".join(text).strip())
     spans.append((start, prev_right))
