@@ -89,7 +89,7 @@ def _raised(ch: str, bottom: float, neighbour: Glyph, h: float) -> str:
     return ch.translate(RAISED["sup"]) if bottom > neighbour[2] + 0.3 * h else ch
 
 
-_MARKS = frozenset("⁰¹²³⁴⁵⁶⁷⁸⁹")
+_MARKS = frozenset("0123456789".translate(RAISED["sup"]))  # what _raised makes of a digit
 
 
 def _numeric(ch: str) -> bool:
