@@ -367,7 +367,9 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("row.unplaced", "warning", "该行数值所在的列无法确定（如空白单元格未保留），相关单元格记为空，不作猜测"),
     RuleInfo("table.blank", "warning", "表格存在但全部单元格为空"),
     RuleInfo("table.missing", "warning", "报告有该部分标题但没有可读的表格（可能为图片或附件）"),
-    RuleInfo("narrative.requests_new", "error", "正文所述收到申请数与表三“本年新收”总数不符"),
+    # what the prose says is no table that does not add up: real reports count 收到 and 受理
+    # differently, or state a figure the table corrects (02-hongze: 17 in the text, 95 in 表三)
+    RuleInfo("narrative.requests_new", "warning", "正文所述收到申请数与表三“本年新收”总数不符"),
     RuleInfo("narrative.requests_granted", "warning", "正文所述予以公开数与表三不符"),
     RuleInfo("narrative.requests_carried_over", "warning", "正文所述上年结转数与表三不符"),
     RuleInfo("narrative.requests_carried_forward", "warning", "正文所述结转下年度数与表三不符"),

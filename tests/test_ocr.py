@@ -57,11 +57,11 @@ def test_mixed_pdf_reads_the_scanned_page_by_ocr():
     assert _wrong(report.cells, HONGZE_GOLD) == {}
     assert set(report.cells) == set(HONGZE_GOLD)  # every cell of the report, text layer and scan alike
     assert report.ocr["pages"] == [3]
-    # the report's prose says 17 requests, its 表三 95 (gold keeps 95): with 表三 read by OCR
-    # that is a cell to check, not an accusation
+    # the report's prose says 17 requests, its 表三 95 (gold keeps 95): a warning about the
+    # prose, and no sum of the OCR-read table fails
     assert [f.rule for f in report.findings if f.severity == "error"] == []
-    check = [f for f in report.findings if f.rule == "ocr.check_cells"]
-    assert len(check) == 1 and "narrative.requests_new" in check[0].message
+    assert [f.severity for f in report.findings if f.rule == "narrative.requests_new"] == ["warning"]
+    assert [f for f in report.findings if f.rule == "ocr.check_cells"] == []
     assert "ocr.read" in {f.rule for f in report.findings}
 
 

@@ -142,7 +142,9 @@ def test_short_rows_reported_once_per_missing_column(fixtures):
 def test_narrative_contradicts_table(fixtures):
     report = parse_bytes((fixtures / "seeds/000_13629bb28de84385.txt").read_bytes(), "r.txt")
     found = [f for f in report.findings if f.rule == "narrative.requests_new"]
-    assert found and found[0].severity == "error" and "0" in found[0].message and "3" in found[0].message
+    assert found and found[0].severity == "warning" and "0" in found[0].message and "3" in found[0].message
+    # the prose contradicting the table is worth a look, not an accusation: the tables add up
+    assert [f for f in report.findings if f.severity == "error"] == []
     # Seed 004 states 12 received, 10 granted, 2 appeals, 2 suits: all agree with its tables.
     assert not any(f.rule.startswith("narrative.") for f in parse_bytes(SEED_004.encode(), "r.txt").findings)
 

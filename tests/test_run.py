@@ -24,8 +24,8 @@ from crawler.mock.world import World, config_yaml
 
 EXIT_LOCKED = 75
 EXIT_UNDELIVERED = 3
-# seed 000's narrative states a different number of new requests from its own table
-# (as published): every report made from it fails narrative.requests_new
+# the mock world's copy of seed 000 misprints 表三's (七) 总计 (crawler/mock/data/bases.json):
+# every report made from it fails the table's sums
 INCONSISTENT_BASES = {"seed000.txt"}
 
 
