@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .coverage import coverage
+from .cut_off import cut_off_row
 from .extract import Document, OcrOptions, extract, read_file
 from .extract.document import OcrInfo
 from .metadata import identify
@@ -36,8 +37,9 @@ def parse_document(doc: Document) -> Report:
     regions = split_regions(doc.lines)
     # a text excerpt can end in the middle of a row; a PDF page cannot
     results = parse_tables(regions, None if doc.format != "pdf" else len(doc.lines))
+    cut = cut_off_row(doc, results)
     cells: dict = {}
-    findings: list[Finding] = []
+    findings: list[Finding] = [cut] if cut else []
     for result in results:
         cells.update(result.cells)
         findings += result.findings

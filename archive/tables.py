@@ -112,6 +112,8 @@ class TableResult:
     findings: list[Finding] = field(default_factory=list)
     undecided: set[str] = field(default_factory=set)  # cells whose column could not be decided (null)
     unattributed: int = 0  # groups of values given to no row
+    # printed rows with fewer values than columns (``table.row``; ``appeals``: its one row)
+    printed_short: set[str] = field(default_factory=set)
 
 
 # ---------------------------------------------------------------------------
@@ -657,6 +659,8 @@ def _fill_rows(t: _Rows, last_line: int) -> dict[str, list[str]]:
         else:
             placement = Placement({c: make_slot("", parsed.line, -1) for c in columns})
         short[row.key] = _write(result, parsed, placement, columns)
+        if short[row.key]:
+            result.printed_short.add(f"{result.table.key}.{row.key}")
     return short
 
 
@@ -863,6 +867,7 @@ def _parse_appeals(lines, misleading: set[int], learn_others: Callable[[], None]
         result.cells[f"appeals.{key}"] = to_cell(parse_value(slot.text), APPEALS.column(column).kind)
         result.origins[f"appeals.{key}"] = (slot.line, slot.cell)
     if placement.missing:
+        result.printed_short.add("appeals")
         shown = len(keys) - len(placement.missing)
         result.findings.append(
             Finding("row.short", "warning", "appeals", f"行政复议、行政诉讼表只印出 {shown} 个数值（应有 {len(keys)} 个）")

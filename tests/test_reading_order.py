@@ -220,7 +220,7 @@ def test_a_header_caption_alone_does_not_decide_the_total_column():
     head = (
         "三、收到和处理政府信息公开申请情况\n（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）\t申请人情况\n"
     )
-    rows = "一、本年新收政府信息公开申请数量\t\t\t\t\t\t\t4\n二、上年结转政府信息公开申请数量\t\t\t\t\t\t\t1\n"
+    rows = "一、本年新收政府信息公开申请数量\t\t\t\t\t\t\t4\n二、上年结转政府信息公开申请数量\t\t\t\t\t\t\t1\n五、存在的主要问题及改进情况\n"
     cells = parse_bytes((head + rows).encode(), "r.txt").cells
     assert cells["requests.new.total"] == 4 and cells["requests.carried_over.total"] == 1
     assert cells.get("requests.new.other_org") is None

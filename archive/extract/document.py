@@ -77,6 +77,10 @@ class Document:
     # what was not read, and why (a bound was reached): each one becomes a
     # ``document.truncated`` finding, so a cut document never reads as a whole one
     cuts: list[str] = field(default_factory=list)
+    # where a text with no line break at its end stopped: inside a line ("line") or inside
+    # its last word ("word"); None for a text ending with a line break and every other
+    # format (a search index's excerpt is cut anywhere, see archive.cut_off)
+    cut_mid: str | None = None
 
     @property
     def text(self) -> str:

@@ -451,5 +451,13 @@ def _single(raw: str) -> bool:
     return not _NOT_SINGLE.search(raw) or not raw.strip() or _is_blankish(raw)
 
 
+def _cut_mid(text: str) -> str | None:
+    """Where a text with no line break at its end stopped (see ``Document.cut_mid``)."""
+    tail = text.rstrip(_CELL_SPACE_TAB)
+    if not tail or tail[-1] in "\n\r":
+        return None
+    return "line" if len(tail) < len(text) or tail[-1] in "|｜¦" else "word"
+
+
 def extract_text(text: str, fmt: str = "text") -> Document:
-    return Document(lines=text_lines(text), format=fmt)
+    return Document(lines=text_lines(text), format=fmt, cut_mid=_cut_mid(text))
