@@ -453,10 +453,11 @@ def _single(raw: str) -> bool:
 
 def _cut_mid(text: str) -> str | None:
     """Where a text with no line break at its end stopped (see ``Document.cut_mid``)."""
-    tail = text.rstrip(_CELL_SPACE_TAB)
-    if not tail or tail[-1] in "\n\r":
+    tail = text.rstrip()
+    after = text[len(tail) :]  # the white space after the last printed character
+    if not tail or "\n" in after or "\r" in after:
         return None
-    return "line" if len(tail) < len(text) or tail[-1] in "|｜¦" else "word"
+    return "line" if after or tail[-1] in "|｜¦" else "word"
 
 
 def extract_text(text: str, fmt: str = "text") -> Document:
