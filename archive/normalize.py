@@ -191,15 +191,17 @@ def fmt_number(n: int | float) -> str:
     return str(n)
 
 
-def to_cell(value: Value, kind: str) -> int | float | None:
-    """The contract value of a parsed cell for a column of ``kind`` (count/money/signed)."""
+def to_cell(value: Value, kind: str, unit: str | None = None) -> int | float | None:
+    """The contract value of a parsed cell for a column of ``kind`` (count/money/signed);
+    ``unit``: the money unit the column's header prints, for a number printed without one."""
     if value.kind != "number":
         return None
     n = value.number
     if kind == "money":
-        if value.unit == "元":
+        unit = value.unit or unit
+        if unit == "元":
             n = round(n / 10000, 6)
-        elif value.unit == "亿元":
+        elif unit == "亿元":
             n = round(n * 10000, 6)
         return n
     if isinstance(n, float) and n.is_integer():

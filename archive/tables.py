@@ -594,8 +594,11 @@ def _header_before(cells: list[HeaderCell], line: int) -> tuple[dict[tuple[int, 
     return out, loose
 
 
-def _write(result: TableResult, parsed: ParsedRow, placement: Placement, columns: tuple[str, ...]) -> list[str]:
-    """Write one row's cells; return the columns the row did not print."""
+def _write(
+    result: TableResult, parsed: ParsedRow, placement: Placement, columns: tuple[str, ...], unit: str | None = None
+) -> list[str]:
+    """Write one row's cells (``unit``: the money unit its header prints); return the
+    columns the row did not print."""
     table = result.table
     prefix = f"{table.key}.{parsed.row.key}"
     if placement.reason is not None:
@@ -611,7 +614,7 @@ def _write(result: TableResult, parsed: ParsedRow, placement: Placement, columns
     cells, origins = result.cells, result.origins
     for column, slot in placement.cells.items():
         key = f"{prefix}.{column}"
-        cells[key] = to_cell(parse_value(slot.text), kinds[column])
+        cells[key] = to_cell(parse_value(slot.text), kinds[column], unit)
         origins[key] = (slot.line, slot.cell)
     return list(placement.missing)
 
@@ -627,6 +630,7 @@ class _Rows:
     anchors: Anchors
     offsets: Offsets = field(default_factory=Offsets)
     above: dict[int, tuple[dict[tuple[int, str], Span], set[tuple[int, str]]]] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)  # row key → the money unit its header prints
 
     @property
     def needs_positions(self) -> bool:
@@ -643,7 +647,28 @@ def _rows(result: TableResult, items: list[Item], columns_of, last_line: int, mi
         if parsed is not None:
             values = _cut_off(parsed.values, len(columns_of(row)), last_line)
             rows.append((row, parsed, columns_of(row), values, _separated(values, soft_blanks)))
-    return _Rows(result, rows, _header_cells(table, items), Anchors(misleading=misleading))
+    units = {
+        row.key: unit for row, parsed, columns, _, _ in rows if "amount" in columns and (unit := _money_unit(items, parsed.line))
+    }
+    return _Rows(result, rows, _header_cells(table, items), Anchors(misleading=misleading), units=units)
+
+
+# the unit an amount's header prints: 采购总金额（元）, 本年收费金额（单位：万元）, or a note of its
+# own above the table (（单位：元）)
+_AMOUNT_UNIT = re.compile(r"金额(?:单位)?(亿元|万元|元)")  # on compact text: brackets and colons dropped
+_UNIT_NOTE = re.compile(r"^单位(亿元|万元|元)$")
+
+
+def _money_unit(items: list[Item], line: int) -> str | None:
+    """The money unit printed by the header nearest above ``line`` that names one."""
+    for item in reversed(items):
+        if item.line >= line or item.kind not in ("header", "text"):
+            continue
+        key = compact(item.text)
+        found = _AMOUNT_UNIT.search(key) or _UNIT_NOTE.match(key)
+        if found:
+            return found.group(1)
+    return None
 
 
 def _fill_rows(t: _Rows, last_line: int) -> dict[str, list[str]]:
@@ -658,7 +683,7 @@ def _fill_rows(t: _Rows, last_line: int) -> dict[str, list[str]]:
             placement = place(values, columns, anchors, offsets, parsed.label, separated)
         else:
             placement = Placement({c: make_slot("", parsed.line, -1) for c in columns})
-        short[row.key] = _write(result, parsed, placement, columns)
+        short[row.key] = _write(result, parsed, placement, columns, t.units.get(row.key))
         if short[row.key]:
             result.printed_short.add(f"{result.table.key}.{row.key}")
     return short
