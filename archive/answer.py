@@ -18,6 +18,7 @@ KIND_COLOURS = {
     "missing": "red",
     "unreachable": "magenta",
     "unstored": "magenta",
+    "unmatched": "magenta",
     "withdrawn": "red",
     "moved": "blue",
     "late": "yellow",

@@ -15,6 +15,10 @@ one finding of each kind:
 * ``unstored``     nothing in the archive, but a report of the agency was found
                    and not stored yet (a full disk …), or the portal's latest
                    crawl could not write everything it found: never missing;
+* ``unmatched``    nothing stored under the agency, but its portal carries a report
+                   of the year under a name that can be its own (住建局 for
+                   住房和城乡建设局, see ``archive.name_match``) and that no other
+                   registered body took: never missing (add the name as an alias);
 * ``late``         published after the deadline (the deadline day is on time);
                    with no date on the page, the first capture time is used and
                    the confidence is ``low``;
@@ -49,8 +53,10 @@ import sqlite_utils
 
 from . import list_walks, report_urls
 from .deadlines import Deadlines
+from .name_match import could_be_same
 from .names import KIND_NAMES, PARSE_STATUS_NAMES, PROBLEM_NAMES, RULE_NAMES
 from .runs import unfinished_runs
+from .store import agency_key
 
 __all__ = ["KINDS", "KIND_NAMES", "ComplianceFinding", "check_year", "record"]
 
@@ -58,6 +64,7 @@ KINDS = (
     "missing",
     "unreachable",
     "unstored",
+    "unmatched",
     "withdrawn",
     "moved",
     "late",
@@ -133,6 +140,39 @@ def _blocked_portals(db: sqlite_utils.Database, latest: dict[str, int]) -> dict[
 def _read_portals(db: sqlite_utils.Database) -> set[str]:
     """Portals whose list pages have been read at least once."""
     return {p for (p,) in db.execute("select distinct portal from captures where role = 'list' and status = 200")}
+
+
+def _portals_of(db: sqlite_utils.Database, key: str) -> list[str]:
+    """The portals an agency is listed on: the registry's, or (a body known only by the name
+    it published under) those it was seen on."""
+    portals = [p for (p,) in db.execute("select portal from agency_portals where agency_id = ?", [key])]
+    if portals or not key.startswith("name:"):
+        return portals
+    seen = db.execute("select distinct portal, agency_name from sightings where agency_id is null and agency_name is not null")
+    return sorted({portal for portal, name in seen if agency_key(None, name) == key})
+
+
+def _similar_reports(db: sqlite_utils.Database, key: str, name: str, year: int, portals: list[str]) -> list[dict]:
+    """Sightings of the year on these portals under another name that can be this agency's
+    (``archive.name_match``): unattributed ones for a registered agency; for a body known
+    only by a name, any (the registered body it abbreviated may have published under its
+    full name this year)."""
+    if not portals or not name:
+        return []
+    marks = ", ".join("?" for _ in portals)
+    rows = db.query(
+        f"select portal, agency_id, agency_name, url from sightings where year = ? and portal in ({marks}) order by id",
+        [year, *portals],
+    )
+    registered = not key.startswith("name:")
+    return [
+        r
+        for r in rows
+        if r["agency_name"]
+        and agency_key(r["agency_id"], r["agency_name"]) != key
+        and not (registered and r["agency_id"])
+        and could_be_same(name, r["agency_name"])
+    ]
 
 
 def _unreadable_listing(db: sqlite_utils.Database, agency_id: str, year: int) -> dict | None:
@@ -228,7 +268,7 @@ def check_year(
         if not versions:
             if today <= due + timedelta(days=deadlines.grace_days):
                 continue
-            portals = [p for (p,) in db.execute("select portal from agency_portals where agency_id = ?", [key])]
+            portals = _portals_of(db, key)
             down = [blocked[p] for p in portals if p in blocked]
             partial = [unseen[p] for p in portals if p in unseen]
             cut = [(p, cut_short[p]) for p in portals if p in cut_short]
@@ -268,6 +308,18 @@ def check_year(
                 findings.append(
                     ComplianceFinding(
                         "unreachable", **base, evidence=partial[0]["warning_url"], detail=list_walks.describe(partial[0])
+                    )
+                )
+            elif similar := _similar_reports(db, key, agency["name"], year, portals):
+                names = "、".join(dict.fromkeys(f"“{r['agency_name']}”" for r in similar))
+                findings.append(
+                    ComplianceFinding(
+                        "unmatched",
+                        **base,
+                        confidence="low",
+                        evidence=similar[0]["url"],
+                        detail=f"门户 {similar[0]['portal']} 上有名称相近的 {year} 年度年报（{names}），"
+                        "未能对应到该机关，可能即其年报，不计为缺报；请核对，属实则在配置中为该机关添加别名",
                     )
                 )
             elif (unreadable := _unreadable_listing(db, key, year)) is not None:

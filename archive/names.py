@@ -10,6 +10,7 @@ KIND_NAMES = {
     "missing": "缺报",
     "unreachable": "门户无法访问",
     "unstored": "已抓取未入库",
+    "unmatched": "年报名称未对应",
     "withdrawn": "发布后撤下",
     "moved": "网址迁移",
     "late": "迟报",

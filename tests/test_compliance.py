@@ -173,6 +173,36 @@ def test_a_silent_earlier_reporter_is_missing(feeder):
     assert ("missing", "name:某某县统计局") in _kinds(feeder, 2024, date(2025, 6, 1))
 
 
+def _orphan(feeder, name, year, url):
+    """A report seen on the portal under a name the registry does not know."""
+    feeder.capture(url, html(f"{name}{year}年年报"), "html")
+    ingest.record_sighting(
+        feeder.db,
+        feeder.run_id,
+        {"portal": "p", "url": url, "title": f"{name}{year}年政府信息公开工作年度报告", "year": year}
+        | {"agency_id": None, "agency_name": name, "published": f"{year + 1}-01-10"},
+        seen_at=feeder.now(),
+    )
+    ingest.ingest(feeder.db, feeder.blobs.root)
+
+
+def test_a_report_under_a_name_that_can_be_the_agencys_is_no_missing_report(feeder):
+    """城关镇's report, titled without its district, is not attributed to 青山区城关镇: the
+    town is not accused of 缺报 while a report that can be its own is on its portal."""
+    _orphan(feeder, "城关镇", 2024, "http://p/czz2024.html")
+    _orphan(feeder, "青山区文化旅游局", 2024, "http://p/wl2024.html")  # can be no registered body's
+    found = {f.agency_key: f for f in check_year(feeder.db, 2024, RULES, date(2025, 6, 1))}
+    assert found["t"].kind == "unmatched" and found["t"].confidence == "low"
+    assert "“城关镇”" in found["t"].detail and "不计为缺报" in found["t"].detail
+    assert found["t"].evidence == "http://p/czz2024.html"
+    assert found["d"].kind == "missing" and found["g"].kind == "missing"  # 文化旅游局 is not 教育局
+    # a body known only by the name it published under last year, publishing this year under the
+    # registered name that name abbreviates, is not missing either
+    _publish(feeder, "t", 2025, "2026-01-20", _cells())
+    later = {f.agency_key: f.kind for f in check_year(feeder.db, 2025, RULES, date(2026, 6, 1))}
+    assert later["name:城关镇"] == "unmatched" and later["name:青山区文化旅游局"] == "missing"
+
+
 def test_no_date_uses_first_capture_with_low_confidence(feeder):
     _publish(feeder, "d", 2024, None, _cells(), seen="2025-02-03T08:00:00+00:00")
     late = [f for f in check_year(feeder.db, 2024, RULES, date(2025, 6, 1)) if f.kind == "late"]
