@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from .normalize import _NUMBERING, label_key, nfkc
+from .normalize import _NON_WORD, _NUMBERING, label_key, nfkc
 from .template import Row, Table
 
 _PAREN = re.compile(r"[(（][^()（）]{2,}[)）]")
@@ -38,6 +38,19 @@ class Match:
 def _numbered(text: str) -> bool:
     """Printed with list numbering (``3.其他``, ``（七）总计``): its key lost something."""
     return _NUMBERING.match("".join(nfkc(text).split())) is not None
+
+
+def _number(text: str) -> str | None:
+    """The list number a label is printed with (``3`` of ``3.其他``, ``七`` of ``（七）总计``)."""
+    found = _NUMBERING.match("".join(nfkc(text).split()))
+    return _NON_WORD.sub("", found.group()) if found else None
+
+
+def _same_number(text: str, row: Row) -> bool:
+    """A short label (其他, 总计) printed with a number names the row only under that row's own
+    number: it says nothing else to tell one 其他 from another."""
+    printed = _number(text)
+    return printed is None or printed in {_number(label) for label in row.labels}
 
 
 _UNSEEN = object()
@@ -86,6 +99,8 @@ class LabelIndex:
     def _read(self, text: str) -> Match | None:
         key = label_key(text)
         found = self._match(key, key in self.column_words and not _numbered(text))
+        if found is not None and found.row is not None and len(key) <= SHORT and not _same_number(text, found.row):
+            return None  # 9.其他 under （三） or （八）其他 is a row of its own, not （六）'s 3.其他
         if found is None and _PAREN.search(text):
             # Provincial guidance inside a label: "规章（设区的市、自治州人民政府应提供相关数据）".
             found = self._match(label_key(_PAREN.sub("", text)), False)

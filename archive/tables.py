@@ -432,11 +432,14 @@ def _attribute(result: TableResult, items: list[Item], n_columns: int) -> dict[s
     labels_seen: dict[str, Item] = {}
     pending: list[tuple[Item, Item | None]] = []  # (orphan values, label waiting just above)
     waiting: Item | None = None
+    printed: list[tuple[int, str]] = []  # the lines of text since the last label or values
+    own_label: set[int] = set()  # values printed after text that is no label of the template's
     out_of_order = False  # values came after column names that came after a label
     header_after_label = False
     for item in items:
         if item.kind == "label":
             header_after_label = False
+            printed = []
             key = item.match.row.key
             if any(v.filled for v in item.values) and key not in rows:
                 rows[key] = ParsedRow(item.match.row, item.values, item.line, item.label)
@@ -453,6 +456,10 @@ def _attribute(result: TableResult, items: list[Item], n_columns: int) -> dict[s
                     # its (blank) cells on its own line has none to come
                     waiting.values.extend(item.values)
                 continue  # a page number, or the empty cells a merged header leaves
+            if not _belongs(table, waiting, printed, item):
+                waiting = None  # values beside a label of their own (其中：…, a provincial row)
+                own_label.add(id(item))
+            printed = []
             pending.append((item, waiting))
             out_of_order |= header_after_label
             waiting = None
@@ -461,7 +468,8 @@ def _attribute(result: TableResult, items: list[Item], n_columns: int) -> dict[s
             # (a PDF's text read block by block), so the values after them are not the label's
             waiting = None
             header_after_label = bool(labels_seen or rows)
-        # text items (continuations of a wrapped label) keep the waiting label
+        else:  # text: the continuation of a wrapped label keeps it waiting
+            printed.append((item.line, item.text))
 
     waited = {w.match.row.key for _, w in pending if w is not None}
     for key, item in labels_seen.items():
@@ -480,10 +488,11 @@ def _attribute(result: TableResult, items: list[Item], n_columns: int) -> dict[s
                 rows[row.key] = ParsedRow(row, values.values, values.line, label.label)
         return rows
     # Values printed apart from every label (a shattered table) follow the template's
-    # order. Values beside unknown text are left out of this: they may be a row the
-    # national template does not have.
+    # order. Values beside or after unknown text are left out of this: they may be a row
+    # the national template does not have.
     empty = [r for r in table.rows if r.key in labels_seen and not _has_values(rows, r) and not _has_alternative(r, rows)]
-    if len(empty) == len(pending) and not out_of_order and not any(values.text for values, _ in pending):
+    beside_text = any(values.text or id(values) in own_label for values, _ in pending)
+    if len(empty) == len(pending) and not out_of_order and not beside_text:
         for (values, _), row in zip(pending, empty):
             rows[row.key] = ParsedRow(row, values.values, values.line, None)
         return rows
@@ -502,6 +511,57 @@ def _attribute(result: TableResult, items: list[Item], n_columns: int) -> dict[s
                 )
             )
     return rows
+
+
+def _belongs(table: Table, label: Item | None, printed: list[tuple[int, str]], values: Item) -> bool:
+    """Whether values printed after a label with no cells of its own (``label``; None: after
+    other values) are its cells, or stand for a row of the template's: no text came between
+    them or beside them, or what came is the rest of the label wrapped over lines (group
+    labels and their fragments aside: a PDF prints a rowspan group cell, or its pieces, on
+    any line of its rows)."""
+    tail = _without_groups(table, values.text) if values.text else ""
+    between = "".join(
+        key for line, text in printed if line != values.line and not _fragment(table, key := _without_groups(table, text))
+    )
+    if not tail and not between:
+        return True
+    if label is None:
+        return False
+    row = label.match.row
+    if not tail:
+        return _continues(row, label.text, between)
+    return _continues(row, label.text, tail) or _continues(row, label.text + between, tail)
+
+
+def _fragment(table: Table, key: str) -> bool:
+    """Nothing, or a piece of a group label (他处理 of （六）其他处理)."""
+    return not key or any(key in group for group in _GROUP_KEYS[table.key])
+
+
+def _without_groups(table: Table, text: str) -> str:
+    """``text`` as a key, less the group labels in it: a rowspan group cell (三、本年度办理结果)
+    is printed on whichever line of its rows a PDF or a dump puts it."""
+    key = label_key(text)
+    for group in _GROUP_KEYS[table.key]:
+        key = key.replace(group, "")
+    return key
+
+
+# the groups a table's rows are printed in (（六）其他处理 heads its sub-rows in the 2021 layout)
+_GROUP_KEYS = {t.key: {*INDEX[t.key].groups, *(label_key(r.group) for r in t.rows if r.group)} for t in TABLES}
+
+
+def _continues(row: Row, label: str, tail: str) -> bool:
+    """Whether ``tail``, printed after ``label``, is the rest of the row's label wrapped over
+    lines: some end of the two begins one of the row's labels, taking in some of ``label``
+    (``5.要求行政机关确认或重新出`` + ``具已获取信息``), rather than the label followed by a
+    row the template does not have (``行政强制`` + ``行政征收``, ``一、本年新收…`` + ``其中：…``)."""
+    key = label_key(label + tail)
+    last = len(key) - len(label_key(tail))  # where the tail starts in the key
+    return any(full.startswith(key[start:]) for full in _LABEL_KEYS[row.key] for start in range(last))
+
+
+_LABEL_KEYS = {row.key: tuple(label_key(label) for label in row.labels) for t in TABLES for row in t.rows}
 
 
 def _heads_its_alternatives(row: Row, labels_seen: dict, rows: dict) -> bool:
@@ -756,8 +816,9 @@ def _requests_columns(items: list[Item], rows: dict[str, ParsedRow]) -> tuple[st
     header = compact(" ".join(it.text for it in head))
     # the header decides when it names the applicants' columns; its caption alone (申请人情况,
     # the rest of the header lost or printed as a picture) says nothing of a total column
-    if header and ("自然人" in header or ("申请人" in header and "总计" in header)):
-        has_total = "总计" in header
+    total = any(label in header for label in REQUESTS.column("total").labels)
+    if header and ("自然人" in header or ("申请人" in header and total)):
+        has_total = total
     else:
         has_total = max((_printed(r) for r in rows.values()), default=0) >= 7
     if not has_total:
@@ -780,7 +841,12 @@ def _parse_disclosure(lines, last_line: int, misleading: set[int]) -> tuple[Tabl
     result.template = template
 
     def columns_of(row: Row) -> tuple[str, ...]:
-        return row.column_keys(template if template in row.templates else "2019", DISCLOSURE)
+        if template in row.templates:
+            return row.column_keys(template, DISCLOSURE)
+        # a row of the other layout printed under this one's header (其他对外管理服务事项 in a
+        # 2021 table, beside 行政许可): the columns its group's rows have here
+        peer = next((r for r in DISCLOSURE.rows if r.group == row.group and template in r.templates), None)
+        return (peer or row).column_keys(template if peer else "2019", DISCLOSURE)
 
     return result, _rows(result, items, columns_of, last_line, misleading)
 
