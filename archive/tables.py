@@ -821,14 +821,30 @@ def _requests_columns(items: list[Item], rows: dict[str, ParsedRow]) -> tuple[st
         has_total = total
     else:
         has_total = max((_printed(r) for r in rows.values()), default=0) >= 7
+    cells = _header_cells(REQUESTS, head)
+    applicants = _printed_order(cells) or APPLICANT_COLUMNS
     if not has_total:
-        return APPLICANT_COLUMNS
-    found = {key: span for _, key, span, _ in _header_cells(REQUESTS, head)}
+        return applicants
+    found = {key: span for _, key, span, _ in cells}
     for space in {space for space, _ in found}:
         total, person = found.get((space, "total")), found.get((space, "natural_person"))
         if total and person and total[1] <= person[0]:
-            return ("total", *APPLICANT_COLUMNS)
-    return (*APPLICANT_COLUMNS, "total")
+            return ("total", *applicants)
+    return (*applicants, "total")
+
+
+def _printed_order(cells: list[HeaderCell]) -> tuple[str, ...] | None:
+    """The applicants' columns in the order the header prints them, where it prints each of
+    them once, apart, in one space (a province that puts 自然人 last, or the organisations in
+    another order); None where the header cannot say."""
+    for space in {key[0] for _, key, _, _ in cells}:
+        named = [(span, key[1]) for _, key, span, loose in cells if key[0] == space and key[1] in APPLICANT_COLUMNS and not loose]
+        if sorted(c for _, c in named) != sorted(APPLICANT_COLUMNS):
+            continue
+        named.sort()
+        if all(a[1] <= b[0] for (a, _), (b, _) in zip(named, named[1:])):
+            return tuple(c for _, c in named)
+    return None
 
 
 def _parse_disclosure(lines, last_line: int, misleading: set[int]) -> tuple[TableResult, _Rows | None]:
@@ -860,7 +876,50 @@ def _parse_requests(lines, last_line: int, misleading: set[int]) -> tuple[TableR
     columns = _requests_columns(items, result.rows)
     split_other = any(k in result.rows for k in ("other_no_correction", "other_no_fee", "other_other"))
     result.template = "2021" if split_other else None
+    if _order_contradicted(items, columns):
+        for key in result.rows:
+            for column in columns:
+                result.cells[f"requests.{key}.{column}"] = None
+                result.undecided.add(f"requests.{key}.{column}")
+        result.findings.append(
+            Finding(
+                "row.unplaced",
+                "warning",
+                "requests.*.*",
+                "表头所印申请人各列的顺序与全国模板不同，又无法从版面确定各列位置：表三各单元格记为空，不作猜测",
+            )
+        )
+        return result, None
     return result, _rows(result, items, lambda row: columns, last_line, misleading)
+
+
+_ORGANISATIONS = APPLICANT_COLUMNS[1:]  # the columns printed under 法人或其他组织
+
+
+def _order_contradicted(items: list[Item], columns: tuple[str, ...]) -> bool:
+    """Whether the header prints the applicants' columns in another order than ``columns``
+    (a province's own order, where no positions told it): the organisations in the order
+    they are read, and the columns one line of the header names, left to right (lines
+    apart say nothing: 总计 is printed on the caption's line, above 自然人)."""
+    first_row = next((i for i, it in enumerate(items) if it.kind == "label"), len(items))
+    rank = {c: i for i, c in enumerate(columns)} | {"group": columns.index(_ORGANISATIONS[0])}
+    organisations: list[str] = []
+    for item in items[:first_row]:
+        texts = [v.text for v in item.values] if item.kind == "header" else [item.text] if item.kind == "text" else []
+        named = [c for c in map(_named_column, texts) if c is not None]
+        if _out_of_order([rank[c] for c in named]):
+            return True
+        organisations += [c for c in named if c in _ORGANISATIONS and c not in organisations]
+    return _out_of_order([rank[c] for c in organisations])
+
+
+def _named_column(text: str) -> str | None:
+    key = label_key(text)
+    return "group" if key == "法人或其他组织" else _column_named(REQUESTS.key, key)
+
+
+def _out_of_order(ranks: list[int]) -> bool:
+    return any(a > b for a, b in zip(ranks, ranks[1:]))
 
 
 def _appeals_header(anchors: Anchors, items: list[Item]) -> None:

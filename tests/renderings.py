@@ -104,14 +104,16 @@ def _disclosure(cells: dict, template: str) -> list[list[Cell]]:
     return rows
 
 
-def _requests(cells: dict) -> list[list[Cell]]:
+def _requests(cells: dict, organisations: tuple[str, ...] = APPLICANT_COLUMNS[1:]) -> list[list[Cell]]:
+    """The requests table; ``organisations``: the order its header prints the columns under
+    法人或其他组织 in (a province's own order)."""
     has_total = any(k.startswith("requests.") and k.endswith(".total") for k in cells)
-    columns = (*APPLICANT_COLUMNS, *(("total",) if has_total else ()))
+    columns = ("natural_person", *organisations, *(("total",) if has_total else ()))
     present = [r for r in REQUESTS.rows if any(k.startswith(f"requests.{r.key}.") for k in cells)]
     rows: list[list[Cell]] = [
         [Cell(NOTE, colspan=3, rowspan=3), Cell("申请人情况", colspan=len(columns))],
         [Cell("自然人", rowspan=2), Cell("法人或其他组织", colspan=5), *([Cell("总计", rowspan=2)] if has_total else [])],
-        [Cell(REQUESTS.column(c).label) for c in APPLICANT_COLUMNS[1:]],
+        [Cell(REQUESTS.column(c).label) for c in organisations],
     ]
     outcome = [r for r in present if r.group is not None]
     for row in present:
@@ -175,6 +177,12 @@ def with_cell(m: Model, key: str, value) -> Model:
     """The same report with one cell printed differently."""
     gold = {**m.gold, "cells": {**m.gold["cells"], key: value}}
     return replace(m, gold=gold, tables=template_tables(gold["cells"], gold.get("template") or "2021"))
+
+
+def with_organisations(m: Model, order: tuple[str, ...]) -> Model:
+    """The same report with the columns under 法人或其他组织 printed in another order."""
+    tables = [(h, _requests(m.gold["cells"], order) if h.startswith(REQUESTS.title) else rows) for h, rows in m.tables]
+    return replace(m, tables=tables)
 
 
 def with_headings(m: Model, style: str) -> Model:
