@@ -519,7 +519,7 @@ def _belongs(table: Table, label: Item | None, printed: list[tuple[int, str]], v
     them or beside them, or what came is the rest of the label wrapped over lines (group
     labels and their fragments aside: a PDF prints a rowspan group cell, or its pieces, on
     any line of its rows)."""
-    tail = _without_groups(table, values.text) if values.text else ""
+    tail = _without_group_pieces(table, _without_groups(table, values.text)) if values.text else ""
     between = "".join(
         key for line, text in printed if line != values.line and not _fragment(table, key := _without_groups(table, text))
     )
@@ -531,6 +531,23 @@ def _belongs(table: Table, label: Item | None, printed: list[tuple[int, str]], v
     if not tail:
         return _continues(row, label.text, between)
     return _continues(row, label.text, tail) or _continues(row, label.text + between, tail)
+
+
+_PIECE = 3  # a piece of a group label this long is no label of a row's own (其他 may be)
+
+
+def _without_group_pieces(table: Table, key: str) -> str:
+    """``key`` less a piece of a group label at its start or its end (本年度办理结 of a
+    wrapped 三、本年度办理结果 printed beside a row's values)."""
+    groups = _GROUP_KEYS[table.key]
+    for n in range(len(key), _PIECE - 1, -1):
+        if any(key[:n] in g for g in groups):
+            key = key[n:]
+            break
+    for n in range(len(key), _PIECE - 1, -1):
+        if any(key[-n:] in g for g in groups):
+            return key[:-n]
+    return key
 
 
 def _fragment(table: Table, key: str) -> bool:
