@@ -142,14 +142,21 @@ def _read_portals(db: sqlite_utils.Database) -> set[str]:
     return {p for (p,) in db.execute("select distinct portal from captures where role = 'list' and status = 200")}
 
 
-def _portals_of(db: sqlite_utils.Database, key: str) -> list[str]:
+def _unregistered_portals(db: sqlite_utils.Database) -> dict[str, list[str]]:
+    """For each body known only by the name it published under, the portals it was seen on
+    (read once a check: one pass over the unattributed sightings)."""
+    out: dict[str, set[str]] = {}
+    seen = db.execute("select distinct portal, agency_name from sightings where agency_id is null and agency_name is not null")
+    for portal, name in seen:
+        out.setdefault(agency_key(None, name), set()).add(portal)
+    return {key: sorted(portals) for key, portals in out.items()}
+
+
+def _portals_of(db: sqlite_utils.Database, key: str, unregistered: dict[str, list[str]]) -> list[str]:
     """The portals an agency is listed on: the registry's, or (a body known only by the name
     it published under) those it was seen on."""
     portals = [p for (p,) in db.execute("select portal from agency_portals where agency_id = ?", [key])]
-    if portals or not key.startswith("name:"):
-        return portals
-    seen = db.execute("select distinct portal, agency_name from sightings where agency_id is null and agency_name is not null")
-    return sorted({portal for portal, name in seen if agency_key(None, name) == key})
+    return portals or unregistered.get(key, [])
 
 
 def _similar_reports(db: sqlite_utils.Database, key: str, name: str, year: int, portals: list[str]) -> list[dict]:
@@ -253,6 +260,7 @@ def check_year(
     unstored, cut_short = _unstored(db, year), _unfinished_crawls(db, unfinished)
     unseen = list_walks.unseen_lists(db, latest)
     gone = report_urls.gone_reports(db, year)
+    unregistered = _unregistered_portals(db)
     for agency in _expected(db, year, region):
         key = agency["agency_key"]
         due = deadlines.due(year, agency["level"], agency["region"])
@@ -268,7 +276,7 @@ def check_year(
         if not versions:
             if today <= due + timedelta(days=deadlines.grace_days):
                 continue
-            portals = _portals_of(db, key)
+            portals = _portals_of(db, key, unregistered)
             down = [blocked[p] for p in portals if p in blocked]
             partial = [unseen[p] for p in portals if p in unseen]
             cut = [(p, cut_short[p]) for p in portals if p in cut_short]

@@ -47,9 +47,9 @@ def _grid_doubt(doc: Document, line: int, columns: int) -> bool:
     """The text ends on a row of a grid (pipes, tabs) that has other than one cell per
     column after its label, or a blank cell right after it: blank cells of merged labels
     shift a cut row's values into its columns, so where its values belong cannot be told."""
-    cells = list(doc.lines[line].cells)
     if not doc.lines[line].grid:
         return False
+    cells = list(doc.lines[line].cells)
     while cells and not cells[-1]:
         cells.pop()  # the grid's padding after the row's last value
     label = len(cells) - 1

@@ -35,13 +35,9 @@ class Match:
     score: float
 
 
-def _numbered(text: str) -> bool:
-    """Printed with list numbering (``3.其他``, ``（七）总计``): its key lost something."""
-    return _NUMBERING.match("".join(nfkc(text).split())) is not None
-
-
 def _number(text: str) -> str | None:
-    """The list number a label is printed with (``3`` of ``3.其他``, ``七`` of ``（七）总计``)."""
+    """The list number a label is printed with (``3`` of ``3.其他``, ``七`` of ``（七）总计``):
+    its key lost it."""
     found = _NUMBERING.match("".join(nfkc(text).split()))
     return _NON_WORD.sub("", found.group()) if found else None
 
@@ -98,7 +94,7 @@ class LabelIndex:
 
     def _read(self, text: str) -> Match | None:
         key = label_key(text)
-        found = self._match(key, key in self.column_words and not _numbered(text))
+        found = self._match(key, key in self.column_words and _number(text) is None)
         if found is not None and found.row is not None and len(key) <= SHORT and not _same_number(text, found.row):
             return None  # 9.其他 under （三） or （八）其他 is a row of its own, not （六）'s 3.其他
         if found is None and _PAREN.search(text):

@@ -671,6 +671,13 @@ def _header_before(cells: list[HeaderCell], line: int) -> tuple[dict[tuple[int, 
     return out, loose
 
 
+def _undecided(result: TableResult, keys: list[str]) -> None:
+    """These cells printed, their values' columns not known: null, and said so in coverage."""
+    for key in keys:
+        result.cells[key] = None
+        result.undecided.add(key)
+
+
 def _write(
     result: TableResult, parsed: ParsedRow, placement: Placement, columns: tuple[str, ...], unit: str | None = None
 ) -> list[str]:
@@ -679,9 +686,7 @@ def _write(
     table = result.table
     prefix = f"{table.key}.{parsed.row.key}"
     if placement.reason is not None:
-        for column in columns:
-            result.cells[f"{prefix}.{column}"] = None
-            result.undecided.add(f"{prefix}.{column}")
+        _undecided(result, [f"{prefix}.{column}" for column in columns])
         shown = " ".join(v.text for v in parsed.values if v.filled)
         result.findings.append(
             Finding("row.unplaced", "warning", f"{prefix}.*", f"“{parsed.row.label}”一行（{shown}）：{placement.reason}")
@@ -833,9 +838,9 @@ def _requests_columns(items: list[Item], rows: dict[str, ParsedRow]) -> tuple[st
     header = compact(" ".join(it.text for it in head))
     # the header decides when it names the applicants' columns; its caption alone (申请人情况,
     # the rest of the header lost or printed as a picture) says nothing of a total column
-    total = any(label in header for label in REQUESTS.column("total").labels)
-    if header and ("自然人" in header or ("申请人" in header and total)):
-        has_total = total
+    names_total = any(label in header for label in REQUESTS.column("total").labels)
+    if header and ("自然人" in header or ("申请人" in header and names_total)):
+        has_total = names_total
     else:
         has_total = max((_printed(r) for r in rows.values()), default=0) >= 7
     cells = _header_cells(REQUESTS, head)
@@ -894,10 +899,7 @@ def _parse_requests(lines, last_line: int, misleading: set[int]) -> tuple[TableR
     split_other = any(k in result.rows for k in ("other_no_correction", "other_no_fee", "other_other"))
     result.template = "2021" if split_other else None
     if _order_contradicted(items, columns):
-        for key in result.rows:
-            for column in columns:
-                result.cells[f"requests.{key}.{column}"] = None
-                result.undecided.add(f"requests.{key}.{column}")
+        _undecided(result, [f"requests.{key}.{column}" for key in result.rows for column in columns])
         result.findings.append(
             Finding(
                 "row.unplaced",
@@ -1024,9 +1026,7 @@ def _parse_appeals(lines, misleading: set[int], learn_others: Callable[[], None]
     if interleaved and placement.reason is None:
         placement = Placement(reason="数值与表头文字交错印出（阅读顺序不是表格的顺序），无法确定各数值所在列")
     if placement.reason is not None:
-        for key in keys:
-            result.cells[f"appeals.{key}"] = None
-            result.undecided.add(f"appeals.{key}")
+        _undecided(result, [f"appeals.{key}" for key in keys])
         result.findings.append(Finding("row.unplaced", "warning", "appeals.*.*", f"行政复议、行政诉讼表：{placement.reason}"))
         return result
     for key, slot in placement.cells.items():
