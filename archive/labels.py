@@ -72,7 +72,7 @@ class LabelIndex:
                 for n in range(PREFIX_MIN, len(label) + 1):
                     self.prefixes.setdefault(label[:n], (row, group))
         self.fuzzy = [
-            (SequenceMatcher(None, b=label, autojunk=False), Counter(label), label, row, group)
+            (SequenceMatcher(None, b=label, autojunk=False), Counter(label), frozenset(label), label, row, group)
             for label, row, group in self.long
             if row is not None
         ]
@@ -130,14 +130,17 @@ class LabelIndex:
         if header_word or key in self.column_words:
             return None  # a column's own label (本年制发件数 …) is no misspelt row
         if len(key) >= 6:
-            counts = Counter(key)
-            for matcher, label_counts, label, row, group in self.fuzzy:
-                if abs(len(label) - len(key)) > max(2, len(label) // 4):
+            counts = None
+            for matcher, label_counts, chars, label, row, group in self._fuzzy_near(len(key)):
+                least = FUZZY_MIN * (len(key) + len(label))
+                # no more characters can match than the key's characters the label has (counted
+                # in C), nor than the two have in common (quick_ratio's own bound, from counts
+                # made once per label instead of once per comparison)
+                if 2 * sum(map(chars.__contains__, key)) < least:
                     continue
-                # no more characters can match than the two have in common (quick_ratio's own
-                # bound, from counts made once per label instead of once per comparison)
+                counts = counts or Counter(key)
                 common = sum(min(n, label_counts[c]) for c, n in counts.items() if c in label_counts)
-                if 2 * common < FUZZY_MIN * (len(key) + len(label)):
+                if 2 * common < least:
                     continue
                 matcher.set_seq1(key)
                 if (
@@ -147,3 +150,8 @@ class LabelIndex:
                 ):
                     return Match(row, group, 1.0)
         return None
+
+    @lru_cache(maxsize=128)  # noqa: B019  (as _match: per index, a key length each)
+    def _fuzzy_near(self, size: int) -> tuple:
+        """The labels a key of ``size`` characters may be a misprint of: lengths close enough."""
+        return tuple(f for f in self.fuzzy if abs(len(f[3]) - size) <= max(2, len(f[3]) // 4))

@@ -224,9 +224,13 @@ def _slots(lineno: int, line: Line, table: Table) -> list[Slot]:
     printed after a label in the same cell (``'规章 1 0 11'``) and header words run
     together (``'商业企业 科研机构'``) are split, each part keeping its share of the
     cell's extent on a printed line, or the whole cell's extent in a grid."""
+    cells, spans, line_space = line.cells, line.spans, line.space
+    if len(cells) == 1 and " " not in cells[0]:  # most lines of a table printed one cell per line
+        cell, span = cells[0], spans[0] if spans else None
+        filled = bool(cell) and not cell.isspace()
+        return [Slot(cell, lineno, 0, span, line_space if span is not None else None, "grid" if line.grid else "soft", filled)]
     out: list[Slot] = []
     append = out.append
-    cells, spans, line_space = line.cells, line.spans, line.space
     origin = "grid" if line.grid else "soft" if len(cells) == 1 else "free"
     if spans is None or len(spans) < len(cells):
         spans = [*(spans or ()), *[None] * (len(cells) - len(spans or ()))]
@@ -302,23 +306,29 @@ def _header_columns(table: Table, texts: list[str]) -> list[str | None]:
     return [_column_named(table.key, label_key(text)) for text in texts]
 
 
-@lru_cache(maxsize=8192)
 def _column_named(table: str, key: str) -> str | None:
     """The column a header cell's key names: a column label, or its beginning (a header
-    wrapped over lines: 本年新 / 制作数量)."""
-    if not key:
-        return None
-    for v, column in _COLUMN_VARIANTS[table]:
-        if key == v or (len(key) >= 3 and v.startswith(key)):
-            return column
-    return None
+    wrapped over lines: 本年新 / 制作数量), the template's first such column."""
+    beginnings, whole = _COLUMN_KEYS[table]
+    return beginnings.get(key) if len(key) >= 3 else whole.get(key)
+
+
+def _column_keys(table: Table) -> tuple[dict[str, str], dict[str, str]]:
+    """Every beginning (three characters or more) of every printed form of a column's label,
+    and every whole label, as keys → the first column in the template's order they name."""
+    beginnings: dict[str, str] = {}
+    whole: dict[str, str] = {}
+    for column in table.columns:
+        for variant in column.labels:
+            key = label_key(variant)
+            whole.setdefault(key, column.key)
+            for n in range(3, len(key) + 1):
+                beginnings.setdefault(key[:n], column.key)
+    return beginnings, whole
 
 
 _COLUMN_KINDS = {t.key: {column.key: column.kind for column in t.columns} for t in TABLES}
-# every printed form of every column's label, as keys, in the template's order
-_COLUMN_VARIANTS = {
-    t.key: tuple((label_key(variant), column.key) for column in t.columns for variant in column.labels) for t in TABLES
-}
+_COLUMN_KEYS = {t.key: _column_keys(t) for t in TABLES}
 
 
 def _items(table: Table, lines: list[tuple[int, Line]]) -> list[Item]:
@@ -352,6 +362,9 @@ def _line_items(
     items: list[Item], index: LabelIndex, table: Table, lineno: int, line: Line, slots: list[Slot], kinds: list[str]
 ) -> None:
     """The items of a line's cells: of each of its runs (see :func:`_runs`)."""
+    if len(kinds) == 1 and kinds[0] != "text":  # a value on a line of its own
+        items.append(Item("values", lineno, values=slots, hard=line.hard))
+        return
     text_at = [k for k, kind in enumerate(kinds) if kind == "text"]
     if text_at and text_at[-1] >= len(text_at):  # a cell that is no text before the last text
         runs = _runs(slots, kinds)

@@ -6,8 +6,8 @@ them) reading a scanned report, against one reading a text PDF.
 
     python bench/parse.py [--seconds 3] [--no-ocr]
 
-Every cache that learns from a document's own text (labels, values, headings, header
-columns, column bands) is cleared before every report, so figures are for a cold parse of
+Every cache that learns from a document's own text (labels, values, headings, column
+bands) is cleared before every report, so figures are for a cold parse of
 each document (a long crawl, where labels repeat, is faster).
 """
 
@@ -25,15 +25,15 @@ from archive.labels import LabelIndex  # noqa: E402
 from archive.normalize import label_key, parse_value  # noqa: E402
 from archive.parse import parse_bytes  # noqa: E402
 from archive.placement import _bands  # noqa: E402
-from archive.tables import _column_named, _heading_text  # noqa: E402
+from archive.tables import _heading_text  # noqa: E402
 from crawler.mock.documents import to_html_body  # noqa: E402
 
 FIX = ROOT / "tests" / "fixtures"
 
 
-# every cache that learns from a document's own text (labels, values, headings, header
-# columns, column bands): cleared before each report
-COLD = (LabelIndex._match, label_key, parse_value, _heading_text, _column_named, _bands)
+# every cache that learns from a document's own text (labels, values, headings, column
+# bands): cleared before each report
+COLD = (LabelIndex._match, label_key, parse_value, _heading_text, _bands)
 
 
 def corpus() -> dict[str, list[tuple[str, bytes]]]:
