@@ -142,22 +142,22 @@ def compatibility_forms(wanted: Callable[[str], bool]) -> str:
     return "".join(chr(c) for start, end in _COMPATIBILITY_BLOCKS for c in range(start, end) if wanted(nfkc(chr(c))))
 
 
+# footnote marks printed beside a number (12①, 12¹, ⑴12): circled, parenthesised and
+# full-stop digits, super- and subscripts. NFKC makes digits of most of them (12① would
+# read 121): they are dropped from a number, and a mark alone is no number.
+_NOTE_MARK_CHARS = "\u00b2\u00b3\u00b9\u2070-\u2079\u2080-\u2089\u2460-\u249b\u24ea-\u24ff\u2776-\u2793\u3251-\u325f\u32b1-\u32bf"
+_NOTE_MARKS = re.compile(f"[{_NOTE_MARK_CHARS}]")
+
+
 @cache
 def _digit_forms() -> re.Pattern:
-    """A digit, or a character NFKC turns into digits (full width, circled, parenthesised,
-    super- and subscript, enclosed CJK dates, mathematical): where a number may hide."""
-    return re.compile("[\\d" + compatibility_forms(_DIGIT.search) + "]")
+    """A digit, a character NFKC turns into digits (full width, circled, parenthesised,
+    super- and subscript, enclosed CJK dates, mathematical) or a footnote mark: where a
+    number, or a mark beside one, may hide."""
+    return re.compile("[\\d" + compatibility_forms(_DIGIT.search) + _NOTE_MARK_CHARS + "]")
 
 
 _DIGIT = re.compile(r"\d")
-
-
-# footnote marks printed beside a number (12①, 12¹, ⑴12): circled, parenthesised and
-# full-stop digits, super- and subscripts. NFKC makes digits of them (12① would read 121):
-# they are dropped from a number, and a mark alone is no number.
-_NOTE_MARKS = re.compile(
-    "[\u00b2\u00b3\u00b9\u2070-\u2079\u2080-\u2089\u2460-\u249b\u24ea-\u24ff\u2776-\u2793\u3251-\u325f\u32b1-\u32bf]"
-)
 
 
 @lru_cache(maxsize=65536)
@@ -165,12 +165,14 @@ def parse_value(raw: str) -> Value:
     """Classify one cell: a number (with its printed unit), blank/placeholder, or text."""
     if raw.isascii() and raw.isdigit():  # most cells: what the full reading below makes of them
         return Value("number", int(raw))
-    if not raw.isascii() and _NOTE_MARKS.search(raw):
-        bare = _NOTE_MARKS.sub("", raw)
-        return parse_value(bare) if bare.strip() else TEXT
-    ideograph = _IDEOGRAPH.search(raw)
-    if ideograph and ideograph.group() not in "无空暂" and not _digit_forms().search(raw):
-        return TEXT  # a label: an ideograph no placeholder holds, and no digit in any form
+    if not raw.isascii():
+        if not _digit_forms().search(raw):  # no digit in any form, no footnote mark
+            ideograph = _IDEOGRAPH.search(raw)
+            if ideograph and ideograph.group() not in "无空暂":
+                return TEXT  # a label: an ideograph no placeholder holds
+        elif _NOTE_MARKS.search(raw):
+            bare = _NOTE_MARKS.sub("", raw)
+            return parse_value(bare) if bare.strip() else TEXT
     s = nfkc(raw).replace("\u00a0", " ").strip().strip("|").strip()
     if s in PLACEHOLDERS:
         return BLANK

@@ -82,7 +82,7 @@ _HEADING_REGION = {h: region for region, headings in _HEADINGS.items() for h in 
 _HEADING_START = re.compile("|".join(re.escape(h) for h in sorted(_HEADING_REGION, key=len, reverse=True)))
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     kind: str  # "label" | "values" | "text" | "header"
     line: int

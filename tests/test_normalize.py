@@ -170,3 +170,13 @@ def test_a_footnote_mark_beside_a_number_is_no_digit_of_it(n, mark, form):
     assert parse_value(form.format(n=n, m=mark)).number == n
     assert parse_value(mark).kind == "text"
     assert parse_value(str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))).number == n
+
+
+@pytest.mark.parametrize("mark", ["①", "¹", "₂", "❶", "⓫", "➀", "㉑", "㊱"])
+def test_a_footnote_mark_beside_any_cell_is_dropped(mark):
+    """Marks NFKC leaves alone (❶, ⓫) as well as those it makes digits of (①, ¹)."""
+    parse_value.cache_clear()
+    assert parse_value(f"12{mark}") == parse_value("12")
+    assert parse_value(f"无{mark}") == BLANK
+    assert parse_value(f"行政许可{mark}") == TEXT
+    assert parse_value(mark) == TEXT
