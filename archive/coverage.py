@@ -1,8 +1,9 @@
 """How much of a report was read: the figure a user filters on to trust a report's numbers.
 
 Every cell of the template the report uses counts: read (a number, or a cell printed
-blank), undecided (its row's values could not be placed: null with a finding) or not
-read at all (the report does not show it, or the parser did not find it). A report is
+blank), undecided (its row's values could not be placed, or its value was printed as no
+number: null with a finding) or not read at all (the report does not show it, or the
+parser did not find it). A report is
 *complete* when every template cell was read and no value was left unattributed.
 """
 
@@ -77,7 +78,7 @@ def describe(expected: int | None, read: int | None, undecided: int | None, unat
         return f"完整读取：模板 {expected} 个单元格全部读到"
     parts = [f"模板 {expected} 个单元格中读到 {read} 个"]
     if undecided:
-        parts.append(f"{undecided} 个无法确定所在列（记为空）")
+        parts.append(f"{undecided} 个无法确定所在列或数值（记为空）")
     if unattributed:
         parts.append(f"{unattributed} 组数值无法归属到行")
     return "部分读取：" + "，".join(parts)

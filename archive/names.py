@@ -68,6 +68,8 @@ RULE_NAMES = {
     "values.nonneg": "出现负数",
     "row.short": "行内单元格不全",
     "row.unattributed": "数值无法对应到行",
+    "row.unplaced": "数值所在列无法确定",
+    "cell.unreadable": "数值无法识别",
     "row.cut_off": "文本中途截断",
     "table.blank": "表格全部为空",
     "table.missing": "缺少可读表格",

@@ -90,7 +90,7 @@ def chinese_year(text: str) -> int | None:
 # --------------------------------------------------------------------------
 
 PLACEHOLDERS = frozenset(
-    {"", "/", "\\", "-", "--", "---", "—", "——", "–", "－", "−", "─", "无", "空", "暂无", "x", "X", "×", "*"}
+    {"", "/", "\\", "-", "--", "---", "—", "——", "–", "－", "−", "─", "无", "空", "空白", "暂无", "x", "X", "×", "*"}
 )
 
 _SIGNS = str.maketrans({"－": "-", "−": "-", "–": "-", "—": "-", "＋": "+"})
@@ -160,6 +160,12 @@ def _digit_forms() -> re.Pattern:
 _DIGIT = re.compile(r"\d")
 
 
+# a note mark printed after a number in a mark of its own (12*, 12※, 12注, 12注1, 12[1], 12【注】,
+# 12(注)), as NFKC leaves it: dropped as footnote digits are. A mark that could be a sign
+# (△ for a decrease) or a bracketed number (12(1): of which 1?) is not one of them.
+_NOTE_AFTER = re.compile(r"\s*(?:[*※†‡#]+|注\d{0,2}|\[注?\d{0,2}\]|【注?\d{0,2}】|\(注\d{0,2}\))$")
+
+
 @lru_cache(maxsize=65536)
 def parse_value(raw: str) -> Value:
     """Classify one cell: a number (with its printed unit), blank/placeholder, or text."""
@@ -178,12 +184,23 @@ def parse_value(raw: str) -> Value:
         return BLANK
     m = _NUMBER.match(s.translate(_SIGNS))
     if not m:
-        return TEXT
+        bare = _NOTE_AFTER.sub("", s)
+        return parse_value(bare) if bare != s and bare.strip() else TEXT
     num_text = m.group("num").replace(",", "")
     number: int | float = float(num_text) if "." in num_text else int(num_text)
     if m.group("sign") == "-":
         number = -number
     return Value("number", number, m.group("unit"), bool(m.group("sign")))
+
+
+def value_shaped(raw: str) -> str | None:
+    """Whether a cell that does not read as a number could stand in a number's place: a
+    digit and no ideograph (``12(1)``, ``5/6``: "value"; ``（5）``, ``1.``, which may also
+    number the label after them: "list number"); None for any other text."""
+    s = nfkc(raw).strip()
+    if len(s) > 20 or not _DIGIT.search(s) or _IDEOGRAPH.search(s):
+        return None
+    return "value" if strip_numbering(s) else "list number"
 
 
 def fmt_number(n: int | float) -> str:

@@ -37,6 +37,7 @@ from .normalize import (
     parse_value,
     split_trailing_values,
     to_cell,
+    value_shaped,
 )
 from .placement import Anchors, Offsets, Placement, Slot, Span, learn, make_slot, place
 from .report import Finding
@@ -110,7 +111,7 @@ class TableResult:
     cells: dict[str, int | float | None] = field(default_factory=dict)
     origins: dict[str, tuple[int, int]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
-    undecided: set[str] = field(default_factory=set)  # cells whose column could not be decided (null)
+    undecided: set[str] = field(default_factory=set)  # cells whose column or value could not be decided (null)
     unattributed: int = 0  # groups of values given to no row
     # printed rows with fewer values than columns (``table.row``; ``appeals``: its one row)
     printed_short: set[str] = field(default_factory=set)
@@ -334,12 +335,53 @@ _COLUMN_KEYS = {t.key: _column_keys(t) for t in TABLES}
 def _items(table: Table, lines: list[tuple[int, Line]]) -> list[Item]:
     index = INDEX[table.key]
     items: list[Item] = []
-    for lineno, line in lines:
-        if line.filler:
-            continue
-        slots = _slots(lineno, line, table)
-        _line_items(items, index, table, lineno, line, slots, [parse_value(s.text).kind for s in slots])
+    labelled = table is not APPEALS
+    read = [
+        (lineno, line, slots, _kinds(slots, labelled))
+        for lineno, line in lines
+        if not line.filler
+        for slots in [_slots(lineno, line, table)]
+    ]
+    _unread_between(read)
+    for lineno, line, slots, kinds in read:
+        _line_items(items, index, table, lineno, line, slots, kinds)
     return _merge_soft(_demote_group_rows(items))
+
+
+def _unread_between(read: list[tuple[int, Line, list[Slot], list[str]]]) -> None:
+    """One cell per line: a cell that could stand in a number's place (``12(1)``, ``（5）``)
+    just before a value (or before such a cell) is a value, unread: it keeps its place, and
+    the values after it keep theirs."""
+    for k in reversed(range(len(read) - 1)):
+        kinds = read[k][3]
+        if kinds != ["text"] or len(read[k + 1][3]) != 1 or read[k + 1][3][0] == "text":
+            continue
+        if value_shaped(read[k][2][0].text):
+            kinds[0] = "unread"
+
+
+def _kinds(slots: list[Slot], labelled: bool) -> list[str]:
+    """What each cell of a line is: a number, a blank or text; or, beside other cells, a value
+    that does not read as a number ("unread": ``12(1)``, or ``（5）`` with no words after it
+    and, in a table of labelled rows (``labelled``), after a row's label or value, where it
+    numbers no label), which keeps its column."""
+    kinds = [parse_value(s.text).kind for s in slots]
+    if len(kinds) > 1 and "text" in kinds:
+        words_after = False
+        for k in reversed(range(len(kinds))):
+            if kinds[k] != "text":
+                continue
+            shape = value_shaped(slots[k].text)
+            if shape == "value" or (shape == "list number" and not words_after and not (labelled and _first(slots, k))):
+                kinds[k] = "unread"
+            else:
+                words_after = True
+    return kinds
+
+
+def _first(slots: list[Slot], k: int) -> bool:
+    """Whether nothing is printed before the ``k``-th cell (a serial number's place)."""
+    return not any(s.filled for s in slots[:k])
 
 
 def _runs(slots: list[Slot], kinds: list[str]) -> list[tuple[list[Slot], list[str]]]:
@@ -369,6 +411,9 @@ def _line_items(
     if text_at and text_at[-1] >= len(text_at):  # a cell that is no text before the last text
         runs = _runs(slots, kinds)
         if len(runs) > 1:
+            lead_slots, lead_kinds = runs[0]
+            if "text" not in lead_kinds and sum(1 for s in lead_slots if s.filled) == 1:
+                runs = runs[1:]  # one number before the line's words: a serial (序号), no row's value
             for run_slots, run_kinds in runs:
                 _line_items(items, index, table, lineno, line, run_slots, run_kinds)
             return
@@ -707,11 +752,23 @@ def _write(
         return []
     kinds = _COLUMN_KINDS[table.key]
     cells, origins = result.cells, result.origins
+    unread: list[str] = []
     for column, slot in placement.cells.items():
         key = f"{prefix}.{column}"
-        cells[key] = to_cell(parse_value(slot.text), kinds[column], unit)
+        value = parse_value(slot.text)
+        cells[key] = to_cell(value, kinds[column], unit)
         origins[key] = (slot.line, slot.cell)
+        if value.kind == "text":
+            result.undecided.add(key)
+            unread.append(slot.text)
+    if unread:
+        result.findings.append(_unreadable(f"{prefix}.*", f"“{parsed.row.label}”一行", unread))
     return list(placement.missing)
+
+
+def _unreadable(where: str, what: str, texts: list[str]) -> Finding:
+    shown = "、".join(f"“{t}”" for t in texts)
+    return Finding("cell.unreadable", "warning", where, f"{what}的 {shown} 印在数值的位置，却不是可读的数值：记为空，不作猜测")
 
 
 @dataclass
@@ -992,9 +1049,8 @@ def _appeals_values(items: list[Item]) -> tuple[list[Slot], bool]:
             else:
                 text_after_value = True
             continue
-        values = [v for v in item.values if parse_value(v.text).kind != "text"]
-        interleaved |= text_after_value and any(v.filled for v in values)
-        run.extend(values)
+        interleaved |= text_after_value and any(v.filled for v in item.values)
+        run.extend(item.values)
     first = next((i for i, v in enumerate(run) if v.filled), None)
     if first is None:
         return run, False
@@ -1042,10 +1098,17 @@ def _parse_appeals(lines, misleading: set[int], learn_others: Callable[[], None]
         _undecided(result, [f"appeals.{key}" for key in keys])
         result.findings.append(Finding("row.unplaced", "warning", "appeals.*.*", f"行政复议、行政诉讼表：{placement.reason}"))
         return result
+    unread: list[str] = []
     for key, slot in placement.cells.items():
         column = key.split(".")[1]
-        result.cells[f"appeals.{key}"] = to_cell(parse_value(slot.text), APPEALS.column(column).kind)
+        value = parse_value(slot.text)
+        result.cells[f"appeals.{key}"] = to_cell(value, APPEALS.column(column).kind)
         result.origins[f"appeals.{key}"] = (slot.line, slot.cell)
+        if value.kind == "text":
+            result.undecided.add(f"appeals.{key}")
+            unread.append(slot.text)
+    if unread:
+        result.findings.append(_unreadable("appeals.*.*", "行政复议、行政诉讼表", unread))
     if placement.missing:
         result.printed_short.add("appeals")
         shown = len(keys) - len(placement.missing)

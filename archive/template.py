@@ -365,6 +365,7 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("row.short", "warning", "该行印出的数值少于表格列数，缺失的单元格不计"),
     RuleInfo("row.unattributed", "warning", "表格中有一组数值无法对应到任何行"),
     RuleInfo("row.unplaced", "warning", "该行数值所在的列无法确定（如空白单元格未保留），相关单元格记为空，不作猜测"),
+    RuleInfo("cell.unreadable", "warning", "单元格印在数值的位置，却不是可读的数值（如“12(1)”）：记为空，不作猜测"),
     RuleInfo("row.cut_off", "warning", "文本在表格中途结束（如搜索摘录）：未印全的最后一行不计，可能被截断的末尾数值不计"),
     RuleInfo("table.blank", "warning", "表格存在但全部单元格为空"),
     RuleInfo("table.missing", "warning", "报告有该部分标题但没有可读的表格（可能为图片或附件）"),

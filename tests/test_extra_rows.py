@@ -109,3 +109,42 @@ def test_a_numbered_other_is_only_its_own_number():
     assert report.cells["requests.other_other.natural_person"] == 1 and report.cells["requests.other_other.total"] == 1
     assert report.cells["requests.total_handled.total"] == 5  # （七）合计 is （七）总计
     assert "row.unattributed" in {f.rule for f in report.findings}  # 9.其他's numbers: said, not placed
+
+
+ROW_FORMS = [r for r in FORMS if r.name in ("html", "docx", "tabs", "index-rows", "markdown")]
+
+
+def _with_serials(rows: list[list[Cell]]) -> list[list[Cell]]:
+    """The requests table with a leading 序号 column numbering its rows 1, 2, 3 …"""
+    rows = [[replace(c) for c in row] for row in rows]
+    rows[0].insert(0, Cell("序号", rowspan=3))
+    for n, row in enumerate(rows[3:], 1):
+        row.insert(0, Cell(str(n)))
+    return rows
+
+
+@cache
+def _requests_rows() -> list[tuple[int, str]]:
+    """(fixture, row key) for every requests row a fixture prints."""
+    return [(i, key) for i, table, key in _cases() if table == "requests"]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=st.integers(0, len(_requests_rows()) - 1), form=st.sampled_from(ROW_FORMS))
+def test_a_serial_column_gives_no_row_the_next_rows_number(case, form):
+    """A province's 序号 column: the number before a row's label is no value of the row above,
+    even where that row printed blank cells (before, 2 and 3 filled an empty row's first cell)."""
+    doc, key = _requests_rows()[case]
+    if not available(form):
+        return
+    path, gold = fixtures()[doc]
+    m = model(path, gold)
+    for cell in [k for k in gold["cells"] if k.startswith(f"requests.{key}.")]:
+        m = with_cell(m, cell, None)  # the row above a serial printed blank
+    before = parse_bytes(form.render(m), form.filename)
+    at = next(i for i, (heading, _) in enumerate(m.tables) if heading.startswith(REQUESTS.title))
+    tables = list(m.tables)
+    tables[at] = (tables[at][0], _with_serials(tables[at][1]))
+    report = parse_bytes(form.render(replace(m, tables=tables)), form.filename)
+    assert wrong_numbers(differences(report, m.gold, form.keeps_absent)) == {}, (path.name, form.name, key)
+    assert report.cells == before.cells, (path.name, form.name, key)

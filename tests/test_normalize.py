@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archive.normalize import (
+    _NOTE_AFTER,
     _NOTE_MARKS,
     _NUMBER,
     _NUMBERING,
@@ -48,8 +49,22 @@ from archive.normalize import (
         ("—", "blank", None),
         ("——", "blank", None),
         ("无", "blank", None),
+        ("空白", "blank", None),
         ("规章", "text", None),
         ("详见附件", "text", None),
+        # a note mark after a number, dropped; one that may be a sign or say "of which" is not
+        ("12*", "number", 12),
+        ("12※", "number", 12),
+        ("12注", "number", 12),
+        ("12注1", "number", 12),
+        ("12[1]", "number", 12),
+        ("12【注】", "number", 12),
+        ("12（注）", "number", 12),
+        ("3.5万元*", "number", 3.5),
+        ("12(1)", "text", None),
+        ("12△", "text", None),
+        ("[1]", "text", None),
+        ("行政许可*", "text", None),
     ],
 )
 def test_parse_value(raw, kind, number):
@@ -128,18 +143,21 @@ def test_plain_digits_read_as_the_full_reading_reads_them(digits):
 @settings(max_examples=400, deadline=None)
 def test_cells_read_as_their_full_reading_reads_them(raw):
     """Labels take a short path to 'text'; the full reading (footnote marks dropped, NFKC,
-    placeholders, the number pattern) must agree on every cell."""
+    placeholders, the number pattern, a note mark after a number) must agree on every cell."""
     bare = _NOTE_MARKS.sub("", raw)
     s = unicodedata.normalize("NFKC", bare).replace("\u00a0", " ").strip().strip("|").strip()
+    unmarked = _NOTE_AFTER.sub("", s)
     parse_value.cache_clear()
     if bare != raw and not bare.strip():
         assert parse_value(raw) == TEXT  # a footnote mark alone
     elif s in PLACEHOLDERS:
         assert parse_value(raw) == BLANK
-    elif not _NUMBER.match(s.translate(_SIGNS)):
-        assert parse_value(raw) == TEXT
-    else:
+    elif _NUMBER.match(s.translate(_SIGNS)):
         assert parse_value(raw).kind == "number"
+    elif unmarked != s and unmarked.strip():
+        assert parse_value(raw) == parse_value(unmarked)  # 12*, 12注: the number, its mark dropped
+    else:
+        assert parse_value(raw) == TEXT
 
 
 def test_every_digit_form_is_known():

@@ -74,7 +74,7 @@ def metadata() -> dict:
                 "ocr_pages": "由 OCR 识别的扫描页（JSON，页码或图片序号）；空值表示没有扫描页",
                 "cells_expected": "该年报所用模板应有的单元格数",
                 "cells_read": "读到的单元格数（数字或印出的空白）",
-                "cells_undecided": "数值无法确定所在列、记为空的单元格数",
+                "cells_undecided": "所在列或数值无法确定、记为空的单元格数",
                 "rows_unattributed": "无法归属到任何一行的数值组数",
                 "read_fully": "是否完整读取（1 是：模板单元格全部读到，且没有无法归属的数值）；空值表示尚未重新解析",
             },
