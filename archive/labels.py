@@ -22,6 +22,9 @@ from .normalize import _NON_WORD, _NUMBERING, label_key, nfkc
 from .template import Row, Table
 
 _PAREN = re.compile(r"[(（][^()（）]{2,}[)）]")
+# what no label of the template holds and a sentence of prose about the table does: a full
+# stop, or a count in its words (17件, 5 条)
+_PROSE = re.compile(r"。|\d\s*(?:件|条|项|个|次|宗|起|人次)")
 SHORT = 3  # labels of this many characters or fewer match exactly only
 MAX_CELL = 60  # longer cells are prose, not labels
 PREFIX_MIN = 5  # a truncated label must keep at least this many characters
@@ -93,6 +96,8 @@ class LabelIndex:
         return self._read(text) if found is _UNSEEN else found
 
     def _read(self, text: str) -> Match | None:
+        if _PROSE.search(text):
+            return None  # 本年度办结申请12件，结转下年度继续办理17件。 names a row but is no label
         key = label_key(text)
         found = self._match(key, key in self.column_words and _number(text) is None)
         if found is not None and found.row is not None and len(key) <= SHORT and not _same_number(text, found.row):
