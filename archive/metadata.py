@@ -13,8 +13,9 @@ names the body when the body's own title does not.
 
 Where no title names the body, the prose may: ``为做好{机关}政府信息公开工作``,
 ``本报告由{机关}编制``, ``现将{机关}2023年…报告如下``. A notice the report cites
-(``根据《关于做好2023年…年度报告…的通知》``) is never its title, and verbs that
-introduce a name (编制, 现将, 印发) are never part of it. When nothing names the
+(``根据《关于做好2023年…年度报告…的通知》``) is never its title, nor is a page's link to
+another article (``上一篇：…``, ``相关文章：…``), and verbs that introduce a name (编制,
+现将, 印发, 现公开, 报送) are never part of it. When nothing names the
 body, the agency is None; the year then falls back to the statistics period.
 """
 
@@ -41,7 +42,13 @@ _TITLE_OTHER_FORMS = (
 _BRACKET = re.compile(r"^[(（]([^()（）]{2,40})[)）]")
 _LEAD_JUNK = re.compile(r"^(?:\d{4}年?|正文|附件\d*[:：]?|标题[:：]|名称[:：])+")
 _CUT_BEFORE = re.compile(
-    r".*(?:关于印发|关于公布|关于发布|现公布|现发布|现将|特发布|发布|印发|公布|编制|[，,。：:；;、“”\"《》【】])"
+    r".*(?:关于印发|关于公布|关于发布|现公布|现发布|现将|特发布|发布|印发|公布|编制|现予?公开|予以公开|向社会公开|"
+    r"报送|提交|公告|[，,。：:；;、“”\"《》【】])"
+)
+# a page's links to other articles (上一篇：…, 相关文章：…): another report's title, never this one's
+_NAVIGATION = re.compile(
+    r"^\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇|相关(?:文章|链接|阅读|新闻|推荐|信息|文件|报告)|推荐阅读|延伸阅读|"
+    r"热点文章|热门文章|往期回顾|猜你喜欢|阅读排行)"
 )
 _CHROME = re.compile(r"[>＞]|首页|^[)）]")  # a page's breadcrumb, or the end of a bracket: never a name
 _NOT_AGENCY = re.compile(r"\d|报告|情况|根据|本机关|我[局委办院厅镇乡]|本单位|本年度|全文|以下|关于|通知|要求")
@@ -63,7 +70,8 @@ _PROSE = (
         r"为(?:进一步|全面|切实|认真)?(?:做好|推进|加强)(?P<agency>[^，,。；;、《》“”]{2,40}?)(?:的)?(?:政府信息公开|政务公开)"
     ),
     re.compile(
-        r"(?:本|此)(?:年度)?报告(?:是)?由(?P<agency>[^，,。；;、《》“”]{2,40}?)(?:根据|依据|按照|依照|负责)?(?:编制|编写|制作)"
+        r"(?:本|此)(?:年度)?报告(?:是)?由(?P<agency>[^，,。；;、《》“”]{2,40}?)"
+        r"(?:(?:根据|依据|按照|依照)[^，,。；;]{0,40}?|负责)?(?:编制|编写|制作)"
     ),
     re.compile(rf"现将(?P<agency>[^，,。；;、《》“”]{{2,40}}?){_YEAR}"),
 )
@@ -192,7 +200,7 @@ def _from_page_title(title: str) -> Identity | None:
 
 
 def identify(doc: Document) -> Identity:
-    head = [text for text in (line.text for line in doc.lines[:40]) if text.strip()]
+    head = [text for text in (line.text for line in doc.lines[:40]) if text.strip() and not _NAVIGATION.match(text)]
     found = _from_lines(head)
     if (found is None or found.agency is None) and doc.title:
         page = _from_page_title(doc.title)
