@@ -164,6 +164,7 @@ _DIGIT = re.compile(r"\d")
 # 12(注)), as NFKC leaves it: dropped as footnote digits are. A mark that could be a sign
 # (△ for a decrease) or a bracketed number (12(1): of which 1?) is not one of them.
 _NOTE_AFTER = re.compile(r"\s*(?:[*※†‡#]+|注\d{0,2}|\[注?\d{0,2}\]|【注?\d{0,2}】|\(注\d{0,2}\))$")
+_NOTE_ENDS = frozenset("*※†‡#注0123456789]】)")  # the last character of every such mark
 
 
 @lru_cache(maxsize=65536)
@@ -184,7 +185,7 @@ def parse_value(raw: str) -> Value:
         return BLANK
     m = _NUMBER.match(s.translate(_SIGNS))
     if not m:
-        bare = _NOTE_AFTER.sub("", s)
+        bare = _NOTE_AFTER.sub("", s) if s and s[-1] in _NOTE_ENDS else s
         return parse_value(bare) if bare != s and bare.strip() else TEXT
     num_text = m.group("num").replace(",", "")
     number: int | float = float(num_text) if "." in num_text else int(num_text)
@@ -197,8 +198,10 @@ def value_shaped(raw: str) -> str | None:
     """Whether a cell that does not read as a number could stand in a number's place: a
     digit and no ideograph (``12(1)``, ``5/6``: "value"; ``（5）``, ``1.``, which may also
     number the label after them: "list number"); None for any other text."""
+    if not _DIGIT.search(raw) or _IDEOGRAPH.search(raw):  # most text: a label
+        return None
     s = nfkc(raw).strip()
-    if len(s) > 20 or not _DIGIT.search(s) or _IDEOGRAPH.search(s):
+    if len(s) > 20:
         return None
     return "value" if strip_numbering(s) else "list number"
 

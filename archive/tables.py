@@ -336,28 +336,30 @@ def _items(table: Table, lines: list[tuple[int, Line]]) -> list[Item]:
     index = INDEX[table.key]
     items: list[Item] = []
     labelled = table is not APPEALS
-    read = [
-        (lineno, line, slots, _kinds(slots, labelled))
-        for lineno, line in lines
-        if not line.filler
-        for slots in [_slots(lineno, line, table)]
-    ]
-    _unread_between(read)
+    read: list[tuple[int, Line, list[Slot], list[str]]] = []
+    shaped: list[int] = []  # lines of one cell that could stand in a number's place
+    for lineno, line in lines:
+        if line.filler:
+            continue
+        slots = _slots(lineno, line, table)
+        kinds = _kinds(slots, labelled)
+        if len(kinds) == 1 and kinds[0] == "text" and value_shaped(slots[0].text):
+            shaped.append(len(read))
+        read.append((lineno, line, slots, kinds))
+    _unread_between(read, shaped)
     for lineno, line, slots, kinds in read:
         _line_items(items, index, table, lineno, line, slots, kinds)
     return _merge_soft(_demote_group_rows(items))
 
 
-def _unread_between(read: list[tuple[int, Line, list[Slot], list[str]]]) -> None:
-    """One cell per line: a cell that could stand in a number's place (``12(1)``, ``（5）``)
-    just before a value (or before such a cell) is a value, unread: it keeps its place, and
-    the values after it keep theirs."""
-    for k in reversed(range(len(read) - 1)):
-        kinds = read[k][3]
-        if kinds != ["text"] or len(read[k + 1][3]) != 1 or read[k + 1][3][0] == "text":
-            continue
-        if value_shaped(read[k][2][0].text):
-            kinds[0] = "unread"
+def _unread_between(read: list[tuple[int, Line, list[Slot], list[str]]], shaped: list[int]) -> None:
+    """One cell per line: a cell that could stand in a number's place (``12(1)``, ``（5）``;
+    the lines ``shaped``) just before a value (or before such a cell) is a value, unread: it
+    keeps its place, and the values after it keep theirs."""
+    for k in reversed(shaped):
+        after = read[k + 1][3] if k + 1 < len(read) else None
+        if after is not None and len(after) == 1 and after[0] != "text":
+            read[k][3][0] = "unread"
 
 
 def _kinds(slots: list[Slot], labelled: bool) -> list[str]:
@@ -368,9 +370,7 @@ def _kinds(slots: list[Slot], labelled: bool) -> list[str]:
     kinds = [parse_value(s.text).kind for s in slots]
     if len(kinds) > 1 and "text" in kinds:
         words_after = False
-        for k in reversed(range(len(kinds))):
-            if kinds[k] != "text":
-                continue
+        for k in reversed([k for k, kind in enumerate(kinds) if kind == "text"]):
             shape = value_shaped(slots[k].text)
             if shape == "value" or (shape == "list number" and not words_after and not (labelled and _first(slots, k))):
                 kinds[k] = "unread"

@@ -410,6 +410,15 @@ def text_lines(text: str) -> list[Line]:
             pending.append(raw)
             i += 1
             continue
+        cell = _bar_ended(raw) if style.closes else None
+        if cell:  # "规章 |": one cell ended by its bar, the most common line of a search index's table
+            i += 1
+            if pending:
+                flush_soft()
+            if layout_space is None or layout_space[0] != "cells":
+                layout_space = ("cells", number)
+            lines.append(Line([cell], False, False, None, _INDICES[1], layout_space[1], True))
+            continue
         found = _block_at(raw_lines, i) if _tableish(raw) else None
         if found is not None:
             kind, block, i = found
@@ -440,6 +449,15 @@ def text_lines(text: str) -> list[Line]:
             lines.append(line)
     flush_soft()
     return lines
+
+
+def _bar_ended(raw: str) -> str | None:
+    """The cell of a line that is one cell ended by its bar (``规章 |``), in a style whose last
+    bar closes the row; None for any other line (rules and dashes go the long way)."""
+    stripped = raw.rstrip()
+    if stripped[-1:] != "|" or raw.count("|") != 1 or "\t" in raw or _tableish(raw):
+        return None
+    return stripped[:-1].strip(_CELL_SPACE_TAB) or None
 
 
 _NOT_SINGLE = re.compile(r"[\t|]|[^ \t\u3000](?: {2,}|\u3000+)[^ \t\u3000]|^\s*:?-{2,}")
