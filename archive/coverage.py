@@ -87,7 +87,7 @@ def describe(expected: int | None, read: int | None, undecided: int | None, unat
 def coverage(template: str | None, cells: Cells, undecided: set[str], unattributed: int) -> dict:
     expected = template_cells(template, cells)
     read = (expected & cells.keys()) - undecided
-    blank = sum(1 for k in read if cells[k] is None)
+    blank = list(map(cells.__getitem__, read)).count(None)
     return {
         "template_cells": len(expected),
         "cells_read": len(read),

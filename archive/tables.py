@@ -199,9 +199,16 @@ def split_regions(lines: list[Line]) -> dict[str, list[tuple[int, Line]]]:
     order = ["disclosure", "requests", "appeals"]
     current: str | None = None
     reached = -1
+    hint, starts = _heading_hint().search, _STARTS.search
     for i, line in enumerate(lines):
-        region = _heading(line)
-        if region is False:
+        cells = line.cells
+        if len(cells) == 1:  # most lines, a paragraph or a cell: _heading's tests, inline
+            text = cells[0]
+            region = _heading_text(text) if len(text) <= 60 and hint(text) else False
+        else:
+            text = line.text
+            region = _heading(line)
+        if region is False and current != "appeals" and starts(text):
             region = _table_start(line, current)
         if region is not False:
             if region is None:
@@ -367,8 +374,10 @@ def _kinds(slots: list[Slot], labelled: bool) -> list[str]:
     that does not read as a number ("unread": ``12(1)``, or ``（5）`` with no words after it
     and, in a table of labelled rows (``labelled``), after a row's label or value, where it
     numbers no label), which keeps its column."""
+    if len(slots) == 1:
+        return [parse_value(slots[0].text).kind]
     kinds = [parse_value(s.text).kind for s in slots]
-    if len(kinds) > 1 and "text" in kinds:
+    if "text" in kinds:
         words_after = False
         for k in reversed([k for k, kind in enumerate(kinds) if kind == "text"]):
             shape = value_shaped(slots[k].text)
