@@ -233,7 +233,7 @@ def _slots(lineno: int, line: Line, table: Table) -> list[Slot]:
     together (``'商业企业 科研机构'``) are split, each part keeping its share of the
     cell's extent on a printed line, or the whole cell's extent in a grid."""
     cells, spans, line_space = line.cells, line.spans, line.space
-    if len(cells) == 1 and " " not in cells[0]:  # most lines of a table printed one cell per line
+    if len(cells) == 1 and (" " not in cells[0] or _one_value(cells[0], line)):  # most lines of a table printed one cell per line
         cell, span = cells[0], spans[0] if spans else None
         filled = bool(cell) and not cell.isspace()
         return [Slot(cell, lineno, 0, span, line_space if span is not None else None, "grid" if line.grid else "soft", filled)]
@@ -244,7 +244,7 @@ def _slots(lineno: int, line: Line, table: Table) -> list[Slot]:
         spans = [*(spans or ()), *[None] * (len(cells) - len(spans or ()))]
     for k, (cell, span) in enumerate(zip(cells, spans)):
         space = line_space if span is not None else None
-        parts = _split_cell(cell, table) if " " in cell else None
+        parts = _split_cell(cell, table) if " " in cell and not _one_value(cell, line) else None
         if parts is None or len(parts) == 1:
             append(Slot(cell, lineno, k, span, space, origin, bool(cell) and not cell.isspace()))
             continue
@@ -259,6 +259,13 @@ def _slots(lineno: int, line: Line, table: Table) -> list[Slot]:
                 sub = None  # a number one space from its neighbour in plain text: no column of its own
             out.append(make_slot(text, lineno, k, sub, space if sub is not None else None, "run" if line.monospace else "part"))
     return out
+
+
+def _one_value(cell: str, line: Line) -> bool:
+    """A delimited cell holding numbers and no words (``3 643``, ``12 5``) is one value, read or
+    not: split, one number of it would take the next column's place, as a thousands space
+    cannot be told from two numbers run together. Only a label's cell is split (``规章 1 0 11``)."""
+    return line.grid and value_shaped(cell) is not None
 
 
 def _split_cell(cell: str, table: Table) -> list[tuple[str, int, int]]:
@@ -699,9 +706,11 @@ def _separated(slots: list[Slot], soft_blanks: bool) -> bool:
 
 def _cut_off(values: list[Slot], n: int, last_line: int) -> list[Slot]:
     """A number on the document's very last line beyond a full row is the start of the
-    next label, cut off where the text ends (``2`` of ``2.其他法律…``)."""
+    next label, cut off where the text ends (``2`` of ``2.其他法律…``); not where a cell of
+    the row holds several numbers (``3 025``: parts of one cell, or one number spaced)."""
     filled = [v for v in values if v.filled]
-    if len(filled) > n and all(v.line >= last_line for v in filled[n:]):
+    whole = len({(v.line, v.cell) for v in filled}) == len(filled)
+    if len(filled) > n and whole and all(v.line >= last_line for v in filled[n:]):
         extra = {id(v) for v in filled[n:]}
         return [v for v in values if id(v) not in extra]
     return values

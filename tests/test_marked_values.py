@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from renderings import RENDERINGS, available, differences, fixtures, model, with_cell, wrong_numbers
@@ -70,3 +71,53 @@ def test_a_note_mark_in_a_pipe_row_and_in_the_appeals_row():
     assert [report.cells[f"requests.carried_over.{c}"] for c in ("commercial", "other_org", "total")] == [1, 6, 23]
     assert any(f.rule == "cell.unreadable" and "7(1)" in f.message for f in report.findings)
     assert report.coverage["undecided"] == 1
+
+
+@cache
+def _counts() -> list[tuple[int, str]]:
+    """(fixture, cell key) for every cell gold has a whole number of 1 or more in (a thousands
+    space after 0 is no number anyone prints)."""
+    return [(i, key) for i, key in _cases() if type(v := fixtures()[i][1]["cells"][key]) is int and v >= 1]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=st.integers(0, len(_counts()) - 1), form=st.sampled_from(FORMS), thousands=st.integers(0, 999))
+def test_a_number_printed_with_a_space_inside_moves_no_number(case, form, thousands):
+    """``3 643`` (a thousands space, or two numbers run together in one cell): the row's cells
+    may be left null, never filled with a part of it or a neighbour's number."""
+    doc, key = _counts()[case]
+    if not available(form):
+        return
+    path, gold = fixtures()[doc]
+    m = model(path, gold)
+    value = gold["cells"][key]
+    printed = f"{value} {thousands:03d}"
+    before = parse_bytes(form.render(m), form.filename)
+    report = parse_bytes(form.render(with_cell(m, key, printed)), form.filename)
+    expected = {**gold, "cells": {**gold["cells"], key: None}}
+    assert wrong_numbers(differences(report, expected, form.keeps_absent)) == {}, (path.name, form.name, key, printed)
+    assert _errors(report) <= _errors(before), (path.name, form.name, key, printed)
+
+
+def _last_and_middle(gold: dict) -> list[str]:
+    """The first count cell of the last labelled row before the appeals table, and of a row in
+    the middle: where a spaced number met the excerpt rule for a cut last row, and where one
+    cell per line let its parts fill the next columns."""
+    keys = [k for k in gold["cells"] if not k.startswith("appeals.") and type(gold["cells"][k]) is int and gold["cells"][k] >= 1]
+    return [keys[-1], keys[len(keys) // 2]] if keys else []
+
+
+@pytest.mark.parametrize(
+    "form", [r for r in FORMS if r.name in ("html", "tabs", "index-cells", "index-rows")], ids=lambda r: r.name
+)
+@pytest.mark.parametrize("index", range(len(fixtures())), ids=[p.name for p, _ in fixtures()])
+def test_a_spaced_number_in_the_last_row_or_one_cell_per_line(index, form):
+    if not available(form):
+        pytest.skip(f"{form.name} not installed")
+    path, gold = fixtures()[index]
+    m = model(path, gold)
+    for key in _last_and_middle(gold):
+        printed = f"{gold['cells'][key]} 025"
+        report = parse_bytes(form.render(with_cell(m, key, printed)), form.filename)
+        expected = {**gold, "cells": {**gold["cells"], key: None}}
+        assert wrong_numbers(differences(report, expected, form.keeps_absent)) == {}, (path.name, form.name, key, printed)
