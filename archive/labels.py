@@ -118,9 +118,13 @@ class LabelIndex:
             return Match(None, self.groups[key], 90.0)
         best: Match | None = None
         for label, row, group in self.long if self._contains_long.search(key) else ():
-            if label in key and (
-                best is None or (row is not None, len(label)) > (best.row is not None, best.score)
-            ):  # a row label inside the cell wins over a group label (rowspan group cell joined to its row)
+            at = key.find(label)
+            if at < 0:
+                continue
+            if row is not None and key[:at].endswith("其他"):
+                return None  # 其他规范性文件, 其他行政许可: a row of its own beside the one it names
+            if best is None or (row is not None, len(label)) > (best.row is not None, best.score):
+                # a row label inside the cell wins over a group label (rowspan group cell joined to its row)
                 best = Match(row, group, float(len(label)))
         # The cell ends with the beginning of a label: "无2.没有现成信息需要另" (wrapped, after a
         # group fragment); it wins over a shorter label the cell contains ("（六）其他处理 2.申请人…").

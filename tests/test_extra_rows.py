@@ -1,5 +1,5 @@
 """Rows the national template does not have — 其中：通过互联网申请 under 一, a province's
-9.其他 or （八）其他, 行政征收 beside 行政强制 — are printed with numbers of their own: those
+9.其他 or （八）其他, 行政征收 beside 行政强制, 其他规范性文件 — are printed with numbers of their own: those
 numbers go to no cell of the template, even after a row printed blank, and no 其他 row is
 taken for （六）'s 3.其他. The total column printed as 合计 is still the total."""
 
@@ -19,7 +19,7 @@ from crawler.mock.documents import Cell, place
 FORMS = [r for r in RENDERINGS if r.name in ("html", "docx", "pdf", "tabs", "index-rows", "markdown", "index-cells")]
 EXTRA = {
     "requests": ("其中：通过互联网申请", "9.其他", "（八）其他", "其他情形", "其中：依申请公开"),
-    "disclosure": ("行政征收", "行政确认", "其他行政行为"),
+    "disclosure": ("行政征收", "行政确认", "其他行政行为", "其他规范性文件", "其他行政许可"),
 }
 TITLES = {"requests": REQUESTS.title, "disclosure": DISCLOSURE.title}
 
