@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from .extract.document import Document
 from .normalize import chinese_year, nfkc
 
-_YEAR_NUM = r"(?P<year>(?:19|20)\d{2}|[〇○零一二][〇○零一二三四五六七八九]{3})"
+# a year in digits or Chinese numerals, zero typed as 〇, ○, 零, the digit 0 or the letter O (二0二四, 二O二四)
+_YEAR_NUM = r"(?P<year>(?:19|20)\d{2}|[〇○零一二][〇○零0O一二三四五六七八九]{3})"
 _YEAR = _YEAR_NUM + r"年度?"
 _REPORT = r"(?:(?:政府信息与政务|政府信息|政务信息|政务|信息)公开(?:工作)?(?:的)?(?:年度)?(?:工作)?(?:情况)?(?:的)?(?:报告|年报))"
 _TITLE = re.compile(rf"^(?P<pre>.*?){_YEAR}(?P<mid>.*?){_REPORT}(?P<post>.*)$")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Literal
 
-_CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" + "9")
+_CN_DIGITS = str.maketrans("〇○零O一二三四五六七八九", "000012345678" + "9")
 
 _NUMBERING = re.compile(
     r"^(?:"

@@ -22,8 +22,14 @@ from .selection import MIN_YEAR
 
 _SCRIPTS = etree.XPath("//script[not(@src)]/text()", smart_strings=False)
 _CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
-# a year tab names the year and at most "年报"/"专栏": a title naming the report is an item
-_YEAR_COLUMN = re.compile(r"^((?:19|20)\d{2}|[〇零一二三四五六七八九]{4})\s*年度?\s*(?:年报|报告|年度报告)?\s*(?:专栏|栏目)?$")
+# a year tab names the year, perhaps the kind of report it holds and 专栏 (2024, 2024年度,
+# 2024年度政府信息公开年报): no body's name, no date beside it (those are a list's items)
+_YEAR_COLUMN = re.compile(
+    r"^((?:19|20)\d{2}|[〇零一二三四五六七八九]{4})\s*(?:年度?)?\s*(?:政府信息公开|政务公开|信息公开)?(?:工作)?"
+    r"(?:年报|报告|年度报告)?\s*(?:专栏|栏目)?$"
+)
+_OPTIONS = etree.XPath("//select/option[@value]")
+_DOCUMENTS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".zip", ".rar")  # a report itself, never a tab
 
 
 @dataclass
@@ -45,15 +51,24 @@ def year_columns(page: Page, prof: Profile, this_year: int) -> list[str]:
     """Links to per-year sub-columns of the column (``2024年度``, ``2023年``, ``二〇二三年度年报``):
     each is a list of its own. A dated link is a list item, not a tab."""
     out = []
-    for link in page.links():
-        m = _YEAR_COLUMN.match(clean(link.text).replace(" ", ""))
-        if not m or link.url == page.url or link.url in out or link.date is not None:
+    # a year menu as links (tabs) or as a drop-down list whose options name the years' pages
+    menu = [(link.text, link.url, link.date) for link in page.links()]
+    menu += [(o.text or "", page.absolute(o.get("value")), None) for o in _OPTIONS(page.sel.root) if _page_value(o.get("value"))]
+    for text, url, date in menu:
+        m = _YEAR_COLUMN.match(clean(text).replace(" ", ""))
+        if not m or not url or url == page.url or url in out or date is not None:
             continue
-        if prof.detail_pattern is not None and prof.detail_pattern.search(link.url):
+        if (prof.detail_pattern is not None and prof.detail_pattern.search(url)) or url.lower().endswith(_DOCUMENTS):
             continue
         if MIN_YEAR <= int(m.group(1).translate(_CN_DIGITS)) <= this_year + 1:
-            out.append(link.url)
+            out.append(url)
     return out
+
+
+def _page_value(value: str | None) -> bool:
+    """An option's value that is a page's address (not an empty choice or a script's key)."""
+    value = (value or "").strip()
+    return bool(value) and ("/" in value or value.endswith((".html", ".htm", ".shtml", ".jsp")))
 
 
 def read_list(prof: Profile, page: Page, context: dict, this_year: int, top: bool = False) -> ListRead:

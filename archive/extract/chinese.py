@@ -49,6 +49,12 @@ def is_traditional(text: str) -> bool:
     return cjk > 0 and changed >= max(2, TRADITIONAL_SHARE * cjk)
 
 
+def simplified(text: str) -> str:
+    """A short text (a title in a list) in simplified characters, when it is written in
+    traditional ones; as it is otherwise."""
+    return _converter().convert(text) if is_traditional(text) else text
+
+
 SAMPLE_CHARS = 1000  # a document written in traditional characters is so from its first lines
 
 
