@@ -23,10 +23,12 @@ from .selection import MIN_YEAR
 _SCRIPTS = etree.XPath("//script[not(@src)]/text()", smart_strings=False)
 _CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 # a year tab names the year, perhaps the kind of report it holds and 专栏 (2024, 2024年度,
-# 2024年度政府信息公开年报): no body's name, no date beside it (those are a list's items)
+# 2024年度政府信息公开年报, 2024年政府信息公开工作年度报告专栏): no body's name, no date beside
+# it (those are a list's items), and a report's full name only as a 专栏 (else it is a report)
 _YEAR_COLUMN = re.compile(
-    r"^((?:19|20)\d{2}|[〇零一二三四五六七八九]{4})\s*(?:年度?)?\s*(?:政府信息公开|政务公开|信息公开)?(?:工作)?"
-    r"(?:年报|报告|年度报告)?\s*(?:专栏|栏目)?$"
+    r"^((?:19|20)\d{2}|[〇零一二三四五六七八九]{4})\s*(?:年度?)?\s*"
+    r"(?:(?:(?:政府信息公开|政务公开|信息公开)?年报|报告|年度报告)?\s*(?:专栏|栏目)?"
+    r"|(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度)?(?:报告|年报)\s*(?:专栏|栏目))$"
 )
 _OPTIONS = etree.XPath("//select/option[@value]")
 _DOCUMENTS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".zip", ".rar")  # a report itself, never a tab
