@@ -801,6 +801,7 @@ class _Rows:
     offsets: Offsets = field(default_factory=Offsets)
     above: dict[int, tuple[dict[tuple[int, str], Span], set[tuple[int, str]]]] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)  # row key → the money unit its header prints
+    order_assumed: bool = False  # the columns' order is the template's, no position told it
 
     @property
     def needs_positions(self) -> bool:
@@ -918,9 +919,10 @@ def _disclosure_template(items: list[Item], rows: dict[str, ParsedRow]) -> str:
     return "2019" if counts and max(counts) >= 3 else "2021"
 
 
-def _requests_columns(items: list[Item], rows: dict[str, ParsedRow]) -> tuple[str, ...]:
+def _requests_columns(items: list[Item], rows: dict[str, ParsedRow]) -> tuple[tuple[str, ...], bool]:
     """The requests table's columns from its own header: 总计 printed or not, and — where
-    the header's cells have positions — printed before or after the applicants."""
+    the header's cells have positions — printed before or after the applicants; and whether
+    positions told where the applicants and 总计 are (else the template's order is taken)."""
     first_row = next((i for i, it in enumerate(items) if it.kind == "label"), len(items))
     head = [it for it in items[:first_row] if it.kind in ("text", "header")]
     header = compact(" ".join(it.text for it in head))
@@ -932,15 +934,18 @@ def _requests_columns(items: list[Item], rows: dict[str, ParsedRow]) -> tuple[st
     else:
         has_total = max((_printed(r) for r in rows.values()), default=0) >= 7
     cells = _header_cells(REQUESTS, head)
-    applicants = _printed_order(cells) or APPLICANT_COLUMNS
+    printed = _printed_order(cells)
+    applicants = printed or APPLICANT_COLUMNS
     if not has_total:
-        return applicants
+        return applicants, printed is not None
     found = {key: span for _, key, span, _ in cells}
     for space in {space for space, _ in found}:
         total, person = found.get((space, "total")), found.get((space, "natural_person"))
         if total and person and total[1] <= person[0]:
-            return ("total", *applicants)
-    return (*applicants, "total")
+            return ("total", *applicants), True
+        if total and person and person[1] <= total[0]:
+            return (*applicants, "total"), printed is not None
+    return (*applicants, "total"), False
 
 
 def _printed_order(cells: list[HeaderCell]) -> tuple[str, ...] | None:
@@ -983,10 +988,11 @@ def _parse_requests(lines, last_line: int, misleading: set[int]) -> tuple[TableR
     result.rows = _attribute(result, items, 7)
     if not result.rows:
         return result, None
-    columns = _requests_columns(items, result.rows)
+    columns, placed = _requests_columns(items, result.rows)
     split_other = any(k in result.rows for k in ("other_no_correction", "other_no_fee", "other_other"))
     result.template = "2021" if split_other else None
-    if _order_contradicted(items, columns):
+    in_source_order = {lineno for lineno, line in lines if line.grid and line.page is None and len(line.cells) == 1}
+    if _order_contradicted(items, columns, in_source_order):
         _undecided(result, [f"requests.{key}.{column}" for key in result.rows for column in columns])
         result.findings.append(
             Finding(
@@ -997,26 +1003,35 @@ def _parse_requests(lines, last_line: int, misleading: set[int]) -> tuple[TableR
             )
         )
         return result, None
-    return result, _rows(result, items, lambda row: columns, last_line, misleading)
+    rows = _rows(result, items, lambda row: columns, last_line, misleading)
+    rows.order_assumed = not placed
+    return result, rows
 
 
 _ORGANISATIONS = APPLICANT_COLUMNS[1:]  # the columns printed under 法人或其他组织
 
 
-def _order_contradicted(items: list[Item], columns: tuple[str, ...]) -> bool:
+def _order_contradicted(items: list[Item], columns: tuple[str, ...], in_source_order: set[int]) -> bool:
     """Whether the header prints the applicants' columns in another order than ``columns``
     (a province's own order, where no positions told it): the organisations in the order
     they are read, and the columns one line of the header names, left to right (lines
-    apart say nothing: 总计 is printed on the caption's line, above 自然人)."""
+    apart say nothing: 总计 is printed on the caption's line, above 自然人) — except lines of
+    one cell each in a table's source order (a search index's cells), where 法人或其他组织
+    shares 自然人's header row and is read before it only when printed before it."""
     first_row = next((i for i, it in enumerate(items) if it.kind == "label"), len(items))
     rank = {c: i for i, c in enumerate(columns)} | {"group": columns.index(_ORGANISATIONS[0])}
     organisations: list[str] = []
+    cells: list[str] = []  # the applicants named by lines of one cell in source order, as read
     for item in items[:first_row]:
         texts = [v.text for v in item.values] if item.kind == "header" else [item.text] if item.kind == "text" else []
         named = [c for c in map(_named_column, texts) if c is not None]
         if _out_of_order([rank[c] for c in named]):
             return True
         organisations += [c for c in named if c in _ORGANISATIONS and c not in organisations]
+        if item.line in in_source_order:
+            cells += [c for c in named if c in ("natural_person", "group")]
+    if cells[:1] == ["group"] and "natural_person" in cells and rank["group"] > rank["natural_person"]:
+        return True
     return _out_of_order([rank[c] for c in organisations])
 
 
@@ -1158,4 +1173,31 @@ def parse_tables(regions: dict[str, list[tuple[int, Line]]], last_line: int | No
         learn_all()
     for t in pending:
         _report_short_rows(t.result, _fill_rows(t, last_line))
+        if t.order_assumed and _totals_contradict(t.result):
+            _undecided(t.result, list(t.result.cells))
+            t.result.findings.append(
+                Finding(
+                    "row.unplaced",
+                    "warning",
+                    "requests.*.*",
+                    "表三多数行的总计不等于各类申请人之和，而表头又无法确定各列位置（如总计印在最前）："
+                    "表三各单元格记为空，不作猜测",
+                )
+            )
     return [disclosure, requests, _parse_appeals(regions["appeals"], misleading, learn_all)]
+
+
+def _totals_contradict(result: TableResult) -> bool:
+    """Whether most rows printing a total and some applicant's number do not add up — a
+    total below one of its parts, or not their sum where every part is printed: read in the
+    template's order where nothing told the order, the columns are elsewhere (a province
+    that prints 总计 first, read one cell per line), not an office's arithmetic."""
+    informative = failing = 0
+    for key in result.rows:
+        *parts, total = (result.cells.get(f"requests.{key}.{column}") for column in (*APPLICANT_COLUMNS, "total"))
+        printed = [v for v in parts if v is not None]
+        if total is None or not any(printed):
+            continue  # a row of zeros or blanks adds up in any order: it says nothing of the order
+        informative += 1
+        failing += total < max(printed) or (len(printed) == len(parts) and abs(sum(parts) - total) > 1e-6)
+    return informative >= 3 and failing * 2 > informative

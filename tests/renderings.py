@@ -104,16 +104,27 @@ def _disclosure(cells: dict, template: str) -> list[list[Cell]]:
     return rows
 
 
-def _requests(cells: dict, organisations: tuple[str, ...] = APPLICANT_COLUMNS[1:]) -> list[list[Cell]]:
+def _requests(
+    cells: dict, organisations: tuple[str, ...] = APPLICANT_COLUMNS[1:], order: tuple[str, ...] | None = None
+) -> list[list[Cell]]:
     """The requests table; ``organisations``: the order its header prints the columns under
-    法人或其他组织 in (a province's own order)."""
+    法人或其他组织 in (a province's own order); ``order``: every column's, 自然人 and 总计
+    included (总计 first, 自然人 after the organisations), the organisations kept together."""
     has_total = any(k.startswith("requests.") and k.endswith(".total") for k in cells)
-    columns = ("natural_person", *organisations, *(("total",) if has_total else ()))
+    order = order or ("natural_person", *organisations, "total")
+    columns = tuple(c for c in order if c != "total" or has_total)
     present = [r for r in REQUESTS.rows if any(k.startswith(f"requests.{r.key}.") for k in cells)]
+    second: list[Cell] = []
+    for c in columns:
+        if c in APPLICANT_COLUMNS[1:]:
+            if not any(cell.text == "法人或其他组织" for cell in second):
+                second.append(Cell("法人或其他组织", colspan=5))
+        else:
+            second.append(Cell(REQUESTS.column(c).label, rowspan=2))
     rows: list[list[Cell]] = [
         [Cell(NOTE, colspan=3, rowspan=3), Cell("申请人情况", colspan=len(columns))],
-        [Cell("自然人", rowspan=2), Cell("法人或其他组织", colspan=5), *([Cell("总计", rowspan=2)] if has_total else [])],
-        [Cell(REQUESTS.column(c).label) for c in organisations],
+        second,
+        [Cell(REQUESTS.column(c).label) for c in columns if c in APPLICANT_COLUMNS[1:]],
     ]
     outcome = [r for r in present if r.group is not None]
     for row in present:
@@ -182,6 +193,12 @@ def with_cell(m: Model, key: str, value) -> Model:
 def with_organisations(m: Model, order: tuple[str, ...]) -> Model:
     """The same report with the columns under 法人或其他组织 printed in another order."""
     tables = [(h, _requests(m.gold["cells"], order) if h.startswith(REQUESTS.title) else rows) for h, rows in m.tables]
+    return replace(m, tables=tables)
+
+
+def with_column_order(m: Model, order: tuple[str, ...]) -> Model:
+    """The same report with the requests table's columns printed in ``order`` (every column)."""
+    tables = [(h, _requests(m.gold["cells"], order=order) if h.startswith(REQUESTS.title) else rows) for h, rows in m.tables]
     return replace(m, tables=tables)
 
 
