@@ -3,6 +3,10 @@
 ``/gkmlpt/annualreport#2629`` is a shell with ``window._CONFIG = {SID: '175', …}``;
 the list is ``/gkmlpt/api/all/{category}?page=N&sid={SID}`` answering
 ``{"total": …, "articles": [{"url", "title", "display_publish_time" (epoch s), …}]}``.
+Answers seen otherwise: times in epoch milliseconds or as date strings, ``count``
+for ``total``, everything nested under ``data``. An answer that names no total
+but lists items is followed to its next page (an empty or repeated page ends the
+walk); a time that cannot be read leaves the item undated, never loses the page.
 """
 
 from __future__ import annotations
@@ -12,11 +16,15 @@ import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
-from ..page import Page, clean
+from ..page import Page, clean, iso_date
 from .base import Entry, Follow, Listing, Profile
 
 _SID = re.compile(r"SID\s*[:=]\s*['\"]?(\w+)")
 _CHINA = timezone(timedelta(hours=8))
+_MILLIS = 10**11  # epoch seconds reach this in the year 5138; milliseconds passed it in 1973
+_ITEMS = ("articles", "list", "items", "rows", "records", "data")
+_TOTALS = ("total", "count", "totalCount", "total_count", "totalRecord", "recordCount")
+_STAMPS = ("display_publish_time", "publish_time", "create_time", "created_at", "first_publish_time")
 
 
 class GkmlptProfile(Profile):
@@ -38,21 +46,62 @@ class GkmlptProfile(Profile):
             data = json.loads(page.text)
         except ValueError:
             return Listing([], [])
-        articles = data.get("articles") or []
-        entries = []
-        for a in articles:
-            url = a.get("url") or a.get("post_url")
-            if not url:
-                continue
-            stamp = a.get("display_publish_time") or a.get("create_time") or a.get("created_at")
-            date = None
-            if isinstance(stamp, (int, float)) and stamp > 0:
-                date = datetime.fromtimestamp(stamp, _CHINA).strftime("%Y-%m-%d")
-            entries.append(Entry(urljoin(page.url, url), clean(a.get("title")), date))
-        page_no = int(context.get("page", 1))
-        follow = []
-        if articles and page_no * len(articles) < int(data.get("total") or 0):
-            parts = urlsplit(page.url)
-            url = f"{parts.scheme}://{parts.netloc}{parts.path}?page={page_no + 1}&sid={context['sid']}"
-            follow.append(Follow(url, context={**context, "page": page_no + 1}))
-        return Listing(entries, follow)
+        articles, total = _answer(data)
+        entries = [e for e in (_entry(page, a) for a in articles) if e is not None]
+        return Listing(entries, _next_page(page, context, len(articles), total))
+
+
+def _answer(data: object) -> tuple[list[dict], int | None]:
+    """The answer's articles and stated total, at the top level or nested under ``data``."""
+    for _ in range(3):
+        if isinstance(data, list):
+            return [a for a in data if isinstance(a, dict)], None
+        if not isinstance(data, dict):
+            break
+        items = next((data[k] for k in _ITEMS if isinstance(data.get(k), list)), None)
+        if items is not None:
+            return [a for a in items if isinstance(a, dict)], _total(data)
+        data = data.get("data")
+    return [], None
+
+
+def _total(data: dict) -> int | None:
+    for key in _TOTALS:
+        value = data.get(key)
+        if isinstance(value, (int, float, str)) and str(value).strip().isdigit():
+            return int(str(value).strip())
+    return None
+
+
+def _entry(page: Page, article: dict) -> Entry | None:
+    url = article.get("url") or article.get("post_url")
+    if not isinstance(url, str) or not url.strip():
+        return None
+    stamp = next((article[k] for k in _STAMPS if article.get(k)), None)
+    return Entry(urljoin(page.url, url.strip()), clean(str(article.get("title") or "")), stamp_date(stamp))
+
+
+def stamp_date(stamp: object) -> str | None:
+    """YYYY-MM-DD (China time) from epoch seconds or milliseconds, as a number or digits,
+    or from a date string; None for anything else (never an exception)."""
+    if isinstance(stamp, str):
+        text = stamp.strip()
+        if not text.isdigit():
+            return iso_date(text)
+        stamp = int(text)
+    if isinstance(stamp, bool) or not isinstance(stamp, (int, float)) or stamp <= 0:
+        return None
+    seconds = stamp / 1000 if stamp >= _MILLIS else stamp
+    try:
+        return datetime.fromtimestamp(seconds, _CHINA).strftime("%Y-%m-%d")
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _next_page(page: Page, context: dict, shown: int, total: int | None) -> list[Follow]:
+    page_no = int(context.get("page", 1))
+    if not shown or (total is not None and page_no * shown >= total):
+        return []
+    parts = urlsplit(page.url)
+    url = f"{parts.scheme}://{parts.netloc}{parts.path}?page={page_no + 1}&sid={context['sid']}"
+    return [Follow(url, context={**context, "page": page_no + 1})]
