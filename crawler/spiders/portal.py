@@ -28,6 +28,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
+from archive.errors import NianbaoError
+from archive.extract import OcrOptions, extract, sniff
+from archive.metadata import identify
 from archive.store import now
 
 from .. import blocking
@@ -51,6 +54,23 @@ def _mentions(page: Page, listed_title: str) -> bool:
     (a soft 404 serves the homepage instead)."""
     text = "".join(page.visible_lines)
     return listed_title.rstrip("…. ") in text or "年度报告" in text or "工作报告" in text
+
+
+_DOCUMENT_KINDS = frozenset({"pdf", "docx", "doc", "wps", "rtf", "xlsx", "xls"})
+
+
+def _is_document(response: Response) -> bool:
+    """A response that is a report's file, not a page (by its bytes, as the archive reads it)."""
+    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    return sniff(response.body, response.url.rsplit("/", 1)[-1].split("?")[0], content_type) in _DOCUMENT_KINDS
+
+
+def _document_title(data: bytes, url: str) -> str | None:
+    """The title a report's file prints on its first lines (its text layer only: no OCR)."""
+    try:
+        return identify(extract(data, url.rsplit("/", 1)[-1].split("?")[0], ocr=OcrOptions(max_pages=0))).title
+    except NianbaoError:
+        return None
 
 
 def _headers(response: Response) -> dict[str, str]:
@@ -349,6 +369,9 @@ class PortalSpider(scrapy.Spider):
             yield self._capture(response)
             yield problem
             return
+        if _is_document(response):  # the list linked the report's file itself (a PDF, a Word file)
+            yield from self._document_report(response, portal, entry)
+            return
         page = Page.from_response(response)
         info = read_detail(page, entry.date)
         verdict, title = judge(info.title, self.this_year), info.title
@@ -398,6 +421,38 @@ class PortalSpider(scrapy.Spider):
             info.published.visible,
             info.published.why,
             entry.url,
+        )
+
+    def _document_report(self, response: Response, portal: Portal, entry: Entry):
+        """A report the list links as a file (``….pdf``, ``downfile.jsp?id=…``): the listed title
+        says what it is, or, cut short, the file's own first lines do; the file is the report's
+        page, parsed as the document it is."""
+        verdict, title = judge(entry.title, self.this_year), entry.title
+        if verdict.kind != "report":
+            own = _document_title(response.body, response.url)
+            if own:
+                verdict, title = judge(own, self.this_year), own
+        if verdict.kind != "report":
+            response.meta["role"] = "other"
+            yield self._capture(response)
+            return
+        yield self._capture(response)
+        who = self.index.attribute(verdict.agency, [], portal)
+        self.crawler.stats.inc_value("nianbao/reports")
+        yield ReportFound(
+            portal.id,
+            response.url,
+            title,
+            verdict.year,
+            who.agency_id,
+            who.agency_name,
+            who.source,
+            entry.date,
+            "list" if entry.date else None,
+            None,
+            entry.title,
+            entry.date,
+            listed_url=entry.url,
         )
 
     def _not_modified(self, response: Response) -> Capture:
