@@ -350,7 +350,9 @@ def _judge(body: str, family: str = "trs", page_no: int = 1, url: str = BASE) ->
 
 
 def test_rows_of_dated_links_the_family_cannot_read_are_unreadable():
-    rows = "".join(f'<li><a href="/art/{k}.jsp">关于第{k}季度政务公开工作的通知</a><span>2025-01-2{k}</span></li>' for k in range(3))
+    rows = "".join(
+        f'<li><a href="/art/{k}.jsp">关于第{k}季度政务公开工作的通知</a><span>2025-01-2{k}</span></li>' for k in range(3)
+    )
     walk = _judge(f"<ul>{rows}</ul>")  # TRS, but these are not TRS item URLs, nor reports
     assert (walk.seen, walk.warning) == ("partial", "list_unreadable") and "带日期的链接" in walk.detail
 
