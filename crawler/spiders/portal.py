@@ -400,8 +400,28 @@ class PortalSpider(scrapy.Spider):
             request = self._fetch(link.url, portal, "attachment", self.parse_source, report_url=response.url, link_name=link.name)
             if request is not None:
                 yield request
+        yield self._found(
+            portal,
+            response,
+            title,
+            verdict,
+            who,
+            entry,
+            published=info.published.date,
+            published_source=info.published.source,
+            index_no=info.index_no,
+            parts=info.parts,
+            attachments=[{"url": a.url, "name": a.name, "kind": a.kind} for a in info.attachments],
+            images=info.images,
+            published_meta=info.published.meta,
+            published_visible=info.published.visible,
+            published_why=info.published.why,
+        )
+
+    def _found(self, portal: Portal, response: Response, title: str, verdict, who, entry: Entry, **details) -> ReportFound:
+        """The report found at ``response``: what it is, whose, and as the list showed it."""
         self.crawler.stats.inc_value("nianbao/reports")
-        yield ReportFound(
+        return ReportFound(
             portal.id,
             response.url,
             title,
@@ -409,18 +429,10 @@ class PortalSpider(scrapy.Spider):
             who.agency_id,
             who.agency_name,
             who.source,
-            info.published.date,
-            info.published.source,
-            info.index_no,
-            entry.title,
-            entry.date,
-            info.parts,
-            [{"url": a.url, "name": a.name, "kind": a.kind} for a in info.attachments],
-            info.images,
-            info.published.meta,
-            info.published.visible,
-            info.published.why,
-            entry.url,
+            listed_title=entry.title,
+            listed_date=entry.date,
+            listed_url=entry.url,
+            **details,
         )
 
     def _document_report(self, response: Response, portal: Portal, entry: Entry):
@@ -438,21 +450,16 @@ class PortalSpider(scrapy.Spider):
             return
         yield self._capture(response)
         who = self.index.attribute(verdict.agency, [], portal)
-        self.crawler.stats.inc_value("nianbao/reports")
-        yield ReportFound(
-            portal.id,
-            response.url,
+        yield self._found(
+            portal,
+            response,
             title,
-            verdict.year,
-            who.agency_id,
-            who.agency_name,
-            who.source,
-            entry.date,
-            "list" if entry.date else None,
-            None,
-            entry.title,
-            entry.date,
-            listed_url=entry.url,
+            verdict,
+            who,
+            entry,
+            published=entry.date,
+            published_source="list" if entry.date else None,
+            index_no=None,
         )
 
     def _not_modified(self, response: Response) -> Capture:
