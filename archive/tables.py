@@ -747,6 +747,12 @@ def _header_before(cells: list[HeaderCell], line: int) -> tuple[dict[tuple[int, 
     return out, loose
 
 
+def _requests_unplaced(result: TableResult, keys: list[str], why: str) -> None:
+    """表三's columns cannot be told apart: these cells null, and said why."""
+    _undecided(result, keys)
+    result.findings.append(Finding("row.unplaced", "warning", "requests.*.*", f"{why}：表三各单元格记为空，不作猜测"))
+
+
 def _undecided(result: TableResult, keys: list[str]) -> None:
     """These cells printed, their values' columns not known: null, and said so in coverage."""
     for key in keys:
@@ -769,24 +775,27 @@ def _write(
         )
         return []
     kinds = _COLUMN_KINDS[table.key]
-    cells, origins = result.cells, result.origins
+    placed = {f"{prefix}.{column}": (slot, kinds[column]) for column, slot in placement.cells.items()}
+    _put(result, placed, f"{prefix}.*", f"“{parsed.row.label}”一行", unit)
+    return list(placement.missing)
+
+
+def _put(result: TableResult, placed: dict[str, tuple[Slot, str]], where: str, what: str, unit: str | None = None) -> None:
+    """Write placed cells (key → its slot and the column's kind; ``unit``: the money unit the
+    header prints). A cell in a value's place that reads as no number is null and undecided,
+    said in one ``cell.unreadable`` finding for ``where`` (``what``: the row or table)."""
     unread: list[str] = []
-    for column, slot in placement.cells.items():
-        key = f"{prefix}.{column}"
+    for key, (slot, kind) in placed.items():
         value = parse_value(slot.text)
-        cells[key] = to_cell(value, kinds[column], unit)
-        origins[key] = (slot.line, slot.cell)
+        result.cells[key] = to_cell(value, kind, unit)
+        result.origins[key] = (slot.line, slot.cell)
         if value.kind == "text":
             result.undecided.add(key)
             unread.append(slot.text)
     if unread:
-        result.findings.append(_unreadable(f"{prefix}.*", f"“{parsed.row.label}”一行", unread))
-    return list(placement.missing)
-
-
-def _unreadable(where: str, what: str, texts: list[str]) -> Finding:
-    shown = "、".join(f"“{t}”" for t in texts)
-    return Finding("cell.unreadable", "warning", where, f"{what}的 {shown} 印在数值的位置，却不是可读的数值：记为空，不作猜测")
+        shown = "、".join(f"“{t}”" for t in unread)
+        message = f"{what}的 {shown} 印在数值的位置，却不是可读的数值：记为空，不作猜测"
+        result.findings.append(Finding("cell.unreadable", "warning", where, message))
 
 
 @dataclass
@@ -993,15 +1002,8 @@ def _parse_requests(lines, last_line: int, misleading: set[int]) -> tuple[TableR
     result.template = "2021" if split_other else None
     in_source_order = {lineno for lineno, line in lines if line.grid and line.page is None and len(line.cells) == 1}
     if _order_contradicted(items, columns, in_source_order):
-        _undecided(result, [f"requests.{key}.{column}" for key in result.rows for column in columns])
-        result.findings.append(
-            Finding(
-                "row.unplaced",
-                "warning",
-                "requests.*.*",
-                "表头所印申请人各列的顺序与全国模板不同，又无法从版面确定各列位置：表三各单元格记为空，不作猜测",
-            )
-        )
+        keys = [f"requests.{key}.{column}" for key in result.rows for column in columns]
+        _requests_unplaced(result, keys, "表头所印申请人各列的顺序与全国模板不同，又无法从版面确定各列位置")
         return result, None
     rows = _rows(result, items, lambda row: columns, last_line, misleading)
     rows.order_assumed = not placed
@@ -1131,17 +1133,8 @@ def _parse_appeals(lines, misleading: set[int], learn_others: Callable[[], None]
         _undecided(result, [f"appeals.{key}" for key in keys])
         result.findings.append(Finding("row.unplaced", "warning", "appeals.*.*", f"行政复议、行政诉讼表：{placement.reason}"))
         return result
-    unread: list[str] = []
-    for key, slot in placement.cells.items():
-        column = key.split(".")[1]
-        value = parse_value(slot.text)
-        result.cells[f"appeals.{key}"] = to_cell(value, APPEALS.column(column).kind)
-        result.origins[f"appeals.{key}"] = (slot.line, slot.cell)
-        if value.kind == "text":
-            result.undecided.add(f"appeals.{key}")
-            unread.append(slot.text)
-    if unread:
-        result.findings.append(_unreadable("appeals.*.*", "行政复议、行政诉讼表", unread))
+    placed = {f"appeals.{key}": (slot, APPEALS.column(key.split(".")[1]).kind) for key, slot in placement.cells.items()}
+    _put(result, placed, "appeals.*.*", "行政复议、行政诉讼表")
     if placement.missing:
         result.printed_short.add("appeals")
         shown = len(keys) - len(placement.missing)
@@ -1174,16 +1167,8 @@ def parse_tables(regions: dict[str, list[tuple[int, Line]]], last_line: int | No
     for t in pending:
         _report_short_rows(t.result, _fill_rows(t, last_line))
         if t.order_assumed and _totals_contradict(t.result):
-            _undecided(t.result, list(t.result.cells))
-            t.result.findings.append(
-                Finding(
-                    "row.unplaced",
-                    "warning",
-                    "requests.*.*",
-                    "表三多数行的总计不等于各类申请人之和，而表头又无法确定各列位置（如总计印在最前）："
-                    "表三各单元格记为空，不作猜测",
-                )
-            )
+            why = "表三多数行的总计不等于各类申请人之和，而表头又无法确定各列位置（如总计印在最前）"
+            _requests_unplaced(t.result, list(t.result.cells), why)
     return [disclosure, requests, _parse_appeals(regions["appeals"], misleading, learn_all)]
 
 

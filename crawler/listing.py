@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from archive.normalize import chinese_year
+
 from .embedded import comments, hidden_entries, parse_json
-from .families.base import Entry, Follow, Profile
+from .families.base import Entry, Follow, Profile, is_document
 from .listapi import find_calls, next_request, request, stated_total
 from .page import Page, clean
 from .selection import MIN_YEAR
 
 _SCRIPTS = etree.XPath("//script[not(@src)]/text()", smart_strings=False)
-_CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 # a year tab names the year, perhaps the kind of report it holds and 专栏 (2024, 2024年度,
 # 2024年度政府信息公开年报, 2024年政府信息公开工作年度报告专栏): no body's name, no date beside
 # it (those are a list's items), and a report's full name only as a 专栏 (else it is a report)
@@ -31,7 +32,6 @@ _YEAR_COLUMN = re.compile(
     r"|(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度)?(?:报告|年报)\s*(?:专栏|栏目))$"
 )
 _OPTIONS = etree.XPath("//select/option[@value]")
-_DOCUMENTS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".zip", ".rar")  # a report itself, never a tab
 
 
 @dataclass
@@ -60,9 +60,9 @@ def year_columns(page: Page, prof: Profile, this_year: int) -> list[str]:
         m = _YEAR_COLUMN.match(clean(text).replace(" ", ""))
         if not m or not url or url == page.url or url in out or date is not None:
             continue
-        if (prof.detail_pattern is not None and prof.detail_pattern.search(url)) or url.lower().endswith(_DOCUMENTS):
+        if (prof.detail_pattern is not None and prof.detail_pattern.search(url)) or is_document(url):  # a report itself, no tab
             continue
-        if MIN_YEAR <= int(m.group(1).translate(_CN_DIGITS)) <= this_year + 1:
+        if MIN_YEAR <= (chinese_year(m.group(1)) or 0) <= this_year + 1:
             out.append(url)
     return out
 

@@ -12,7 +12,7 @@ import hashlib
 import sqlite3
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import scrapy
 from scrapy.exceptions import (
@@ -62,13 +62,17 @@ _DOCUMENT_KINDS = frozenset({"pdf", "docx", "doc", "wps", "rtf", "xlsx", "xls"})
 def _is_document(response: Response) -> bool:
     """A response that is a report's file, not a page (by its bytes, as the archive reads it)."""
     content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
-    return sniff(response.body, response.url.rsplit("/", 1)[-1].split("?")[0], content_type) in _DOCUMENT_KINDS
+    return sniff(response.body, _file_name(response.url), content_type) in _DOCUMENT_KINDS
+
+
+def _file_name(url: str) -> str:
+    return urlsplit(url).path.rsplit("/", 1)[-1]
 
 
 def _document_title(data: bytes, url: str) -> str | None:
     """The title a report's file prints on its first lines (its text layer only: no OCR)."""
     try:
-        return identify(extract(data, url.rsplit("/", 1)[-1].split("?")[0], ocr=OcrOptions(max_pages=0))).title
+        return identify(extract(data, _file_name(url), ocr=OcrOptions(max_pages=0))).title
     except NianbaoError:
         return None
 
